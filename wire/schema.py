@@ -125,7 +125,7 @@ class Field:
         return f"Field({self.name!r}, {self.type!r}, {str(self.versions)!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Message:
     """A request or response body: Kafka's `validVersions` and `flexibleVersions`, and its fields."""
 
@@ -147,7 +147,7 @@ class Message:
         return version in self.flexible_versions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Api:
     """A request/response pair under one api key."""
 

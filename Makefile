@@ -1,0 +1,31 @@
+# The two commands in the README are the contract: `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit compat bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m gateway serve --host 127.0.0.1 --port 9092 --data-dir ./data
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+compat: $(STAMP)
+	$(PY) -m pytest -q compat_tests
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py --against-tansu
+
+clean:
+	rm -rf $(VENV) data

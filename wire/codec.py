@@ -1,0 +1,339 @@
+"""Codecs derived from the declarations: one construct per (message, version), built once and cached.
+
+Kafka's encodings as construct classes: classic (int16/int32 length) and compact (unsigned varint
+N+1) strings, bytes and arrays, nested structs, and the tagged-field block that ends every struct in a
+flexible version. Array counts and lengths are checked against the bytes that remain before anything
+is allocated, so a small frame cannot claim a huge array. `decode` raises `ProtocolError` and nothing
+else on bad bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from typing import Any
+
+from construct import (
+    Bytes,
+    Construct,
+    ConstructError,
+    Container,
+    Flag,
+    Float64b,
+    Int8sb,
+    Int16sb,
+    Int16ub,
+    Int32sb,
+    Int64sb,
+    stream_read,
+    stream_write,
+)
+
+from wire.schema import Field, Message
+
+
+class ProtocolError(Exception):
+    """The peer sent bytes that are not a valid Kafka message (a remote protocol error)."""
+
+
+UVARINT_MAX_BYTES = 5  # Kafka's unsigned varints here carry at most 32 bits
+
+
+def read_uvarint(stream: io.BytesIO) -> int:
+    result = 0
+    for shift in range(0, 7 * UVARINT_MAX_BYTES, 7):
+        byte = stream.read(1)
+        if not byte:
+            raise ProtocolError("truncated varint")
+        b = byte[0]
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result
+    raise ProtocolError("varint longer than 5 bytes")
+
+
+def uvarint_bytes(value: int) -> bytes:
+    if value < 0:
+        raise ProtocolError(f"negative unsigned varint {value}")
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _remaining(stream: io.BytesIO, context: Container) -> int:
+    return context._total - stream.tell()
+
+
+class UVarInt(Construct):
+    """Kafka's unsigned varint (LEB128)."""
+
+    def _parse(self, stream, context, path):
+        return read_uvarint(stream)
+
+    def _build(self, obj, stream, context, path):
+        stream_write(stream, uvarint_bytes(obj), len(uvarint_bytes(obj)), path)
+        return obj
+
+
+class _Length(Construct):
+    """A length prefix: int16/int32 with -1 for null, or a compact uvarint holding N+1 (0 for null)."""
+
+    def __init__(self, compact: bool, wide: bool, nullable: bool, what: str) -> None:
+        super().__init__()
+        self.compact = compact
+        self.prefix = Int32sb if wide else Int16sb
+        self.nullable = nullable
+        self.what = what
+
+    def read_length(self, stream, context, path) -> int:
+        n = read_uvarint(stream) - 1 if self.compact else self.prefix._parse(stream, context, path)
+        if n < -1 or (n == -1 and not self.nullable):
+            raise ProtocolError(f"invalid {self.what} length {n} at {path}")
+        if n > _remaining(stream, context):
+            raise ProtocolError(f"{self.what} length {n} exceeds the {_remaining(stream, context)} bytes left")
+        return n
+
+    def write_length(self, n: int, stream, context, path) -> None:
+        if self.compact:
+            data = uvarint_bytes(n + 1)
+            stream_write(stream, data, len(data), path)
+        else:
+            self.prefix._build(n, stream, context, path)
+
+
+class KString(_Length):
+    def __init__(self, compact: bool, nullable: bool) -> None:
+        super().__init__(compact, False, nullable, "string")
+
+    def _parse(self, stream, context, path):
+        n = self.read_length(stream, context, path)
+        if n == -1:
+            return None
+        try:
+            return stream_read(stream, n, path).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"string at {path} is not UTF-8") from exc
+
+    def _build(self, obj, stream, context, path):
+        if obj is None:
+            if not self.nullable:
+                raise ProtocolError(f"null for a non-nullable string at {path}")
+            self.write_length(-1, stream, context, path)
+            return obj
+        data = obj.encode("utf-8")
+        self.write_length(len(data), stream, context, path)
+        stream_write(stream, data, len(data), path)
+        return obj
+
+
+class KBytes(_Length):
+    """Bytes, and the `records` type: record batches stay opaque bytes here."""
+
+    def __init__(self, compact: bool, nullable: bool) -> None:
+        super().__init__(compact, True, nullable, "bytes")
+
+    def _parse(self, stream, context, path):
+        n = self.read_length(stream, context, path)
+        return None if n == -1 else stream_read(stream, n, path)
+
+    def _build(self, obj, stream, context, path):
+        if obj is None:
+            if not self.nullable:
+                raise ProtocolError(f"null for non-nullable bytes at {path}")
+            self.write_length(-1, stream, context, path)
+            return obj
+        self.write_length(len(obj), stream, context, path)
+        stream_write(stream, obj, len(obj), path)
+        return obj
+
+
+class KArray(_Length):
+    def __init__(self, element: Construct, compact: bool, nullable: bool) -> None:
+        super().__init__(compact, True, nullable, "array")
+        self.element = element
+
+    def _parse(self, stream, context, path):
+        n = self.read_length(stream, context, path)  # every element takes at least one byte
+        if n == -1:
+            return None
+        element = self.element
+        return [element._parsereport(stream, context, path) for _ in range(n)]
+
+    def _build(self, obj, stream, context, path):
+        if obj is None:
+            if not self.nullable:
+                raise ProtocolError(f"null for a non-nullable array at {path}")
+            self.write_length(-1, stream, context, path)
+            return obj
+        self.write_length(len(obj), stream, context, path)
+        element = self.element
+        for item in obj:
+            element._build(item, stream, context, path)
+        return obj
+
+
+class KStruct(Construct):
+    """A struct: its fields in order, then (in flexible versions) the tagged-field block.
+
+    Parses to a flat `Container`; tagged fields absent from the bytes take their defaults, and
+    unknown tags are kept under `_unknown_tags` so a re-encode preserves them. Builds from any
+    mapping; a missing key takes the field's default.
+    """
+
+    def __init__(self, fields: list[tuple[str, Construct, Any]], tagged: dict[int, tuple[str, Construct, Any]] | None):
+        super().__init__()
+        self.fields = fields
+        self.tagged = tagged
+
+    def _parse(self, stream, context, path):
+        obj = Container()
+        for name, con, _ in self.fields:
+            obj[name] = con._parsereport(stream, context, path)
+        if self.tagged is not None:
+            for name, _, default in self.tagged.values():
+                obj[name] = default
+            count = read_uvarint(stream)
+            if count > _remaining(stream, context):
+                raise ProtocolError(f"{count} tagged fields in {_remaining(stream, context)} bytes")
+            unknown = []
+            for _ in range(count):
+                tag = read_uvarint(stream)
+                size = read_uvarint(stream)
+                if size > _remaining(stream, context):
+                    raise ProtocolError(f"tagged field {tag} of {size} bytes exceeds the frame")
+                data = stream_read(stream, size, path)
+                known = self.tagged.get(tag)
+                if known is None:
+                    unknown.append((tag, data))
+                else:
+                    obj[known[0]] = _parse_within(known[1], data, path)
+            if unknown:
+                obj["_unknown_tags"] = unknown
+        return obj
+
+    def _build(self, obj, stream, context, path):
+        get = (obj if obj is not None else {}).get  # an absent non-nullable struct is an all-defaults one
+        for name, con, default in self.fields:
+            value = get(name, default)
+            con._build(value, stream, context, path)
+        if self.tagged is not None:
+            entries = []
+            for tag, (name, con, default) in self.tagged.items():
+                value = get(name, default)
+                if value != default:
+                    entries.append((tag, _build_alone(con, value, path)))
+            entries.extend(get("_unknown_tags") or ())
+            entries.sort(key=lambda entry: entry[0])
+            out = bytearray(uvarint_bytes(len(entries)))
+            for tag, data in entries:
+                out += uvarint_bytes(tag) + uvarint_bytes(len(data)) + data
+            stream_write(stream, bytes(out), len(out), path)
+        return obj
+
+
+class NullableStruct(Construct):
+    """A single (non-array) nullable struct: an int8 marker, -1 for null and 1 for present, then the struct."""
+
+    def __init__(self, struct: KStruct) -> None:
+        super().__init__()
+        self.struct = struct
+
+    def _parse(self, stream, context, path):
+        marker = Int8sb._parse(stream, context, path)
+        if marker < 0:
+            return None
+        return self.struct._parsereport(stream, context, path)
+
+    def _build(self, obj, stream, context, path):
+        Int8sb._build(-1 if obj is None else 1, stream, context, path)
+        if obj is not None:
+            self.struct._build(obj, stream, context, path)
+        return obj
+
+
+def _parse_within(con: Construct, data: bytes, path: str) -> Any:
+    stream = io.BytesIO(data)
+    return con._parsereport(stream, Container(_total=len(data)), path)
+
+
+def _build_alone(con: Construct, value: Any, path: str) -> bytes:
+    stream = io.BytesIO()
+    con._build(value, stream, Container(), path)
+    return stream.getvalue()
+
+
+_SCALARS: dict[str, Construct] = {
+    "int8": Int8sb,
+    "int16": Int16sb,
+    "int32": Int32sb,
+    "int64": Int64sb,
+    "uint16": Int16ub,
+    "float64": Float64b,
+    "bool": Flag,
+    "uuid": Bytes(16),
+}
+
+
+def _element(field: Field, version: int, flexible: bool) -> Construct:
+    nullable = version in field.nullable
+    kind = field.element_type
+    if field.is_struct:
+        return struct_for(field.fields, version, flexible)
+    if kind == "string":
+        return KString(flexible, nullable and not field.is_array)
+    if kind in ("bytes", "records"):
+        return KBytes(flexible, nullable and not field.is_array)
+    return _SCALARS[kind]
+
+
+def _field_codec(field: Field, version: int, flexible: bool) -> Construct:
+    element = _element(field, version, flexible)
+    if field.is_array:
+        return KArray(element, flexible, version in field.nullable)
+    if field.is_struct and version in field.nullable:
+        return NullableStruct(element)
+    return element
+
+
+def struct_for(fields: tuple[Field, ...] | list[Field], version: int, flexible: bool) -> KStruct:
+    plain: list[tuple[str, Construct, Any]] = []
+    tagged: dict[int, tuple[str, Construct, Any]] = {}
+    for field in fields:
+        if not field.present_in(version):
+            continue
+        codec = _field_codec(field, version, flexible)
+        if field.tag is not None and flexible:
+            tagged[field.tag] = (field.name, codec, field.default)
+        else:
+            plain.append((field.name, codec, field.default))
+    return KStruct(plain, dict(sorted(tagged.items())) if flexible else None)
+
+
+@lru_cache(maxsize=None)
+def codec_for(message: Message, version: int) -> KStruct:
+    if version not in message.valid_versions:
+        raise ProtocolError(f"{message.name} has no version {version}")
+    return struct_for(message.fields, version, message.is_flexible(version))
+
+
+def decode(message: Message, version: int, data: bytes, offset: int = 0) -> Container:
+    """Decode one message body from `data[offset:]`; trailing bytes are ignored, as Kafka does."""
+    codec = codec_for(message, version)
+    stream = io.BytesIO(data)
+    stream.seek(offset)
+    try:
+        return codec._parsereport(stream, Container(_total=len(data)), "(parsing)")
+    except ProtocolError:
+        raise
+    except (ConstructError, ValueError, OverflowError, MemoryError) as exc:
+        raise ProtocolError(f"{message.name} v{version}: {exc}") from exc
+
+
+def encode(message: Message, version: int, obj: dict) -> bytes:
+    stream = io.BytesIO()
+    codec_for(message, version)._build(obj, stream, Container(), "(building)")
+    return stream.getvalue()
+

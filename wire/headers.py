@@ -1,0 +1,82 @@
+"""Request headers v0-v2 and response headers v0/v1 (ApiVersions responses always use v0)."""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import NamedTuple
+
+from wire.codec import ProtocolError, read_uvarint
+from wire.messages import APIS
+
+API_VERSIONS_KEY = 18
+_V1 = struct.Struct(">hhih")
+_INT32 = struct.Struct(">i")
+
+
+class RequestHeader(NamedTuple):
+    api_key: int
+    api_version: int
+    correlation_id: int
+    client_id: str | None
+    body_offset: int  # where the request body starts in the frame
+
+
+def request_is_flexible(api_key: int, api_version: int) -> bool:
+    api = APIS.get(api_key)
+    if api is None:
+        return False
+    if api_key == API_VERSIONS_KEY and api_version > api.request.valid_versions.high:
+        return True  # a newer ApiVersions than we know is flexible too; we only answer it with v0
+    return api.request.is_flexible(api_version)
+
+
+def decode_request_header(frame: bytes) -> RequestHeader:
+    """Header v1 (client id as a classic nullable string), plus the tagged fields of v2 when flexible."""
+    if len(frame) < _V1.size:
+        raise ProtocolError(f"request header needs {_V1.size} bytes, frame has {len(frame)}")
+    api_key, api_version, correlation_id, client_id_len = _V1.unpack_from(frame)
+    pos = _V1.size
+    client_id = None
+    if client_id_len >= 0:
+        if pos + client_id_len > len(frame):
+            raise ProtocolError("client id runs past the frame")
+        try:
+            client_id = frame[pos : pos + client_id_len].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("client id is not UTF-8") from exc
+        pos += client_id_len
+    elif client_id_len != -1:
+        raise ProtocolError(f"client id length {client_id_len}")
+    if request_is_flexible(api_key, api_version):
+        pos = _skip_tagged_fields(frame, pos)
+    return RequestHeader(api_key, api_version, correlation_id, client_id, pos)
+
+
+def _skip_tagged_fields(frame: bytes, pos: int) -> int:
+    stream = io.BytesIO(frame)
+    stream.seek(pos)
+    for _ in range(read_uvarint(stream)):
+        read_uvarint(stream)
+        size = read_uvarint(stream)
+        if stream.tell() + size > len(frame):
+            raise ProtocolError("header tagged field runs past the frame")
+        stream.seek(size, 1)
+    return stream.tell()
+
+
+def encode_request_header(api_key: int, api_version: int, correlation_id: int, client_id: str | None) -> bytes:
+    """For tests and tools that speak to a broker."""
+    raw = None if client_id is None else client_id.encode("utf-8")
+    out = _V1.pack(api_key, api_version, correlation_id, -1 if raw is None else len(raw)) + (raw or b"")
+    return out + b"\x00" if request_is_flexible(api_key, api_version) else out
+
+
+def response_header(api_key: int, api_version: int, correlation_id: int) -> bytes:
+    flexible = api_key != API_VERSIONS_KEY and request_is_flexible(api_key, api_version)
+    return _INT32.pack(correlation_id) + (b"\x00" if flexible else b"")
+
+
+def response_header_size(api_key: int, api_version: int) -> int:
+    """What a client must skip before the response body (for tests and tools)."""
+    return len(response_header(api_key, api_version, 0))
