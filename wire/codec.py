@@ -314,7 +314,7 @@ def struct_for(fields: tuple[Field, ...] | list[Field], version: int, flexible: 
 
 @lru_cache(maxsize=None)
 def codec_for(message: Message, version: int) -> KStruct:
-    if version not in message.valid_versions:
+    if not message.decodable(version):
         raise ProtocolError(f"{message.name} has no version {version}")
     return struct_for(message.fields, version, message.is_flexible(version))
 

@@ -134,10 +134,14 @@ class Message:
     valid: str
     flexible: str
     fields: list[Field] = dc_field(default_factory=list)
+    legacy: str = "none"  # versions Kafka removed but still advertises (Produce 0-2): decoded only to refuse
 
     @property
     def valid_versions(self) -> Versions:
         return Versions.parse(self.valid)
+
+    def decodable(self, version: int) -> bool:
+        return version in self.valid_versions or version in Versions.parse(self.legacy)
 
     @property
     def flexible_versions(self) -> Versions:
