@@ -1,0 +1,1 @@
+"""The asyncio server: connections, dispatch, API handlers, coordinators and the CLI."""

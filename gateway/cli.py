@@ -1,0 +1,39 @@
+"""The `ottla` command line."""
+
+from __future__ import annotations
+
+import argparse
+
+from gateway.config import Config
+from gateway.logs import configure
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ottla", description="A Kafka-compatible broker.")
+    commands = p.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run a broker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=9092)
+    serve.add_argument("--data-dir", default="./data")
+    serve.add_argument("--memory", action="store_true", help="keep everything in memory (no RocksDB)")
+    serve.add_argument("--advertised-host")
+    serve.add_argument("--advertised-port", type=int)
+    serve.add_argument("--node-id", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--max-request-size", type=int, default=Config.max_request_size)
+    serve.add_argument("--no-auto-create-topics", dest="auto_create_topics", action="store_false")
+    serve.add_argument("--default-partitions", type=int, default=1)
+    serve.add_argument("--group-initial-rebalance-delay-ms", type=int, default=0)
+    serve.add_argument("--group-min-session-timeout-ms", type=int, default=Config.group_min_session_timeout_ms)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        from gateway.server import run
+
+        configure(args.log_level)
+        fields = {k: v for k, v in vars(args).items() if k != "command"}
+        run(Config(**fields))
+    return 0

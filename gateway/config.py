@@ -1,0 +1,32 @@
+"""The broker's settings, frozen once the command line is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wire.frames import DEFAULT_MAX_REQUEST_SIZE
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 9092
+    data_dir: str = "./data"
+    memory: bool = False  # no RocksDB: everything lives in memory and dies with the process
+    advertised_host: str | None = None
+    advertised_port: int | None = None
+    node_id: int = 1
+    log_level: str = "info"
+    max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
+    auto_create_topics: bool = True
+    default_partitions: int = 1
+    group_initial_rebalance_delay_ms: int = 0  # Kafka's default is 3000; a dev broker wants speed
+    group_min_session_timeout_ms: int = 6000
+    group_max_session_timeout_ms: int = 1800000
+    offsets_retention_minutes: int = 7 * 24 * 60
+    shutdown_grace_s: float = 5.0
+    max_in_flight_per_connection: int = 100  # reading pauses above this many unanswered requests
+
+    @property
+    def advertised(self) -> tuple[str, int]:
+        return self.advertised_host or self.host, self.advertised_port or self.port

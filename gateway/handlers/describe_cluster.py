@@ -1,0 +1,22 @@
+"""DescribeCluster (key 60): v0-2. One broker, which is also the controller."""
+
+from gateway.registry import handles
+from wire.errors import ErrorCode
+
+ENDPOINT_BROKERS = 1
+
+
+@handles(60, 0, 2)
+async def handle_describe_cluster(ctx, request):
+    broker = ctx.broker
+    if request.get("endpoint_type", ENDPOINT_BROKERS) != ENDPOINT_BROKERS:
+        return {"error_code": ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, "error_message": "Only brokers are described",
+                "endpoint_type": request.endpoint_type, "cluster_id": broker.cluster_id, "controller_id": -1,
+                "brokers": []}
+    return {
+        "throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
+        "endpoint_type": ENDPOINT_BROKERS, "cluster_id": broker.cluster_id, "controller_id": broker.node_id,
+        "brokers": [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None,
+                     "is_fenced": False}],
+        "cluster_authorized_operations": -2147483648,
+    }

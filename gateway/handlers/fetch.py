@@ -1,0 +1,109 @@
+"""Fetch (key 1): v4-17; by topic name up to v12, by topic id from v13. No fetch sessions (session id 0).
+
+Honours max_wait_ms/min_bytes (a waiting fetch wakes as soon as data arrives), max_bytes and
+partition_max_bytes with the first batch always whole (KIP-74), isolation level (read_committed
+reads below the last stable offset), log start offset and OFFSET_OUT_OF_RANGE.
+"""
+
+import asyncio
+
+from gateway.registry import handles
+from wire.errors import ErrorCode, KafkaError
+from wire.schema import ZERO_UUID
+
+READ_COMMITTED = 1
+
+
+def _resolve(logs, topic_request, version):
+    if version >= 13:
+        topic = logs.get_by_id(topic_request.topic_id)
+        return topic, ErrorCode.UNKNOWN_TOPIC_ID
+    return logs.get(topic_request.topic), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+
+
+def _partition_error(index, code, log=None) -> dict:
+    return {
+        "partition_index": index, "error_code": code,
+        "high_watermark": log.high_watermark if log else -1,
+        "last_stable_offset": log.last_stable_offset if log else -1,
+        "log_start_offset": log.log_start_offset if log else -1,
+        "aborted_transactions": None, "preferred_read_replica": -1, "records": None,
+    }
+
+
+def _read_all(logs, request, version, budget):
+    """One pass over the requested partitions: (response topics, bytes gathered, logs read)."""
+    committed = request.get("isolation_level", 0) == READ_COMMITTED
+    responses = []
+    gathered = 0
+    touched = []
+    for topic_request in request.topics:
+        topic, missing = _resolve(logs, topic_request, version)
+        partitions = []
+        for p in topic_request.partitions:
+            index = p.partition
+            if topic is None or not 0 <= index < len(topic.partitions):
+                partitions.append(_partition_error(index, missing if topic is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                continue
+            log = topic.partitions[index]
+            touched.append(log)
+            epoch = p.get("current_leader_epoch", -1)
+            if epoch > 0:
+                partitions.append(_partition_error(index, ErrorCode.UNKNOWN_LEADER_EPOCH, log))
+                continue
+            limit = min(p.partition_max_bytes, budget - gathered)
+            upper = log.last_stable_offset if committed else log.high_watermark
+            try:
+                records = log.read(p.fetch_offset, max(limit, 1), upper=upper)  # first batch whole (KIP-74)
+            except KafkaError as exc:
+                partitions.append(_partition_error(index, exc.code, log))
+                continue
+            if gathered and len(records) > limit:
+                records = b""  # only the response's very first batch may exceed the limits
+            gathered += len(records)
+            partitions.append({
+                "partition_index": index, "error_code": ErrorCode.NONE,
+                "high_watermark": log.high_watermark, "last_stable_offset": log.last_stable_offset,
+                "log_start_offset": log.log_start_offset,
+                "aborted_transactions": [] if committed else None,
+                "preferred_read_replica": -1, "records": records,
+            })
+        responses.append({"topic": topic.name if topic else topic_request.get("topic"),
+                          "topic_id": topic.topic_id if topic else topic_request.get("topic_id", ZERO_UUID),
+                          "partitions": partitions})
+    return responses, gathered, touched
+
+
+@handles(1, 4, 17)
+async def handle_fetch(ctx, request):
+    logs = ctx.broker.logs
+    version = ctx.api_version
+    budget = request.max_bytes if request.max_bytes > 0 else 1
+    responses, gathered, touched = _read_all(logs, request, version, budget)
+    if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
+        await _wait_for_data(touched, request.max_wait_ms / 1000)
+        responses, gathered, touched = _read_all(logs, request, version, budget)
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": 0, "responses": responses}
+
+
+async def _wait_for_data(logs, timeout_s: float) -> None:
+    """Sleep until any of these partitions gets an append, or the timeout passes."""
+    loop = asyncio.get_running_loop()
+    woken = loop.create_future()
+
+    def wake(_log) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    for log in logs:
+        log.listeners.append(wake)
+    try:
+        await asyncio.wait_for(woken, timeout_s)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        for log in logs:
+            try:
+                log.listeners.remove(wake)
+            except ValueError:
+                pass

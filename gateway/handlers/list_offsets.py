@@ -1,0 +1,48 @@
+"""ListOffsets (key 2): v0-9 served from v1 (v0 advertised for old clients is not; aiokafka sends 0-3).
+
+Special timestamps: -1 latest (the last stable offset under read_committed), -2 earliest, -3 the
+record with the largest timestamp (v7+), -4 earliest local (v8+), -5 latest tiered (v9+: no tiered
+storage here, so the log start). Any other timestamp finds the first record (not batch) at or after it.
+"""
+
+from gateway.registry import handles
+from wire.errors import ErrorCode
+
+LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4, -5
+
+
+def _lookup(log, timestamp: int, committed: bool) -> tuple[int, int]:
+    """(offset, timestamp) for one query; (-1, -1) when no record matches."""
+    if timestamp == LATEST:
+        return (log.last_stable_offset if committed else log.high_watermark), -1
+    if timestamp in (EARLIEST, EARLIEST_LOCAL, LATEST_TIERED):
+        return log.log_start_offset, -1
+    if timestamp == MAX_TIMESTAMP:
+        found = log.max_timestamp()
+    else:
+        found = log.offset_for_timestamp(timestamp)
+    return found if found is not None else (-1, -1)
+
+
+@handles(2, 1, 9)
+async def handle_list_offsets(ctx, request):
+    logs = ctx.broker.logs
+    committed = request.get("isolation_level", 0) == 1
+    topics = []
+    for topic_request in request.topics:
+        topic = logs.get(topic_request.name)
+        partitions = []
+        for p in topic_request.partitions:
+            entry = {"partition_index": p.partition_index, "error_code": ErrorCode.NONE, "old_style_offsets": [],
+                     "timestamp": -1, "offset": -1, "leader_epoch": -1}
+            if topic is None or not 0 <= p.partition_index < len(topic.partitions):
+                entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            elif p.get("current_leader_epoch", -1) > 0:
+                entry["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
+            else:
+                log = topic.partitions[p.partition_index]
+                entry["offset"], entry["timestamp"] = _lookup(log, p.timestamp, committed)
+                entry["leader_epoch"] = 0 if entry["offset"] >= 0 else -1
+            partitions.append(entry)
+        topics.append({"name": topic_request.name, "partitions": partitions})
+    return {"throttle_time_ms": 0, "topics": topics}

@@ -1,0 +1,81 @@
+"""Metadata (key 3): v0-13. Topics by name, or by id from v10; null list = all topics (v1+), v0 empty = all.
+
+Auto-creates requested topics when the broker allows it and (v4+) the client asks for it.
+"""
+
+from gateway.registry import handles
+from wire.errors import ErrorCode, KafkaError
+from wire.schema import ZERO_UUID
+
+
+def broker_entry(broker) -> dict:
+    return {"node_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None}
+
+
+def topic_entry(topic, node_id: int) -> dict:
+    return {
+        "error_code": ErrorCode.NONE,
+        "name": topic.name,
+        "topic_id": topic.topic_id,
+        "is_internal": topic.is_internal,
+        "partitions": [
+            {
+                "error_code": ErrorCode.NONE,
+                "partition_index": p.index,
+                "leader_id": node_id,
+                "leader_epoch": 0,
+                "replica_nodes": [node_id],
+                "isr_nodes": [node_id],
+                "offline_replicas": [],
+            }
+            for p in topic.partitions
+        ],
+        "topic_authorized_operations": -2147483648,
+    }
+
+
+def _error_entry(name, topic_id, code) -> dict:
+    return {"error_code": code, "name": name, "topic_id": topic_id or ZERO_UUID, "is_internal": False,
+            "partitions": [], "topic_authorized_operations": -2147483648}
+
+
+@handles(3, 0, 13)
+async def handle_metadata(ctx, request):
+    broker = ctx.broker
+    logs = broker.logs
+    wanted = request.topics
+    if wanted is None or (ctx.api_version == 0 and not wanted):
+        topics = [topic_entry(t, broker.node_id) for t in list(logs.topics.values())]
+    else:
+        allow_create = request.get("allow_auto_topic_creation", True) and logs.auto_create_topics
+        topics = []
+        for wanted_topic in wanted:
+            name = wanted_topic.get("name")
+            topic_id = wanted_topic.get("topic_id") or ZERO_UUID
+            if name is None:
+                topic = logs.get_by_id(topic_id)
+                topics.append(topic_entry(topic, broker.node_id) if topic
+                              else _error_entry(None, topic_id, ErrorCode.UNKNOWN_TOPIC_ID))
+                continue
+            topic = logs.get(name)
+            if topic is None and allow_create:
+                try:
+                    topic = logs.create_topic(name)
+                    ctx.log.info("topic_auto_created", topic=name, partitions=len(topic.partitions))
+                except KafkaError as exc:
+                    topics.append(_error_entry(name, None, exc.code))
+                    continue
+            if topic is None:
+                topics.append(_error_entry(name, None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+            else:
+                topics.append(topic_entry(topic, broker.node_id))
+    return {
+        "throttle_time_ms": 0,
+        "brokers": [broker_entry(broker)],
+        "cluster_id": broker.cluster_id,
+        "controller_id": broker.node_id,
+        "topics": topics,
+        "cluster_authorized_operations": -2147483648,
+        "error_code": ErrorCode.NONE,
+    }
+

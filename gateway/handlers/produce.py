@@ -1,0 +1,67 @@
+"""Produce (key 0): v3-11, advertised from v0 (librdkafka needs it, KAFKA-18659); v0-2 get UNSUPPORTED_VERSION.
+
+Record batches stay opaque: the partition log validates headers and CRCs and rewrites base offsets.
+acks=0 gets no response at all. Nothing of a partition's rejected records is appended.
+"""
+
+from gateway.clock import now_ms
+from gateway.registry import handles
+from wire.errors import ErrorCode, KafkaError
+
+OLDEST_SERVED = 3
+
+
+def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_time_ms=-1, log_start_offset=-1,
+                      message=None) -> dict:
+    return {"index": index, "error_code": code, "base_offset": base_offset,
+            "log_append_time_ms": log_append_time_ms, "log_start_offset": log_start_offset,
+            "record_errors": [], "error_message": message}
+
+
+def _append(ctx, logs, topic, partition_data, now) -> dict:
+    index = partition_data.index
+    if topic is None:
+        return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    if not 0 <= index < len(topic.partitions):
+        return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    log = topic.partitions[index]
+    records = partition_data.records
+    if not records:
+        return _partition_result(index, ErrorCode.CORRUPT_MESSAGE, message="no records")
+    try:
+        result = log.append(records, now)
+    except KafkaError as exc:
+        ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=exc.code.name, reason=exc.message)
+        return _partition_result(index, exc.code, message=exc.message)
+    return _partition_result(index, ErrorCode.NONE, result.base_offset, result.log_append_time_ms,
+                             result.log_start_offset)
+
+
+@handles(0, OLDEST_SERVED, 11, advertised_min=0)
+async def handle_produce(ctx, request):
+    logs = ctx.broker.logs
+    version = ctx.api_version
+    refused = None
+    if version < OLDEST_SERVED:
+        refused = ErrorCode.UNSUPPORTED_VERSION
+    elif request.acks not in (0, 1, -1):
+        refused = ErrorCode.INVALID_REQUIRED_ACKS
+    now = now_ms()
+    responses = []
+    for topic_data in request.topic_data:
+        name = topic_data.name
+        if refused is not None:
+            results = [_partition_result(p.index, refused) for p in topic_data.partition_data]
+        else:
+            topic = logs.get(name)
+            if topic is None and logs.auto_create_topics:
+                try:
+                    topic = logs.create_topic(name)
+                    ctx.log.info("topic_auto_created", topic=name, partitions=len(topic.partitions))
+                except KafkaError:
+                    topic = None
+            results = [_append(ctx, logs, topic, p, now) for p in topic_data.partition_data]
+        responses.append({"name": name, "partition_responses": results})
+    if request.acks == 0 and refused is None:
+        return None
+    return {"responses": responses, "throttle_time_ms": 0}

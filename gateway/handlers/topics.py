@@ -1,0 +1,79 @@
+"""CreateTopics (key 19): v2-7 and DeleteTopics (key 20): v1-6 (by name, or by topic id from v6).
+
+A single broker: replication factor -1 or 1 only; manual assignments set the partition count.
+"""
+
+from gateway.registry import handles
+from wire.errors import ErrorCode, KafkaError
+from wire.schema import ZERO_UUID
+
+CONFIG_SOURCE_DYNAMIC_TOPIC = 1
+CONFIG_SOURCE_DEFAULT = 5
+
+
+def _created(topic, logs) -> dict:
+    return {
+        "name": topic.name, "topic_id": topic.topic_id, "error_code": ErrorCode.NONE, "error_message": None,
+        "num_partitions": len(topic.partitions), "replication_factor": 1,
+        "configs": [
+            {"name": c.name, "value": c.value, "read_only": c.read_only,
+             "config_source": CONFIG_SOURCE_DEFAULT if c.is_default else CONFIG_SOURCE_DYNAMIC_TOPIC,
+             "is_sensitive": c.sensitive}
+            for c in logs.describe_configs(topic.name)
+        ],
+    }
+
+
+def _failed(name, code, message=None) -> dict:
+    return {"name": name, "topic_id": ZERO_UUID, "error_code": code, "error_message": message,
+            "num_partitions": -1, "replication_factor": -1, "configs": None}
+
+
+@handles(19, 2, 7)
+async def handle_create_topics(ctx, request):
+    logs = ctx.broker.logs
+    results = []
+    seen = set()
+    for t in request.topics:
+        if t.name in seen:
+            results.append(_failed(t.name, ErrorCode.INVALID_REQUEST, "Duplicate topic name."))
+            continue
+        seen.add(t.name)
+        if t.replication_factor not in (-1, 1) or any(len(a.broker_ids) != 1 for a in t.assignments):
+            results.append(_failed(t.name, ErrorCode.INVALID_REPLICATION_FACTOR,
+                                   f"Replication factor: {t.replication_factor} larger than available brokers: 1."))
+            continue
+        partitions = len(t.assignments) if t.assignments else t.num_partitions
+        if t.assignments and t.num_partitions != -1:
+            results.append(_failed(t.name, ErrorCode.INVALID_REQUEST,
+                                   "Both numPartitions or replicationFactor and replicasAssignments were set."))
+            continue
+        configs = {c.name: c.value for c in t.configs}
+        try:
+            topic = logs.create_topic(t.name, partitions, configs, validate_only=request.get("validate_only", False))
+        except KafkaError as exc:
+            results.append(_failed(t.name, exc.code, exc.message))
+            continue
+        ctx.log.info("topic_created", topic=t.name, partitions=len(topic.partitions),
+                     validate_only=request.get("validate_only", False))
+        results.append(_created(topic, logs))
+    return {"throttle_time_ms": 0, "topics": results}
+
+
+@handles(20, 1, 6)
+async def handle_delete_topics(ctx, request):
+    logs = ctx.broker.logs
+    wanted = [(t.name, t.topic_id) for t in request.topics] if ctx.api_version >= 6 else \
+        [(name, ZERO_UUID) for name in request.topic_names]
+    responses = []
+    for name, topic_id in wanted:
+        topic = logs.get(name) if name is not None else logs.get_by_id(topic_id)
+        entry = {"name": name, "topic_id": topic_id, "error_code": ErrorCode.NONE, "error_message": None}
+        if topic is None:
+            entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name is not None else ErrorCode.UNKNOWN_TOPIC_ID
+        else:
+            entry["name"], entry["topic_id"] = topic.name, topic.topic_id
+            logs.delete_topic(topic.name)
+            ctx.log.info("topic_deleted", topic=topic.name)
+        responses.append(entry)
+    return {"throttle_time_ms": 0, "responses": responses}

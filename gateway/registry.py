@@ -1,0 +1,78 @@
+"""The handler registry: which API keys and versions this broker serves, and by which function.
+
+ApiVersions answers from here, never from a hand-written list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from construct import Container
+
+from wire.messages import APIS
+from wire.schema import Api
+
+if TYPE_CHECKING:
+    from gateway.broker import Broker
+
+
+@dataclass(slots=True)
+class RequestContext:
+    broker: "Broker"
+    api_key: int
+    api_version: int
+    correlation_id: int
+    client_id: str | None
+    log: Any  # a structlog logger bound to client id, api and version
+    peer: str = ""
+
+
+Handler = Callable[[RequestContext, Container], Awaitable[dict | None]]
+
+
+@dataclass(frozen=True)
+class Registration:
+    api: Api
+    served_min: int  # below this the handler answers UNSUPPORTED_VERSION itself
+    max_version: int
+    advertised_min: int
+    handler: Handler
+
+
+HANDLERS: dict[int, Registration] = {}
+
+
+def handles(api_key: int, min_version: int, max_version: int, *, advertised_min: int | None = None):
+    """Register `async def handle_x(ctx, request) -> dict | None` for api_key at these versions.
+
+    `advertised_min` lets ApiVersions advertise lower than we serve (Kafka advertises Produce v0 for
+    librdkafka's sake and rejects v0-2); the handler then answers those versions itself.
+    """
+
+    def register(handler: Handler) -> Handler:
+        if api_key in HANDLERS:
+            raise ValueError(f"api key {api_key} registered twice")
+        api = APIS[api_key]
+        low = min_version if advertised_min is None else advertised_min
+        for version in (low, max_version):
+            if not (api.request.decodable(version) and api.response.decodable(version)):
+                raise ValueError(f"{api.name} v{version} is not declared")
+        HANDLERS[api_key] = Registration(api, min_version, max_version, low, handler)
+        return handler
+
+    return register
+
+
+def lookup(api_key: int, api_version: int) -> Registration | None:
+    registration = HANDLERS.get(api_key)
+    if registration is None or not registration.advertised_min <= api_version <= registration.max_version:
+        return None
+    return registration
+
+
+def supported_versions() -> list[dict]:
+    return [
+        {"api_key": key, "min_version": r.advertised_min, "max_version": r.max_version}
+        for key, r in sorted(HANDLERS.items())
+    ]
