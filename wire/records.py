@@ -1,0 +1,305 @@
+"""Record batches (magic 2) as opaque bytes: header, CRC-32C, validation, offset rewrite, LogAppendTime.
+
+The hot path (Produce, Fetch) only reads the 61-byte header with `struct` and rewrites fields in place;
+records are parsed (and decompressed) only by `iter_records` and the opt-in `validate_records`.
+Layout, big-endian:
+
+    baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
+    attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |
+    producerId int64 | producerEpoch int16 | baseSequence int32 | recordCount int32 | records...
+
+The CRC covers attributes to the end of the batch; baseOffset and partitionLeaderEpoch are outside it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from crc32c import crc32c
+
+from wire.errors import ErrorCode
+from wire.record_codec import (
+    CODEC_NONE,
+    CODEC_ZSTD,
+    CorruptRecordError,
+    Record,
+    check_record_framing,
+    compress,
+    decode_records,
+    decompress,
+    encode_record,
+    invalid_record,
+)
+
+__all__ = [
+    "HEADER_SIZE", "BatchHeader", "CorruptRecordError", "Record", "assign_offsets", "build_batch",
+    "compress", "control_batch", "decompress", "iter_batches", "iter_records", "read_header",
+    "set_partition_leader_epoch", "split_batches", "stamp_log_append_time", "validate_batch",
+    "validate_records",
+]
+
+HEADER = struct.Struct(">qiibIhiqqqhii")
+HEADER_SIZE = HEADER.size  # 61
+LOG_OVERHEAD = 12  # baseOffset + batchLength, the bytes batchLength does not count
+MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD  # 49: a batchLength below this cannot hold a header
+MAGIC = 2
+PARTITION_LEADER_EPOCH_OFFSET = 12
+CRC_OFFSET = 17
+ATTRIBUTES_OFFSET = 21  # the CRC covers from here to the end of the batch
+MAX_TIMESTAMP_OFFSET = 35
+NO_TIMESTAMP = -1
+
+COMPRESSION_MASK = 0x07
+TIMESTAMP_TYPE_MASK = 0x08  # set: LogAppendTime
+TRANSACTIONAL_MASK = 0x10
+CONTROL_MASK = 0x20
+CONTROL_ABORT, CONTROL_COMMIT = 0, 1
+
+_INT32 = struct.Struct(">i")
+_INT64 = struct.Struct(">q")
+_UINT32 = struct.Struct(">I")
+_ATTRIBUTES = struct.Struct(">h")
+_CONTROL_KEY = struct.Struct(">hh")  # version, type
+_CONTROL_VALUE = struct.Struct(">hi")  # version, coordinator_epoch
+
+
+class BatchHeader(NamedTuple):
+    """The 61-byte batch header, fields in Kafka's order."""
+
+    base_offset: int
+    batch_length: int
+    partition_leader_epoch: int
+    magic: int
+    crc: int
+    attributes: int
+    last_offset_delta: int
+    base_timestamp: int
+    max_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    record_count: int
+
+    @property
+    def size(self) -> int:
+        """Bytes the whole batch takes, the log overhead included."""
+        return LOG_OVERHEAD + self.batch_length
+
+    @property
+    def compression(self) -> int:
+        return self.attributes & COMPRESSION_MASK
+
+    @property
+    def log_append_time(self) -> bool:
+        return bool(self.attributes & TIMESTAMP_TYPE_MASK)
+
+    @property
+    def is_transactional(self) -> bool:
+        return bool(self.attributes & TRANSACTIONAL_MASK)
+
+    @property
+    def is_control(self) -> bool:
+        return bool(self.attributes & CONTROL_MASK)
+
+    @property
+    def last_offset(self) -> int:
+        return self.base_offset + self.last_offset_delta
+
+
+_make_header = BatchHeader._make
+_unpack_header = HEADER.unpack_from
+
+
+def read_header(buf, pos: int = 0) -> BatchHeader:
+    """The header of the batch starting at `pos`."""
+    if len(buf) - pos < HEADER_SIZE:
+        raise CorruptRecordError(f"record batch header truncated: {len(buf) - pos} of {HEADER_SIZE} bytes")
+    return _make_header(_unpack_header(buf, pos))
+
+
+def split_batches(buf) -> list[tuple[int, BatchHeader]]:
+    """(position, header) of each batch of a Produce records blob, which must hold whole batches only."""
+    end = len(buf)
+    if end == 0:
+        raise invalid_record("a produce request needs at least one record batch per partition")
+    batches = []
+    pos = 0
+    while pos < end:
+        header = read_header(buf, pos)
+        next_pos = _batch_end(buf, pos, header)
+        _check_magic(header)
+        batches.append((pos, header))
+        pos = next_pos
+    return batches
+
+
+def _batch_end(buf, pos: int, header: BatchHeader) -> int:
+    """Where the batch at `pos` ends; it must be wholly inside `buf` (Kafka checks the length first)."""
+    if header.batch_length < MIN_BATCH_LENGTH:
+        raise CorruptRecordError(f"record batch length {header.batch_length} is below {MIN_BATCH_LENGTH}")
+    end = pos + header.size
+    if end > len(buf):
+        raise CorruptRecordError(f"record batch of {header.size} bytes truncated to {len(buf) - pos}")
+    return end
+
+
+def _check_magic(header: BatchHeader) -> None:
+    if header.magic != MAGIC:
+        raise invalid_record(f"record batch magic {header.magic}: only magic 2 is supported")
+
+
+def validate_batch(buf, pos: int, header: BatchHeader) -> None:
+    """Kafka's batch-level checks for a produced batch; records are not walked (see validate_records).
+
+    Whole batch, magic, CRC-32C, compression codec, record_count >= 1 and last_offset_delta == record_count - 1,
+    timestamps (no negative other than -1; max_timestamp >= base_timestamp for CreateTime),
+    a base_sequence for an idempotent producer.
+    """
+    end = _batch_end(buf, pos, header)
+    _check_magic(header)
+    computed = crc32c(memoryview(buf)[pos + ATTRIBUTES_OFFSET : end])
+    if computed != header.crc:
+        raise CorruptRecordError(f"record batch is corrupt (stored crc {header.crc}, computed crc {computed})")
+    if header.compression > CODEC_ZSTD:
+        raise CorruptRecordError(f"unknown compression codec {header.compression}")
+    if header.record_count < 1:
+        raise invalid_record(f"invalid reported count {header.record_count} for record batch")
+    if header.last_offset_delta != header.record_count - 1:
+        raise invalid_record(
+            f"inconsistent batch offset range (last offset delta {header.last_offset_delta})"
+            f" and record count {header.record_count}"
+        )
+    base_ts, max_ts = header.base_timestamp, header.max_timestamp
+    if base_ts < NO_TIMESTAMP or max_ts < NO_TIMESTAMP or (max_ts < base_ts and not header.log_append_time):
+        raise CorruptRecordError(
+            f"invalid batch timestamps (base {base_ts}, max {max_ts})", ErrorCode.INVALID_TIMESTAMP
+        )
+    if header.producer_id >= 0 and header.base_sequence < 0:
+        raise invalid_record(f"invalid sequence {header.base_sequence} for producer id {header.producer_id}")
+
+
+def validate_records(buf, pos: int, header: BatchHeader) -> None:
+    """Record framing (decompressing first): lengths, offset deltas 0..n-1, record_count, no leftovers.
+
+    Opt-in: in Python, walking 1 MiB of 1 KiB records takes ~2.7 ms, twice a RocksDB put of the batch,
+    where validate_batch takes ~40 us.
+    """
+    check_record_framing(_records_block(buf, pos, header), header.record_count)
+
+
+def assign_offsets(buf: bytearray, pos: int, base_offset: int) -> None:
+    """Rewrite baseOffset in place; it is outside the CRC, which stays valid."""
+    _INT64.pack_into(buf, pos, base_offset)
+
+
+def set_partition_leader_epoch(buf: bytearray, pos: int, epoch: int) -> None:
+    """Rewrite partitionLeaderEpoch in place; it is outside the CRC, which stays valid."""
+    _INT32.pack_into(buf, pos + PARTITION_LEADER_EPOCH_OFFSET, epoch)
+
+
+def stamp_log_append_time(buf: bytearray, pos: int, header: BatchHeader, now_ms: int) -> None:
+    """Kafka's LogAppendTime: set the timestamp-type bit and maxTimestamp, then recompute the CRC.
+
+    baseTimestamp and the records are untouched; readers report maxTimestamp for every record.
+    """
+    if header.log_append_time and header.max_timestamp == now_ms:
+        return
+    _ATTRIBUTES.pack_into(buf, pos + ATTRIBUTES_OFFSET, header.attributes | TIMESTAMP_TYPE_MASK)
+    _INT64.pack_into(buf, pos + MAX_TIMESTAMP_OFFSET, now_ms)
+    end = pos + header.size
+    _UINT32.pack_into(buf, pos + CRC_OFFSET, crc32c(memoryview(buf)[pos + ATTRIBUTES_OFFSET : end]))
+
+
+def iter_batches(blob) -> Iterator[tuple[BatchHeader, memoryview]]:
+    """(header, whole batch) for each batch of a stored or fetched blob; a partial last batch is skipped."""
+    view = memoryview(blob)
+    pos, end = 0, len(view)
+    while end - pos >= HEADER_SIZE:
+        header = read_header(view, pos)
+        if header.batch_length < MIN_BATCH_LENGTH:
+            raise CorruptRecordError(f"record batch length {header.batch_length} is below {MIN_BATCH_LENGTH}")
+        if pos + header.size > end:
+            return
+        yield header, view[pos : pos + header.size]
+        pos += header.size
+
+
+def iter_records(batch) -> Iterator[Record]:
+    """The records of one whole batch, decompressed, with absolute offsets and timestamps.
+
+    A LogAppendTime batch reports its max_timestamp for every record, as Kafka's readers do.
+    Bytes after the batch are ignored.
+    """
+    header = read_header(batch)
+    _check_magic(header)
+    body = _records_block(batch, 0, header)
+    append_time = header.max_timestamp if header.log_append_time else None
+    return decode_records(body, header.record_count, header.base_offset, header.base_timestamp, append_time)
+
+
+def _records_block(buf, pos: int, header: BatchHeader):
+    """The records of a batch as one uncompressed block (a view when the batch is not compressed)."""
+    block = memoryview(buf)[pos + HEADER_SIZE : _batch_end(buf, pos, header)]
+    if header.compression == CODEC_NONE:
+        return block
+    return decompress(header.compression, block)
+
+
+def build_batch(
+    records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes | None]], int]],
+    *,
+    base_offset: int = 0,
+    compression: int = CODEC_NONE,
+    producer_id: int = -1,
+    producer_epoch: int = -1,
+    base_sequence: int = -1,
+    transactional: bool = False,
+    partition_leader_epoch: int = -1,
+    log_append_time: bool = False,
+    control: bool = False,
+) -> bytes:
+    """A batch of (key, value, headers, timestamp_ms) records with offset deltas 0..n-1 (tests, tooling)."""
+    if not records:
+        raise ValueError("a record batch holds at least one record")
+    timestamps = [record[3] for record in records]
+    base_timestamp = timestamps[0]
+    body = bytearray()
+    for offset_delta, (key, value, headers, timestamp) in enumerate(records):
+        encode_record(offset_delta, timestamp - base_timestamp, key, value, headers, body)
+    if compression != CODEC_NONE:
+        body = compress(compression, body)
+    attributes = (
+        compression
+        | (TIMESTAMP_TYPE_MASK if log_append_time else 0)
+        | (TRANSACTIONAL_MASK if transactional else 0)
+        | (CONTROL_MASK if control else 0)
+    )
+    batch = bytearray(HEADER_SIZE)
+    batch += body
+    HEADER.pack_into(
+        batch, 0, base_offset, len(batch) - LOG_OVERHEAD, partition_leader_epoch, MAGIC, 0, attributes,
+        len(records) - 1, base_timestamp, max(timestamps), producer_id, producer_epoch, base_sequence,
+        len(records),
+    )
+    _UINT32.pack_into(batch, CRC_OFFSET, crc32c(memoryview(batch)[ATTRIBUTES_OFFSET:]))
+    return bytes(batch)
+
+
+def control_batch(
+    producer_id: int,
+    producer_epoch: int,
+    *,
+    commit: bool,
+    coordinator_epoch: int,
+    timestamp_ms: int,
+    base_offset: int = 0,
+) -> bytes:
+    """A transaction marker: one control record, key (0, COMMIT or ABORT), value (0, coordinator_epoch)."""
+    key = _CONTROL_KEY.pack(0, CONTROL_COMMIT if commit else CONTROL_ABORT)
+    value = _CONTROL_VALUE.pack(0, coordinator_epoch)
+    return build_batch(
+        [(key, value, [], timestamp_ms)], base_offset=base_offset, producer_id=producer_id,
+        producer_epoch=producer_epoch, transactional=True, control=True,
+    )
