@@ -1,0 +1,79 @@
+"""The whole RocksDB key layout: every key the RocksDB engine reads or writes is built and parsed here.
+
+Keys are bytes compared bytewise, so integers are big-endian unsigned and sort numerically.
+
+    T <topic name utf-8>                                        topic metadata (JSON)
+    M <counter name ascii>                                      broker counters (int64), e.g. next producer id
+    D <topic id:16> <partition:u32> B <base offset:u64>         one stored record batch (its bytes)
+    D <topic id:16> <partition:u32> I <base offset:u64>         that batch's index entry (see INDEX_ENTRY)
+    D <topic id:16> <partition:u32> P <producer id:u64>         idempotent-producer state (producers.py bytes)
+
+Everything a topic owns lives under D <topic id>, so deleting a topic is one range delete, and a
+re-created topic (a new id) can never see the old one's data.
+"""
+
+from __future__ import annotations
+
+import struct
+
+TOPIC = b"T"
+COUNTER = b"M"
+DATA = b"D"
+BATCH = b"B"
+INDEX = b"I"
+PRODUCER = b"P"
+
+NEXT_PRODUCER_ID = b"next_producer_id"
+
+_PARTITION = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
+INT64 = struct.Struct(">q")
+# Index entry value: last_offset_delta int32, max_timestamp int64, size int32 (bytes of the whole batch).
+INDEX_ENTRY = struct.Struct(">iqi")
+
+_PARTITION_PREFIX_LEN = 1 + 16 + 4
+
+
+def topic_key(name: str) -> bytes:
+    return TOPIC + name.encode("utf-8")
+
+
+def topic_name(key: bytes) -> str:
+    return key[1:].decode("utf-8")
+
+
+def counter_key(name: bytes) -> bytes:
+    return COUNTER + name
+
+
+def topic_range(topic_id: bytes) -> tuple[bytes, bytes]:
+    """[start, end) covering every key a topic's partitions own (kinds are ASCII letters, below 0xff)."""
+    start = DATA + topic_id
+    return start, start + b"\xff" * 5
+
+
+def partition_prefix(topic_id: bytes, partition: int) -> bytes:
+    return DATA + topic_id + _PARTITION.pack(partition)
+
+
+def kind_range(topic_id: bytes, partition: int, kind: bytes) -> tuple[bytes, bytes]:
+    """[start, end) of one kind of key (BATCH, INDEX, PRODUCER) in one partition."""
+    prefix = partition_prefix(topic_id, partition)
+    return prefix + kind, prefix + bytes([kind[0] + 1])
+
+
+def batch_key(topic_id: bytes, partition: int, base_offset: int) -> bytes:
+    return partition_prefix(topic_id, partition) + BATCH + _U64.pack(base_offset)
+
+
+def index_key(topic_id: bytes, partition: int, base_offset: int) -> bytes:
+    return partition_prefix(topic_id, partition) + INDEX + _U64.pack(base_offset)
+
+
+def producer_key(topic_id: bytes, partition: int, producer_id: int) -> bytes:
+    return partition_prefix(topic_id, partition) + PRODUCER + _U64.pack(producer_id)
+
+
+def suffix_u64(key: bytes) -> int:
+    """The trailing u64 (base offset or producer id) of a BATCH, INDEX or PRODUCER key."""
+    return _U64.unpack_from(key, _PARTITION_PREFIX_LEN + 1)[0]

@@ -1,0 +1,193 @@
+"""PartitionLog: one partition's record batches: validated append with offsets and idempotence, and reads.
+
+Batches stay opaque bytes: append reads headers with struct, checks CRCs in C, copies the request
+into a bytearray, rewrites baseOffset and partitionLeaderEpoch (outside the CRC) and, for
+LogAppendTime topics, the timestamp and CRC; then one storage write (rocksdict takes only bytes, so
+each batch is copied once more on the way). Reads return stored batches as-is. A small in-memory index
+(base offsets, cumulative sizes, max timestamps) answers which batches to read without a scan.
+Records are only decoded by the two timestamp lookups (ListOffsets), inside one candidate batch.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+from partitions.producers import BatchMetadata, ProducerAppend, ProducerStateEntry, increment_sequence
+from partitions.storage import BatchEntry, PartitionState, Storage
+from wire.errors import ErrorCode, KafkaError
+from wire.records import (
+    BatchHeader,
+    CorruptRecordError,
+    assign_offsets,
+    iter_records,
+    set_partition_leader_epoch,
+    split_batches,
+    stamp_log_append_time,
+    validate_batch,
+)
+
+if TYPE_CHECKING:
+    from partitions.topics import Topic
+
+LEADER_EPOCH = 0  # a single broker leads every partition, in epoch 0, forever
+NO_TIMESTAMP = -1
+
+
+class AppendResult(NamedTuple):
+    """What a Produce response needs. For a duplicate batch, the offsets the original got and, as
+    Kafka does, its stored max timestamp as log_append_time_ms."""
+
+    base_offset: int
+    log_append_time_ms: int
+    log_start_offset: int
+    duplicate: bool = False
+
+
+class PartitionLog:
+    """One partition: its batches in offset order, its high watermark and its producers' state."""
+
+    def __init__(self, topic: Topic, index: int, storage: Storage, state: PartitionState | None = None) -> None:
+        self.topic = topic
+        self.index = index
+        self.listeners: list[Callable[[PartitionLog], None]] = []
+        self._storage = storage
+        self.log_start_offset = 0  # no retention or DeleteRecords yet: nothing is ever removed
+        self.high_watermark = 0
+        self._base_offsets = array("q")
+        self._ends = array("q")  # cumulative size: batch i spans bytes [ends[i-1], ends[i]) of the log
+        self._max_timestamps = array("q")
+        self._running_max = array("q")  # max timestamp of batches 0..i: sorted, so bisect finds a time
+        self._producers: dict[int, ProducerStateEntry] = {}
+        if state is not None:
+            for entry in state.entries:
+                self._index(entry)
+            self._producers = {pid: ProducerStateEntry.from_bytes(data) for pid, data in state.producers.items()}
+
+    @property
+    def leader_epoch(self) -> int:
+        return LEADER_EPOCH
+
+    @property
+    def last_stable_offset(self) -> int:
+        return self.high_watermark  # no transactions yet: nothing is ever unstable
+
+    def append(self, records: bytes, now_ms: int) -> AppendResult:
+        """Validate every batch, then assign offsets and store them all in one write, or nothing.
+
+        Raises KafkaError: CORRUPT_MESSAGE, INVALID_RECORD, INVALID_TIMESTAMP, MESSAGE_TOO_LARGE,
+        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER.
+        """
+        topic = self.topic
+        if topic.deleted:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
+        found = self._validate(records)
+        stamped = topic.log_append_time
+        buf = bytearray(records)
+        next_offset = self.high_watermark
+        producers = None
+        entries = []
+        for pos, header in found:
+            delta = header.last_offset_delta
+            max_timestamp = now_ms if stamped else header.max_timestamp
+            if header.producer_id >= 0:
+                if producers is None:
+                    producers = ProducerAppend(self._producers)
+                last_seq = increment_sequence(header.base_sequence, delta)
+                duplicate = producers.find_duplicate(header.producer_id, header.producer_epoch,
+                                                     header.base_sequence, last_seq)
+                if duplicate is not None:
+                    return AppendResult(duplicate.first_offset, duplicate.timestamp, self.log_start_offset, True)
+                producers.append(header.producer_id, header.producer_epoch, header.base_sequence,
+                                 BatchMetadata(last_seq, next_offset + delta, delta, max_timestamp))
+            assign_offsets(buf, pos, next_offset)
+            set_partition_leader_epoch(buf, pos, LEADER_EPOCH)
+            if stamped:
+                stamp_log_append_time(buf, pos, header, now_ms)
+            entries.append(BatchEntry(next_offset, delta, max_timestamp, header.size))
+            next_offset += delta + 1
+        view = memoryview(buf)
+        batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, _) in zip(entries, found)]
+        self._storage.append(self.topic.topic_id, self.index, batches, producers.encoded() if producers else {})
+        for entry in entries:
+            self._index(entry)
+        if producers is not None:
+            producers.commit()
+        for listener in list(self.listeners):
+            listener(self)
+        return AppendResult(entries[0].base_offset, now_ms if stamped else NO_TIMESTAMP, self.log_start_offset)
+
+    def _validate(self, records: bytes) -> list[tuple[int, BatchHeader]]:
+        """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
+        max_message_bytes = self.topic.max_message_bytes
+        try:
+            found = split_batches(records)
+            for pos, header in found:
+                if header.base_offset != 0:
+                    raise KafkaError(ErrorCode.INVALID_RECORD, f"The baseOffset of the record batch in the "
+                                     f"append to {self} should be 0, but it is {header.base_offset}")
+                if header.size > max_message_bytes:
+                    raise KafkaError(ErrorCode.MESSAGE_TOO_LARGE, f"The record batch size in the append to "
+                                     f"{self} is {header.size} bytes which exceeds the maximum configured "
+                                     f"value of {max_message_bytes}.")
+                validate_batch(records, pos, header)
+                if header.is_control:
+                    raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
+        except CorruptRecordError as exc:
+            raise KafkaError(exc.code, str(exc)) from None
+        return found
+
+    def _index(self, entry: BatchEntry) -> None:
+        running = self._running_max[-1] if self._running_max else NO_TIMESTAMP
+        self._base_offsets.append(entry.base_offset)
+        self._ends.append((self._ends[-1] if self._ends else 0) + entry.size)
+        self._max_timestamps.append(entry.max_timestamp)
+        self._running_max.append(max(running, entry.max_timestamp))
+        self.high_watermark = entry.base_offset + entry.last_offset_delta + 1
+
+    def read(self, offset: int, max_bytes: int, *, upper: int | None = None) -> bytes:
+        """Whole stored batches from the one holding `offset`, within max_bytes except the first (KIP-74),
+        none starting at or past `upper` (default: the high watermark)."""
+        if offset < self.log_start_offset or offset > self.high_watermark:
+            raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"offset {offset} is outside [{self.log_start_offset}, "
+                             f"{self.high_watermark}] of {self}")
+        if upper is None:
+            upper = self.high_watermark
+        if offset >= upper:
+            return b""
+        bases = self._base_offsets
+        first = max(bisect_right(bases, offset) - 1, 0)
+        stop = bisect_left(bases, upper)
+        start_byte = self._ends[first - 1] if first else 0
+        end = bisect_right(self._ends, start_byte + max_bytes, first + 1, stop)
+        batches = self._storage.read(self.topic.topic_id, self.index, bases[first], end - first)
+        return batches[0] if len(batches) == 1 else b"".join(batches)
+
+    def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
+        """(offset, timestamp) of the first record whose timestamp is >= timestamp_ms, or None."""
+        for i in range(bisect_left(self._running_max, timestamp_ms), len(self._base_offsets)):
+            if self._max_timestamps[i] < timestamp_ms:
+                continue
+            for record in iter_records(self._batch(i)):
+                if record.timestamp >= timestamp_ms:
+                    return record.offset, record.timestamp
+        return None
+
+    def max_timestamp(self) -> tuple[int, int] | None:
+        """(offset, timestamp) of the first record carrying the log's largest timestamp (ListOffsets -3)."""
+        if not self._running_max:
+            return None
+        largest = self._running_max[-1]
+        batch = self._batch(bisect_left(self._running_max, largest))
+        for record in iter_records(batch):
+            if record.timestamp == largest:
+                return record.offset, record.timestamp
+        return None  # a batch whose max_timestamp no record has: Kafka finds no offset either
+
+    def _batch(self, i: int) -> bytes:
+        return self._storage.read(self.topic.topic_id, self.index, self._base_offsets[i], 1)[0]
+
+    def __repr__(self) -> str:
+        return f"{self.topic.name}-{self.index}"

@@ -1,0 +1,110 @@
+"""Logs: the broker's topics and their partition logs over one storage engine (the gateway's facade)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from partitions.log import PartitionLog
+from partitions.storage import Storage
+from partitions.topic_configs import ConfigEntry, describe, validate_configs
+from partitions.topics import Topic, new_topic_id, unify_collision_chars, validate_topic_name
+from wire.errors import ErrorCode, KafkaError
+
+MAX_PARTITIONS_PER_TOPIC = 10_000  # Kafka's MAX_PARTITIONS_PER_BATCH for one CreateTopics request
+
+
+class Logs:
+    """All topics, loaded from storage on open. Not thread-safe: used from the event-loop thread only."""
+
+    def __init__(self, storage: Storage, *, auto_create_topics: bool = True, default_partitions: int = 1,
+                 default_configs: Mapping[str, str] | None = None) -> None:
+        if default_partitions < 1:
+            raise ValueError(f"default_partitions must be at least 1, not {default_partitions}")
+        self.storage = storage
+        self.auto_create_topics = auto_create_topics
+        self.default_partitions = default_partitions
+        self.default_configs = validate_configs(default_configs or {})
+        self.topics: dict[str, Topic] = {}
+        self._by_id: dict[bytes, Topic] = {}
+        self._collision_names: dict[str, str] = {}
+        for record in storage.load_topics():
+            topic = Topic(record.name, record.topic_id, record.configs, self.default_configs,
+                          is_internal=record.is_internal)
+            topic.partitions = [PartitionLog(topic, i, storage, storage.load_partition(record.topic_id, i))
+                                for i in range(record.num_partitions)]
+            self._register(topic)
+
+    def get(self, name: str) -> Topic | None:
+        return self.topics.get(name)
+
+    def get_by_id(self, topic_id: bytes) -> Topic | None:
+        return self._by_id.get(topic_id)
+
+    def create_topic(self, name: str, num_partitions: int = -1, configs: Mapping[str, str | None] | None = None,
+                     *, validate_only: bool = False) -> Topic:
+        """Create a topic (num_partitions -1: the broker default), checked as Kafka's controller does.
+
+        Raises KafkaError: INVALID_TOPIC_EXCEPTION (name rules, or a '.'/'_' collision with an existing
+        topic), TOPIC_ALREADY_EXISTS, INVALID_CONFIG, INVALID_PARTITIONS. With validate_only the
+        returned topic is not registered or stored (its partitions must not be used).
+        """
+        validate_topic_name(name)
+        if name in self.topics:
+            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+        checked = validate_configs(configs or {})
+        if num_partitions == -1:
+            num_partitions = self.default_partitions
+        if num_partitions < 1:
+            raise KafkaError(ErrorCode.INVALID_PARTITIONS,
+                             "Number of partitions was set to an invalid non-positive value.")
+        if num_partitions > MAX_PARTITIONS_PER_TOPIC:
+            raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Excessively large number of partitions per request.")
+        clash = self._collision_names.get(unify_collision_chars(name))
+        if clash is not None:
+            raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"Topic '{name}' collides with existing topic: {clash}")
+        topic_id = new_topic_id()
+        while topic_id in self._by_id:
+            topic_id = new_topic_id()
+        topic = Topic(name, topic_id, checked, self.default_configs)
+        topic.partitions = [PartitionLog(topic, i, self.storage) for i in range(num_partitions)]
+        if not validate_only:
+            self.storage.save_topic(topic.record())
+            self._register(topic)
+        return topic
+
+    def delete_topic(self, name: str) -> None:
+        """Remove a topic with all its batches and producer state (UNKNOWN_TOPIC_OR_PARTITION if absent)."""
+        topic = self.topics.get(name)
+        if topic is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+        self.storage.delete_topic(topic.record())
+        topic.deleted = True
+        del self.topics[name]
+        del self._by_id[topic.topic_id]
+        del self._collision_names[unify_collision_chars(name)]
+        for log in topic.partitions:
+            for listener in list(log.listeners):
+                listener(log)  # waiting fetches look again and find the topic gone
+
+    def partition(self, name: str, index: int) -> PartitionLog:
+        topic = self.topics.get(name)
+        if topic is None or not 0 <= index < len(topic.partitions):
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{name}-{index} does not exist")
+        return topic.partitions[index]
+
+    def describe_configs(self, name: str) -> list[ConfigEntry]:
+        topic = self.topics.get(name)
+        if topic is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+        return describe(topic.configs, self.default_configs)
+
+    def next_producer_id(self) -> int:
+        return self.storage.next_producer_id()
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def _register(self, topic: Topic) -> None:
+        self.topics[topic.name] = topic
+        self._by_id[topic.topic_id] = topic
+        self._collision_names[unify_collision_chars(topic.name)] = topic.name

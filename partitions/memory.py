@@ -1,0 +1,72 @@
+"""MemoryStorage: the storage engine kept in Python objects (tests and --memory; lost when the process ends).
+
+The object itself is the store: `close()` keeps its contents, so a new `Logs` over the same
+MemoryStorage is a "reopen" that exercises the same load path as the RocksDB engine.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+
+from partitions.storage import BatchEntry, PartitionState, Storage, TopicRecord
+
+
+class _Partition:
+    __slots__ = ("base_offsets", "batches", "entries", "producers")
+
+    def __init__(self) -> None:
+        self.base_offsets: list[int] = []
+        self.batches: list[bytes] = []
+        self.entries: list[BatchEntry] = []
+        self.producers: dict[int, bytes] = {}
+
+
+class MemoryStorage(Storage):
+    def __init__(self) -> None:
+        self._topics: dict[str, TopicRecord] = {}
+        self._partitions: dict[tuple[bytes, int], _Partition] = {}
+        self._next_producer_id = 0
+
+    def load_topics(self) -> list[TopicRecord]:
+        return list(self._topics.values())
+
+    def save_topic(self, topic: TopicRecord) -> None:
+        self._topics[topic.name] = topic._replace(configs=dict(topic.configs))
+
+    def delete_topic(self, topic: TopicRecord) -> None:
+        self._topics.pop(topic.name, None)
+        for key in [key for key in self._partitions if key[0] == topic.topic_id]:
+            del self._partitions[key]
+
+    def load_partition(self, topic_id: bytes, partition: int) -> PartitionState:
+        stored = self._partitions.get((topic_id, partition))
+        if stored is None:
+            return PartitionState([], {})
+        return PartitionState(list(stored.entries), dict(stored.producers))
+
+    def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
+               producers: Mapping[int, bytes]) -> None:
+        stored = self._partitions.get((topic_id, partition))
+        if stored is None:
+            stored = self._partitions[(topic_id, partition)] = _Partition()
+        for entry, batch in batches:
+            stored.base_offsets.append(entry.base_offset)
+            stored.entries.append(entry)
+            stored.batches.append(bytes(batch))
+        stored.producers.update(producers)
+
+    def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:
+        stored = self._partitions.get((topic_id, partition))
+        if stored is None:
+            return []
+        start = bisect_left(stored.base_offsets, base_offset)
+        return stored.batches[start:start + count]
+
+    def next_producer_id(self) -> int:
+        producer_id = self._next_producer_id
+        self._next_producer_id += 1
+        return producer_id
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,76 @@
+"""The storage engine interface: one method per operation the partition logs need, nothing RocksDB-shaped.
+
+Two engines implement it: `memory.MemoryStorage` (tests, --memory) and `rocks.RocksStorage` (the default).
+The engine stores bytes it is given and hands them back; every Kafka rule (offsets, sequences,
+validation) lives above it in log.py, producers.py and logs.py.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+
+class TopicRecord(NamedTuple):
+    """What is persisted about a topic (its partitions' data is keyed by topic_id, never by name)."""
+
+    name: str
+    topic_id: bytes
+    num_partitions: int
+    configs: dict[str, str]
+    is_internal: bool = False
+
+
+class BatchEntry(NamedTuple):
+    """The index entry stored beside each batch, so opening a log never reads batch bytes."""
+
+    base_offset: int
+    last_offset_delta: int
+    max_timestamp: int
+    size: int
+
+
+class PartitionState(NamedTuple):
+    """A partition as loaded on open: its batch index in offset order and its producers' state."""
+
+    entries: list[BatchEntry]
+    producers: dict[int, bytes]
+
+
+class Storage(ABC):
+    """A storage engine. Not thread-safe: the broker calls it from its one event-loop thread."""
+
+    @abstractmethod
+    def load_topics(self) -> list[TopicRecord]:
+        """Every stored topic."""
+
+    @abstractmethod
+    def save_topic(self, topic: TopicRecord) -> None:
+        """Persist a topic's metadata (create, or overwrite the record with the same name)."""
+
+    @abstractmethod
+    def delete_topic(self, topic: TopicRecord) -> None:
+        """Remove a topic's metadata and, atomically with it, all its batches, index and producer state."""
+
+    @abstractmethod
+    def load_partition(self, topic_id: bytes, partition: int) -> PartitionState:
+        """A partition's batch index and producer state (empty for a partition never written)."""
+
+    @abstractmethod
+    def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
+               producers: Mapping[int, bytes]) -> None:
+        """Atomically store batches (in offset order, with their index entries) and replace the state of
+        the given producer ids. Once this returns the write survives the process being killed."""
+
+    @abstractmethod
+    def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:
+        """`count` consecutive stored batches, the first being the one stored at `base_offset`."""
+
+    @abstractmethod
+    def next_producer_id(self) -> int:
+        """Allocate a producer id: a persisted counter, so no id is handed out twice across restarts."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Flush and release the engine; nothing may be called afterwards."""
