@@ -17,7 +17,7 @@ from gateway import registry
 from gateway.registry import RequestContext
 from wire.codec import ProtocolError, decode, encode
 from wire.errors import ErrorCode
-from wire.frames import FrameDecoder, FrameError, frame
+from wire.frames import FrameDecoder, FrameError, frame, frame_prefix
 from wire.headers import API_VERSIONS_KEY, RequestHeader, decode_request_header, response_header
 from wire.messages import APIS
 
@@ -35,7 +35,7 @@ class _Slot:
 
     def __init__(self, header: RequestHeader) -> None:
         self.header = header
-        self.payload: bytes | object | None = None  # None = not answered yet
+        self.payload: tuple[bytes, ...] | object | None = None  # None = not answered yet
         self.task: asyncio.Task | None = None
 
 
@@ -151,7 +151,7 @@ class KafkaConnection(asyncio.Protocol):
                 self.abort("response_encode_failed")
                 return
             head = response_header(ctx.api_key, ctx.api_version, ctx.correlation_id)
-            slot.payload = frame(head + body)
+            slot.payload = (frame_prefix(len(head) + len(body)) + head, body)  # no copy of a large body
         self._flush()
 
     def _answer_unsupported_api_versions(self, header: RequestHeader) -> None:
@@ -162,7 +162,7 @@ class KafkaConnection(asyncio.Protocol):
             "api_keys": registry.supported_versions(),
         })
         slot = _Slot(header)
-        slot.payload = frame(response_header(API_VERSIONS_KEY, 0, header.correlation_id) + body)
+        slot.payload = (frame(response_header(API_VERSIONS_KEY, 0, header.correlation_id) + body),)
         self.pending.append(slot)
         self._flush()
 
@@ -173,7 +173,7 @@ class KafkaConnection(asyncio.Protocol):
         while pending and pending[0].payload is not None:
             payload = pending.popleft().payload
             if payload is not _NO_RESPONSE:
-                out.append(payload)
+                out.extend(payload)
         if out and transport is not None and not self.closed:
             transport.writelines(out)
         self._update_reading()

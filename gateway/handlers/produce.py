@@ -7,8 +7,10 @@ acks=0 gets no response at all. Nothing of a partition's rejected records is app
 from gateway.clock import now_ms
 from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
+from wire.records import CorruptRecordError, split_batches
 
 OLDEST_SERVED = 3
+ONE_BATCH = "Produce requests with version 3 are only allowed to contain exactly one record batch"
 
 
 def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_time_ms=-1, log_start_offset=-1,
@@ -26,8 +28,11 @@ def _append(ctx, logs, topic, partition_data, now) -> dict:
         return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     log = topic.partitions[index]
     records = partition_data.records
-    if not records:
-        return _partition_result(index, ErrorCode.CORRUPT_MESSAGE, message="no records")
+    try:
+        if len(split_batches(records or b"")) != 1:
+            return _partition_result(index, ErrorCode.INVALID_RECORD, message=ONE_BATCH)
+    except CorruptRecordError as exc:
+        return _partition_result(index, exc.code, message=str(exc))
     try:
         result = log.append(records, now)
     except KafkaError as exc:

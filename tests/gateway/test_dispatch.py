@@ -123,3 +123,26 @@ def test_garbage_burst_from_many_connections_leaves_broker_serving(broker):
         s.sendall(struct.pack(">i", len(payload)) + payload)
         s.close()
     assert broker.client().request(API_VERSIONS, 3, {}).error_code == ErrorCode.NONE
+
+
+def _high_watermark(client, topic):
+    response = client.request(2, 5, {"replica_id": -1, "isolation_level": 0, "topics": [
+        {"name": topic, "partitions": [{"partition_index": 0, "current_leader_epoch": -1, "timestamp": -1}]}]})
+    return response.topics[0].partitions[0].offset
+
+
+@pytest.mark.parametrize("mangle, code", [
+    (lambda b: b + b, ErrorCode.INVALID_RECORD),                          # two batches in one partition
+    (lambda b: b[:21] + bytes([b[21] ^ 0xFF]) + b[22:], ErrorCode.CORRUPT_MESSAGE),  # CRC no longer matches
+    (lambda b: b[:-3], ErrorCode.CORRUPT_MESSAGE),                        # truncated
+    (lambda b: build_batch([(None, b"x" * 1_100_000, [], 1000)]), ErrorCode.MESSAGE_TOO_LARGE),
+])
+def test_bad_batches_get_kafka_errors_and_nothing_is_appended(broker, mangle, code):
+    client = broker.client()
+    topic = f"bad-batch-{code.name.lower()}-{id(mangle)}"
+    good = build_batch([(b"k", b"v", [], 1000)])
+    assert client.request(PRODUCE, 9, _produce(topic, good)).responses[0].partition_responses[0].error_code == 0
+    answer = client.request(PRODUCE, 9, _produce(topic, mangle(good))).responses[0].partition_responses[0]
+    assert answer.error_code == code
+    assert _high_watermark(client, topic) == 1
+    client.close()
