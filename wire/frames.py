@@ -47,3 +47,8 @@ class FrameDecoder:
 
 def frame(payload: bytes) -> bytes:
     return _SIZE.pack(len(payload)) + payload
+
+
+def frame_prefix(size: int) -> bytes:
+    """The size field alone, for writing a frame as several buffers without joining them."""
+    return _SIZE.pack(size)
