@@ -7,6 +7,8 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
     D <topic id:16> <partition:u32> B <base offset:u64>         one stored record batch (its bytes)
     D <topic id:16> <partition:u32> I <base offset:u64>         that batch's index entry (see INDEX_ENTRY)
     D <topic id:16> <partition:u32> P <producer id:u64>         idempotent-producer state (producers.py bytes)
+    S <key>                                                     broker state owned by coordinators
+                                                                (committed offsets: gateway.groups.offsets)
 
 Everything a topic owns lives under D <topic id>, so deleting a topic is one range delete, and a
 re-created topic (a new id) can never see the old one's data.
@@ -22,6 +24,8 @@ DATA = b"D"
 BATCH = b"B"
 INDEX = b"I"
 PRODUCER = b"P"
+
+STATE = b"S"
 
 NEXT_PRODUCER_ID = b"next_producer_id"
 
@@ -77,3 +81,19 @@ def producer_key(topic_id: bytes, partition: int, producer_id: int) -> bytes:
 def suffix_u64(key: bytes) -> int:
     """The trailing u64 (base offset or producer id) of a BATCH, INDEX or PRODUCER key."""
     return _U64.unpack_from(key, _PARTITION_PREFIX_LEN + 1)[0]
+
+
+def state_key(key: bytes) -> bytes:
+    return STATE + key
+
+
+def state_range(prefix: bytes) -> tuple[bytes, bytes]:
+    """[start, end) of the state keys starting with prefix."""
+    start = STATE + prefix
+    return start, _prefix_end(start)
+
+
+def _prefix_end(prefix: bytes) -> bytes:
+    """The smallest key greater than every key that starts with prefix."""
+    stripped = prefix.rstrip(b"\xff")
+    return stripped[:-1] + bytes([stripped[-1] + 1])

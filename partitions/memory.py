@@ -27,6 +27,7 @@ class MemoryStorage(Storage):
         self._topics: dict[str, TopicRecord] = {}
         self._partitions: dict[tuple[bytes, int], _Partition] = {}
         self._next_producer_id = 0
+        self._state: dict[bytes, bytes] = {}
 
     def load_topics(self) -> list[TopicRecord]:
         return list(self._topics.values())
@@ -67,6 +68,15 @@ class MemoryStorage(Storage):
         producer_id = self._next_producer_id
         self._next_producer_id += 1
         return producer_id
+
+    def put_state(self, key: bytes, value: bytes) -> None:
+        self._state[key] = bytes(value)
+
+    def delete_state(self, key: bytes) -> None:
+        self._state.pop(key, None)
+
+    def scan_state(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        return sorted((k, v) for k, v in self._state.items() if k.startswith(prefix))
 
     def close(self) -> None:
         pass

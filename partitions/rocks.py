@@ -82,6 +82,16 @@ class RocksStorage(Storage):
         self._next_producer_id = producer_id + 1
         return producer_id
 
+    def put_state(self, key: bytes, value: bytes) -> None:
+        self._db.put(keys.state_key(key), value)
+
+    def delete_state(self, key: bytes) -> None:
+        self._db.delete(keys.state_key(key))
+
+    def scan_state(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        skip = len(keys.STATE)
+        return [(key[skip:], value) for key, value in self._scan(*keys.state_range(prefix))]
+
     def close(self) -> None:
         self._db.flush()
         self._db.close()

@@ -72,5 +72,37 @@ class Storage(ABC):
         """Allocate a producer id: a persisted counter, so no id is handed out twice across restarts."""
 
     @abstractmethod
+    def put_state(self, key: bytes, value: bytes) -> None:
+        """Store a coordinator's state value (committed offsets...); durable like an append once it returns."""
+
+    @abstractmethod
+    def delete_state(self, key: bytes) -> None:
+        """Remove a state key; a missing key is not an error."""
+
+    @abstractmethod
+    def scan_state(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Every (key, value) of state whose key starts with prefix, in ascending key order."""
+
+    def state(self) -> "StateView":
+        """The state keys as a put/delete/scan store (what gateway.groups calls a GroupStore)."""
+        return StateView(self)
+
+    @abstractmethod
     def close(self) -> None:
         """Flush and release the engine; nothing may be called afterwards."""
+
+
+class StateView:
+    """put/delete/scan over a storage engine's state keys."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._storage.put_state(key, value)
+
+    def delete(self, key: bytes) -> None:
+        self._storage.delete_state(key)
+
+    def scan(self, prefix: bytes):
+        return iter(self._storage.scan_state(prefix))
