@@ -28,28 +28,29 @@ class TopicMetadata(Protocol):
 
 
 class MemoryTopics:
-    """A TopicMetadata held in a dict: for tests and for callers without a topic registry."""
+    """A TopicMetadata held in dicts: for tests and for callers without a topic registry."""
 
     def __init__(self, topics: Mapping[str, tuple[bytes, int]] | None = None) -> None:
         self._by_name: dict[str, TopicInfo] = {}
+        self._by_id: dict[bytes, TopicInfo] = {}
         for name, (topic_id, num_partitions) in (topics or {}).items():
             self.put(name, topic_id, num_partitions)
 
     def put(self, name: str, topic_id: bytes, num_partitions: int) -> None:
         """Create the topic or change its partition count."""
-        self._by_name[name] = TopicInfo(name, topic_id, num_partitions)
+        self.delete(name)
+        self._by_name[name] = self._by_id[topic_id] = TopicInfo(name, topic_id, num_partitions)
 
     def delete(self, name: str) -> None:
-        self._by_name.pop(name, None)
+        info = self._by_name.pop(name, None)
+        if info is not None:
+            del self._by_id[info.topic_id]
 
     def topic(self, name: str) -> TopicInfo | None:
         return self._by_name.get(name)
 
     def topic_by_id(self, topic_id: bytes) -> TopicInfo | None:
-        for info in self._by_name.values():
-            if info.topic_id == topic_id:
-                return info
-        return None
+        return self._by_id.get(topic_id)
 
     def topic_names(self) -> Iterable[str]:
         return self._by_name.keys()
