@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import uuid
 
+from gateway.clock import now_ms
 from gateway.config import Config
+from gateway.groups import GroupConfig, GroupCoordinator
+from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
+from gateway.groups.kip848.topics import LogsTopics
 from partitions import Logs
 
 
@@ -46,7 +50,21 @@ class Broker:
             auto_create_topics=config.auto_create_topics,
             default_partitions=config.default_partitions,
         )
-        self.groups = None  # the group coordinator, attached by gateway.groups when present
+        self.groups = GroupCoordinator(GroupConfig(
+            group_min_session_timeout_ms=config.group_min_session_timeout_ms,
+            group_max_session_timeout_ms=config.group_max_session_timeout_ms,
+            group_initial_rebalance_delay_ms=config.group_initial_rebalance_delay_ms,
+            offsets_retention_minutes=config.offsets_retention_minutes,
+        ), store=storage.state(), now_ms=now_ms())
+        # KIP-848 groups share the classic coordinator's group-id space
+        self.consumer_groups = ConsumerGroupCoordinator(LogsTopics(self.logs), groups=self.groups.groups)
+
+    def tick(self, now: int) -> int | None:
+        """Fire the coordinators' due timers; when they next need a tick (None: nothing scheduled)."""
+        self.groups.tick(now)
+        self.consumer_groups.tick(now)
+        deadlines = [d for d in (self.groups.next_deadline(), self.consumer_groups.next_deadline()) if d is not None]
+        return min(deadlines) if deadlines else None
 
     def close(self) -> None:
         self.logs.close()

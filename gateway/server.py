@@ -10,10 +10,12 @@ import structlog
 
 from gateway import handlers  # noqa: F401  (registers every API handler)
 from gateway.broker import Broker, open_storage
+from gateway.clock import now_ms
 from gateway.config import Config
 from gateway.connection import KafkaConnection
 
 log = structlog.get_logger("ottla.server")
+TIMER_RESOLUTION_MS = 100  # at most this late a session expiry is noticed
 
 
 class Server:
@@ -23,6 +25,7 @@ class Server:
         self.broker: Broker | None = None
         self._listener: asyncio.AbstractServer | None = None
         self._stop = asyncio.Event()
+        self._timers: asyncio.Future | None = None
 
     async def start(self) -> None:
         started = time.monotonic()
@@ -36,7 +39,15 @@ class Server:
         log.info("ready", host=bound[0], port=bound[1], advertised=f"{self.broker.host}:{self.broker.port}",
                  node_id=self.config.node_id, data_dir=None if self.config.memory else self.config.data_dir,
                  startup_ms=round((time.monotonic() - started) * 1000, 1))
+        self._timers = asyncio.ensure_future(self._run_timers())
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
+
+    async def _run_timers(self) -> None:
+        """Drive the coordinators' timers (session expiry, rebalance timeouts) from the wall clock."""
+        while True:
+            deadline = self.broker.tick(now_ms())
+            wait_ms = TIMER_RESOLUTION_MS if deadline is None else max(1, min(deadline - now_ms(), TIMER_RESOLUTION_MS))
+            await asyncio.sleep(wait_ms / 1000)
 
     def _new_connection(self) -> KafkaConnection:
         connection = KafkaConnection(self.broker, on_close=self.connections.discard)
@@ -59,6 +70,8 @@ class Server:
         log.info("shutting_down", connections=len(self.connections))
         if self._listener is not None:
             self._listener.close()
+        if self._timers is not None:
+            self._timers.cancel()
         deadline = time.monotonic() + self.config.shutdown_grace_s
         while any(not c.idle for c in self.connections) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)

@@ -3,6 +3,7 @@
 A single broker: replication factor -1 or 1 only; manual assignments set the partition count.
 """
 
+from gateway.clock import now_ms
 from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
@@ -74,6 +75,7 @@ async def handle_delete_topics(ctx, request):
         else:
             entry["name"], entry["topic_id"] = topic.name, topic.topic_id
             logs.delete_topic(topic.name)
+            ctx.broker.groups.on_topics_deleted([topic.name], now_ms())
             ctx.log.info("topic_deleted", topic=topic.name)
         responses.append(entry)
     return {"throttle_time_ms": 0, "responses": responses}

@@ -1,0 +1,150 @@
+"""Committed offsets per (group, topic, partition): held in memory, written through to a GroupStore.
+
+Store layout (keys compare bytewise, so one group's offsets are one prefix, in topic then partition order):
+
+    O <group length:u16> <group utf-8> <topic length:u16> <topic utf-8> <partition:u32>
+      -> version:i8 (0) | offset:i64 | leader_epoch:i32 | commit_timestamp:i64 | expire_timestamp:i64 | metadata utf-8
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+from gateway.groups.store import GroupStore
+from wire.errors import ErrorCode
+
+OFFSET_KEY = b"O"
+NO_OFFSET = -1
+NO_LEADER_EPOCH = -1
+NO_EXPIRE_TIMESTAMP = -1
+
+_U16 = struct.Struct(">H")
+_PARTITION = struct.Struct(">I")
+_VALUE = struct.Struct(">bqiqq")
+_VALUE_VERSION = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedOffset:
+    committed_offset: int
+    committed_leader_epoch: int = NO_LEADER_EPOCH
+    metadata: str = ""
+    commit_timestamp: int = 0
+    # Set only by OffsetCommit v2-4 with a retention_time_ms; otherwise offsets.retention.minutes applies.
+    expire_timestamp: int = NO_EXPIRE_TIMESTAMP
+
+
+class OffsetManager:
+    """The committed offsets of every group; each change is written to the store before it is visible."""
+
+    def __init__(self, store: GroupStore) -> None:
+        self._store = store
+        self._offsets: dict[str, dict[tuple[str, int], CommittedOffset]] = {}
+        for key, value in store.scan(OFFSET_KEY):
+            group_id, topic, partition = _decode_key(key)
+            self._offsets.setdefault(group_id, {})[topic, partition] = _decode_value(value)
+
+    def group_ids(self) -> list[str]:
+        return list(self._offsets)
+
+    def has_offsets(self, group_id: str) -> bool:
+        return bool(self._offsets.get(group_id))
+
+    def get(self, group_id: str, topic: str, partition: int) -> CommittedOffset | None:
+        return self._offsets.get(group_id, {}).get((topic, partition))
+
+    def commit(self, group_id: str, topic: str, partition: int, offset: CommittedOffset) -> None:
+        self._store.put(_encode_key(group_id, topic, partition), _encode_value(offset))
+        self._offsets.setdefault(group_id, {})[topic, partition] = offset
+
+    def delete(self, group_id: str, partitions: Iterable[tuple[str, int]]) -> None:
+        offsets = self._offsets.get(group_id)
+        if offsets is None:
+            return
+        for topic, partition in partitions:
+            if offsets.pop((topic, partition), None) is not None:
+                self._store.delete(_encode_key(group_id, topic, partition))
+        if not offsets:
+            del self._offsets[group_id]
+
+    def delete_group(self, group_id: str) -> None:
+        self.delete(group_id, list(self._offsets.get(group_id, ())))
+
+    def delete_topics(self, topics: Collection[str]) -> list[str]:
+        """Drop every group's offsets of these topics (deleted topics); returns the groups touched."""
+        touched = []
+        for group_id, offsets in list(self._offsets.items()):
+            gone = [tp for tp in offsets if tp[0] in topics]
+            if gone:
+                self.delete(group_id, gone)
+                touched.append(group_id)
+        return touched
+
+    def expire(self, group_id: str, now_ms: int, retention_ms: int, base_timestamp: Callable[[CommittedOffset], int],
+               keep_topics: Collection[str] = ()) -> list[tuple[str, int]]:
+        """Delete offsets past retention, counted from base_timestamp(offset) (or past their explicit
+        expire timestamp); offsets of keep_topics stay. Returns what was deleted."""
+        expired = [
+            tp for tp, offset in self._offsets.get(group_id, {}).items()
+            if tp[0] not in keep_topics and (
+                now_ms >= offset.expire_timestamp if offset.expire_timestamp != NO_EXPIRE_TIMESTAMP
+                else now_ms - base_timestamp(offset) >= retention_ms)
+        ]
+        self.delete(group_id, expired)
+        return expired
+
+    def fetch(self, group_id: str, topics: Sequence | None) -> list[dict]:
+        """OffsetFetchResponse `topics` for requested [{name, partition_indexes}], or all when None;
+        a partition with nothing committed answers offset -1."""
+        offsets = self._offsets.get(group_id, {})
+        if topics is None:
+            by_topic: dict[str, list[int]] = {}
+            for topic, partition in sorted(offsets):
+                by_topic.setdefault(topic, []).append(partition)
+            requested = list(by_topic.items())
+        else:
+            requested = [(t["name"], t["partition_indexes"]) for t in topics]
+        return [
+            {"name": name, "partitions": [_fetched(partition, offsets.get((name, partition))) for partition in partitions]}
+            for name, partitions in requested
+        ]
+
+
+def _fetched(partition: int, offset: CommittedOffset | None) -> dict:
+    if offset is None:
+        return {"partition_index": partition, "committed_offset": NO_OFFSET,
+                "committed_leader_epoch": NO_LEADER_EPOCH, "metadata": "", "error_code": ErrorCode.NONE}
+    return {"partition_index": partition, "committed_offset": offset.committed_offset,
+            "committed_leader_epoch": offset.committed_leader_epoch, "metadata": offset.metadata,
+            "error_code": ErrorCode.NONE}
+
+
+def _encode_key(group_id: str, topic: str, partition: int) -> bytes:
+    group = group_id.encode("utf-8")
+    name = topic.encode("utf-8")
+    return b"".join((OFFSET_KEY, _U16.pack(len(group)), group, _U16.pack(len(name)), name, _PARTITION.pack(partition)))
+
+
+def _decode_key(key: bytes) -> tuple[str, str, int]:
+    pos = len(OFFSET_KEY)
+    (size,) = _U16.unpack_from(key, pos)
+    group_id = key[pos + 2 : pos + 2 + size].decode("utf-8")
+    pos += 2 + size
+    (size,) = _U16.unpack_from(key, pos)
+    topic = key[pos + 2 : pos + 2 + size].decode("utf-8")
+    (partition,) = _PARTITION.unpack_from(key, pos + 2 + size)
+    return group_id, topic, partition
+
+
+def _encode_value(offset: CommittedOffset) -> bytes:
+    return _VALUE.pack(_VALUE_VERSION, offset.committed_offset, offset.committed_leader_epoch,
+                       offset.commit_timestamp, offset.expire_timestamp) + offset.metadata.encode("utf-8")
+
+
+def _decode_value(value: bytes) -> CommittedOffset:
+    version, committed, epoch, committed_at, expire_at = _VALUE.unpack_from(value, 0)
+    if version != _VALUE_VERSION:
+        raise ValueError(f"unknown committed offset record version {version}")
+    return CommittedOffset(committed, epoch, value[_VALUE.size :].decode("utf-8"), committed_at, expire_at)

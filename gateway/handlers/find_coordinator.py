@@ -1,0 +1,25 @@
+"""FindCoordinator (key 10): v0-6; batched keys from v4. This broker coordinates every group and transaction."""
+
+from gateway.registry import handles
+from wire.errors import ErrorCode
+
+GROUP, TRANSACTION = 0, 1
+
+
+@handles(10, 0, 6)
+async def handle_find_coordinator(ctx, request):
+    broker = ctx.broker
+    keys = request.coordinator_keys if ctx.api_version >= 4 else [request.key]
+    key_type = request.get("key_type", GROUP)
+    coordinators = []
+    for key in keys:
+        error = ErrorCode.NONE if key_type in (GROUP, TRANSACTION) else ErrorCode.INVALID_REQUEST
+        if key_type == GROUP and not key:
+            error = ErrorCode.INVALID_GROUP_ID
+        found = error == ErrorCode.NONE
+        coordinators.append({"key": key, "node_id": broker.node_id if found else -1,
+                             "host": broker.host if found else "", "port": broker.port if found else -1,
+                             "error_code": error, "error_message": None})
+    if ctx.api_version >= 4:
+        return {"throttle_time_ms": 0, "coordinators": coordinators}
+    return {"throttle_time_ms": 0, **coordinators[0]}
