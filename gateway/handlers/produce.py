@@ -10,6 +10,7 @@ from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
 
 OLDEST_SERVED = 3
+ZSTD, ZSTD_MIN_VERSION = 4, 7
 ONE_BATCH = "Produce requests with version 3 are only allowed to contain exactly one record batch"
 
 
@@ -20,7 +21,7 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
             "record_errors": [], "error_message": message}
 
 
-def _append(ctx, logs, topic, partition_data, now) -> dict:
+def _append(ctx, topic, partition_data, now, version) -> dict:
     index = partition_data.index
     if topic is None:
         return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -29,10 +30,14 @@ def _append(ctx, logs, topic, partition_data, now) -> dict:
     log = topic.partitions[index]
     records = partition_data.records
     try:
-        if len(split_batches(records or b"")) != 1:
-            return _partition_result(index, ErrorCode.INVALID_RECORD, message=ONE_BATCH)
+        batches = split_batches(records or b"")
     except CorruptRecordError as exc:
         return _partition_result(index, exc.code, message=str(exc))
+    if len(batches) != 1:
+        return _partition_result(index, ErrorCode.INVALID_RECORD, message=ONE_BATCH)
+    if batches[0][1].compression == ZSTD and version < ZSTD_MIN_VERSION:
+        return _partition_result(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+                                 message="Produce requests with zstd need version 7 or above")
     try:
         result = log.append(records, now)
     except KafkaError as exc:
@@ -65,7 +70,7 @@ async def handle_produce(ctx, request):
                     ctx.log.info("topic_auto_created", topic=name, partitions=len(topic.partitions))
                 except KafkaError:
                     topic = None
-            results = [_append(ctx, logs, topic, p, now) for p in topic_data.partition_data]
+            results = [_append(ctx, topic, p, now, version) for p in topic_data.partition_data]
         responses.append({"name": name, "partition_responses": results})
     if request.acks == 0 and refused is None:
         return None

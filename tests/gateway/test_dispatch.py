@@ -146,3 +146,13 @@ def test_bad_batches_get_kafka_errors_and_nothing_is_appended(broker, mangle, co
     assert answer.error_code == code
     assert _high_watermark(client, topic) == 1
     client.close()
+
+
+def test_zstd_needs_produce_v7(broker):
+    client = broker.client()
+    batch = build_batch([(None, b"z" * 100, [], 1000)], compression=4)
+    old = client.request(PRODUCE, 6, _produce("zstd-old", batch)).responses[0].partition_responses[0]
+    assert old.error_code == ErrorCode.UNSUPPORTED_COMPRESSION_TYPE
+    new = client.request(PRODUCE, 7, _produce("zstd-old", batch)).responses[0].partition_responses[0]
+    assert new.error_code == ErrorCode.NONE
+    client.close()
