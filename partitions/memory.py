@@ -72,6 +72,10 @@ class MemoryStorage(Storage):
     def put_state(self, key: bytes, value: bytes) -> None:
         self._state[key] = bytes(value)
 
+    def put_states(self, items: list[tuple[bytes, bytes]]) -> None:
+        for key, value in items:
+            self._state[key] = bytes(value)
+
     def delete_state(self, key: bytes) -> None:
         self._state.pop(key, None)
 

@@ -85,6 +85,12 @@ class RocksStorage(Storage):
     def put_state(self, key: bytes, value: bytes) -> None:
         self._db.put(keys.state_key(key), value)
 
+    def put_states(self, items: list[tuple[bytes, bytes]]) -> None:
+        write = WriteBatch(raw_mode=True)
+        for key, value in items:
+            write.put(keys.state_key(key), value)
+        self._db.write(write)
+
     def delete_state(self, key: bytes) -> None:
         self._db.delete(keys.state_key(key))
 

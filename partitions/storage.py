@@ -76,6 +76,10 @@ class Storage(ABC):
         """Store a coordinator's state value (committed offsets...); durable like an append once it returns."""
 
     @abstractmethod
+    def put_states(self, items: list[tuple[bytes, bytes]]) -> None:
+        """Store several state values in one atomic write."""
+
+    @abstractmethod
     def delete_state(self, key: bytes) -> None:
         """Remove a state key; a missing key is not an error."""
 
@@ -100,6 +104,9 @@ class StateView:
 
     def put(self, key: bytes, value: bytes) -> None:
         self._storage.put_state(key, value)
+
+    def put_many(self, items: list[tuple[bytes, bytes]]) -> None:
+        self._storage.put_states(items)
 
     def delete(self, key: bytes) -> None:
         self._storage.delete_state(key)

@@ -76,6 +76,7 @@ class GroupCoordinator(ClassicMembership):
         group's coordinator, a transaction's TxnOffsetCommit at EndTxn); per-partition errors only
         for metadata over offset.metadata.max.bytes and negative partitions."""
         expire_timestamp = now_ms + retention_time_ms if retention_time_ms != NO_RETENTION_TIME else NO_EXPIRE_TIMESTAMP
+        accepted: list[tuple[str, int, CommittedOffset]] = []
 
         def commit(topic: str, partition: dict) -> ErrorCode:
             metadata = partition.get("committed_metadata") or ""
@@ -85,10 +86,12 @@ class GroupCoordinator(ClassicMembership):
                 return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             epoch = partition.get("committed_leader_epoch", NO_LEADER_EPOCH)
             offset = CommittedOffset(partition["committed_offset"], epoch, metadata, now_ms, expire_timestamp)
-            self.offsets.commit(group_id, topic, partition["partition_index"], offset)
+            accepted.append((topic, partition["partition_index"], offset))
             return ErrorCode.NONE
 
-        return _commit_response(topics, commit)
+        response = _commit_response(topics, commit)
+        self.offsets.commit_many(group_id, accepted)
+        return response
 
     @staticmethod
     def _validate_offset_commit(group: ClassicGroup, generation_id: int, member_id: str,

@@ -56,8 +56,16 @@ class OffsetManager:
         return self._offsets.get(group_id, {}).get((topic, partition))
 
     def commit(self, group_id: str, topic: str, partition: int, offset: CommittedOffset) -> None:
-        self._store.put(_encode_key(group_id, topic, partition), _encode_value(offset))
-        self._offsets.setdefault(group_id, {})[topic, partition] = offset
+        self.commit_many(group_id, [(topic, partition, offset)])
+
+    def commit_many(self, group_id: str, commits: list[tuple[str, int, CommittedOffset]]) -> None:
+        """Several partitions' offsets in one store write: a whole OffsetCommit request lands or none of it."""
+        if not commits:
+            return
+        self._store.put_many([(_encode_key(group_id, t, p), _encode_value(o)) for t, p, o in commits])
+        offsets = self._offsets.setdefault(group_id, {})
+        for topic, partition, offset in commits:
+            offsets[topic, partition] = offset
 
     def delete(self, group_id: str, partitions: Iterable[tuple[str, int]]) -> None:
         offsets = self._offsets.get(group_id)

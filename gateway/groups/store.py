@@ -15,6 +15,9 @@ class GroupStore(Protocol):
     def put(self, key: bytes, value: bytes) -> None:
         """Store value under key, replacing any previous value."""
 
+    def put_many(self, items: list[tuple[bytes, bytes]]) -> None:
+        """Store several values at once, atomically (one OffsetCommit is one write)."""
+
     def delete(self, key: bytes) -> None:
         """Remove key; deleting a missing key is not an error."""
 
@@ -33,6 +36,10 @@ class MemoryGroupStore:
         if key not in self._data:
             bisect.insort(self._keys, key)
         self._data[key] = bytes(value)
+
+    def put_many(self, items: list[tuple[bytes, bytes]]) -> None:
+        for key, value in items:
+            self.put(key, value)
 
     def delete(self, key: bytes) -> None:
         if self._data.pop(key, None) is not None:

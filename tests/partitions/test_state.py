@@ -18,7 +18,8 @@ def test_state_put_scan_delete_and_reopen(tmp_path):
         view.put(b"o/g1/t/0", b"a")
         view.put(b"o/g1/t/1", b"b")
         view.put(b"o/g2/t/0", b"c")
-        view.put(b"o/g1\xff", b"d")
+        view.put_many([(b"o/g1\xff", b"d"), (b"o/g3/t/0", b"e")])
+        view.delete(b"o/g3/t/0")
         assert list(view.scan(b"o/g1/")) == [(b"o/g1/t/0", b"a"), (b"o/g1/t/1", b"b")], kind
         view.delete(b"o/g1/t/0")
         view.delete(b"never-there")
