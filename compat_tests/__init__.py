@@ -1,0 +1,1 @@
+"""Compatibility tests: real Kafka clients against a running broker over real sockets."""

@@ -1,0 +1,49 @@
+'use strict'
+// kafkajs admin: {action: create|delete|list|metadata|offsets|offsetsForTime, topic, ...} -> JSON.
+const { kafkaFor, main } = require('./common')
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+
+const actions = {
+  async create(admin, { topic, partitions }) {
+    const created = await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions || 1, replicationFactor: 1 }],
+      timeout: 10000,
+      waitForLeaders: true,
+    })
+    return { created, topics: await admin.listTopics() }
+  },
+  // Delete, then poll the topic list (bounded) until the topic is gone.
+  async delete(admin, { topic }) {
+    await admin.deleteTopics({ topics: [topic], timeout: 10000 })
+    const deadline = Date.now() + 10000
+    let topics = await admin.listTopics()
+    while (topics.includes(topic) && Date.now() < deadline) {
+      await sleep(200)
+      topics = await admin.listTopics()
+    }
+    return { topics }
+  },
+  async list(admin) {
+    return { topics: await admin.listTopics() }
+  },
+  async metadata(admin, { topic }) {
+    return await admin.fetchTopicMetadata({ topics: [topic] })
+  },
+  async offsets(admin, { topic }) {
+    return await admin.fetchTopicOffsets(topic)
+  },
+  async offsetsForTime(admin, { topic, timestamp }) {
+    return await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)
+  },
+}
+
+main(async params => {
+  const admin = kafkaFor(params).admin()
+  await admin.connect()
+  try {
+    return await actions[params.action](admin, params)
+  } finally {
+    await admin.disconnect()
+  }
+})
