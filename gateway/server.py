@@ -15,7 +15,7 @@ from gateway.config import Config
 from gateway.connection import KafkaConnection
 
 log = structlog.get_logger("ottla.server")
-TIMER_RESOLUTION_MS = 100  # at most this late a session expiry is noticed
+TIMER_RESOLUTION_MS = 10  # at most this late a timer fires (a join phase due now, a session expiry)
 
 
 class Server:

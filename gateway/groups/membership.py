@@ -59,8 +59,9 @@ class ClassicMembership:
         client_host: str, api_version: int, now_ms: int, respond: Respond, reason: str | None = None,
     ) -> None:
         """JoinGroup; `rebalance_timeout_ms` -1 (v0, which has none) means the session timeout.
-        `reason` (v8+, KIP-800) only explains the join in logs: it changes nothing here."""
-        self.tick(now_ms)
+        `reason` (v8+, KIP-800) only explains the join in logs: it changes nothing here.
+        Timers are left to `tick`: a join phase due now (initial delay 0) must not end inside the next
+        member's JoinGroup, or joins arriving together would split into two generations."""
         if rebalance_timeout_ms < 0:
             rebalance_timeout_ms = session_timeout_ms
         protocols = [(name, bytes(metadata)) for name, metadata in protocols]
@@ -84,7 +85,6 @@ class ClassicMembership:
                 if group is None:
                     group = self.groups[group_id] = ClassicGroup(group_id, now_ms)
                 self._join(group, join, now_ms)
-        self.tick(now_ms)
 
     def _join(self, group: ClassicGroup, join: _Join, now_ms: int) -> None:
         if not self._accepts_joining_member(group, join.member_id):

@@ -98,8 +98,9 @@ async def _wait_for_data(logs, timeout_s: float) -> None:
     for log in logs:
         log.listeners.append(wake)
     try:
-        await asyncio.wait_for(woken, timeout_s)
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(timeout_s):  # unlike wait_for on 3.11, never swallows a cancellation
+            await woken
+    except TimeoutError:
         pass
     finally:
         for log in logs:

@@ -74,18 +74,22 @@ class Driver:
 
     def join(self, member_id: str = "", *, instance: str | None = None, protocols=None, session: int = SESSION_MS,
              rebalance: int = REBALANCE_MS, version: int = 5, client_id: str = "client",
-             protocol_type: str = "consumer", group_id: str | None = None) -> Reply:
+             protocol_type: str = "consumer", group_id: str | None = None, tick: bool = True) -> Reply:
+        """One JoinGroup; with tick, the scheduler then runs (as the server's timer task does right after),
+        so a join phase due now completes; tick=False models joins already queued behind this one."""
         reply = Reply()
         self.coordinator.join_group(
             group_id=self.group_id if group_id is None else group_id, member_id=member_id,
             group_instance_id=instance, session_timeout_ms=session, rebalance_timeout_ms=rebalance,
             protocol_type=protocol_type, protocols=[("range", subscription("t"))] if protocols is None else protocols,
             client_id=client_id, client_host="/127.0.0.1", api_version=version, now_ms=self.now, respond=reply)
+        if tick:
+            self.coordinator.tick(self.now)
         return reply
 
     def join_new(self, **kw) -> Reply:
         """A new dynamic member's two JoinGroups (v4+): MEMBER_ID_REQUIRED, then again with that id."""
-        first = self.join(**kw)
+        first = self.join(**{**kw, "tick": True})
         assert first.error == ErrorCode.MEMBER_ID_REQUIRED
         return self.join(first.response["member_id"], **kw)
 

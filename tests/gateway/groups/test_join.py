@@ -272,3 +272,16 @@ def test_every_join_gets_exactly_one_response_even_when_superseded():
     assert first.error == ErrorCode.REBALANCE_IN_PROGRESS
     d.join(follower)
     assert second.error == ErrorCode.NONE
+
+
+def test_joins_queued_together_make_one_generation_even_with_no_initial_delay():
+    """With group.initial.rebalance.delay.ms 0 the join phase still ends on the scheduler, not inside
+    the first JoinGroup, so members whose joins arrive together are one generation (one round)."""
+    driver = Driver()
+    ids = [driver.join(tick=True).response["member_id"] for _ in range(3)]  # MEMBER_ID_REQUIRED round trips
+    replies = [driver.join(member_id, tick=False) for member_id in ids]
+    assert not any(r.done for r in replies)
+    driver.coordinator.tick(driver.now)
+    assert {r.response["generation_id"] for r in replies} == {1}
+    assert all(r.error == ErrorCode.NONE for r in replies)
+    assert sum(1 for r in replies if r.response["members"]) == 1  # only the leader gets the member list
