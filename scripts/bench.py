@@ -379,6 +379,7 @@ class BrokerResult:
     peak_rss_kib: int | None = None
     phases: list[Phase] = field(default_factory=list)
     failure: str | None = None
+    groups: list[tuple] = field(default_factory=list)  # --groups: bench_groups.rows(), (what, metric, value, note)
 
 
 def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
@@ -412,6 +413,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         if broker is not None:
             print(f"# last lines of {broker.log_path.name}:\n{broker.log_tail()}", file=sys.stderr)
     admin = None  # librdkafka handles go before the broker does, or they log its disconnection
+    if args.groups:
+        import bench_groups
+
+        result.groups = bench_groups.rows(bench_groups.measure(name, result.bootstrap, broker, args))
     if broker is not None:
         result.peak_rss_kib = broker.status_kib("VmHWM")
         broker.stop()
@@ -458,13 +463,14 @@ def rows(result: BrokerResult) -> list[tuple[str, str, float | None, str | None]
         metrics.append(("broker CPU, % of a core", phase.broker_cpu_percent))
         metrics.append(("bench client CPU, % of a core", phase.client_cpu_percent))
         out += [(phase.label, metric, value, note) for metric, value in metrics]
-    return out
+    return out + result.groups
 
 
 def fmt(value: float | None, metric: str) -> str:
     if value is None:
         return "n/a"
-    if metric == "records/s" or metric.startswith("start-up") or "CPU" in metric:
+    if metric in ("records/s", "requests/s") or metric.endswith("count") or metric.startswith("start-up") \
+            or "CPU" in metric:
         return f"{value:,.0f}"
     return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
 
@@ -535,6 +541,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--phase-timeout", type=float, default=20.0, help="seconds each phase may take (default %(default)s)")
     p.add_argument("--startup-timeout", type=float, default=30.0, help="seconds a broker may take to answer Metadata")
     p.add_argument("--settle", type=float, default=1.0, help="idle seconds after start-up before reading RSS")
+    p.add_argument("--groups", action="store_true", help="then time group joins, rebalances and OffsetCommit "
+                   "(scripts/bench_groups.py, options below)")
+    import bench_groups
+
+    bench_groups.add_arguments(p.add_argument_group("--groups"))
     args = p.parse_args(argv)
     if args.records < 1 or args.record_size < 1:
         p.error("--records and --record-size must be positive")
@@ -575,4 +586,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    sys.modules.setdefault("bench", sys.modules[__name__])  # bench_groups imports this module as `bench`
     raise SystemExit(main())
