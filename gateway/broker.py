@@ -57,7 +57,10 @@ class Broker:
             offsets_retention_minutes=config.offsets_retention_minutes,
         ), store=storage.state(), now_ms=now_ms())
         # KIP-848 groups share the classic coordinator's group-id space
-        self.consumer_groups = ConsumerGroupCoordinator(LogsTopics(self.logs), groups=self.groups.groups)
+        self.consumer_groups = ConsumerGroupCoordinator(
+            LogsTopics(self.logs), groups=self.groups.groups,
+            session_timeout_ms=config.group_consumer_session_timeout_ms,
+            heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms)
 
     def tick(self, now: int) -> int | None:
         """Fire the coordinators' due timers; when they next need a tick (None: nothing scheduled)."""

@@ -25,6 +25,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--default-partitions", type=int, default=1)
     serve.add_argument("--group-initial-rebalance-delay-ms", type=int, default=0)
     serve.add_argument("--group-min-session-timeout-ms", type=int, default=Config.group_min_session_timeout_ms)
+    serve.add_argument("--group-consumer-session-timeout-ms", type=int,
+                       default=Config.group_consumer_session_timeout_ms, help="KIP-848 groups' session timeout")
+    serve.add_argument("--group-consumer-heartbeat-interval-ms", type=int,
+                       default=Config.group_consumer_heartbeat_interval_ms)
     return p
 
 

@@ -24,6 +24,8 @@ class Config:
     group_min_session_timeout_ms: int = 6000
     group_max_session_timeout_ms: int = 1800000
     offsets_retention_minutes: int = 7 * 24 * 60
+    group_consumer_session_timeout_ms: int = 45000  # KIP-848 groups: the broker sets the session timeout
+    group_consumer_heartbeat_interval_ms: int = 5000
     shutdown_grace_s: float = 5.0
     max_in_flight_per_connection: int = 100  # reading pauses above this many unanswered requests
 

@@ -4,6 +4,7 @@ The broker computes assignments itself (uniform and range assignors); see gatewa
 """
 
 from gateway.clock import now_ms
+from gateway.handlers.group_membership import client_host
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -12,7 +13,7 @@ from wire.errors import ErrorCode
 async def handle_consumer_group_heartbeat(ctx, request):
     response = ctx.broker.consumer_groups.heartbeat(
         request, now_ms(), api_version=ctx.api_version, client_id=ctx.client_id or "",
-        client_host="/" + ctx.peer.rsplit(":", 1)[0])
+        client_host=client_host(ctx))
     if response["error_code"] != ErrorCode.NONE or request.member_epoch <= 0:
         ctx.log.info("consumer_group_heartbeat", group_id=request.group_id, member_id=response.get("member_id"),
                      member_epoch=response.get("member_epoch"), error=ErrorCode(response["error_code"]).name)

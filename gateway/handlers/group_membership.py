@@ -14,6 +14,11 @@ from wire.errors import ErrorCode
 NULLABLE_PROTOCOL_NAME = 7  # JoinGroup v7+: protocol_type/protocol_name may be null
 
 
+def client_host(ctx) -> str:
+    """How Kafka shows a member's host: Java's InetAddress.toString(), "/" + the address."""
+    return "/" + ctx.peer.rsplit(":", 1)[0]
+
+
 def _waiter():
     future = asyncio.get_running_loop().create_future()
 
@@ -32,7 +37,7 @@ async def handle_join_group(ctx, request):
         group_instance_id=request.get("group_instance_id"), session_timeout_ms=request.session_timeout_ms,
         rebalance_timeout_ms=request.get("rebalance_timeout_ms", -1), protocol_type=request.protocol_type,
         protocols=[(p.name, p.metadata) for p in request.protocols], client_id=ctx.client_id,
-        client_host=ctx.peer.rsplit(":", 1)[0], api_version=ctx.api_version, now_ms=now_ms(),
+        client_host=client_host(ctx), api_version=ctx.api_version, now_ms=now_ms(),
         respond=respond, reason=request.get("reason"),
     )
     response = await future
