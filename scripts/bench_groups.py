@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 
 import bench
+from group_protocol import assigned_partitions, range_assignment, subscription
+from rocks_wal import wal_batch_sizes, wal_files
 from wire.codec import decode, encode
 from wire.errors import ErrorCode
 from wire.headers import encode_request_header, response_header_size
@@ -33,13 +35,7 @@ LEAVE_GROUP_BATCH = 3  # LeaveGroup v3+: a members array
 CONSUMER_PROTOCOL_TYPE, RANGE = "consumer", "range"
 MEMBERS, PARTITIONS = 10, 100
 REBALANCE_TIMEOUT_MS = 10_000
-NULL_BYTES = -1
 WAL_SAMPLE_COMMITS = 20
-# RocksDB's WAL (db/log_format.h): 32 KiB blocks of physical records, each a 7-byte header (crc u32,
-# length u16, type u8; 11 bytes with a log number for the recyclable types) and a fragment of a record.
-WAL_BLOCK, WAL_HEADER = 32768, struct.Struct("<IHB")
-WAL_FULL, WAL_FIRST, WAL_MIDDLE, WAL_LAST = 1, 2, 3, 4
-WAL_RECYCLABLE = {5, 6, 7, 8, 11, 131}
 
 
 class GroupBenchError(Exception):
@@ -55,60 +51,6 @@ def error_name(code: int) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The consumer protocol by hand: ConsumerProtocolSubscription and ConsumerProtocolAssignment v0
-
-
-def _string(text: str) -> bytes:
-    raw = text.encode("utf-8")
-    return struct.pack(">h", len(raw)) + raw
-
-
-def subscription(topics: list[str]) -> bytes:
-    """version int16, topics []string, user_data bytes (null)."""
-    return struct.pack(">hi", 0, len(topics)) + b"".join(map(_string, topics)) + struct.pack(">i", NULL_BYTES)
-
-
-def subscribed_topics(metadata: bytes) -> list[str]:
-    (count,) = struct.unpack_from(">i", metadata, 2)
-    topics, pos = [], 6
-    for _ in range(count):
-        (size,) = struct.unpack_from(">h", metadata, pos)
-        topics.append(bytes(metadata[pos + 2 : pos + 2 + size]).decode("utf-8"))
-        pos += 2 + size
-    return topics
-
-
-def assignment(partitions_by_topic: dict[str, list[int]]) -> bytes:
-    """version int16, assigned_partitions [topic string, partitions []int32], user_data bytes (null)."""
-    out = [struct.pack(">hi", 0, len(partitions_by_topic))]
-    for topic, partitions in partitions_by_topic.items():
-        out += [_string(topic), struct.pack(f">i{len(partitions)}i", len(partitions), *partitions)]
-    return b"".join(out) + struct.pack(">i", NULL_BYTES)
-
-
-def assigned_partitions(data: bytes) -> dict[str, list[int]]:
-    if not data:
-        return {}
-    (count,) = struct.unpack_from(">i", data, 2)
-    out, pos = {}, 6
-    for _ in range(count):
-        (size,) = struct.unpack_from(">h", data, pos)
-        topic = bytes(data[pos + 2 : pos + 2 + size]).decode("utf-8")
-        (n,) = struct.unpack_from(">i", data, pos + 2 + size)
-        out[topic] = list(struct.unpack_from(f">{n}i", data, pos + 6 + size))
-        pos += 6 + size + 4 * n
-    return out
-
-
-def range_assignment(members, partition_counts: dict[str, int]) -> list[dict]:
-    """Kafka's RangeAssignor: per topic, its subscribers sorted by member id take consecutive ranges."""
-    plan: dict[str, dict[str, list[int]]] = {m.member_id: {} for m in members}
-    for topic, count in partition_counts.items():
-        subscribers = sorted(m.member_id for m in members if topic in subscribed_topics(m.metadata))
-        per_member, extra = divmod(count, len(subscribers))
-        for i, member_id in enumerate(subscribers):
-            start = i * per_member + min(i, extra)
-            plan[member_id][topic] = list(range(start, start + per_member + (i < extra)))
-    return [{"member_id": m, "assignment": assignment(p)} for m, p in plan.items()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,38 +388,6 @@ class Bench:
         })
         if (errors := {p.error_code for t in answer.topics for p in t.partitions}) != {ErrorCode.NONE}:
             raise GroupBenchError(f"OffsetCommit answered {sorted(map(error_name, errors))}")
-
-
-def wal_files(data_dir: Path) -> list[Path]:
-    return sorted(p for p in data_dir.rglob("*.log") if p.stem.isdigit())
-
-
-def wal_batch_sizes(path: Path, start: int) -> list[int]:
-    """The key count of each WriteBatch in a RocksDB WAL file from byte `start` (a record boundary) on."""
-    with path.open("rb") as wal:  # it may be large: read only what comes after start
-        wal.seek(start)
-        data = wal.read()
-    counts, pos, record = [], 0, None
-    while pos + WAL_HEADER.size <= len(data):
-        left = WAL_BLOCK - (start + pos) % WAL_BLOCK
-        _crc, length, kind = WAL_HEADER.unpack_from(data, pos)
-        if left < WAL_HEADER.size or kind == 0:  # a block's zero trailer, or preallocated space
-            pos += left
-            continue
-        header = WAL_HEADER.size + 4 * (kind in WAL_RECYCLABLE)
-        fragment = data[pos + header : pos + header + length]
-        if len(fragment) < length:
-            break
-        pos += header + length
-        kind = kind - 4 if 5 <= kind <= 8 else kind
-        if kind in (WAL_FULL, WAL_FIRST):
-            record = bytearray(fragment)
-        elif kind in (WAL_MIDDLE, WAL_LAST) and record is not None:
-            record += fragment
-        if kind in (WAL_FULL, WAL_LAST) and record is not None:  # other kinds: metadata, no batch
-            counts.append(struct.unpack_from("<I", record, 8)[0])  # WriteBatch: sequence u64, count u32
-            record = None
-    return counts
 
 
 # ---------------------------------------------------------------------------------------------
