@@ -10,6 +10,7 @@ else on bad bytes.
 from __future__ import annotations
 
 import io
+import struct
 from functools import lru_cache
 from typing import Any
 
@@ -52,7 +53,12 @@ def read_uvarint(stream: io.BytesIO) -> int:
     raise ProtocolError("varint longer than 5 bytes")
 
 
+_SMALL_UVARINTS = [bytes((i,)) for i in range(128)]
+
+
 def uvarint_bytes(value: int) -> bytes:
+    if 0 <= value < 128:
+        return _SMALL_UVARINTS[value]
     if value < 0:
         raise ProtocolError(f"negative unsigned varint {value}")
     out = bytearray()
@@ -63,8 +69,14 @@ def uvarint_bytes(value: int) -> bytes:
     return bytes(out)
 
 
-def _remaining(stream: io.BytesIO, context: Container) -> int:
-    return context._total - stream.tell()
+class _Input(io.BytesIO):
+    """The bytes being decoded, knowing their total length (so lengths are checked before reading)."""
+
+    total = 0
+
+
+def _remaining(stream: _Input, context: Container) -> int:
+    return stream.total - stream.tell()
 
 
 class UVarInt(Construct):
@@ -159,8 +171,8 @@ class KArray(_Length):
         n = self.read_length(stream, context, path)  # every element takes at least one byte
         if n == -1:
             return None
-        element = self.element
-        return [element._parsereport(stream, context, path) for _ in range(n)]
+        parse = self.element._parse
+        return [parse(stream, context, path) for _ in range(n)]
 
     def _build(self, obj, stream, context, path):
         if obj is None:
@@ -191,7 +203,10 @@ class KStruct(Construct):
     def _parse(self, stream, context, path):
         obj = Container()
         for name, con, _ in self.fields:
-            obj[name] = con._parsereport(stream, context, path)
+            if name.__class__ is tuple:  # a FixedRun: several fields from one struct call
+                obj.update(zip(name, con._parse(stream, context, path)))
+            else:
+                obj[name] = con._parse(stream, context, path)
         if self.tagged is not None:
             for name, _, default in self.tagged.values():
                 obj[name] = default
@@ -217,8 +232,10 @@ class KStruct(Construct):
     def _build(self, obj, stream, context, path):
         get = (obj if obj is not None else {}).get  # an absent non-nullable struct is an all-defaults one
         for name, con, default in self.fields:
-            value = get(name, default)
-            con._build(value, stream, context, path)
+            if name.__class__ is tuple:
+                con._build([get(n, d) for n, d in zip(name, default)], stream, context, path)
+            else:
+                con._build(get(name, default), stream, context, path)
         if self.tagged is not None:
             entries = []
             for tag, (name, con, default) in self.tagged.items():
@@ -226,11 +243,34 @@ class KStruct(Construct):
                 if value != default:
                     entries.append((tag, _build_alone(con, value, path)))
             entries.extend(get("_unknown_tags") or ())
+            if not entries:
+                stream.write(b"\x00")
+                return obj
             entries.sort(key=lambda entry: entry[0])
             out = bytearray(uvarint_bytes(len(entries)))
             for tag, data in entries:
                 out += uvarint_bytes(tag) + uvarint_bytes(len(data)) + data
             stream_write(stream, bytes(out), len(out), path)
+        return obj
+
+
+class FixedRun(Construct):
+    """Consecutive fixed-size scalar fields, read and written with one `struct` call (the hot path's
+    share of "compiled where it pays": a partition entry is one unpack, not one call per field)."""
+
+    def __init__(self, formats: str) -> None:
+        super().__init__()
+        self.struct = struct.Struct(">" + formats)
+
+    def _parse(self, stream, context, path):
+        return self.struct.unpack(stream_read(stream, self.struct.size, path))
+
+    def _build(self, obj, stream, context, path):
+        try:
+            data = self.struct.pack(*obj)
+        except struct.error as exc:
+            raise ProtocolError(f"cannot encode {obj} at {path}: {exc}") from exc
+        stream_write(stream, data, len(data), path)
         return obj
 
 
@@ -255,8 +295,9 @@ class NullableStruct(Construct):
 
 
 def _parse_within(con: Construct, data: bytes, path: str) -> Any:
-    stream = io.BytesIO(data)
-    return con._parsereport(stream, Container(_total=len(data)), path)
+    stream = _Input(data)
+    stream.total = len(data)
+    return con._parsereport(stream, Container(), path)
 
 
 def _build_alone(con: Construct, value: Any, path: str) -> bytes:
@@ -298,17 +339,32 @@ def _field_codec(field: Field, version: int, flexible: bool) -> Construct:
     return element
 
 
+_FIXED_FORMATS = {"int8": "b", "int16": "h", "int32": "i", "int64": "q", "uint16": "H", "float64": "d",
+                  "bool": "?", "uuid": "16s"}
+
+
 def struct_for(fields: tuple[Field, ...] | list[Field], version: int, flexible: bool) -> KStruct:
-    plain: list[tuple[str, Construct, Any]] = []
+    plain: list[tuple[Any, Construct, Any]] = []
     tagged: dict[int, tuple[str, Construct, Any]] = {}
+    run: list[Field] = []  # consecutive fixed-size scalars, merged into one FixedRun
+
+    def close_run() -> None:
+        if run:
+            formats = "".join(_FIXED_FORMATS[f.type] for f in run)
+            plain.append((tuple(f.name for f in run), FixedRun(formats), tuple(f.default for f in run)))
+            run.clear()
+
     for field in fields:
         if not field.present_in(version):
             continue
-        codec = _field_codec(field, version, flexible)
         if field.tag is not None and flexible:
-            tagged[field.tag] = (field.name, codec, field.default)
+            tagged[field.tag] = (field.name, _field_codec(field, version, flexible), field.default)
+        elif field.type in _FIXED_FORMATS:
+            run.append(field)
         else:
-            plain.append((field.name, codec, field.default))
+            close_run()
+            plain.append((field.name, _field_codec(field, version, flexible), field.default))
+    close_run()
     return KStruct(plain, dict(sorted(tagged.items())) if flexible else None)
 
 
@@ -322,10 +378,11 @@ def codec_for(message: Message, version: int) -> KStruct:
 def decode(message: Message, version: int, data: bytes, offset: int = 0) -> Container:
     """Decode one message body from `data[offset:]`; trailing bytes are ignored, as Kafka does."""
     codec = codec_for(message, version)
-    stream = io.BytesIO(data)
+    stream = _Input(data)
+    stream.total = len(data)
     stream.seek(offset)
     try:
-        return codec._parsereport(stream, Container(_total=len(data)), "(parsing)")
+        return codec._parsereport(stream, Container(), "(parsing)")
     except ProtocolError:
         raise
     except (ConstructError, ValueError, OverflowError, MemoryError) as exc:
