@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +21,9 @@ READY = re.compile(r"ottla ready on ([\d.]+):(\d+)")
 class BrokerProcess:
     def __init__(self, *extra: str) -> None:
         self.args = [sys.executable, "-m", "gateway", "serve", "--port", "0", "--log-level", "warning", *extra]
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # the log goes to a file: an undrained pipe would stall a broker that logs a lot
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="ottla-test-", suffix=".log")
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -31,7 +34,8 @@ class BrokerProcess:
                 return
             if self.proc.poll() is not None:
                 break
-        raise RuntimeError(f"broker did not start: {self.proc.stderr.read()}")
+        self.log.seek(0)
+        raise RuntimeError(f"broker did not start: {self.log.read()}")
 
     def client(self, **kw) -> RawClient:
         return RawClient(self.address, **kw)
