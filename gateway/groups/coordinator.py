@@ -10,8 +10,11 @@ Time: every call that can change state takes `now_ms`; the owner also calls `tic
 `next_deadline()` comes (session expiry, join-phase completion, the initial rebalance delay, the
 offsets retention check). A call may move the next deadline earlier, so re-arm after each one.
 
-Group metadata (members, generations) lives in memory only; committed offsets are written through
-the `GroupStore`. After a restart, each group that has committed offsets comes back Empty.
+Persistence, through one `GroupStore`: committed offsets on every commit (`gateway.groups.offsets`),
+and each classic group's metadata on every completed rebalance, with a tombstone when the group goes
+(`gateway.groups.group_metadata`). After a restart a Stable group comes back Stable, with its members,
+generation and assignments, an Empty one Empty; a group with only committed offsets comes back Empty
+with no protocol type (a "simple" group). KIP-848 groups are not persisted.
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ class GroupCoordinator(ClassicMembership):
 
     def __init__(self, config: GroupConfig | None = None, store: GroupStore | None = None, now_ms: int = 0,
                  groups: dict[str, Group] | None = None) -> None:
-        super().__init__(config, groups)
-        self.offsets = OffsetManager(store if store is not None else MemoryGroupStore())
+        store = store if store is not None else MemoryGroupStore()
+        super().__init__(config, groups, store)
+        self.offsets = OffsetManager(store)
+        self.load_groups(now_ms)
         for group_id in self.offsets.group_ids():
             self.groups.setdefault(group_id, ClassicGroup(group_id, now_ms))
         self._schedule_offsets_expiry(now_ms)
@@ -233,6 +238,8 @@ class GroupCoordinator(ClassicMembership):
             group.transition_to(DEAD, now_ms)
         del self.groups[group.group_id]
         self.offsets.delete_group(group.group_id)
+        # Also for a KIP-848 group: it may have replaced an Empty classic group whose record is stored.
+        self.group_metadata.delete_group(group.group_id)
 
 
 def _commit_timestamp(offset: CommittedOffset) -> int:

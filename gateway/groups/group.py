@@ -177,7 +177,7 @@ class ClassicGroup(Group):
             return ErrorCode.UNKNOWN_MEMBER_ID
         return ErrorCode.NONE
 
-    def add(self, member: Member, respond: Respond) -> None:
+    def add(self, member: Member, respond: Respond | None) -> None:
         if not self.members:
             self.protocol_type = member.protocol_type
         if self.leader_id is None:

@@ -6,6 +6,10 @@ the leader's assignment arrives) go to the `respond` callback given with the req
 whichever call completes them (including `tick`). `respond` must not call back into the coordinator.
 Every JoinGroup and SyncGroup gets exactly one response.
 
+Each completed rebalance (the leader's SyncGroup, a static member's takeover in a Stable group, a join
+phase that leaves the group Empty) writes the group's metadata record through the `GroupStore`;
+`load_groups` brings those groups back after a restart (see `gateway.groups.group_metadata`).
+
 Responses are dicts keyed by the response fields of Kafka's JSON schemas. Where Kafka sends a null
 protocol_type/protocol_name they hold None: handlers below the version that made the field nullable
 send "" instead (JoinGroup protocol_name before v7).
@@ -22,6 +26,8 @@ from gateway.groups.group import (
     COMPLETING_REBALANCE, EMPTY, PREPARING_REBALANCE, STABLE, ClassicGroup, Group, Member, Protocols,
     Respond, join_error, sync_error,
 )
+from gateway.groups.group_metadata import GroupMetadataStore
+from gateway.groups.store import GroupStore, MemoryGroupStore
 from gateway.groups.timers import Timers
 from wire.errors import ErrorCode
 
@@ -34,10 +40,23 @@ LEAVE_GROUP_BATCH = 3  # LeaveGroup v3+: a list of members, each with its own er
 class ClassicMembership:
     """The classic rebalance protocol over a set of groups (Kafka's GroupCoordinator, classic half)."""
 
-    def __init__(self, config: GroupConfig | None = None, groups: dict[str, Group] | None = None) -> None:
+    def __init__(self, config: GroupConfig | None = None, groups: dict[str, Group] | None = None,
+                 store: GroupStore | None = None) -> None:
         self.config = config or GroupConfig()
         self.groups: dict[str, Group] = {} if groups is None else groups  # shared with other group types
         self.timers = Timers()
+        self.group_metadata = GroupMetadataStore(store if store is not None else MemoryGroupStore())
+
+    def load_groups(self, now_ms: int) -> None:
+        """Bring back every stored group, as Kafka does when it loads __consumer_offsets: each member
+        gets a fresh session (now + its session timeout) to heartbeat in; a group over group.max.size
+        (the setting may have shrunk) rebalances."""
+        for group in self.group_metadata.load():
+            self.groups[group.group_id] = group
+            for member in group.members.values():
+                self._schedule_heartbeat(group, member.member_id, now_ms + member.session_timeout_ms)
+            if len(group.members) > self.config.group_max_size:
+                self._prepare_rebalance(group, now_ms)
 
     def tick(self, now_ms: int) -> None:
         """Fire every timer due by now_ms: session expiry, join-phase completion, initial delay ..."""
@@ -187,6 +206,7 @@ class ClassicMembership:
                     # a Stable group would never hand out.
                     response = self._join_response(group, new_member_id, with_members=False)
                     response["leader"] = current_leader
+                self.group_metadata.store_group(group)  # the instance id now maps to the new member id
                 group.complete_join(member, response)
             else:
                 self._prepare_rebalance(group, now_ms)
@@ -225,6 +245,7 @@ class ClassicMembership:
                 for each in group.members.values():
                     each.assignment = assignment.get(each.member_id, b"")
                 group.transition_to(STABLE, now_ms)
+                self.group_metadata.store_group(group)
                 self._propagate_assignment(group, ErrorCode.NONE, now_ms)
         elif group.is_in(STABLE):
             member = group.members[member_id]
@@ -374,6 +395,7 @@ class ClassicMembership:
             return
         group.init_next_generation(now_ms)
         if group.is_in(EMPTY):
+            self.group_metadata.store_group(group)  # its generation, and when it became empty
             return
         for member in group.members.values():
             leader = group.is_leader(member.member_id)

@@ -1,7 +1,8 @@
-"""Where committed offsets persist: a tiny bytes key-value interface, and the in-memory one tests use.
+"""Where group state persists: a tiny bytes key-value interface, and the in-memory one tests use.
 
-The broker backs `GroupStore` with its storage engine (RocksDB by default); the key layout written
-through it lives in `gateway.groups.offsets`. A write must be durable once `put`/`delete` return.
+The broker backs `GroupStore` with its storage engine (RocksDB by default); the key layouts written
+through it live in `gateway.groups.offsets` (prefix "O") and `gateway.groups.group_metadata` ("G").
+A write must be durable once `put`/`delete` return.
 """
 
 from __future__ import annotations

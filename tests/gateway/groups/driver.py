@@ -59,8 +59,9 @@ class Reply:
 
 
 class Driver:
-    def __init__(self, config: GroupConfig | None = None, store=None, group_id: str = "g", groups=None) -> None:
-        self.now = 0
+    def __init__(self, config: GroupConfig | None = None, store=None, group_id: str = "g", groups=None,
+                 now: int = 0) -> None:
+        self.now = now
         self.group_id = group_id
         self.coordinator = GroupCoordinator(config, store, now_ms=self.now, groups=groups)
 

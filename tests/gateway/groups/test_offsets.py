@@ -135,7 +135,7 @@ def test_committed_offsets_survive_a_restart_through_the_store():
     assert restarted.offsets.get("g", "t", 1).committed_leader_epoch == 7
     assert restarted.offsets.get("simple", "only-offsets", 3).committed_offset == 7
     listed = {g["group_id"]: g["group_state"] for g in restarted.list_groups()["groups"]}
-    assert listed == {"g": "Empty", "simple": "Empty"}  # members are not persisted: they rejoin
+    assert listed == {"g": "Stable", "simple": "Empty"}  # the group's members are persisted too
 
 
 def test_offsets_of_an_empty_group_expire_after_retention_from_when_it_became_empty():
