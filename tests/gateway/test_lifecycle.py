@@ -2,8 +2,10 @@
 
 import signal
 
+import pytest
+
 from tests.gateway.conftest import BrokerProcess
-from tests.gateway.test_handlers import create, fetch, produce
+from tests.gateway.test_handlers import create, fetch, list_offset, produce
 from wire.records import build_batch, iter_batches, iter_records
 
 OFFSET_COMMIT, OFFSET_FETCH = 8, 9
@@ -21,9 +23,25 @@ def _committed(client, group):
     return {(t.name, p.partition_index): p.committed_offset for t in response.topics for p in t.partitions}
 
 
-def test_kill9_and_sigterm_lose_nothing_acknowledged(tmp_path):
+@pytest.fixture
+def start_broker():
+    """Start brokers that are killed at teardown even when an assertion fails halfway."""
+    started = []
+
+    def start(*args):
+        started.append(BrokerProcess(*args))
+        return started[-1]
+
+    yield start
+    for broker in started:
+        if broker.alive():
+            broker.proc.kill()
+            broker.proc.wait(10)
+
+
+def test_kill9_and_sigterm_lose_nothing_acknowledged(tmp_path, start_broker):
     data = str(tmp_path / "data")
-    broker = BrokerProcess("--data-dir", data)
+    broker = start_broker("--data-dir", data)
     client = broker.client()
     topic_id = create(client, "durable").topic_id
     for i in range(5):
@@ -33,7 +51,7 @@ def test_kill9_and_sigterm_lose_nothing_acknowledged(tmp_path):
     broker.proc.send_signal(signal.SIGKILL)
     broker.proc.wait(10)
 
-    broker = BrokerProcess("--data-dir", data)
+    broker = start_broker("--data-dir", data)
     client = broker.client()
     blob = fetch(client, "durable", 0).responses[0].partitions[0].records
     records = [r for _, batch in iter_batches(blob) for r in iter_records(batch)]
@@ -44,9 +62,8 @@ def test_kill9_and_sigterm_lose_nothing_acknowledged(tmp_path):
     client.close()
     assert broker.stop() == 0  # SIGTERM: a clean exit
 
-    broker = BrokerProcess("--data-dir", data)
+    broker = start_broker("--data-dir", data)
     client = broker.client()
-    from tests.gateway.test_handlers import list_offset
     assert list_offset(client, "durable", -1).offset == 6
     metadata = client.request(3, 12, {"topics": None, "allow_auto_topic_creation": False})
     assert {t.name: t.topic_id for t in metadata.topics}["durable"] == topic_id
