@@ -357,9 +357,8 @@ def _check_offset_member_epoch(member: ConsumerGroupMember, received: int) -> No
 
 
 def _check_regex(regex: str) -> None:
-    # Kafka answers INVALID_REGULAR_EXPRESSION (128), which wire/errors.py does not list yet.
     try:
         compile_regex(regex)
     except re.error as error:
-        raise KafkaError(ErrorCode.INVALID_REQUEST,
+        raise KafkaError(ErrorCode.INVALID_REGULAR_EXPRESSION,
                          f"SubscribedTopicRegex `{regex}` is not a valid regular expression: {error}.") from None

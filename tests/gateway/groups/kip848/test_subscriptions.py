@@ -33,7 +33,7 @@ def test_a_regex_must_match_the_whole_topic_name():
 
 def test_an_invalid_regex_is_refused():
     response = Consumer(new_coordinator(), "m1", topics=None, regex="orders[").join(0)
-    assert response["error_code"] == ErrorCode.INVALID_REQUEST
+    assert response["error_code"] == ErrorCode.INVALID_REGULAR_EXPRESSION
     assert response["error_message"].startswith("SubscribedTopicRegex `orders[` is not a valid regular expression")
 
 
