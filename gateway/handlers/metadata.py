@@ -3,8 +3,9 @@
 Auto-creates requested topics when the broker allows it and (v4+) the client asks for it.
 """
 
+from gateway.autocreate import get_or_create
 from gateway.registry import handles
-from wire.errors import ErrorCode, KafkaError
+from wire.errors import ErrorCode
 from wire.schema import ZERO_UUID
 
 
@@ -47,7 +48,7 @@ async def handle_metadata(ctx, request):
     if wanted is None or (ctx.api_version == 0 and not wanted):
         topics = [topic_entry(t, broker.node_id) for t in list(logs.topics.values())]
     else:
-        allow_create = request.get("allow_auto_topic_creation", True) and logs.auto_create_topics
+        allow_create = request.get("allow_auto_topic_creation", True)
         topics = []
         for wanted_topic in wanted:
             name = wanted_topic.get("name")
@@ -57,16 +58,9 @@ async def handle_metadata(ctx, request):
                 topics.append(topic_entry(topic, broker.node_id) if topic
                               else _error_entry(None, topic_id, ErrorCode.UNKNOWN_TOPIC_ID))
                 continue
-            topic = logs.get(name)
-            if topic is None and allow_create:
-                try:
-                    topic = logs.create_topic(name)
-                    ctx.log.info("topic_auto_created", topic=name, partitions=len(topic.partitions))
-                except KafkaError as exc:
-                    topics.append(_error_entry(name, None, exc.code))
-                    continue
+            topic, error = get_or_create(ctx, name, allow_create)
             if topic is None:
-                topics.append(_error_entry(name, None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                topics.append(_error_entry(name, None, error))
             else:
                 topics.append(topic_entry(topic, broker.node_id))
     return {

@@ -5,6 +5,7 @@ acks=0 gets no response at all. Nothing of a partition's rejected records is app
 """
 
 from gateway.clock import now_ms
+from gateway.autocreate import get_or_create
 from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
@@ -23,9 +24,7 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
 
 def _append(ctx, topic, partition_data, now, version) -> dict:
     index = partition_data.index
-    if topic is None:
-        return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-    if not 0 <= index < len(topic.partitions):
+    if topic is None or not 0 <= index < len(topic.partitions):
         return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     log = topic.partitions[index]
     records = partition_data.records
@@ -49,7 +48,6 @@ def _append(ctx, topic, partition_data, now, version) -> dict:
 
 @handles(0, OLDEST_SERVED, 11, advertised_min=0)
 async def handle_produce(ctx, request):
-    logs = ctx.broker.logs
     version = ctx.api_version
     refused = None
     if version < OLDEST_SERVED:
@@ -63,13 +61,7 @@ async def handle_produce(ctx, request):
         if refused is not None:
             results = [_partition_result(p.index, refused) for p in topic_data.partition_data]
         else:
-            topic = logs.get(name)
-            if topic is None and logs.auto_create_topics:
-                try:
-                    topic = logs.create_topic(name)
-                    ctx.log.info("topic_auto_created", topic=name, partitions=len(topic.partitions))
-                except KafkaError:
-                    topic = None
+            topic, _ = get_or_create(ctx, name)
             results = [_append(ctx, topic, p, now, version) for p in topic_data.partition_data]
         responses.append({"name": name, "partition_responses": results})
     if request.acks == 0 and refused is None:
