@@ -99,6 +99,18 @@ def command_offsets(command: dict) -> dict[int, int]:
     return {int(p): int(o) for p, o in command["offsets"].items()}
 
 
+def carry_out(commands: queue.Queue, commit, close) -> bool:
+    """The commands waiting, in order, through `commit(offsets)` and `close()`; True once closed."""
+    while not commands.empty():
+        command = commands.get()
+        if command["op"] == "close":
+            close()
+            emit("closed")
+            return True
+        commit(command_offsets(command))
+    return False
+
+
 # -- kafka-python
 
 
@@ -154,13 +166,8 @@ def run_kafka_python(params: dict) -> None:
     consumer.partitions_for_topic(topic)
     emit("started")
     while True:
-        while not commands.empty():
-            command = commands.get()
-            if command["op"] == "close":
-                consumer.close()
-                emit("closed")
-                return
-            commit(command_offsets(command))
+        if carry_out(commands, commit, consumer.close):
+            return
         try:
             batches = consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
         except KafkaError as exc:
@@ -296,13 +303,8 @@ def run_confluent(params: dict) -> None:
     )
     emit("started")
     while True:
-        while not commands.empty():
-            command = commands.get()
-            if command["op"] == "close":
-                consumer.close()
-                emit("closed")
-                return
-            commit(command_offsets(command))
+        if carry_out(commands, commit, consumer.close):
+            return
         rows = []
         for msg in consumer.consume(num_messages=500, timeout=POLL_TIMEOUT_MS / 1000):
             if msg.error():

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka import codec as aiokafka_codec
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from compat_tests import rawkafka, samples, topics
+from compat_tests import rawkafka, samples, scenarios, topics
 from compat_tests.samples import expected_rows, make_samples
 
 READ_TIMEOUT_S = 15.0
@@ -97,6 +97,17 @@ async def with_admin(bootstrap: str, action):
         await admin.close()
 
 
+def blocking(coroutine_function):
+    """`coroutine_function` as a plain call that runs it to completion (see run)."""
+    return lambda *args, **kwargs: run(coroutine_function(*args, **kwargs))
+
+
+CALLS = scenarios.Calls(
+    produce=blocking(produce), read=blocking(read_partition), end=blocking(end_offset), end_of=lambda n: n,
+    acks_all={"acks": "all"}, acks_1={"acks": 1},
+)
+
+
 def test_create_topic_shows_in_metadata(bootstrap):
     name = samples.unique_name("compat-aio-create")
 
@@ -115,47 +126,20 @@ def test_create_topic_shows_in_metadata(bootstrap):
 
 
 def test_produce_and_read_back_exactly(bootstrap, topic):
-    records = make_samples(6)
-    assert run(produce(bootstrap, topic, records)) == list(range(6))
-    assert run(read_partition(bootstrap, topic, 6)) == expected_rows(records)
-    assert run(end_offset(bootstrap, topic)) == 6
+    scenarios.produce_and_read_back_exactly(CALLS, bootstrap, topic)
 
 
-CODECS = [
-    pytest.param(name, marks=pytest.mark.skipif(not has(), reason=f"aiokafka has no {name} library"))
-    for name, has in [
-        ("gzip", aiokafka_codec.has_gzip), ("snappy", aiokafka_codec.has_snappy),
-        ("lz4", aiokafka_codec.has_lz4), ("zstd", aiokafka_codec.has_zstd),
-    ]
-]
-
-
-@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("codec", scenarios.codec_params(aiokafka_codec, "aiokafka"))
 def test_compressed_batches_round_trip(bootstrap, topic, codec):
-    records = make_samples(5)
-    assert run(produce(bootstrap, topic, records, compression_type=codec)) == list(range(5))
-    assert run(read_partition(bootstrap, topic, 5)) == expected_rows(records)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert stored, "no batch stored"
-    assert {b.compression for b in stored} == {codec}
+    scenarios.compressed_batches_round_trip(CALLS, bootstrap, topic, codec, 5, compression_type=codec)
 
 
 def test_idempotent_producer_writes_each_record_once(bootstrap, topic):
-    records = make_samples(8)
-    assert run(produce(bootstrap, topic, records, enable_idempotence=True)) == list(range(8))
-    assert run(read_partition(bootstrap, topic, 8)) == expected_rows(records)
-    assert run(end_offset(bootstrap, topic)) == 8
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert all(b.producer_id >= 0 and b.producer_epoch >= 0 for b in stored), stored
-    counts = [b.record_count for b in stored]
-    assert [b.base_sequence for b in stored] == [sum(counts[:i]) for i in range(len(counts))]
-    assert sum(counts) == 8
+    scenarios.idempotent_producer_writes_each_record_once(CALLS, bootstrap, topic, enable_idempotence=True)
 
 
 def test_seek_to_offset(bootstrap, topic):
-    records = make_samples(6)
-    run(produce(bootstrap, topic, records))
-    assert run(read_partition(bootstrap, topic, 3, offset=3)) == expected_rows(records[3:], first_offset=3)
+    scenarios.seek_to_offset(CALLS, bootstrap, topic)
 
 
 def test_offsets_for_times_finds_exact_record(bootstrap, topic):
@@ -203,33 +187,17 @@ def test_delete_topic_then_recreate_is_empty(bootstrap, topic):
     assert rawkafka.stored_batches(bootstrap, topic) == []
 
 
-def _produce_acks_all_and_acks_1(bootstrap: str, topic: str) -> list[samples.Sample]:
-    durable = make_samples(4, tag="acks-all")
-    leader_only = make_samples(4, tag="acks-1", base_ts=durable[-1].timestamp + 1000)
-    assert run(produce(bootstrap, topic, durable, acks="all")) == [0, 1, 2, 3]
-    assert run(produce(bootstrap, topic, leader_only, acks=1)) == [4, 5, 6, 7]
-    return durable + leader_only
-
-
 def test_restart_between_produce_and_consume_loses_nothing(bootstrap, topic, restart_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    restart_broker()
-    assert run(read_partition(bootstrap, topic, 8)) == expected_rows(records)
-    assert run(end_offset(bootstrap, topic)) == 8
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, restart_broker)
 
 
 def test_kill9_between_produce_and_consume_loses_nothing(bootstrap, topic, kill9_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    kill9_broker()
-    assert run(read_partition(bootstrap, topic, 8)) == expected_rows(records)
-    assert run(end_offset(bootstrap, topic)) == 8
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, kill9_broker)
 
 
 @pytest.mark.groups
 def test_group_consumer_resumes_from_committed_offset(bootstrap, topic):
     group = samples.unique_name("compat-aio-group")
-    first = make_samples(4, tag="first")
-    second = make_samples(3, tag="second", base_ts=first[-1].timestamp + 1000)
     tp = TopicPartition(topic, 0)
 
     async def consume_in_group(count: int) -> tuple[list[tuple], int]:
@@ -243,7 +211,5 @@ def test_group_consumer_resumes_from_committed_offset(bootstrap, topic):
         finally:
             await consumer.stop()
 
-    run(produce(bootstrap, topic, first))
-    assert run(consume_in_group(4)) == (expected_rows(first), 4)
-    run(produce(bootstrap, topic, second))
-    assert run(consume_in_group(3)) == (expected_rows(second, first_offset=4), 7)
+    scenarios.group_consumer_resumes_from_committed_offset(
+        CALLS, bootstrap, topic, lambda count: run(consume_in_group(count)))

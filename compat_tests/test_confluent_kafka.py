@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from compat_tests import rawkafka, samples, topics
+from compat_tests import rawkafka, samples, scenarios, topics
 from compat_tests.samples import expected_rows, make_samples
 
 READ_TIMEOUT_S = 15.0
@@ -82,6 +82,12 @@ def admin_for(bootstrap: str) -> AdminClient:
     return AdminClient({"bootstrap.servers": bootstrap, "client.id": "compat-confluent"})
 
 
+CALLS = scenarios.Calls(
+    produce=produce, read=read_partition, end=watermarks, end_of=lambda n: (0, n),
+    acks_all={"acks": "all"}, acks_1={"acks": 1},
+)
+
+
 def test_create_topic_shows_in_metadata(bootstrap):
     name = samples.unique_name("compat-ck-create")
     admin = admin_for(bootstrap)
@@ -93,41 +99,23 @@ def test_create_topic_shows_in_metadata(bootstrap):
 
 
 def test_produce_and_read_back_exactly(bootstrap, topic):
-    records = make_samples(6)
-    assert produce(bootstrap, topic, records) == list(range(6))
-    assert read_partition(bootstrap, topic, 6) == expected_rows(records)
-    assert watermarks(bootstrap, topic) == (0, 6)
+    scenarios.produce_and_read_back_exactly(CALLS, bootstrap, topic)
 
 
-@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+@pytest.mark.parametrize("codec", scenarios.CODECS)
 def test_compressed_batches_round_trip(bootstrap, topic, codec):
     # 20 alike records: librdkafka sends a batch uncompressed when compressing does not shrink it;
     # debug=msg puts its reason ("not compressing batch") in the captured stderr of a failure
-    records = make_samples(20)
-    assert produce(bootstrap, topic, records, **{"compression.type": codec, "debug": "msg"}) == list(range(20))
-    assert read_partition(bootstrap, topic, 20) == expected_rows(records)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert stored, "no batch stored"
-    # librdkafka silently stops compressing when it dislikes the broker's advertised versions
-    assert {b.compression for b in stored} == {codec}, stored
+    scenarios.compressed_batches_round_trip(CALLS, bootstrap, topic, codec, 20,
+                                            **{"compression.type": codec, "debug": "msg"})
 
 
 def test_idempotent_producer_writes_each_record_once(bootstrap, topic):
-    records = make_samples(8)
-    assert produce(bootstrap, topic, records, **{"enable.idempotence": True}) == list(range(8))
-    assert read_partition(bootstrap, topic, 8) == expected_rows(records)
-    assert watermarks(bootstrap, topic) == (0, 8)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert all(b.producer_id >= 0 and b.producer_epoch >= 0 for b in stored), stored
-    counts = [b.record_count for b in stored]
-    assert [b.base_sequence for b in stored] == [sum(counts[:i]) for i in range(len(counts))]
-    assert sum(counts) == 8
+    scenarios.idempotent_producer_writes_each_record_once(CALLS, bootstrap, topic, **{"enable.idempotence": True})
 
 
 def test_seek_to_offset(bootstrap, topic):
-    records = make_samples(6)
-    produce(bootstrap, topic, records)
-    assert read_partition(bootstrap, topic, 3, offset=3) == expected_rows(records[3:], first_offset=3)
+    scenarios.seek_to_offset(CALLS, bootstrap, topic)
 
 
 def test_offsets_for_times_finds_exact_record(bootstrap, topic):
@@ -161,33 +149,17 @@ def test_delete_topic_then_recreate_is_empty(bootstrap, topic):
     assert rawkafka.stored_batches(bootstrap, topic) == []
 
 
-def _produce_acks_all_and_acks_1(bootstrap: str, topic: str) -> list[samples.Sample]:
-    durable = make_samples(4, tag="acks-all")
-    leader_only = make_samples(4, tag="acks-1", base_ts=durable[-1].timestamp + 1000)
-    assert produce(bootstrap, topic, durable, acks="all") == [0, 1, 2, 3]
-    assert produce(bootstrap, topic, leader_only, acks=1) == [4, 5, 6, 7]
-    return durable + leader_only
-
-
 def test_restart_between_produce_and_consume_loses_nothing(bootstrap, topic, restart_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    restart_broker()
-    assert read_partition(bootstrap, topic, 8) == expected_rows(records)
-    assert watermarks(bootstrap, topic) == (0, 8)
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, restart_broker)
 
 
 def test_kill9_between_produce_and_consume_loses_nothing(bootstrap, topic, kill9_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    kill9_broker()
-    assert read_partition(bootstrap, topic, 8) == expected_rows(records)
-    assert watermarks(bootstrap, topic) == (0, 8)
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, kill9_broker)
 
 
 @pytest.mark.groups
 def test_group_consumer_resumes_from_committed_offset(bootstrap, topic):
     group = samples.unique_name("compat-ck-group")
-    first = make_samples(4, tag="first")
-    second = make_samples(3, tag="second", base_ts=first[-1].timestamp + 1000)
 
     def consume_in_group(count: int) -> tuple[list[tuple], int]:
         consumer = consumer_for(bootstrap, **{"group.id": group, "session.timeout.ms": 10_000})
@@ -200,7 +172,4 @@ def test_group_consumer_resumes_from_committed_offset(bootstrap, topic):
         finally:
             consumer.close()
 
-    produce(bootstrap, topic, first)
-    assert consume_in_group(4) == (expected_rows(first), 4)
-    produce(bootstrap, topic, second)
-    assert consume_in_group(3) == (expected_rows(second, first_offset=4), 7)
+    scenarios.group_consumer_resumes_from_committed_offset(CALLS, bootstrap, topic, consume_in_group)

@@ -8,7 +8,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka import codec as kafka_codec
 
-from compat_tests import rawkafka, samples, topics
+from compat_tests import rawkafka, samples, scenarios, topics
 from compat_tests.samples import expected_rows, make_samples
 
 READ_TIMEOUT_S = 15.0
@@ -79,6 +79,12 @@ def end_offset(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
+CALLS = scenarios.Calls(
+    produce=produce, read=read_partition, end=end_offset, end_of=lambda n: n,
+    acks_all={"acks": "all"}, acks_1={"acks": 1, "enable_idempotence": False},
+)
+
+
 def test_create_topic_shows_in_metadata(bootstrap):
     name = samples.unique_name("compat-kp-create")
     topics.create_topic(bootstrap, name, partitions=3)
@@ -93,49 +99,22 @@ def test_create_topic_shows_in_metadata(bootstrap):
 
 
 def test_produce_and_read_back_exactly(bootstrap, topic):
-    records = make_samples(6)
-    assert produce(bootstrap, topic, records) == list(range(6))
-    assert read_partition(bootstrap, topic, 6) == expected_rows(records)
-    assert end_offset(bootstrap, topic) == 6
+    scenarios.produce_and_read_back_exactly(CALLS, bootstrap, topic)
 
 
-CODECS = [
-    pytest.param(name, marks=pytest.mark.skipif(not has(), reason=f"kafka-python has no {name} library"))
-    for name, has in [
-        ("gzip", kafka_codec.has_gzip), ("snappy", kafka_codec.has_snappy),
-        ("lz4", kafka_codec.has_lz4), ("zstd", kafka_codec.has_zstd),
-    ]
-]
-
-
-@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("codec", scenarios.codec_params(kafka_codec, "kafka-python"))
 def test_compressed_batches_round_trip(bootstrap, topic, codec):
-    records = make_samples(5)
-    assert produce(bootstrap, topic, records, compression_type=codec) == list(range(5))
-    assert read_partition(bootstrap, topic, 5) == expected_rows(records)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert stored, "no batch stored"
-    assert {b.compression for b in stored} == {codec}
+    scenarios.compressed_batches_round_trip(CALLS, bootstrap, topic, codec, 5, compression_type=codec)
 
 
 def test_idempotent_producer_by_default_writes_each_record_once(bootstrap, topic):
-    records = make_samples(8)
-    assert produce(bootstrap, topic, records) == list(range(8))  # kafka-python 3: idempotent by default
-    assert read_partition(bootstrap, topic, 8) == expected_rows(records)
-    assert end_offset(bootstrap, topic) == 8
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert all(b.producer_id >= 0 and b.producer_epoch >= 0 for b in stored), stored
+    # no producer settings: kafka-python 3 is idempotent by default
+    stored = scenarios.idempotent_producer_writes_each_record_once(CALLS, bootstrap, topic)
     assert len({b.producer_id for b in stored}) == 1
-    sequences = [b.base_sequence for b in stored]
-    counts = [b.record_count for b in stored]
-    assert sequences == [sum(counts[:i]) for i in range(len(counts))]
-    assert sum(counts) == 8
 
 
 def test_seek_to_offset(bootstrap, topic):
-    records = make_samples(6)
-    produce(bootstrap, topic, records)
-    assert read_partition(bootstrap, topic, 3, offset=3) == expected_rows(records[3:], first_offset=3)
+    scenarios.seek_to_offset(CALLS, bootstrap, topic)
 
 
 def test_offsets_for_times_finds_exact_record(bootstrap, topic):
@@ -174,46 +153,26 @@ def test_delete_topic_then_recreate_is_empty(bootstrap, topic):
     assert rawkafka.stored_batches(bootstrap, topic) == []
 
 
-def _produce_acks_all_and_acks_1(bootstrap: str, topic: str) -> list[samples.Sample]:
-    durable = make_samples(4, tag="acks-all")
-    leader_only = make_samples(4, tag="acks-1", base_ts=durable[-1].timestamp + 1000)
-    assert produce(bootstrap, topic, durable, acks="all") == [0, 1, 2, 3]
-    assert produce(bootstrap, topic, leader_only, acks=1, enable_idempotence=False) == [4, 5, 6, 7]
-    return durable + leader_only
-
-
 def test_restart_between_produce_and_consume_loses_nothing(bootstrap, topic, restart_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    restart_broker()
-    assert read_partition(bootstrap, topic, 8) == expected_rows(records)
-    assert end_offset(bootstrap, topic) == 8
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, restart_broker)
 
 
 def test_kill9_between_produce_and_consume_loses_nothing(bootstrap, topic, kill9_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    kill9_broker()
-    assert read_partition(bootstrap, topic, 8) == expected_rows(records)
-    assert end_offset(bootstrap, topic) == 8
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, kill9_broker)
 
 
 @pytest.mark.groups
 def test_group_consumer_resumes_from_committed_offset(bootstrap, topic):
     group = samples.unique_name("compat-kp-group")
-    first = make_samples(4, tag="first")
-    produce(bootstrap, topic, first)
-    consumer = consumer_for(bootstrap, group_id=group, session_timeout_ms=10_000, heartbeat_interval_ms=1_000)
-    try:
-        consumer.subscribe([topic])
-        assert poll_rows(consumer, 4) == expected_rows(first)
-        consumer.commit()
-        assert consumer.committed(TopicPartition(topic, 0)) == 4
-    finally:
-        consumer.close()
-    second = make_samples(3, tag="second", base_ts=first[-1].timestamp + 1000)
-    produce(bootstrap, topic, second)
-    consumer = consumer_for(bootstrap, group_id=group, session_timeout_ms=10_000, heartbeat_interval_ms=1_000)
-    try:
-        consumer.subscribe([topic])
-        assert poll_rows(consumer, 3) == expected_rows(second, first_offset=4)
-    finally:
-        consumer.close()
+
+    def consume_in_group(count: int) -> tuple[list[tuple], int]:
+        consumer = consumer_for(bootstrap, group_id=group, session_timeout_ms=10_000, heartbeat_interval_ms=1_000)
+        try:
+            consumer.subscribe([topic])
+            rows = poll_rows(consumer, count)
+            consumer.commit()
+            return rows, consumer.committed(TopicPartition(topic, 0))
+        finally:
+            consumer.close()
+
+    scenarios.group_consumer_resumes_from_committed_offset(CALLS, bootstrap, topic, consume_in_group)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from compat_tests import rawkafka, samples
+from compat_tests import rawkafka, samples, scenarios
 from compat_tests.samples import make_samples
 
 JS_DIR = Path(__file__).parent / "js"
@@ -64,6 +64,12 @@ def watermarks(bootstrap: str, topic: str) -> tuple[int, int]:
     return int(partition["low"]), int(partition["high"])
 
 
+CALLS = scenarios.Calls(
+    produce=produce, read=fetch, end=watermarks, end_of=lambda n: (0, n), acks_all={"acks": -1},
+    acks_1={"acks": 1}, expected=expected,
+)
+
+
 def test_create_topic_shows_in_metadata(bootstrap):
     name = samples.unique_name("compat-js-create")
     result = node("admin.js", bootstrap, action="create", topic=name, partitions=3)
@@ -75,37 +81,19 @@ def test_create_topic_shows_in_metadata(bootstrap):
 
 
 def test_produce_and_read_back_exactly(bootstrap, topic):
-    records = make_samples(6)
-    assert produce(bootstrap, topic, records) == list(range(6))
-    assert fetch(bootstrap, topic, 6) == expected(records)
-    assert watermarks(bootstrap, topic) == (0, 6)
+    scenarios.produce_and_read_back_exactly(CALLS, bootstrap, topic)
 
 
 def test_gzip_batches_round_trip(bootstrap, topic):
-    records = make_samples(5)
-    assert produce(bootstrap, topic, records, compression="gzip") == list(range(5))
-    assert fetch(bootstrap, topic, 5) == expected(records)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert stored, "no batch stored"
-    assert {b.compression for b in stored} == {"gzip"}
+    scenarios.compressed_batches_round_trip(CALLS, bootstrap, topic, "gzip", 5, compression="gzip")
 
 
 def test_idempotent_producer_writes_each_record_once(bootstrap, topic):
-    records = make_samples(8)
-    assert produce(bootstrap, topic, records, idempotent=True) == list(range(8))
-    assert fetch(bootstrap, topic, 8) == expected(records)
-    assert watermarks(bootstrap, topic) == (0, 8)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert all(b.producer_id >= 0 and b.producer_epoch >= 0 for b in stored), stored
-    counts = [b.record_count for b in stored]
-    assert [b.base_sequence for b in stored] == [sum(counts[:i]) for i in range(len(counts))]
-    assert sum(counts) == 8
+    scenarios.idempotent_producer_writes_each_record_once(CALLS, bootstrap, topic, idempotent=True)
 
 
 def test_seek_to_offset(bootstrap, topic):
-    records = make_samples(6)
-    produce(bootstrap, topic, records)
-    assert fetch(bootstrap, topic, 3, offset=3) == expected(records[3:], first_offset=3)
+    scenarios.seek_to_offset(CALLS, bootstrap, topic)
 
 
 def test_offsets_for_times_finds_exact_record(bootstrap, topic):
@@ -132,38 +120,21 @@ def test_delete_topic_then_recreate_is_empty(bootstrap, topic):
     assert rawkafka.stored_batches(bootstrap, topic) == []
 
 
-def _produce_acks_all_and_acks_1(bootstrap: str, topic: str) -> list[samples.Sample]:
-    durable = make_samples(4, tag="acks-all")
-    leader_only = make_samples(4, tag="acks-1", base_ts=durable[-1].timestamp + 1000)
-    assert produce(bootstrap, topic, durable, acks=-1) == [0, 1, 2, 3]
-    assert produce(bootstrap, topic, leader_only, acks=1) == [4, 5, 6, 7]
-    return durable + leader_only
-
-
 def test_restart_between_produce_and_consume_loses_nothing(bootstrap, topic, restart_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    restart_broker()
-    assert fetch(bootstrap, topic, 8) == expected(records)
-    assert watermarks(bootstrap, topic) == (0, 8)
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, restart_broker)
 
 
 def test_kill9_between_produce_and_consume_loses_nothing(bootstrap, topic, kill9_broker):
-    records = _produce_acks_all_and_acks_1(bootstrap, topic)
-    kill9_broker()
-    assert fetch(bootstrap, topic, 8) == expected(records)
-    assert watermarks(bootstrap, topic) == (0, 8)
+    scenarios.nothing_lost_across(CALLS, bootstrap, topic, kill9_broker)
 
 
 @pytest.mark.groups
 def test_group_consumer_resumes_from_committed_offset(bootstrap, topic):
     group = samples.unique_name("compat-js-group")
-    first = make_samples(4, tag="first")
-    second = make_samples(3, tag="second", base_ts=first[-1].timestamp + 1000)
-    produce(bootstrap, topic, first)
-    result = node("consume_group.js", bootstrap, topic=topic, groupId=group, count=4)
-    assert result["messages"] == expected(first)
-    assert [(p["partition"], int(p["offset"])) for p in result["committed"]] == [(0, 4)]
-    produce(bootstrap, topic, second)
-    result = node("consume_group.js", bootstrap, topic=topic, groupId=group, count=3)
-    assert result["messages"] == expected(second, first_offset=4)
-    assert [(p["partition"], int(p["offset"])) for p in result["committed"]] == [(0, 7)]
+
+    def consume_in_group(count: int) -> tuple[list[dict], list[tuple[int, int]]]:
+        result = node("consume_group.js", bootstrap, topic=topic, groupId=group, count=count)
+        return result["messages"], [(p["partition"], int(p["offset"])) for p in result["committed"]]
+
+    scenarios.group_consumer_resumes_from_committed_offset(
+        CALLS, bootstrap, topic, consume_in_group, committed_at=lambda offset: [(0, offset)])

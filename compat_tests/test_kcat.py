@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from compat_tests import rawkafka, samples
+from compat_tests import samples, scenarios
 
 pytestmark = pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is not installed (apt-get install kcat)")
 
@@ -95,7 +95,7 @@ def test_produce_and_read_back_exactly(bootstrap, topic):
     assert_messages(consume(bootstrap, topic), records, headers, windows)
 
 
-@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+@pytest.mark.parametrize("codec", scenarios.CODECS)
 def test_compressed_batches_round_trip(bootstrap, topic, codec):
     # 20 alike records: librdkafka sends a batch uncompressed when compressing does not shrink it;
     # -d msg puts its reason ("not compressing batch") in the captured stderr of a failure
@@ -103,10 +103,7 @@ def test_compressed_batches_round_trip(bootstrap, topic, codec):
     headers = {"codec": codec}
     window = produce(bootstrap, topic, records, headers, f"compression.codec={codec}", "linger.ms=50", debug="msg")
     assert_messages(consume(bootstrap, topic), records, [headers] * 20, [window] * 20)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert stored, "no batch stored"
-    # librdkafka silently stops compressing when it dislikes the advertised Produce versions
-    assert {b.compression for b in stored} == {codec}, stored
+    scenarios.assert_stored_compression(bootstrap, topic, codec)
 
 
 def test_idempotent_producer_writes_each_record_once(bootstrap, topic):
@@ -114,11 +111,7 @@ def test_idempotent_producer_writes_each_record_once(bootstrap, topic):
     headers = {"mode": "idempotent"}
     window = produce(bootstrap, topic, records, headers, "enable.idempotence=true")
     assert_messages(consume(bootstrap, topic), records, [headers] * 8, [window] * 8)
-    stored = rawkafka.stored_batches(bootstrap, topic)
-    assert all(b.producer_id >= 0 and b.producer_epoch >= 0 for b in stored), stored
-    counts = [b.record_count for b in stored]
-    assert [b.base_sequence for b in stored] == [sum(counts[:i]) for i in range(len(counts))]
-    assert sum(counts) == 8
+    scenarios.assert_idempotent_batches(bootstrap, topic, 8)
 
 
 def test_seek_to_offset(bootstrap, topic):
