@@ -57,7 +57,7 @@ CLIENTS = {
 from kafka import KafkaProducer, KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 b = "127.0.0.1:%d"
-KafkaAdminClient(bootstrap_servers=b).create_topics([NewTopic("golden-kp", 1, 1)])
+KafkaAdminClient(bootstrap_servers=b).create_topics([NewTopic("golden-kp", 1, 1), NewTopic("golden-kafkajs", 1, 1)])
 p = KafkaProducer(bootstrap_servers=b); p.send("golden-kp", key=b"k", value=b"v", headers=[("h", b"x")]).get(10); p.close()
 c = KafkaConsumer(bootstrap_servers=b, auto_offset_reset="earliest", consumer_timeout_ms=2000)
 c.assign([TopicPartition("golden-kp", 0)]); list(c); c.close()
@@ -79,6 +79,11 @@ p = Producer({"bootstrap.servers": b, "enable.idempotence": True}); p.produce("g
 c = Consumer({"bootstrap.servers": b, "group.id": "golden", "auto.offset.reset": "earliest"})
 c.assign([TopicPartition("golden-rdk", 0, 0)]); c.consume(1, 3); c.close()
 """ % PROXY_PORT],
+    "kcat": ["bash", "-c", "echo hello | kcat -b 127.0.0.1:%d -P -t golden-kcat -k k && "
+             "kcat -b 127.0.0.1:%d -C -t golden-kcat -o beginning -e -q" % (PROXY_PORT, PROXY_PORT)],
+    "kafkajs": ["node", str(ROOT / "compat_tests" / "js" / "produce.js"),
+                '{"bootstrap": "127.0.0.1:%d", "topic": "golden-kafkajs", "idempotent": true, '
+                '"messages": [{"key": "k", "value": "v", "headers": [["h", "x"]], "timestamp": 1000}]}' % PROXY_PORT],
 }
 
 

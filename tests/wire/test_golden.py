@@ -1,4 +1,5 @@
-"""Golden bytes: request frames captured from real clients (scripts/capture_golden.py).
+"""Golden bytes: request frames captured from real clients (scripts/capture_golden.py): kafka-python,
+aiokafka, librdkafka (confluent-kafka), kcat and kafkajs.
 
 Each frame decodes, and re-encoding the decoded body gives back the client's exact bytes.
 """
@@ -27,9 +28,21 @@ def test_captured_request_round_trips_byte_for_byte(path):
     assert encode(message, header.api_version, body) == frame[header.body_offset:]
 
 
-def test_there_are_captures_from_each_python_client():
-    clients = {p.stem.split("-")[0] for p in GOLDEN}
-    assert {"kafka", "aiokafka", "librdkafka"} <= clients
+def test_there_are_captures_from_every_client():
+    clients = {p.stem.rsplit("-", 2)[0] for p in GOLDEN}
+    assert {"kafka-python", "aiokafka", "librdkafka", "kcat", "kafkajs"} <= clients
+
+
+def test_kafkajs_idempotent_produce_v7_carries_a_sequenced_batch():
+    from wire.records import iter_records, split_batches
+
+    _, header, _, body = _decode(Path(__file__).parent / "golden" / "kafkajs-0-v7.bin")
+    assert header.client_id == "compat-kafkajs" and body.acks == -1
+    records = body.topic_data[0].partition_data[0].records
+    [(_, batch)] = split_batches(records)
+    assert batch.producer_id >= 0 and batch.base_sequence == 0
+    [record] = list(iter_records(records))
+    assert (record.key, record.value, record.headers, record.timestamp) == (b"k", b"v", [("h", b"x")], 1000)
 
 
 def test_librdkafka_api_versions_names_its_software():
