@@ -1,10 +1,10 @@
 """DescribeConfigs (key 32): v0-4 for topic (2) and broker (4) resources; other types get INVALID_REQUEST."""
 
 from gateway.registry import handles
+from partitions.topic_configs import DEFAULT_CONFIG, STATIC_BROKER_CONFIG
 from wire.errors import ErrorCode
 
 TOPIC, BROKER = 2, 4
-SOURCE_DYNAMIC_TOPIC, SOURCE_STATIC_BROKER, SOURCE_DEFAULT = 1, 4, 5
 TYPE_UNKNOWN, TYPE_BOOLEAN, TYPE_STRING, TYPE_INT, TYPE_SHORT, TYPE_LONG = 0, 1, 2, 3, 4, 5
 
 
@@ -28,15 +28,14 @@ def broker_configs(broker) -> list[tuple[str, str, int]]:
     ]
 
 
-def _entry(name, value, read_only, source, config_type, version) -> dict:
-    return {"name": name, "value": value, "read_only": read_only, "is_default": source == SOURCE_DEFAULT,
+def _entry(name, value, read_only, source, config_type) -> dict:
+    return {"name": name, "value": value, "read_only": read_only, "is_default": source == DEFAULT_CONFIG,
             "config_source": source, "is_sensitive": False, "synonyms": [], "config_type": config_type,
             "documentation": None}
 
 
 def _describe(ctx, resource) -> dict:
     broker = ctx.broker
-    version = ctx.api_version
     result = {"error_code": ErrorCode.NONE, "error_message": None, "resource_type": resource.resource_type,
               "resource_name": resource.resource_name, "configs": []}
     if resource.resource_type == TOPIC:
@@ -44,14 +43,14 @@ def _describe(ctx, resource) -> dict:
         if topic is None:
             result["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             return result
-        entries = [_entry(c.name, c.value, c.read_only, SOURCE_DEFAULT if c.is_default else SOURCE_DYNAMIC_TOPIC,
-                          TYPE_UNKNOWN, version) for c in broker.logs.describe_configs(topic.name)]
+        entries = [_entry(c.name, c.value, c.read_only, c.source, TYPE_UNKNOWN)
+                   for c in broker.logs.describe_configs(topic.name)]
     elif resource.resource_type == BROKER:
         if resource.resource_name not in ("", str(broker.node_id)):
             result["error_code"] = ErrorCode.INVALID_REQUEST
             result["error_message"] = f"Unexpected broker id, expected {broker.node_id} or empty string"
             return result
-        entries = [_entry(n, v, True, SOURCE_STATIC_BROKER, t, version) for n, v, t in broker_configs(broker)]
+        entries = [_entry(n, v, True, STATIC_BROKER_CONFIG, t) for n, v, t in broker_configs(broker)]
     else:
         result["error_code"] = ErrorCode.INVALID_REQUEST
         result["error_message"] = f"Unsupported resource type {resource.resource_type}"

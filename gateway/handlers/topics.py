@@ -8,17 +8,13 @@ from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
-CONFIG_SOURCE_DYNAMIC_TOPIC = 1
-CONFIG_SOURCE_DEFAULT = 5
-
 
 def _created(topic, logs) -> dict:
     return {
         "name": topic.name, "topic_id": topic.topic_id, "error_code": ErrorCode.NONE, "error_message": None,
         "num_partitions": len(topic.partitions), "replication_factor": 1,
         "configs": [
-            {"name": c.name, "value": c.value, "read_only": c.read_only,
-             "config_source": CONFIG_SOURCE_DEFAULT if c.is_default else CONFIG_SOURCE_DYNAMIC_TOPIC,
+            {"name": c.name, "value": c.value, "read_only": c.read_only, "config_source": c.source,
              "is_sensitive": c.sensitive}
             for c in logs.describe_configs(topic.name)
         ],
