@@ -47,8 +47,7 @@ def _read_all(logs, request, version, budget):
                 continue
             log = topic.partitions[index]
             touched.append(log)
-            epoch = p.get("current_leader_epoch", -1)
-            if epoch > 0:
+            if p.get("current_leader_epoch", -1) > log.leader_epoch:
                 partitions.append(_partition_error(index, ErrorCode.UNKNOWN_LEADER_EPOCH, log))
                 continue
             limit = min(p.partition_max_bytes, budget - gathered)

@@ -35,14 +35,15 @@ async def handle_list_offsets(ctx, request):
         for p in topic_request.partitions:
             entry = {"partition_index": p.partition_index, "error_code": ErrorCode.NONE, "old_style_offsets": [],
                      "timestamp": -1, "offset": -1, "leader_epoch": -1}
-            if topic is None or not 0 <= p.partition_index < len(topic.partitions):
+            log = topic.partitions[p.partition_index] \
+                if topic is not None and 0 <= p.partition_index < len(topic.partitions) else None
+            if log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            elif p.get("current_leader_epoch", -1) > 0:
+            elif p.get("current_leader_epoch", -1) > log.leader_epoch:
                 entry["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
             else:
-                log = topic.partitions[p.partition_index]
                 entry["offset"], entry["timestamp"] = _lookup(log, p.timestamp, committed)
-                entry["leader_epoch"] = 0 if entry["offset"] >= 0 else -1
+                entry["leader_epoch"] = log.leader_epoch if entry["offset"] >= 0 else -1
             partitions.append(entry)
         topics.append({"name": topic_request.name, "partitions": partitions})
     return {"throttle_time_ms": 0, "topics": topics}

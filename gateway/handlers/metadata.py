@@ -24,7 +24,7 @@ def topic_entry(topic, node_id: int) -> dict:
                 "error_code": ErrorCode.NONE,
                 "partition_index": p.index,
                 "leader_id": node_id,
-                "leader_epoch": 0,
+                "leader_epoch": p.leader_epoch,
                 "replica_nodes": [node_id],
                 "isr_nodes": [node_id],
                 "offline_replicas": [],

@@ -7,8 +7,6 @@ newer than ours is UNKNOWN_LEADER_EPOCH (older cannot happen: ours never changes
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
-LEADER_EPOCH = 0
-
 
 @handles(23, 2, 4)
 async def handle_offset_for_leader_epoch(ctx, request):
@@ -19,13 +17,15 @@ async def handle_offset_for_leader_epoch(ctx, request):
         partitions = []
         for p in t.partitions:
             entry = {"error_code": ErrorCode.NONE, "partition": p.partition, "leader_epoch": -1, "end_offset": -1}
-            if topic is None or not 0 <= p.partition < len(topic.partitions):
+            log = topic.partitions[p.partition] if topic is not None and 0 <= p.partition < len(topic.partitions) \
+                else None
+            if log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            elif p.current_leader_epoch > LEADER_EPOCH:
+            elif p.current_leader_epoch > log.leader_epoch:
                 entry["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
-            elif p.leader_epoch <= LEADER_EPOCH:
-                entry["leader_epoch"] = LEADER_EPOCH
-                entry["end_offset"] = topic.partitions[p.partition].high_watermark
+            elif p.leader_epoch <= log.leader_epoch:
+                entry["leader_epoch"] = log.leader_epoch
+                entry["end_offset"] = log.high_watermark
             partitions.append(entry)
         topics.append({"topic": t.topic, "partitions": partitions})
     return {"throttle_time_ms": 0, "topics": topics}
