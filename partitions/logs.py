@@ -88,9 +88,10 @@ class Logs:
 
     def partition(self, name: str, index: int) -> PartitionLog:
         topic = self.topics.get(name)
-        if topic is None or not 0 <= index < len(topic.partitions):
+        log = topic.partition(index) if topic is not None else None
+        if log is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{name}-{index} does not exist")
-        return topic.partitions[index]
+        return log
 
     def describe_configs(self, name: str) -> list[ConfigEntry]:
         topic = self.topics.get(name)

@@ -68,6 +68,10 @@ class Topic:
             return self._broker_defaults[key]
         return TOPIC_CONFIGS[key][0]
 
+    def partition(self, index: int) -> PartitionLog | None:
+        """The partition log at index, or None when the topic has no such partition."""
+        return self.partitions[index] if 0 <= index < len(self.partitions) else None
+
     def record(self) -> TopicRecord:
         return TopicRecord(self.name, self.topic_id, len(self.partitions), self.configs, self.is_internal)
 

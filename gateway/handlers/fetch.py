@@ -42,10 +42,10 @@ def _read_all(logs, request, version, budget):
         partitions = []
         for p in topic_request.partitions:
             index = p.partition
-            if topic is None or not 0 <= index < len(topic.partitions):
+            log = topic.partition(index) if topic is not None else None
+            if log is None:
                 partitions.append(_partition_error(index, missing if topic is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 continue
-            log = topic.partitions[index]
             touched.append(log)
             if p.get("current_leader_epoch", -1) > log.leader_epoch:
                 partitions.append(_partition_error(index, ErrorCode.UNKNOWN_LEADER_EPOCH, log))

@@ -20,7 +20,7 @@ def _split_known(logs, topics):
         log_topic = logs.get(topic.name)
         partitions = []
         for p in topic.partitions:
-            if log_topic is not None and 0 <= p.partition_index < len(log_topic.partitions):
+            if log_topic is not None and log_topic.partition(p.partition_index) is not None:
                 partitions.append(p)
             else:
                 unknown.add((topic.name, p.partition_index))

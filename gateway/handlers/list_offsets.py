@@ -35,8 +35,7 @@ async def handle_list_offsets(ctx, request):
         for p in topic_request.partitions:
             entry = {"partition_index": p.partition_index, "error_code": ErrorCode.NONE, "old_style_offsets": [],
                      "timestamp": -1, "offset": -1, "leader_epoch": -1}
-            log = topic.partitions[p.partition_index] \
-                if topic is not None and 0 <= p.partition_index < len(topic.partitions) else None
+            log = topic.partition(p.partition_index) if topic is not None else None
             if log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif p.get("current_leader_epoch", -1) > log.leader_epoch:

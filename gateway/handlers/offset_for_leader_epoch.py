@@ -17,8 +17,7 @@ async def handle_offset_for_leader_epoch(ctx, request):
         partitions = []
         for p in t.partitions:
             entry = {"error_code": ErrorCode.NONE, "partition": p.partition, "leader_epoch": -1, "end_offset": -1}
-            log = topic.partitions[p.partition] if topic is not None and 0 <= p.partition < len(topic.partitions) \
-                else None
+            log = topic.partition(p.partition) if topic is not None else None
             if log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif p.current_leader_epoch > log.leader_epoch:

@@ -24,9 +24,9 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
 
 def _append(ctx, topic, partition_data, now, version) -> dict:
     index = partition_data.index
-    if topic is None or not 0 <= index < len(topic.partitions):
+    log = topic.partition(index) if topic is not None else None
+    if log is None:
         return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-    log = topic.partitions[index]
     records = partition_data.records
     try:
         batches = split_batches(records or b"")
