@@ -79,17 +79,6 @@ def _remaining(stream: _Input, context: Container) -> int:
     return stream.total - stream.tell()
 
 
-class UVarInt(Construct):
-    """Kafka's unsigned varint (LEB128)."""
-
-    def _parse(self, stream, context, path):
-        return read_uvarint(stream)
-
-    def _build(self, obj, stream, context, path):
-        stream_write(stream, uvarint_bytes(obj), len(uvarint_bytes(obj)), path)
-        return obj
-
-
 class _Length(Construct):
     """A length prefix: int16/int32 with -1 for null, or a compact uvarint holding N+1 (0 for null)."""
 
