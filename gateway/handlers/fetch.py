@@ -27,7 +27,8 @@ def _partition_error(index, code, log=None) -> dict:
         "high_watermark": log.high_watermark if log else -1,
         "last_stable_offset": log.last_stable_offset if log else -1,
         "log_start_offset": log.log_start_offset if log else -1,
-        "aborted_transactions": None, "preferred_read_replica": -1, "records": None,
+        # never null records: librdkafka fails the whole response on a null message set (Kafka sends EMPTY)
+        "aborted_transactions": None, "preferred_read_replica": -1, "records": b"",
     }
 
 

@@ -187,3 +187,31 @@ def test_describe_cluster_and_offset_for_leader_epoch(client):
     answer = client.request(EPOCHS, 4, {"replica_id": -1, "topics": [{"topic": "epochs", "partitions": [
         {"partition": 0, "current_leader_epoch": 0, "leader_epoch": 0}]}]}).topics[0].partitions[0]
     assert (answer.error_code, answer.leader_epoch, answer.end_offset) == (0, 0, 2)
+
+
+@pytest.mark.parametrize("version", [4, 11, 12, 13, 17])
+def test_fetch_error_partitions_carry_empty_records_never_null(client, version):
+    """librdkafka fails the whole Fetch response on a null message set, so the error never reaches it."""
+    topic_id = create(client, f"null-records-{version}").topic_id
+    produce(client, f"null-records-{version}", build_batch([(b"k", b"v", [], 5)]))
+
+    def partition(offset=0, *, index=0, epoch=-1, name=f"null-records-{version}", tid=topic_id):
+        topic = {"topic": name, "topic_id": tid, "partitions": [
+            {"partition": index, "current_leader_epoch": epoch, "fetch_offset": offset, "log_start_offset": -1,
+             "partition_max_bytes": 1 << 20}]}
+        response = client.request(FETCH, version, {
+            "replica_id": -1, "max_wait_ms": 0, "min_bytes": 0, "max_bytes": 1 << 20, "isolation_level": 0,
+            "session_id": 0, "session_epoch": -1, "topics": [topic], "forgotten_topics_data": [], "rack_id": ""})
+        return response.responses[0].partitions[0]
+
+    unknown_topic = ErrorCode.UNKNOWN_TOPIC_ID if version >= 13 else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    cases = [
+        (partition(99), ErrorCode.OFFSET_OUT_OF_RANGE),
+        (partition(index=5), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+        (partition(name="no-such-topic", tid=b"\x07" * 16), unknown_topic),
+    ]
+    if version >= 9:  # current_leader_epoch
+        cases.append((partition(epoch=7), ErrorCode.UNKNOWN_LEADER_EPOCH))
+    for answer, code in cases:
+        assert answer.error_code == code
+        assert answer.records == b""  # decoded null would be None
