@@ -23,7 +23,6 @@ The rule, as Kafka with no online migration between the protocols:
 from __future__ import annotations
 
 import base64
-import re
 import uuid
 from dataclasses import replace
 from functools import partial
@@ -32,11 +31,12 @@ from typing import Callable, Iterable, Sequence
 from gateway.groups.group import Group
 from gateway.groups.kip848.assignors import ASSIGNORS
 from gateway.groups.kip848.describe import described_error, described_group, heartbeat_assignment
-from gateway.groups.kip848.group import ConsumerGroup, compile_regex
+from gateway.groups.kip848.group import ConsumerGroup
 from gateway.groups.kip848.member import (
     LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, ConsumerGroupMember, MemberState, owned_is_subset,
     reconcile,
 )
+from gateway.groups.kip848.regex import InvalidRegex, compile_regex
 from gateway.groups.kip848.topics import TopicMetadata
 from gateway.groups.kip848.validation import subscribed_topic_regex, validate_heartbeat
 from gateway.groups.timers import Timers
@@ -359,6 +359,6 @@ def _check_offset_member_epoch(member: ConsumerGroupMember, received: int) -> No
 def _check_regex(regex: str) -> None:
     try:
         compile_regex(regex)
-    except re.error as error:
+    except InvalidRegex as error:
         raise KafkaError(ErrorCode.INVALID_REGULAR_EXPRESSION,
                          f"SubscribedTopicRegex `{regex}` is not a valid regular expression: {error}.") from None

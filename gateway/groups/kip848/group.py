@@ -9,15 +9,14 @@ its own member epoch.
 from __future__ import annotations
 
 import enum
-import re
 from collections import Counter
-from functools import lru_cache
 from typing import Iterable
 
 from gateway.groups.consumer_protocol import CONSUMER_PROTOCOL_TYPE
 from gateway.groups.group import Group
 from gateway.groups.kip848.assignors import Assignment, Assignor, MemberSubscription
 from gateway.groups.kip848.member import ConsumerGroupMember
+from gateway.groups.kip848.regex import matching
 from gateway.groups.kip848.topics import TopicInfo, TopicMetadata
 
 
@@ -27,12 +26,6 @@ class ConsumerGroupState(enum.StrEnum):
     RECONCILING = "Reconciling"  # some member has not reached the target assignment yet
     STABLE = "Stable"
     DEAD = "Dead"
-
-
-@lru_cache(maxsize=256)
-def compile_regex(regex: str) -> re.Pattern:
-    """Kafka takes RE2/Java syntax; Python's `re` covers the common subset (raises re.error otherwise)."""
-    return re.compile(regex)
 
 
 class ConsumerGroup(Group):
@@ -113,13 +106,8 @@ class ConsumerGroup(Group):
         if not regexes:
             self.resolved_regexes = {}
             return
-        patterns = {regex: compile_regex(regex) for regex in regexes}
-        matches: dict[str, set[str]] = {regex: set() for regex in regexes}
-        for name in topic_names:
-            for regex, pattern in patterns.items():
-                if pattern.fullmatch(name):
-                    matches[regex].add(name)
-        self.resolved_regexes = {regex: frozenset(names) for regex, names in matches.items()}
+        names = list(topic_names)
+        self.resolved_regexes = {regex: frozenset(matching(regex, names)) for regex in regexes}
 
     def compute_subscription_metadata(self, topics: TopicMetadata) -> dict[str, TopicInfo]:
         metadata = {}
