@@ -7,6 +7,10 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
     D <topic id:16> <partition:u32> B <base offset:u64>         one stored record batch (its bytes)
     D <topic id:16> <partition:u32> I <base offset:u64>         that batch's index entry (see INDEX_ENTRY)
     D <topic id:16> <partition:u32> P <producer id:u64>         idempotent-producer state (producers.py bytes)
+    D <topic id:16> <partition:u32> O <producer id:u64>         that producer's open transaction here:
+                                                                first offset:i64 (transactions.py)
+    D <topic id:16> <partition:u32> A <last offset:u64>         an aborted transaction ending at its ABORT
+                                                                marker: producer id:i64, first offset:i64
     S <key>                                                     broker state owned by coordinators
                                                                 (committed offsets: gateway.groups.offsets)
 
@@ -24,6 +28,8 @@ DATA = b"D"
 BATCH = b"B"
 INDEX = b"I"
 PRODUCER = b"P"
+ONGOING_TXN = b"O"
+ABORTED_TXN = b"A"
 
 STATE = b"S"
 
@@ -34,6 +40,8 @@ _U64 = struct.Struct(">Q")
 INT64 = struct.Struct(">q")
 # Index entry value: last_offset_delta int32, max_timestamp int64, size int32 (bytes of the whole batch).
 INDEX_ENTRY = struct.Struct(">iqi")
+# Aborted transaction value: producer_id int64, first_offset int64 (its last offset is the key's suffix).
+ABORTED_TXN_ENTRY = struct.Struct(">qq")
 
 _PARTITION_PREFIX_LEN = 1 + 16 + 4
 
@@ -61,7 +69,7 @@ def partition_prefix(topic_id: bytes, partition: int) -> bytes:
 
 
 def kind_range(topic_id: bytes, partition: int, kind: bytes) -> tuple[bytes, bytes]:
-    """[start, end) of one kind of key (BATCH, INDEX, PRODUCER) in one partition."""
+    """[start, end) of one kind of key (BATCH, INDEX, PRODUCER, ONGOING_TXN, ABORTED_TXN) in one partition."""
     prefix = partition_prefix(topic_id, partition)
     return prefix + kind, prefix + bytes([kind[0] + 1])
 
@@ -78,8 +86,17 @@ def producer_key(topic_id: bytes, partition: int, producer_id: int) -> bytes:
     return partition_prefix(topic_id, partition) + PRODUCER + _U64.pack(producer_id)
 
 
+def ongoing_txn_key(topic_id: bytes, partition: int, producer_id: int) -> bytes:
+    return partition_prefix(topic_id, partition) + ONGOING_TXN + _U64.pack(producer_id)
+
+
+def aborted_txn_key(topic_id: bytes, partition: int, last_offset: int) -> bytes:
+    return partition_prefix(topic_id, partition) + ABORTED_TXN + _U64.pack(last_offset)
+
+
 def suffix_u64(key: bytes) -> int:
-    """The trailing u64 (base offset or producer id) of a BATCH, INDEX or PRODUCER key."""
+    """The trailing u64 (base offset, producer id or last offset) of a partition's BATCH, INDEX, PRODUCER,
+    ONGOING_TXN or ABORTED_TXN key."""
     return _U64.unpack_from(key, _PARTITION_PREFIX_LEN + 1)[0]
 
 

@@ -16,12 +16,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from partitions.producers import BatchMetadata, ProducerAppend, ProducerStateEntry, increment_sequence
-from partitions.storage import BatchEntry, PartitionState, Storage
+from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, Storage
+from partitions.transactions import PartitionTransactions
 from wire.errors import ErrorCode, KafkaError
 from wire.records import (
     BatchHeader,
     CorruptRecordError,
     assign_offsets,
+    control_batch,
     iter_records,
     set_partition_leader_epoch,
     split_batches,
@@ -47,7 +49,9 @@ class AppendResult(NamedTuple):
 
 
 class PartitionLog:
-    """One partition: its batches in offset order, its high watermark and its producers' state."""
+    """One partition: its batches in offset order, its producers' state and transactions, and three
+    offsets: the log end offset (next offset to assign), the high watermark (the end of what is stored
+    durably, so the same here: one replica) and the last stable offset (below the first open transaction)."""
 
     def __init__(self, topic: Topic, index: int, storage: Storage, state: PartitionState | None = None) -> None:
         self.topic = topic
@@ -55,7 +59,9 @@ class PartitionLog:
         self.listeners: list[Callable[[PartitionLog], None]] = []
         self._storage = storage
         self.log_start_offset = 0  # no retention or DeleteRecords yet: nothing is ever removed
+        self.log_end_offset = 0
         self.high_watermark = 0
+        self.last_stable_offset = 0
         self._base_offsets = array("q")
         self._ends = array("q")  # cumulative size: batch i spans bytes [ends[i-1], ends[i]) of the log
         self._max_timestamps = array("q")
@@ -65,20 +71,19 @@ class PartitionLog:
             for entry in state.entries:
                 self._index(entry)
             self._producers = {pid: ProducerStateEntry.from_bytes(data) for pid, data in state.producers.items()}
+        self.transactions = PartitionTransactions(state.ongoing_txns, state.aborted_txns) if state is not None \
+            else PartitionTransactions()
+        self.last_stable_offset = self.transactions.last_stable_offset(self.high_watermark)
 
     @property
     def leader_epoch(self) -> int:
         return LEADER_EPOCH
 
-    @property
-    def last_stable_offset(self) -> int:
-        return self.high_watermark  # no transactions yet: nothing is ever unstable
-
     def append(self, records: bytes, now_ms: int) -> AppendResult:
         """Validate every batch, then assign offsets and store them all in one write, or nothing.
 
         Raises KafkaError: CORRUPT_MESSAGE, INVALID_RECORD, INVALID_TIMESTAMP, MESSAGE_TOO_LARGE,
-        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER.
+        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE.
         """
         topic = self.topic
         if topic.deleted:
@@ -86,8 +91,8 @@ class PartitionLog:
         found = self._validate(records)
         stamped = topic.log_append_time
         buf = bytearray(records)
-        next_offset = self.high_watermark
-        producers = None
+        next_offset = self.log_end_offset
+        producers = txns = None
         entries = []
         for pos, header in found:
             delta = header.last_offset_delta
@@ -102,6 +107,9 @@ class PartitionLog:
                     return AppendResult(duplicate.first_offset, duplicate.timestamp, self.log_start_offset, True)
                 producers.append(header.producer_id, header.producer_epoch, header.base_sequence,
                                  BatchMetadata(last_seq, next_offset + delta, delta, max_timestamp))
+                if txns is None:
+                    txns = self.transactions.begin()
+                txns.data_batch(header.producer_id, header.is_transactional, next_offset, self)
             assign_offsets(buf, pos, next_offset)
             set_partition_leader_epoch(buf, pos, LEADER_EPOCH)
             if stamped:
@@ -110,14 +118,49 @@ class PartitionLog:
             next_offset += delta + 1
         view = memoryview(buf)
         batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, _) in zip(entries, found)]
-        self._storage.append(self.topic.topic_id, self.index, batches, producers.encoded() if producers else {})
+        self._storage.append(self.topic.topic_id, self.index, batches, producers.encoded() if producers else {},
+                             txns.changes() if txns else NO_TXN_CHANGES)
         for entry in entries:
             self._index(entry)
         if producers is not None:
             producers.commit()
+        if txns is not None:
+            txns.commit()
+        self._appended()
+        return AppendResult(entries[0].base_offset, now_ms if stamped else NO_TIMESTAMP, self.log_start_offset)
+
+    def append_control(self, producer_id: int, producer_epoch: int, *, commit: bool, coordinator_epoch: int,
+                       now_ms: int) -> int:
+        """Write a transaction marker (COMMIT or ABORT control batch) for producer_id; returns its offset.
+
+        The coordinator's own path: no sequence, the producer's epoch moves up to the marker's (a fenced
+        producer's older epoch is then refused here), its open transaction closes, an ABORT is indexed."""
+        if self.topic.deleted:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
+        offset = self.log_end_offset
+        buf = bytearray(control_batch(producer_id, producer_epoch, commit=commit, coordinator_epoch=coordinator_epoch,
+                                      timestamp_ms=now_ms, base_offset=offset))
+        set_partition_leader_epoch(buf, 0, LEADER_EPOCH)
+        current = self._producers.get(producer_id)
+        producer = current.copy() if current is not None else ProducerStateEntry(producer_epoch)
+        if producer_epoch > producer.producer_epoch:
+            producer.producer_epoch = producer_epoch
+            producer.batches.clear()
+        txns = self.transactions.begin()
+        txns.marker(producer_id, commit, offset)
+        entry = BatchEntry(offset, 0, now_ms, len(buf))
+        self._storage.append(self.topic.topic_id, self.index, [(entry, bytes(buf))],
+                             {producer_id: producer.to_bytes()}, txns.changes())
+        self._index(entry)
+        self._producers[producer_id] = producer
+        txns.commit()
+        self._appended()
+        return offset
+
+    def _appended(self) -> None:
+        self.last_stable_offset = self.transactions.last_stable_offset(self.high_watermark)
         for listener in list(self.listeners):
             listener(self)
-        return AppendResult(entries[0].base_offset, now_ms if stamped else NO_TIMESTAMP, self.log_start_offset)
 
     def _validate(self, records: bytes) -> list[tuple[int, BatchHeader]]:
         """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
@@ -145,7 +188,8 @@ class PartitionLog:
         self._ends.append((self._ends[-1] if self._ends else 0) + entry.size)
         self._max_timestamps.append(entry.max_timestamp)
         self._running_max.append(max(running, entry.max_timestamp))
-        self.high_watermark = entry.base_offset + entry.last_offset_delta + 1
+        self.log_end_offset = entry.base_offset + entry.last_offset_delta + 1
+        self.high_watermark = self.log_end_offset  # one replica: stored is replicated
 
     def read(self, offset: int, max_bytes: int, *, upper: int | None = None) -> bytes:
         """Whole stored batches from the one holding `offset`, within max_bytes except the first (KIP-74),

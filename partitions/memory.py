@@ -9,17 +9,19 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
-from partitions.storage import BatchEntry, PartitionState, Storage, TopicRecord
+from partitions.storage import NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, Storage, TopicRecord, TxnChanges
 
 
 class _Partition:
-    __slots__ = ("base_offsets", "batches", "entries", "producers")
+    __slots__ = ("aborted_txns", "base_offsets", "batches", "entries", "ongoing_txns", "producers")
 
     def __init__(self) -> None:
         self.base_offsets: list[int] = []
         self.batches: list[bytes] = []
         self.entries: list[BatchEntry] = []
         self.producers: dict[int, bytes] = {}
+        self.ongoing_txns: dict[int, int] = {}
+        self.aborted_txns: list[AbortedTxn] = []
 
 
 class MemoryStorage(Storage):
@@ -44,10 +46,11 @@ class MemoryStorage(Storage):
         stored = self._partitions.get((topic_id, partition))
         if stored is None:
             return PartitionState([], {})
-        return PartitionState(list(stored.entries), dict(stored.producers))
+        return PartitionState(list(stored.entries), dict(stored.producers), dict(stored.ongoing_txns),
+                              list(stored.aborted_txns))
 
     def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
-               producers: Mapping[int, bytes]) -> None:
+               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES) -> None:
         stored = self._partitions.get((topic_id, partition))
         if stored is None:
             stored = self._partitions[(topic_id, partition)] = _Partition()
@@ -56,6 +59,11 @@ class MemoryStorage(Storage):
             stored.entries.append(entry)
             stored.batches.append(bytes(batch))
         stored.producers.update(producers)
+        if txns is not NO_TXN_CHANGES:
+            stored.ongoing_txns.update(txns.opened)
+            for producer_id in txns.closed:
+                stored.ongoing_txns.pop(producer_id, None)
+            stored.aborted_txns.extend(txns.aborted)
 
     def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:
         stored = self._partitions.get((topic_id, partition))

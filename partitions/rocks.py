@@ -15,7 +15,7 @@ from itertools import islice
 from rocksdict import DBCompressionType, Options, Rdict, ReadOptions, WriteBatch
 
 from partitions import keys
-from partitions.storage import BatchEntry, PartitionState, Storage, TopicRecord
+from partitions.storage import NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, Storage, TopicRecord, TxnChanges
 
 
 class RocksStorage(Storage):
@@ -55,10 +55,14 @@ class RocksStorage(Storage):
                    for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.INDEX))]
         producers = {keys.suffix_u64(key): value
                      for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.PRODUCER))}
-        return PartitionState(entries, producers)
+        ongoing = {keys.suffix_u64(key): keys.INT64.unpack(value)[0]
+                   for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.ONGOING_TXN))}
+        aborted = [AbortedTxn(*keys.ABORTED_TXN_ENTRY.unpack(value), keys.suffix_u64(key))
+                   for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.ABORTED_TXN))]
+        return PartitionState(entries, producers, ongoing, aborted)
 
     def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
-               producers: Mapping[int, bytes]) -> None:
+               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES) -> None:
         write = WriteBatch(raw_mode=True)
         for entry, batch in batches:
             write.put(keys.batch_key(topic_id, partition, entry.base_offset), batch)
@@ -66,6 +70,14 @@ class RocksStorage(Storage):
                       keys.INDEX_ENTRY.pack(entry.last_offset_delta, entry.max_timestamp, entry.size))
         for producer_id, state in producers.items():
             write.put(keys.producer_key(topic_id, partition, producer_id), state)
+        if txns is not NO_TXN_CHANGES:
+            for producer_id, first_offset in txns.opened.items():
+                write.put(keys.ongoing_txn_key(topic_id, partition, producer_id), keys.INT64.pack(first_offset))
+            for producer_id in txns.closed:
+                write.delete(keys.ongoing_txn_key(topic_id, partition, producer_id))
+            for txn in txns.aborted:
+                write.put(keys.aborted_txn_key(topic_id, partition, txn.last_offset),
+                          keys.ABORTED_TXN_ENTRY.pack(txn.producer_id, txn.first_offset))
         self._db.write(write)
 
     def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:

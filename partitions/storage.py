@@ -31,11 +31,35 @@ class BatchEntry(NamedTuple):
     size: int
 
 
+class AbortedTxn(NamedTuple):
+    """One aborted transaction in a partition: its producer, first data offset and ABORT marker's offset."""
+
+    producer_id: int
+    first_offset: int
+    last_offset: int
+
+
+class TxnChanges(NamedTuple):
+    """What one append does to a partition's transactions (see partitions.transactions): producers whose
+    transaction opens here (producer id -> first offset), producers whose transaction a marker closes,
+    and the aborted transactions to add to the index."""
+
+    opened: dict[int, int]
+    closed: list[int]
+    aborted: list[AbortedTxn]
+
+
+NO_TXN_CHANGES = TxnChanges({}, [], [])
+
+
 class PartitionState(NamedTuple):
-    """A partition as loaded on open: its batch index in offset order and its producers' state."""
+    """A partition as loaded on open: its batch index in offset order, its producers' state, the open
+    transactions (producer id -> first offset) and the aborted-transaction index in last-offset order."""
 
     entries: list[BatchEntry]
     producers: dict[int, bytes]
+    ongoing_txns: dict[int, int] = {}
+    aborted_txns: list[AbortedTxn] = []
 
 
 class Storage(ABC):
@@ -59,9 +83,10 @@ class Storage(ABC):
 
     @abstractmethod
     def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
-               producers: Mapping[int, bytes]) -> None:
-        """Atomically store batches (in offset order, with their index entries) and replace the state of
-        the given producer ids. Once this returns the write survives the process being killed."""
+               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES) -> None:
+        """Atomically store batches (in offset order, with their index entries), replace the state of
+        the given producer ids and apply the transaction changes. Once this returns the write survives
+        the process being killed."""
 
     @abstractmethod
     def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:

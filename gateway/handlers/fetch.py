@@ -2,7 +2,8 @@
 
 Honours max_wait_ms/min_bytes (a waiting fetch wakes as soon as data arrives), max_bytes and
 partition_max_bytes with the first batch always whole (KIP-74), isolation level (read_committed
-reads below the last stable offset), log start offset and OFFSET_OUT_OF_RANGE.
+reads below the last stable offset and gets every aborted transaction overlapping what it reads;
+read_uncommitted reads to the high watermark with no aborted list), log start offset and OFFSET_OUT_OF_RANGE.
 """
 
 import asyncio
@@ -65,7 +66,8 @@ def _read_all(logs, request, version, budget):
                 "partition_index": index, "error_code": ErrorCode.NONE,
                 "high_watermark": log.high_watermark, "last_stable_offset": log.last_stable_offset,
                 "log_start_offset": log.log_start_offset,
-                "aborted_transactions": [] if committed else None,
+                "aborted_transactions": log.transactions.aborted_overlapping(p.fetch_offset, records)
+                if committed else None,
                 "preferred_read_replica": -1, "records": records,
             })
         responses.append({"topic": topic.name if topic else topic_request.get("topic"),
