@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from partitions.config_def import ConfigSource
 from partitions.log import PartitionLog
 from partitions.storage import Storage
-from partitions.topic_configs import ConfigEntry, describe, validate_configs
+from partitions.topic_configs import (
+    TOPIC_CONFIGS,
+    ConfigEntry,
+    SynonymEntry,
+    TopicDefault,
+    describe,
+    parse_configs,
+    validate_configs,
+)
 from partitions.topics import Topic, new_topic_id, unify_collision_chars, validate_topic_name
 from wire.errors import ErrorCode, KafkaError
 
@@ -23,12 +32,16 @@ class Logs:
         self.storage = storage
         self.auto_create_topics = auto_create_topics
         self.default_partitions = default_partitions
-        self.default_configs = validate_configs(default_configs or {})
+        # The broker's defaults for topic configs (gateway.configs resolves them from broker configs);
+        # default_configs (topic config names) stand for static broker settings, as in tests.
+        self.topic_defaults: dict[str, TopicDefault] = static_topic_defaults(default_configs or {})
+        # Called with the topic whose configs changed, or None when the broker's defaults changed.
+        self.config_listeners: list[Callable[[Topic | None], None]] = []
         self.topics: dict[str, Topic] = {}
         self._by_id: dict[bytes, Topic] = {}
         self._collision_names: dict[str, str] = {}
         for record in storage.load_topics():
-            topic = Topic(record.name, record.topic_id, record.configs, self.default_configs,
+            topic = Topic(record.name, record.topic_id, record.configs, self.topic_defaults,
                           is_internal=record.is_internal)
             topic.partitions = [PartitionLog(topic, i, storage, storage.load_partition(record.topic_id, i))
                                 for i in range(record.num_partitions)]
@@ -65,7 +78,7 @@ class Logs:
         topic_id = new_topic_id()
         while topic_id in self._by_id:
             topic_id = new_topic_id()
-        topic = Topic(name, topic_id, checked, self.default_configs)
+        topic = Topic(name, topic_id, checked, self.topic_defaults)
         topic.partitions = [PartitionLog(topic, i, self.storage) for i in range(num_partitions)]
         if not validate_only:
             self.storage.save_topic(topic.record())
@@ -97,7 +110,35 @@ class Logs:
         topic = self.topics.get(name)
         if topic is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
-        return describe(topic.configs, self.default_configs)
+        return describe(topic.configs, self.topic_defaults)
+
+    def alter_topic_configs(self, name: str, configs: Mapping[str, str], *, validate_only: bool = False) -> None:
+        """Replace a topic's explicit configs (persisted with the topic), validated as Kafka's controller does.
+
+        Raises KafkaError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG. Nothing changes on error.
+        """
+        topic = self.topics.get(name)
+        if topic is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
+        checked = validate_configs(configs)
+        if validate_only or checked == topic.configs:
+            return
+        topic.configs = checked
+        self.storage.save_topic(topic.record())
+        topic.refresh()
+        for listener in list(self.config_listeners):
+            listener(topic)
+
+    def set_topic_defaults(self, defaults: Mapping[str, TopicDefault]) -> None:
+        """The broker's defaults for topic configs changed (a dynamic broker config): every topic re-reads."""
+        if dict(defaults) == self.topic_defaults:
+            return
+        self.topic_defaults.clear()
+        self.topic_defaults.update(defaults)
+        for topic in self.topics.values():
+            topic.refresh()
+        for listener in list(self.config_listeners):
+            listener(None)
 
     def next_producer_id(self) -> int:
         return self.storage.next_producer_id()
@@ -109,3 +150,15 @@ class Logs:
         self.topics[topic.name] = topic
         self._by_id[topic.topic_id] = topic
         self._collision_names[unify_collision_chars(topic.name)] = topic.name
+
+
+def static_topic_defaults(configs: Mapping[str, str]) -> dict[str, TopicDefault]:
+    """Topic-config-named broker defaults as if set in server.properties under their first synonym."""
+    parsed = parse_configs(configs)
+    defaults = {}
+    for name, value in parsed.items():
+        synonyms = TOPIC_CONFIGS[name].synonyms
+        entry = (SynonymEntry(synonyms[0].name, configs[name].strip(), ConfigSource.STATIC_BROKER_CONFIG),) \
+            if synonyms else ()
+        defaults[name] = TopicDefault(value, entry)
+    return defaults

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from partitions.storage import TopicRecord
-from partitions.topic_configs import TOPIC_CONFIGS
+from partitions.topic_configs import TOPIC_CONFIGS, TopicDefault, effective
 from wire.errors import ErrorCode, KafkaError
 
 if TYPE_CHECKING:
@@ -45,28 +45,41 @@ def new_topic_id() -> bytes:
 
 
 class Topic:
-    """A topic. `configs` holds only the explicitly set configs; `config(name)` gives the effective value."""
+    """A topic. `configs` holds only the explicitly set configs (canonical strings, as persisted);
+    `config(name)` gives the effective typed value (int, float, bool, str or list[str])."""
 
     def __init__(self, name: str, topic_id: bytes, configs: Mapping[str, str],
-                 broker_defaults: Mapping[str, str], *, is_internal: bool = False) -> None:
+                 defaults: Mapping[str, TopicDefault], *, is_internal: bool = False) -> None:
         self.name = name
         self.topic_id = topic_id
         self.configs = dict(configs)
         self.is_internal = is_internal
         self.partitions: list[PartitionLog] = []
         self.deleted = False  # set by Logs.delete_topic: a stale reference can no longer append
-        self._broker_defaults = broker_defaults
-        # The configs the append path reads, parsed once (topic configs do not change after creation).
-        self.max_message_bytes = int(self.config("max.message.bytes"))
+        self._defaults = defaults  # the broker's defaults for topics: shared with Logs, which refreshes us
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the configs after they (or the broker's defaults for topics) changed."""
+        explicit = {}
+        for key, text in self.configs.items():
+            known = TOPIC_CONFIGS.get(key)
+            if known is not None:
+                explicit[key] = known.parse(text)
+        self._explicit = explicit
+        self._effective: dict[str, Any] = {}
+        # What the append path reads, as attributes so a produce never looks a config up by name.
+        self.max_message_bytes = self.config("max.message.bytes")
         self.log_append_time = self.config("message.timestamp.type") == "LogAppendTime"
 
-    def config(self, key: str) -> str:
-        """The effective value: explicit, else the broker's default for topics, else Kafka's default."""
-        if key in self.configs:
-            return self.configs[key]
-        if key in self._broker_defaults:
-            return self._broker_defaults[key]
-        return TOPIC_CONFIGS[key][0]
+    def config(self, key: str) -> Any:
+        """The effective typed value of a topic config: explicit, else the broker's default for topics,
+        else Kafka's default. KeyError for a name Kafka does not define."""
+        try:
+            return self._effective[key]
+        except KeyError:
+            value = self._effective[key] = effective(key, self._explicit, self._defaults)
+            return value
 
     def partition(self, index: int) -> PartitionLog | None:
         """The partition log at index, or None when the topic has no such partition."""

@@ -43,7 +43,7 @@ def _describe(ctx, resource) -> dict:
         if topic is None:
             result["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             return result
-        entries = [_entry(c.name, c.value, c.read_only, c.source, TYPE_UNKNOWN)
+        entries = [_entry(c.name, c.value, c.read_only, c.source, c.config_type)
                    for c in broker.logs.describe_configs(topic.name)]
     elif resource.resource_type == BROKER:
         if resource.resource_name not in ("", str(broker.node_id)):

@@ -163,7 +163,7 @@ def test_delete_topic_then_data_is_gone(client):
 
 
 def test_describe_configs_for_topic_and_broker(client):
-    create(client, "described", configs=[("cleanup.policy", "compact")])
+    create(client, "described", configs=[("cleanup.policy", "compact"), ("segment.ms", "60000"), ("delete.retention.ms", "1")])
     response = client.request(DESCRIBE_CONFIGS, 4, {"resources": [
         {"resource_type": 2, "resource_name": "described", "configuration_keys": None},
         {"resource_type": 4, "resource_name": "1", "configuration_keys": ["num.partitions"]},
@@ -171,7 +171,7 @@ def test_describe_configs_for_topic_and_broker(client):
     topic, broker_result, absent = response.results
     configs = {c.name: c for c in topic.configs}
     assert configs["cleanup.policy"].value == "compact" and configs["cleanup.policy"].config_source == 1
-    assert configs["max.message.bytes"].config_source == 5
+    assert configs["max.message.bytes"].config_source == 5 and configs["max.message.bytes"].config_type == 3
     assert [c.name for c in broker_result.configs] == ["num.partitions"]
     assert absent.error_code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
     v0 = client.request(DESCRIBE_CONFIGS, 0, {"resources": [

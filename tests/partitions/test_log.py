@@ -165,7 +165,7 @@ def test_batches_above_max_message_bytes_are_refused(logs):
 
 
 def test_kafka_default_max_message_bytes(log):
-    assert log.topic.config("max.message.bytes") == "1048588"
+    assert log.topic.config("max.message.bytes") == 1048588
     over = batch([b"z" * (1048588 - 60)])
     assert len(over) > 1048588
     assert error_of(log.append, over, T0) == ErrorCode.MESSAGE_TOO_LARGE

@@ -84,7 +84,7 @@ def test_everything_survives_close_and_reopen(tmp_path):
     try:
         again = logs.get("kept")
         assert (again.topic_id, again.configs) == (topic.topic_id, topic.configs)
-        assert again.config("retention.ms") == "1000"
+        assert again.config("retention.ms") == 1000
         assert [p.high_watermark for p in again.partitions] == watermarks
         assert [p.read(0, 1 << 30) for p in again.partitions] == fetched
         assert again.partitions[0].max_timestamp() == (watermarks[0] - 1, T0 + 10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from partitions.topic_configs import TOPIC_CONFIGS, SynonymEntry, TopicDefault
 from tests.partitions.conftest import batch
 from wire.errors import ErrorCode, KafkaError
 
@@ -81,30 +82,86 @@ def test_invalid_configs_are_refused(logs, configs):
 def test_validate_only_creates_nothing(engine):
     logs = engine.open()
     topic = logs.create_topic("t", 2, {"retention.ms": "1000"}, validate_only=True)
-    assert (topic.name, len(topic.partitions), topic.config("retention.ms")) == ("t", 2, "1000")
+    assert (topic.name, len(topic.partitions), topic.config("retention.ms")) == ("t", 2, 1000)
     assert logs.get("t") is None and logs.get_by_id(topic.topic_id) is None
     assert error_of(logs.create_topic, "t", 0, validate_only=True) == ErrorCode.INVALID_PARTITIONS
     assert engine.reopen().get("t") is None
     assert engine.logs.create_topic("t", 1).name == "t"
 
 
-def test_effective_configs_and_describe(engine):
+def test_effective_configs_are_typed_and_described(engine):
     logs = engine.open(default_configs={"retention.ms": "3600000"})
-    topic = logs.create_topic("t", 1, {"cleanup.policy": "compact,delete", "max.message.bytes": "2000"})
-    assert topic.configs == {"cleanup.policy": "compact,delete", "max.message.bytes": "2000"}
-    assert topic.config("max.message.bytes") == "2000"
-    assert topic.config("retention.ms") == "3600000"
+    topic = logs.create_topic("t", 1, {"cleanup.policy": "compact, delete", "max.message.bytes": " 2000",
+                                       "segment.ms": "60000", "delete.retention.ms": "1000"})
+    assert topic.configs == {"cleanup.policy": "compact,delete", "max.message.bytes": "2000",
+                             "segment.ms": "60000", "delete.retention.ms": "1000"}
+    assert topic.config("max.message.bytes") == 2000 == topic.max_message_bytes
+    assert topic.config("cleanup.policy") == ["compact", "delete"]
+    assert topic.config("retention.ms") == 3600000
     assert topic.config("message.timestamp.type") == "CreateTime"
+    assert topic.config("preallocate") is False and topic.config("min.cleanable.dirty.ratio") == 0.5
     entries = {entry.name: entry for entry in logs.describe_configs("t")}
-    assert set(entries) == {"cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes",
-                            "message.timestamp.type", "segment.bytes", "min.insync.replicas",
-                            "compression.type"}
+    assert set(entries) == set(TOPIC_CONFIGS) and len(entries) > 30
     assert (entries["max.message.bytes"].value, entries["max.message.bytes"].is_default) == ("2000", False)
     assert (entries["retention.ms"].value, entries["retention.ms"].is_default) == ("3600000", False)
     assert (entries["max.message.bytes"].source, entries["retention.ms"].source) == (1, 4)
-    assert entries["segment.bytes"] == ("segment.bytes", "1073741824", True, False, False, 5)
-    assert entries["compression.type"].value == "producer"
+    assert entries["retention.ms"].synonyms == (("log.retention.ms", "3600000", 4),)
+    assert entries["max.message.bytes"].synonyms == (("max.message.bytes", "2000", 1),)
+    segment = entries["segment.bytes"]
+    assert (segment.value, segment.is_default, segment.source, segment.config_type) == ("1073741824", True, 5, 3)
+    assert (entries["cleanup.policy"].config_type, entries["retention.ms"].config_type) == (7, 5)
+    assert entries["compression.type"].value == "producer" and entries["flush.ms"].value == str(2**63 - 1)
+    assert "deleted" in entries["retention.ms"].documentation
     assert error_of(logs.describe_configs, "missing") == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+
+
+@pytest.mark.parametrize(("configs", "message"), [
+    ({"segment.ms": "0"}, "Invalid value 0 for configuration segment.ms: Value must be at least 1"),
+    ({"retention.ms": "soon"}, "Invalid value soon for configuration retention.ms: Not a number of type LONG"),
+    ({"max.message.bytes": "3000000000"},
+     "Invalid value 3000000000 for configuration max.message.bytes: Not a number of type INT"),
+    ({"cleanup.policy": "delete,shred"},
+     "Invalid value shred for configuration cleanup.policy: String must be one of: compact, delete"),
+    ({"preallocate": "yes"}, "Invalid value yes for configuration preallocate: Expected value to be either true "
+                             "or false"),
+    ({"min.cleanable.dirty.ratio": "1.5"},
+     "Invalid value 1.5 for configuration min.cleanable.dirty.ratio: Value must be no more than 1"),
+    ({"message.format.version": "3.0"}, "Unknown topic config name: message.format.version"),
+    ({"retention.ms": None}, "Null value not supported for topic configs: retention.ms"),
+    ({"min.compaction.lag.ms": "10", "max.compaction.lag.ms": "5"},
+     "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)"),
+])
+def test_invalid_configs_get_kafkas_messages(logs, configs, message):
+    with pytest.raises(KafkaError) as raised:
+        logs.create_topic("t", 1, configs)
+    assert (raised.value.code, raised.value.message) == (ErrorCode.INVALID_CONFIG, message)
+    assert logs.get("t") is None
+
+
+def test_alter_topic_configs_is_acted_on_and_persisted(engine):
+    logs = engine.open()
+    topic = logs.create_topic("t", 1, {"retention.ms": "1000"})
+    seen = []
+    logs.config_listeners.append(seen.append)
+    logs.alter_topic_configs("t", {"max.message.bytes": "100"}, validate_only=True)
+    assert topic.max_message_bytes == 1048588 and seen == []
+    logs.alter_topic_configs("t", {"max.message.bytes": "100"})
+    assert (topic.max_message_bytes, topic.config("retention.ms"), seen) == (100, 604800000, [topic])
+    with pytest.raises(KafkaError):
+        logs.alter_topic_configs("t", {"max.message.bytes": "-1"})
+    assert error_of(logs.alter_topic_configs, "absent", {}) == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    again = engine.reopen().get("t")
+    assert (again.configs, again.max_message_bytes) == ({"max.message.bytes": "100"}, 100)
+
+
+def test_broker_defaults_for_topics_reach_every_topic(logs):
+    topic = logs.create_topic("t", 1, {})
+    seen = []
+    logs.config_listeners.append(seen.append)
+    logs.set_topic_defaults({"max.message.bytes": TopicDefault(500, (SynonymEntry("message.max.bytes", "500", 2),))})
+    assert (topic.max_message_bytes, seen) == (500, [None])
+    entry = next(e for e in logs.describe_configs("t") if e.name == "max.message.bytes")
+    assert (entry.value, entry.source) == ("500", 2)
 
 
 def test_invalid_broker_default_configs_are_refused(engine):
