@@ -7,6 +7,7 @@ import uuid
 
 from gateway.clock import now_ms
 from gateway.config import Config
+from gateway.features import Features
 from gateway.groups import GroupConfig, GroupCoordinator
 from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
 from gateway.groups.kip848.topics import LogsTopics
@@ -50,6 +51,7 @@ class Broker:
             auto_create_topics=config.auto_create_topics,
             default_partitions=config.default_partitions,
         )
+        self.features = Features(storage.state(), config.node_id)
         self.groups = GroupCoordinator(GroupConfig(
             group_min_session_timeout_ms=config.group_min_session_timeout_ms,
             group_max_session_timeout_ms=config.group_max_session_timeout_ms,

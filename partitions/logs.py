@@ -85,6 +85,18 @@ class Logs:
             self._register(topic)
         return topic
 
+    def ensure_internal_topic(self, name: str, num_partitions: int,
+                              configs: Mapping[str, str] | None = None) -> Topic:
+        """The internal topic `name` (is_internal, shown in Metadata), created with these partitions if missing."""
+        topic = self.topics.get(name)
+        if topic is not None:
+            return topic
+        topic = self.create_topic(name, num_partitions, configs, validate_only=True)
+        topic.is_internal = True
+        self.storage.save_topic(topic.record())
+        self._register(topic)
+        return topic
+
     def delete_topic(self, name: str) -> None:
         """Remove a topic with all its batches and producer state (UNKNOWN_TOPIC_OR_PARTITION if absent)."""
         topic = self.topics.get(name)

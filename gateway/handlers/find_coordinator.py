@@ -1,9 +1,11 @@
 """FindCoordinator (key 10): v0-6; batched keys from v4. This broker coordinates every group and transaction."""
 
+from gateway.internal_topics import GROUP_METADATA_TOPIC, TRANSACTION_STATE_TOPIC, ensure_internal_topic
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
 GROUP, TRANSACTION = 0, 1
+INTERNAL_TOPIC = {GROUP: GROUP_METADATA_TOPIC, TRANSACTION: TRANSACTION_STATE_TOPIC}
 
 
 @handles(10, 0, 6)
@@ -17,6 +19,8 @@ async def handle_find_coordinator(ctx, request):
         if key_type == GROUP and not key:
             error = ErrorCode.INVALID_GROUP_ID
         found = error == ErrorCode.NONE
+        if found:  # as Kafka does, the coordinator's internal topic exists from the first lookup on
+            ensure_internal_topic(broker, INTERNAL_TOPIC[key_type])
         coordinators.append({"key": key, "node_id": broker.node_id if found else -1,
                              "host": broker.host if found else "", "port": broker.port if found else -1,
                              "error_code": error, "error_message": None})

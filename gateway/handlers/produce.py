@@ -6,11 +6,13 @@ acks=0 gets no response at all. Nothing of a partition's rejected records is app
 
 from gateway.clock import now_ms
 from gateway.autocreate import get_or_create
+from gateway.internal_topics import is_internal
 from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
 
 OLDEST_SERVED = 3
+ADMIN_CLIENT_ID = "__admin_client"  # the one client id Kafka lets append to internal topics
 ZSTD, ZSTD_MIN_VERSION = 4, 7
 ONE_BATCH = "Produce requests with version 3 are only allowed to contain exactly one record batch"
 
@@ -60,6 +62,8 @@ async def handle_produce(ctx, request):
         name = topic_data.name
         if refused is not None:
             results = [_partition_result(p.index, refused) for p in topic_data.partition_data]
+        elif is_internal(name) and ctx.client_id != ADMIN_CLIENT_ID:  # Kafka: "Cannot append to internal topic"
+            results = [_partition_result(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION) for p in topic_data.partition_data]
         else:
             topic, _ = get_or_create(ctx, name)
             results = [_append(ctx, topic, p, now, version) for p in topic_data.partition_data]

@@ -69,7 +69,8 @@ class LogsTopics:
         return _info(self._logs.get_by_id(topic_id))
 
     def topic_names(self) -> Iterable[str]:
-        return self._logs.topics.keys()
+        """Every topic but the internal ones (__consumer_offsets ...), which regexes never match."""
+        return [name for name, topic in self._logs.topics.items() if not topic.is_internal]
 
 
 def _info(topic) -> TopicInfo | None:
