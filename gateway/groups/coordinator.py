@@ -27,6 +27,7 @@ from gateway.groups.group import COMPLETING_REBALANCE, DEAD, EMPTY, PREPARING_RE
 from gateway.groups.membership import ClassicMembership
 from gateway.groups.offsets import NO_EXPIRE_TIMESTAMP, NO_LEADER_EPOCH, CommittedOffset, OffsetManager
 from gateway.groups.store import GroupStore, MemoryGroupStore
+from gateway.limits import clamp_int64, fits_every_version
 from wire.errors import ErrorCode
 
 DESCRIBE_GROUP_ID_NOT_FOUND = 6  # DescribeGroups v6+ (KIP-1043) answers GROUP_ID_NOT_FOUND, not a Dead group
@@ -45,7 +46,8 @@ class GroupCoordinator(ClassicMembership):
         self.offsets = OffsetManager(store)
         self.load_groups(now_ms)
         for group_id in self.offsets.group_ids():
-            self.groups.setdefault(group_id, ClassicGroup(group_id, now_ms))
+            if fits_every_version(group_id):  # one stored before such ids were refused is not listed
+                self.groups.setdefault(group_id, ClassicGroup(group_id, now_ms))
         self._schedule_offsets_expiry(now_ms)
 
     # -- OffsetCommit
@@ -60,7 +62,9 @@ class GroupCoordinator(ClassicMembership):
         checked by its own coordinator, which then calls `commit_offsets`.)"""
         self.tick(now_ms)
         group = self.classic_group(group_id)
-        if group is None and group_id in self.groups:
+        if not fits_every_version(group_id):
+            error = ErrorCode.INVALID_GROUP_ID  # ListGroups v0-2 could never list it
+        elif group is None and group_id in self.groups:
             error = ErrorCode.GROUP_ID_NOT_FOUND  # not a classic group
         elif group is None and generation_id >= 0:
             error = ErrorCode.ILLEGAL_GENERATION  # a member of a generation this coordinator never had
@@ -80,7 +84,10 @@ class GroupCoordinator(ClassicMembership):
         """Commit offsets with no membership check (the caller made it: OffsetCommit above, a KIP-848
         group's coordinator, a transaction's TxnOffsetCommit at EndTxn); per-partition errors only
         for metadata over offset.metadata.max.bytes and negative partitions."""
-        expire_timestamp = now_ms + retention_time_ms if retention_time_ms != NO_RETENTION_TIME else NO_EXPIRE_TIMESTAMP
+        if not fits_every_version(group_id):
+            return _commit_response(topics, lambda topic, partition: ErrorCode.INVALID_GROUP_ID)
+        expire_timestamp = (clamp_int64(now_ms + retention_time_ms) if retention_time_ms != NO_RETENTION_TIME
+                            else NO_EXPIRE_TIMESTAMP)
         accepted: list[tuple[str, int, CommittedOffset]] = []
 
         def commit(topic: str, partition: dict) -> ErrorCode:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from gateway.groups.consumer_protocol import CONSUMER_PROTOCOL_TYPE, subscription_topics
+from gateway.limits import CLASSIC_STRING_MAX_BYTES, truncate_utf8
 from wire.errors import ErrorCode
 
 Respond = Callable[[dict], None]
@@ -163,7 +164,9 @@ class ClassicGroup(Group):
 
     def generate_member_id(self, client_id: str | None, group_instance_id: str | None) -> str:
         prefix = group_instance_id if group_instance_id is not None else (client_id or "")
-        return f"{prefix}-{uuid.uuid4()}"
+        suffix = f"-{uuid.uuid4()}"
+        # Kafka's "<client id>-<uuid>", with the prefix cut so that JoinGroup v0-5 can still carry it
+        return truncate_utf8(prefix, CLASSIC_STRING_MAX_BYTES - len(suffix)) + suffix
 
     def validate_member(self, member_id: str, group_instance_id: str | None) -> ErrorCode:
         """NONE, or why a request from this member id (and instance id) is refused."""

@@ -29,6 +29,7 @@ from gateway.groups.group import (
 from gateway.groups.group_metadata import GroupMetadataStore
 from gateway.groups.store import GroupStore, MemoryGroupStore
 from gateway.groups.timers import Timers
+from gateway.limits import fits_every_version
 from wire.errors import ErrorCode
 
 NO_MEMBER_ID = ""
@@ -52,6 +53,8 @@ class ClassicMembership:
         gets a fresh session (now + its session timeout) to heartbeat in; a group over group.max.size
         (the setting may have shrunk) rebalances."""
         for group in self.group_metadata.load():
+            if not fits_every_version(group.group_id):
+                continue  # stored before such ids were refused: it would break ListGroups v0-2 for everyone
             self.groups[group.group_id] = group
             for member in group.members.values():
                 self._schedule_heartbeat(group, member.member_id, now_ms + member.session_timeout_ms)
@@ -87,8 +90,11 @@ class ClassicMembership:
         join = _Join(member_id, group_instance_id, session_timeout_ms, rebalance_timeout_ms, protocol_type,
                      protocols, client_id or "", client_host, api_version, respond)
         cfg = self.config
-        if not group_id:
-            respond(join_error(member_id, ErrorCode.INVALID_GROUP_ID))
+        if not group_id or not fits_every_version(group_id):
+            respond(join_error(member_id, ErrorCode.INVALID_GROUP_ID))  # too long: ListGroups v0-2 could not list it
+        elif not all(map(fits_every_version, (group_instance_id, protocol_type, *(n for n, _ in protocols)))):
+            # DescribeGroups v0-4 and JoinGroup v0-5 show these to the other members: refuse what they cannot carry
+            respond(join_error(member_id, ErrorCode.INVALID_REQUEST))
         elif not cfg.group_min_session_timeout_ms <= session_timeout_ms <= cfg.group_max_session_timeout_ms:
             respond(join_error(member_id, ErrorCode.INVALID_SESSION_TIMEOUT))
         else:

@@ -40,11 +40,25 @@ def _error_entry(name, topic_id, code) -> dict:
             "partitions": [], "topic_authorized_operations": -2147483648}
 
 
+TOPIC_IDS_VERSION = 12  # v10-11 carry topic ids but may not use them: no null names, no non-zero ids
+
+
+def _refused_topic_ids(request) -> dict:
+    """Kafka's answer below v12 to a null name or a topic id: INVALID_REQUEST for every topic asked for."""
+    return {"throttle_time_ms": 0, "brokers": [], "cluster_id": None, "controller_id": -1,
+            "cluster_authorized_operations": -2147483648, "error_code": ErrorCode.NONE,
+            "topics": [_error_entry(t.get("name") or "", t.get("topic_id"), ErrorCode.INVALID_REQUEST)
+                       for t in request.topics]}
+
+
 @handles(3, 0, 13)
 async def handle_metadata(ctx, request):
     broker = ctx.broker
     logs = broker.logs
     wanted = request.topics
+    if wanted and ctx.api_version < TOPIC_IDS_VERSION and any(
+            t.get("name") is None or (t.get("topic_id") or ZERO_UUID) != ZERO_UUID for t in wanted):
+        return _refused_topic_ids(request)
     if wanted is None or (ctx.api_version == 0 and not wanted):
         topics = [topic_entry(t, broker.node_id) for t in list(logs.topics.values())]
     else:

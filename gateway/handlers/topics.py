@@ -4,7 +4,9 @@ A single broker: replication factor -1 or 1 only; manual assignments set the par
 """
 
 from gateway.clock import now_ms
+from gateway.limits import fit_message
 from gateway.registry import handles
+from partitions.topic_configs import describe
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
@@ -16,13 +18,13 @@ def _created(topic, logs) -> dict:
         "configs": [
             {"name": c.name, "value": c.value, "read_only": c.read_only, "config_source": c.source,
              "is_sensitive": c.sensitive}
-            for c in logs.describe_configs(topic.name)
+            for c in describe(topic.configs, logs.default_configs)  # validate_only: the topic is not registered
         ],
     }
 
 
 def _failed(name, code, message=None) -> dict:
-    return {"name": name, "topic_id": ZERO_UUID, "error_code": code, "error_message": message,
+    return {"name": name, "topic_id": ZERO_UUID, "error_code": code, "error_message": fit_message(message),
             "num_partitions": -1, "replication_factor": -1, "configs": None}
 
 

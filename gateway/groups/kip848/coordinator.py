@@ -40,6 +40,7 @@ from gateway.groups.kip848.regex import InvalidRegex, compile_regex
 from gateway.groups.kip848.topics import TopicMetadata
 from gateway.groups.kip848.validation import subscribed_topic_regex, validate_heartbeat
 from gateway.groups.timers import Timers
+from gateway.limits import fits_every_version
 from wire.errors import ErrorCode, KafkaError
 
 NO_LIMIT = 2**31 - 1
@@ -180,6 +181,9 @@ class ConsumerGroupCoordinator:
             # it is unknown, it rejoins as it would after its session ran out; GROUP_ID_NOT_FOUND would
             # stop a librdkafka 2.16 consumer for good.
             raise KafkaError(ErrorCode.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
+        if not fits_every_version(group_id):
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID,  # ListGroups v0-2 could never list it
+                             "Group ids longer than 32767 bytes are not accepted.")
         return ConsumerGroup(group_id)  # stored once the heartbeat succeeds
 
     def _member_for_heartbeat(self, group: ConsumerGroup, member_id: str, request,
