@@ -18,7 +18,7 @@ def _created(topic, logs) -> dict:
         "configs": [
             {"name": c.name, "value": c.value, "read_only": c.read_only, "config_source": c.source,
              "is_sensitive": c.sensitive}
-            for c in describe(topic.configs, logs.default_configs)  # validate_only: the topic is not registered
+            for c in describe(topic.configs, logs.topic_defaults)  # validate_only: the topic is not registered
         ],
     }
 
