@@ -11,6 +11,8 @@ from gateway.features import Features
 from gateway.groups import GroupConfig, GroupCoordinator
 from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
 from gateway.groups.kip848.topics import LogsTopics
+from gateway.txn import TransactionCoordinator, TxnConfig
+from gateway.txn.markers import LogMarkerWriter
 from partitions import Logs
 
 
@@ -63,12 +65,25 @@ class Broker:
             LogsTopics(self.logs), groups=self.groups.groups,
             session_timeout_ms=config.group_consumer_session_timeout_ms,
             heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms)
+        self.markers = LogMarkerWriter(self.logs)
+        self.markers.crash_at = config.crash_at
+        self.txn = TransactionCoordinator(TxnConfig(
+            transaction_max_timeout_ms=config.transaction_max_timeout_ms,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms=(
+                config.transaction_abort_timed_out_transaction_cleanup_interval_ms),
+            transactional_id_expiration_ms=config.transactional_id_expiration_ms,
+        ), storage.state(), self.logs.next_producer_id, self.markers,
+            lambda group_id, topics, now: self.groups.commit_offsets(group_id=group_id, topics=topics, now_ms=now),
+            now_ms())
+        self.txn.recover(now_ms())
 
     def tick(self, now: int) -> int | None:
         """Fire the coordinators' due timers; when they next need a tick (None: nothing scheduled)."""
         self.groups.tick(now)
         self.consumer_groups.tick(now)
-        deadlines = [d for d in (self.groups.next_deadline(), self.consumer_groups.next_deadline()) if d is not None]
+        self.txn.tick(now)
+        deadlines = [d for d in (self.groups.next_deadline(), self.consumer_groups.next_deadline(),
+                                 self.txn.next_deadline()) if d is not None]
         return min(deadlines) if deadlines else None
 
     def close(self) -> None:

@@ -29,6 +29,12 @@ def parser() -> argparse.ArgumentParser:
                        default=Config.group_consumer_session_timeout_ms, help="KIP-848 groups' session timeout")
     serve.add_argument("--group-consumer-heartbeat-interval-ms", type=int,
                        default=Config.group_consumer_heartbeat_interval_ms)
+    serve.add_argument("--transaction-max-timeout-ms", type=int, default=Config.transaction_max_timeout_ms)
+    serve.add_argument("--transaction-abort-timed-out-transaction-cleanup-interval-ms", type=int,
+                       default=Config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
+                       help="how often timed-out transactions are looked for and aborted")
+    serve.add_argument("--transactional-id-expiration-ms", type=int, default=Config.transactional_id_expiration_ms)
+    serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
     return p
 
 

@@ -26,6 +26,10 @@ class Config:
     offsets_retention_minutes: int = 7 * 24 * 60
     group_consumer_session_timeout_ms: int = 45000  # KIP-848 groups: the broker sets the session timeout
     group_consumer_heartbeat_interval_ms: int = 5000
+    transaction_max_timeout_ms: int = 900000
+    transaction_abort_timed_out_transaction_cleanup_interval_ms: int = 10000
+    transactional_id_expiration_ms: int = 7 * 24 * 3600 * 1000
+    crash_at: str | None = None  # tests only: a fault point that SIGKILLs the broker (gateway.txn.markers)
     shutdown_grace_s: float = 5.0
     max_in_flight_per_connection: int = 100  # reading pauses above this many unanswered requests
 

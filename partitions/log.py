@@ -182,6 +182,10 @@ class PartitionLog:
             raise KafkaError(exc.code, str(exc)) from None
         return found
 
+    def producers(self) -> dict[int, ProducerStateEntry]:
+        """The producers this partition has state for (DescribeProducers); read-only for callers."""
+        return self._producers
+
     def _index(self, entry: BatchEntry) -> None:
         running = self._running_max[-1] if self._running_max else NO_TIMESTAMP
         self._base_offsets.append(entry.base_offset)

@@ -2,12 +2,14 @@
 OffsetDelete (47): v0.
 
 Partitions the broker does not have answer UNKNOWN_TOPIC_OR_PARTITION, as Kafka does; a KIP-848
-group's commits and fetches are checked against its member epochs first. require_stable is trivially
-met until transactions exist (no offsets are ever pending).
+group's commits and fetches are checked against its member epochs first. OffsetFetch with
+require_stable (v7+) answers UNSTABLE_OFFSET_COMMIT for partitions an open transaction has staged
+offsets for (TxnOffsetCommit, gateway.txn).
 """
 
 from gateway.clock import now_ms
 from gateway.registry import handles
+from gateway.txn.offsets import mark_unstable
 from wire.errors import ErrorCode, KafkaError
 
 BATCHED_GROUPS = 8  # OffsetFetch v8+: several groups per request
@@ -61,7 +63,7 @@ async def handle_offset_commit(ctx, request):
     return {"throttle_time_ms": 0, "topics": _in_request_order(request.topics, errors)}
 
 
-def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1) -> dict:
+def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1, require_stable=False) -> dict:
     broker = ctx.broker
     if broker.consumer_groups.consumer_group(group_id) is not None:
         try:
@@ -70,16 +72,18 @@ def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1) ->
             return {"group_id": group_id, "error_code": exc.code, "topics": []}
     wanted = None if topics is None else [{"name": t.name, "partition_indexes": t.partition_indexes} for t in topics]
     response = broker.groups.offset_fetch(group_id=group_id, topics=wanted)
+    if require_stable:
+        mark_unstable(broker.txn, group_id, response["topics"])
     return {"group_id": group_id, **response}
 
 
 @handles(9, 1, 9)
 async def handle_offset_fetch(ctx, request):
     if ctx.api_version >= BATCHED_GROUPS:
-        groups = [_fetch_group(ctx, g.group_id, g.topics, g.get("member_id"), g.get("member_epoch", -1))
-                  for g in request.groups]
+        groups = [_fetch_group(ctx, g.group_id, g.topics, g.get("member_id"), g.get("member_epoch", -1),
+                               request.require_stable) for g in request.groups]
         return {"throttle_time_ms": 0, "groups": groups}
-    result = _fetch_group(ctx, request.group_id, request.topics)
+    result = _fetch_group(ctx, request.group_id, request.topics, require_stable=request.get("require_stable", False))
     return {"throttle_time_ms": 0, "topics": result["topics"], "error_code": result["error_code"]}
 
 

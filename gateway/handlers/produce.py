@@ -1,7 +1,9 @@
 """Produce (key 0): v3-11, advertised from v0 (librdkafka needs it, KAFKA-18659); v0-2 get UNSUPPORTED_VERSION.
 
 Record batches stay opaque: the partition log validates headers and CRCs and rewrites base offsets.
-acks=0 gets no response at all. Nothing of a partition's rejected records is appended.
+acks=0 gets no response at all. Nothing of a partition's rejected records is appended. A transactional
+batch is appended only from its producer's current epoch (else INVALID_PRODUCER_EPOCH) into a partition
+its ongoing transaction added (else INVALID_TXN_STATE, KIP-890 part 1's server-side defence).
 """
 
 from gateway.clock import now_ms
@@ -14,6 +16,10 @@ from wire.records import CorruptRecordError, split_batches
 OLDEST_SERVED = 3
 ADMIN_CLIENT_ID = "__admin_client"  # the one client id Kafka lets append to internal topics
 ZSTD, ZSTD_MIN_VERSION = 4, 7
+_TXN_REFUSED = {
+    ErrorCode.INVALID_TXN_STATE: "The producer attempted a transactional operation in an invalid state",
+    ErrorCode.INVALID_PRODUCER_EPOCH: "Producer attempted to produce with an old epoch.",
+}
 ONE_BATCH = "Produce requests with version 3 are only allowed to contain exactly one record batch"
 
 
@@ -39,6 +45,13 @@ def _append(ctx, topic, partition_data, now, version) -> dict:
     if batches[0][1].compression == ZSTD and version < ZSTD_MIN_VERSION:
         return _partition_result(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
                                  message="Produce requests with zstd need version 7 or above")
+    header = batches[0][1]
+    if header.is_transactional and header.producer_id >= 0:  # only the current epoch, into its transaction
+        refused = ctx.broker.txn.check_produce(header.producer_id, header.producer_epoch, topic.name, index)
+        if refused:
+            ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=refused.name,
+                         producer_id=header.producer_id, producer_epoch=header.producer_epoch)
+            return _partition_result(index, refused, message=_TXN_REFUSED[refused])
     try:
         result = log.append(records, now)
     except KafkaError as exc:
