@@ -69,10 +69,23 @@ def uvarint_bytes(value: int) -> bytes:
     return bytes(out)
 
 
+class WorkLimit(Exception):
+    """More array elements than the caller's `max_elements`: the work is too big to do here (the
+    gateway redoes it off the event loop). Not a protocol error: the bytes may be perfectly valid."""
+
+
 class _Input(io.BytesIO):
-    """The bytes being decoded, knowing their total length (so lengths are checked before reading)."""
+    """The bytes being decoded, knowing their total length (so lengths are checked before reading),
+    and how many more array elements this decode may read (see `decode(max_elements=)`)."""
 
     total = 0
+    elements_left = 1 << 62
+
+
+class _Output(io.BytesIO):
+    """Bytes being encoded, with how many more array elements this encode may write."""
+
+    elements_left = 1 << 62
 
 
 def _remaining(stream: _Input, context: Container) -> int:
@@ -160,6 +173,9 @@ class KArray(_Length):
         n = self.read_length(stream, context, path)  # every element takes at least one byte
         if n == -1:
             return None
+        stream.elements_left -= n
+        if stream.elements_left < 0:
+            raise WorkLimit(f"more array elements than allowed at {path}")
         parse = self.element._parse
         return [parse(stream, context, path) for _ in range(n)]
 
@@ -170,6 +186,10 @@ class KArray(_Length):
             self.write_length(-1, stream, context, path)
             return obj
         self.write_length(len(obj), stream, context, path)
+        if stream.__class__ is _Output:
+            stream.elements_left -= len(obj)
+            if stream.elements_left < 0:
+                raise WorkLimit(f"more array elements than allowed at {path}")
         element = self.element
         for item in obj:
             element._build(item, stream, context, path)
@@ -364,22 +384,28 @@ def codec_for(message: Message, version: int) -> KStruct:
     return struct_for(message.fields, version, message.is_flexible(version))
 
 
-def decode(message: Message, version: int, data: bytes, offset: int = 0) -> Container:
-    """Decode one message body from `data[offset:]`; trailing bytes are ignored, as Kafka does."""
+def decode(message: Message, version: int, data: bytes, offset: int = 0, max_elements: int | None = None) -> Container:
+    """Decode one message body from `data[offset:]`; trailing bytes are ignored, as Kafka does.
+    With max_elements, raises WorkLimit past that many array elements (the caller decodes elsewhere)."""
     codec = codec_for(message, version)
     stream = _Input(data)
     stream.total = len(data)
     stream.seek(offset)
+    if max_elements is not None:
+        stream.elements_left = max_elements
     try:
         return codec._parsereport(stream, Container(), "(parsing)")
-    except ProtocolError:
+    except (ProtocolError, WorkLimit):
         raise
     except (ConstructError, ValueError, OverflowError, MemoryError) as exc:
         raise ProtocolError(f"{message.name} v{version}: {exc}") from exc
 
 
-def encode(message: Message, version: int, obj: dict) -> bytes:
-    stream = io.BytesIO()
+def encode(message: Message, version: int, obj: dict, max_elements: int | None = None) -> bytes:
+    """Encode one message body. With max_elements, raises WorkLimit past that many array elements."""
+    stream = _Output()
+    if max_elements is not None:
+        stream.elements_left = max_elements
     codec_for(message, version)._build(obj, stream, Container(), "(building)")
     return stream.getvalue()
 

@@ -3,8 +3,10 @@
 Special timestamps: -1 latest (the last stable offset under read_committed), -2 earliest, -3 the
 record with the largest timestamp (v7+), -4 earliest local (v8+), -5 latest tiered (v9+: no tiered
 storage here, so the log start). Any other timestamp finds the first record (not batch) at or after it.
+A partition named more than once is one INVALID_REQUEST entry (Kafka's duplicatePartitions).
 """
 
+from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -29,14 +31,20 @@ async def handle_list_offsets(ctx, request):
     logs = ctx.broker.logs
     committed = request.get("isolation_level", 0) == 1
     topics = []
-    for topic_request in request.topics:
+    pacer = Pacer()
+    # A partition named twice is answered once, with INVALID_REQUEST, as Kafka's ReplicaManager does.
+    grouped, duplicated = collapse_partitions(request.topics, lambda t: t.name, "partition_index")
+    for topic_request, requested in grouped:
         topic = logs.get(topic_request.name)
         partitions = []
-        for p in topic_request.partitions:
+        for p in requested:
+            await pacer.step()
             entry = {"partition_index": p.partition_index, "error_code": ErrorCode.NONE, "old_style_offsets": [],
                      "timestamp": -1, "offset": -1, "leader_epoch": -1}
             log = topic.partition(p.partition_index) if topic is not None else None
-            if log is None:
+            if (topic_request.name, p.partition_index) in duplicated:
+                entry["error_code"] = ErrorCode.INVALID_REQUEST
+            elif log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif p.get("current_leader_epoch", -1) > log.leader_epoch:
                 entry["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH

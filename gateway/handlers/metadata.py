@@ -1,9 +1,13 @@
 """Metadata (key 3): v0-13. Topics by name, or by id from v10; null list = all topics (v1+), v0 empty = all.
 
-Auto-creates requested topics when the broker allows it and (v4+) the client asks for it.
+Auto-creates requested topics when the broker allows it and (v4+) the client asks for it, within
+gateway.autocreate's bounds. A name asked for twice is answered once (Kafka takes the names as a set);
+the work yields the loop as it goes (gateway.offload.Pacer), and a response of many partitions is
+encoded off the loop.
 """
 
-from gateway.autocreate import get_or_create
+from gateway.autocreate import RequestBudget, get_or_create
+from gateway.offload import Pacer
 from gateway.registry import handles
 from wire.errors import ErrorCode
 from wire.schema import ZERO_UUID
@@ -13,26 +17,45 @@ def broker_entry(broker) -> dict:
     return {"node_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None}
 
 
-def topic_entry(topic, node_id: int) -> dict:
+PARTITIONS_PER_SLICE = 500
+
+
+def partition_entries(partitions, node_id: int) -> list[dict]:
+    return [
+        {
+            "error_code": ErrorCode.NONE,
+            "partition_index": p.index,
+            "leader_id": node_id,
+            "leader_epoch": p.leader_epoch,
+            "replica_nodes": [node_id],
+            "isr_nodes": [node_id],
+            "offline_replicas": [],
+        }
+        for p in partitions
+    ]
+
+
+def topic_entry(topic, node_id: int, partitions: list[dict] | None = None) -> dict:
     return {
         "error_code": ErrorCode.NONE,
         "name": topic.name,
         "topic_id": topic.topic_id,
         "is_internal": topic.is_internal,
-        "partitions": [
-            {
-                "error_code": ErrorCode.NONE,
-                "partition_index": p.index,
-                "leader_id": node_id,
-                "leader_epoch": p.leader_epoch,
-                "replica_nodes": [node_id],
-                "isr_nodes": [node_id],
-                "offline_replicas": [],
-            }
-            for p in topic.partitions
-        ],
+        "partitions": partition_entries(topic.partitions, node_id) if partitions is None else partitions,
         "topic_authorized_operations": -2147483648,
     }
+
+
+async def _paced_entry(topic, node_id: int, pacer: Pacer) -> dict:
+    """topic_entry, yielding the loop between slices of partitions (a topic may have 10,000)."""
+    if len(topic.partitions) <= PARTITIONS_PER_SLICE:
+        await pacer.step()
+        return topic_entry(topic, node_id)
+    entry = topic_entry(topic, node_id, [])
+    for start in range(0, len(topic.partitions), PARTITIONS_PER_SLICE):
+        await pacer.checkpoint()
+        entry["partitions"].extend(partition_entries(topic.partitions[start:start + PARTITIONS_PER_SLICE], node_id))
+    return entry
 
 
 def _error_entry(name, topic_id, code) -> dict:
@@ -59,24 +82,31 @@ async def handle_metadata(ctx, request):
     if wanted and ctx.api_version < TOPIC_IDS_VERSION and any(
             t.get("name") is None or (t.get("topic_id") or ZERO_UUID) != ZERO_UUID for t in wanted):
         return _refused_topic_ids(request)
+    pacer = Pacer()
     if wanted is None or (ctx.api_version == 0 and not wanted):
-        topics = [topic_entry(t, broker.node_id) for t in list(logs.topics.values())]
+        topics = [await _paced_entry(t, broker.node_id, pacer) for t in list(logs.topics.values())]
     else:
         allow_create = request.get("allow_auto_topic_creation", True)
+        budget = RequestBudget()
         topics = []
+        seen = set()
         for wanted_topic in wanted:
+            await pacer.step()
             name = wanted_topic.get("name")
             topic_id = wanted_topic.get("topic_id") or ZERO_UUID
+            if (name, topic_id) in seen:
+                continue
+            seen.add((name, topic_id))
             if name is None:
                 topic = logs.get_by_id(topic_id)
-                topics.append(topic_entry(topic, broker.node_id) if topic
+                topics.append(await _paced_entry(topic, broker.node_id, pacer) if topic
                               else _error_entry(None, topic_id, ErrorCode.UNKNOWN_TOPIC_ID))
                 continue
-            topic, error = get_or_create(ctx, name, allow_create)
+            topic, error = get_or_create(ctx, name, allow_create, budget)
             if topic is None:
                 topics.append(_error_entry(name, None, error))
             else:
-                topics.append(topic_entry(topic, broker.node_id))
+                topics.append(await _paced_entry(topic, broker.node_id, pacer))
     return {
         "throttle_time_ms": 0,
         "brokers": [broker_entry(broker)],
