@@ -85,6 +85,27 @@ class Logs:
             self._register(topic)
         return topic
 
+    def add_partitions(self, name: str, count: int, *, validate_only: bool = False) -> Topic:
+        """Grow a topic to `count` partitions (CreatePartitions), checked as Kafka's controller does.
+
+        Raises KafkaError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS (not an increase, or too many).
+        """
+        topic = self.topics.get(name)
+        if topic is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, None)
+        current = len(topic.partitions)
+        if count == current:
+            raise KafkaError(ErrorCode.INVALID_PARTITIONS, f"Topic already has {current} partition(s).")
+        if count < current:
+            raise KafkaError(ErrorCode.INVALID_PARTITIONS,
+                             f"The topic {name} currently has {current} partition(s); {count} would not be an increase.")
+        if count - current > MAX_PARTITIONS_PER_TOPIC:
+            raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Excessively large number of partitions per request.")
+        if not validate_only:
+            self.storage.save_topic(topic.record()._replace(num_partitions=count))  # stored first, then served
+            topic.partitions.extend(PartitionLog(topic, i, self.storage) for i in range(current, count))
+        return topic
+
     def ensure_internal_topic(self, name: str, num_partitions: int,
                               configs: Mapping[str, str] | None = None) -> Topic:
         """The internal topic `name` (is_internal, shown in Metadata), created with these partitions if missing."""

@@ -72,6 +72,10 @@ class MemoryStorage(Storage):
         start = bisect_left(stored.base_offsets, base_offset)
         return stored.batches[start:start + count]
 
+    def partition_size(self, topic_id: bytes, partition: int) -> int:
+        stored = self._partitions.get((topic_id, partition))
+        return 0 if stored is None else sum(map(len, stored.batches))
+
     def next_producer_id(self) -> int:
         producer_id = self._next_producer_id
         self._next_producer_id += 1

@@ -88,6 +88,15 @@ class RocksStorage(Storage):
         end = keys.kind_range(topic_id, partition, keys.BATCH)[1]
         return list(islice(self._db.values(from_key=first, read_opt=_bounded(end)), count))
 
+    def partition_size(self, topic_id: bytes, partition: int) -> int:
+        """The batches' sizes summed from their index entries, plus each batch's two keys and index entry
+        (rocksdict offers no approximate size of a key range)."""
+        start, end = keys.kind_range(topic_id, partition, keys.INDEX)
+        unpack = keys.INDEX_ENTRY.unpack
+        sizes = [unpack(value)[2] for value in self._db.values(from_key=start, read_opt=_bounded(end))]
+        overhead = 2 * len(keys.index_key(topic_id, partition, 0)) + keys.INDEX_ENTRY.size
+        return sum(sizes) + len(sizes) * overhead
+
     def next_producer_id(self) -> int:
         producer_id = self._next_producer_id
         self._db.put(keys.counter_key(keys.NEXT_PRODUCER_ID), keys.INT64.pack(producer_id + 1))

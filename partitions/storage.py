@@ -93,6 +93,10 @@ class Storage(ABC):
         """`count` consecutive stored batches, the first being the one stored at `base_offset`."""
 
     @abstractmethod
+    def partition_size(self, topic_id: bytes, partition: int) -> int:
+        """An estimate of the bytes one partition's stored batches take in this engine (DescribeLogDirs)."""
+
+    @abstractmethod
     def next_producer_id(self) -> int:
         """Allocate a producer id: a persisted counter, so no id is handed out twice across restarts."""
 

@@ -15,7 +15,7 @@ from wire.codec import decode, encode
 
 
 def new_broker(storage=None, **config) -> Broker:
-    return Broker(Config(memory=True, **config), storage if storage is not None else MemoryStorage())
+    return Broker(Config(**{"memory": True, **config}), storage if storage is not None else MemoryStorage())
 
 
 def call(broker: Broker, api_key: int, version: int, body: dict, client_id: str = "test"):

@@ -1,0 +1,77 @@
+"""DescribeTopicPartitions (key 75): v0. Topics' partitions, sorted by topic name, paged (KIP-966).
+
+As Kafka's DescribeTopicPartitionsRequestHandler: an empty topic list means every topic; the page
+holds at most min(response_partition_limit, max.request.partition.size.limit = 2000) partitions (at
+least 1) and ends with next_cursor where the next page starts. A cursor whose topic is not in the
+list, or whose partition is negative, is INVALID_REQUEST for every requested topic. Unknown topics
+asked by name get UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an illegal name).
+"""
+
+from gateway.authorized_operations import TOPIC
+from gateway.registry import handles
+from partitions.topics import validate_topic_name
+from wire.errors import ErrorCode, KafkaError
+from wire.schema import ZERO_UUID
+
+MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000
+
+
+def _partition(p, node_id) -> dict:
+    return {"error_code": ErrorCode.NONE, "partition_index": p.index, "leader_id": node_id,
+            "leader_epoch": p.leader_epoch, "replica_nodes": [node_id], "isr_nodes": [node_id],
+            "eligible_leader_replicas": [], "last_known_elr": [], "offline_replicas": []}
+
+
+def _missing(name: str) -> dict:
+    try:
+        validate_topic_name(name)
+        code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    except KafkaError:
+        code = ErrorCode.INVALID_TOPIC_EXCEPTION
+    return {"error_code": code, "name": name, "topic_id": ZERO_UUID, "is_internal": False, "partitions": [],
+            "topic_authorized_operations": TOPIC}
+
+
+def _refused(request) -> dict:
+    return {"throttle_time_ms": 0, "next_cursor": None, "topics": [
+        {"error_code": ErrorCode.INVALID_REQUEST, "name": t.name, "topic_id": ZERO_UUID, "is_internal": False,
+         "partitions": []} for t in request.topics]}
+
+
+@handles(75, 0, 0)
+async def handle_describe_topic_partitions(ctx, request):
+    broker = ctx.broker
+    logs = broker.logs
+    cursor = request.cursor
+    cursor_topic = cursor.topic_name if cursor is not None else ""
+    fetch_all = not request.topics
+    if fetch_all:
+        names = [name for name in logs.topics if name >= cursor_topic]
+    else:
+        names = list({t.name for t in request.topics if t.name >= cursor_topic})
+        if cursor is not None and cursor.topic_name not in names:
+            return _refused(request)
+    if cursor is not None and cursor.partition_index < 0:
+        return _refused(request)
+    remaining = max(min(MAX_REQUEST_PARTITION_SIZE_LIMIT, request.response_partition_limit), 1)
+    topics, next_cursor = [], None
+    for name in sorted(names):
+        if remaining == 0:
+            next_cursor = {"topic_name": name, "partition_index": 0}
+            break
+        topic = logs.get(name)
+        if topic is None:
+            if not fetch_all:
+                topics.append(_missing(name))
+            continue
+        start = cursor.partition_index if cursor is not None and name == cursor_topic else 0
+        end = min(len(topic.partitions), start + remaining)
+        topics.append({"error_code": ErrorCode.NONE, "name": name, "topic_id": topic.topic_id,
+                       "is_internal": topic.is_internal,
+                       "partitions": [_partition(p, broker.node_id) for p in topic.partitions[start:end]],
+                       "topic_authorized_operations": TOPIC})
+        if end < len(topic.partitions):
+            next_cursor = {"topic_name": name, "partition_index": end}
+            break
+        remaining -= max(end - start, 0)
+    return {"throttle_time_ms": 0, "topics": topics, "next_cursor": next_cursor}
