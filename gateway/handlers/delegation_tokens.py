@@ -25,7 +25,7 @@ def _refusal(ctx) -> ErrorCode:
 async def handle_create_delegation_token(ctx, request):
     owner = ANONYMOUS
     if request.get("owner_principal_name"):
-        owner = (request.owner_principal_type, request.owner_principal_name)
+        owner = (request.owner_principal_type or "", request.owner_principal_name)
     return {"error_code": _refusal(ctx), "principal_type": owner[0], "principal_name": owner[1],
             "token_requester_principal_type": ANONYMOUS[0], "token_requester_principal_name": ANONYMOUS[1],
             "issue_timestamp_ms": ERROR_TIMESTAMP, "expiry_timestamp_ms": ERROR_TIMESTAMP,

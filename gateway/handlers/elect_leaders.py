@@ -7,6 +7,7 @@ are left out of the results. Unknown topics/partitions: UNKNOWN_TOPIC_OR_PARTITI
 message. An election_type other than 0 (preferred) or 1 (unclean) is INVALID_REQUEST.
 """
 
+from gateway.limits import fit_message
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -21,7 +22,7 @@ def _result(logs, name: str, index: int) -> dict:
         code, message = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"No such partition as {name}-{index}"
     else:
         code, message = ErrorCode.ELECTION_NOT_NEEDED, None
-    return {"partition_id": index, "error_code": code, "error_message": message}
+    return {"partition_id": index, "error_code": code, "error_message": fit_message(message)}  # may quote a long name
 
 
 @handles(43, 0, 2)

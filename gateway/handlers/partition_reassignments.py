@@ -7,6 +7,7 @@ one broker twice INVALID_REPLICA_ASSIGNMENT, a cancellation (replicas null)
 NO_REASSIGNMENT_IN_PROGRESS; a target of [this node] is already in place (NONE). Nothing changes.
 """
 
+from gateway.limits import fit_message
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -45,7 +46,7 @@ async def handle_alter_partition_reassignments(ctx, request):
         for target in topic.partitions:
             code, message = _check(broker.logs, broker.node_id, topic.name, target)
             partitions.append({"partition_index": target.partition_index, "error_code": code,
-                               "error_message": message})
+                               "error_message": fit_message(message)})
         responses.append({"name": topic.name, "partitions": partitions})
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
             "allow_replication_factor_change": request.get("allow_replication_factor_change", True),
