@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 
 from gateway.clock import now_ms
 from gateway.config import Config
@@ -11,6 +12,7 @@ from gateway.features import Features
 from gateway.groups import GroupConfig, GroupCoordinator
 from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
 from gateway.groups.kip848.topics import LogsTopics
+from gateway.groups.timers import Timers
 from gateway.txn import TransactionCoordinator, TxnConfig
 from gateway.txn.markers import LogMarkerWriter
 from partitions import Logs
@@ -77,13 +79,30 @@ class Broker:
             now_ms())
         self.txn.recover(now_ms())
 
+        self.on_deadline: Callable[[int], None] | None = None  # the server's timer: see deadline_changed
+        self._timer_sources: list = []
+        self.add_timer_source(self.groups, self.groups.timers)
+        self.add_timer_source(self.consumer_groups, self.consumer_groups.timers)
+        self.add_timer_source(self.txn, self.txn.timers)
+
+    def add_timer_source(self, source, timers: Timers | None = None) -> None:
+        """A coordinator with deadlines: `source.tick(now_ms)` fires what is due and
+        `source.next_deadline()` says when it next needs a tick. Its `timers` (or a call to
+        `deadline_changed`) tell the server of each new deadline, so none waits for a poll."""
+        self._timer_sources.append(source)
+        if timers is not None:
+            timers.on_schedule = self.deadline_changed
+
+    def deadline_changed(self, deadline_ms: int) -> None:
+        """Some coordinator now has something to do at deadline_ms (perhaps earlier than before)."""
+        if self.on_deadline is not None:
+            self.on_deadline(deadline_ms)
+
     def tick(self, now: int) -> int | None:
         """Fire the coordinators' due timers; when they next need a tick (None: nothing scheduled)."""
-        self.groups.tick(now)
-        self.consumer_groups.tick(now)
-        self.txn.tick(now)
-        deadlines = [d for d in (self.groups.next_deadline(), self.consumer_groups.next_deadline(),
-                                 self.txn.next_deadline()) if d is not None]
+        for source in self._timer_sources:
+            source.tick(now)
+        deadlines = [d for d in (source.next_deadline() for source in self._timer_sources) if d is not None]
         return min(deadlines) if deadlines else None
 
     def close(self) -> None:

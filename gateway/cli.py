@@ -35,6 +35,18 @@ def parser() -> argparse.ArgumentParser:
                        help="how often timed-out transactions are looked for and aborted")
     serve.add_argument("--transactional-id-expiration-ms", type=int, default=Config.transactional_id_expiration_ms)
     serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
+    limits = serve.add_argument_group("connection limits (ARCHITECTURE.md, Resource model)")
+    for name, help_text in (
+        ("queued_max_request_bytes", "broker-wide bytes of requests and unsent responses held (<= 0: unbounded)"),
+        ("max_unsent_bytes_per_connection", "a connection stops being read while more response bytes are unsent"),
+        ("max_in_flight_per_connection", "a connection stops being read with this many requests unanswered"),
+        ("connections_max_idle_ms", "close connections idle this long (<= 0: never)"),
+        ("request_receive_timeout_ms", "close a connection whose request takes longer to arrive (<= 0: never)"),
+        ("max_connections", "refuse connections beyond this many (also held below the fd limit)"),
+        ("max_connections_per_ip", "refuse connections beyond this many from one address"),
+    ):
+        limits.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(Config, name),
+                            help=help_text + " (default %(default)s)")
     return p
 
 

@@ -31,7 +31,18 @@ class Config:
     transactional_id_expiration_ms: int = 7 * 24 * 3600 * 1000
     crash_at: str | None = None  # tests only: a fault point that SIGKILLs the broker (gateway.txn.markers)
     shutdown_grace_s: float = 5.0
+    # connections and the memory they may make the broker hold: see ARCHITECTURE.md "Resource model"
     max_in_flight_per_connection: int = 100  # reading pauses above this many unanswered requests
+    max_unsent_bytes_per_connection: int = 1 << 20  # reading pauses while more response bytes are unsent
+    queued_max_request_bytes: int = 512 * 1024 * 1024  # broker-wide; Kafka: queued.max.request.bytes (-1)
+    connections_max_idle_ms: int = 600000  # Kafka: connections.max.idle.ms
+    request_receive_timeout_ms: int = 30000  # a request's bytes must all arrive within this of its first
+    max_connections: int = 2**31 - 1  # Kafka: max.connections (held below the fd limit)
+    max_connections_per_ip: int = 2**31 - 1  # Kafka: max.connections.per.ip
+
+    def __post_init__(self) -> None:
+        if 0 < self.queued_max_request_bytes < self.max_request_size:  # Kafka's own check
+            raise ValueError("queued.max.request.bytes must be larger or equal to socket.request.max.bytes")
 
     @property
     def advertised(self) -> tuple[str, int]:

@@ -25,7 +25,10 @@ class RequestContext:
     correlation_id: int
     client_id: str | None
     log: Any  # a structlog logger bound to client id, api and version
-    peer: str = ""
+    peer: str = ""  # "host:port" of the client
+    connection_id: str = ""  # Kafka's form: "localhost:port-peerhost:port-index", unique per broker run
+    principal: str = "User:ANONYMOUS"  # who the connection authenticated as (no security yet)
+    listener_name: str = "PLAINTEXT"
 
 
 Handler = Callable[[RequestContext, Container], Awaitable[dict | None]]

@@ -9,13 +9,54 @@ import time
 import structlog
 
 from gateway import handlers  # noqa: F401  (registers every API handler)
+from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
 from gateway.broker import Broker, open_storage
 from gateway.clock import now_ms
 from gateway.config import Config
 from gateway.connection import KafkaConnection
+from gateway.memory_pool import MemoryPool
+from gateway.pipeline import ConnectionLimits
 
 log = structlog.get_logger("ottla.server")
-TIMER_RESOLUTION_MS = 10  # at most this late a timer fires (a join phase due now, a session expiry)
+
+
+class DeadlineTimer:
+    """Runs `tick(now_ms) -> next deadline | None` at each deadline with loop.call_at (no polling).
+
+    `arm(deadline_ms)` moves the wake-up earlier when a handler creates an earlier deadline (the
+    broker's `on_deadline`); a later one is left to the tick that comes first."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tick) -> None:
+        self._loop = loop
+        self._tick = tick
+        self._handle: asyncio.TimerHandle | None = None
+        self._at_ms: int | None = None
+
+    def arm(self, deadline_ms: int) -> None:
+        if self._at_ms is not None and self._at_ms <= deadline_ms:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._at_ms = deadline_ms
+        self._handle = self._loop.call_at(self._loop.time() + max(0, deadline_ms - now_ms()) / 1000, self._fire)
+
+    def fire_now(self) -> None:
+        self.arm(now_ms())
+
+    def _fire(self) -> None:
+        self._handle = self._at_ms = None
+        try:
+            deadline = self._tick(now_ms())
+        except Exception as exc:  # a coordinator bug must not stop every later timer
+            log.error("timer_failed", error=repr(exc), exc_info=exc)
+            deadline = now_ms() + 1000
+        if deadline is not None:
+            self.arm(deadline)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._at_ms = None
 
 
 class Server:
@@ -23,12 +64,18 @@ class Server:
         self.config = config
         self.connections: set[KafkaConnection] = set()
         self.broker: Broker | None = None
+        self.pool = MemoryPool(config.queued_max_request_bytes)
+        self.limits = ConnectionLimits.from_config(config)
+        self.admission: Admission | None = None
         self._listener: asyncio.AbstractServer | None = None
         self._stop = asyncio.Event()
-        self._timers: asyncio.Future | None = None
+        self._timers: DeadlineTimer | None = None
 
     async def start(self) -> None:
         started = time.monotonic()
+        fd_soft, fd_hard = raise_fd_limit()
+        max_connections = min(self.config.max_connections, fd_connection_limit(fd_soft))
+        self.admission = Admission(max_connections, self.config.max_connections_per_ip)
         self.broker = Broker(self.config, open_storage(self.config))
         loop = asyncio.get_running_loop()
         self._listener = await loop.create_server(self._new_connection, self.config.host, self.config.port,
@@ -38,19 +85,16 @@ class Server:
             self.broker.port = bound[1]
         log.info("ready", host=bound[0], port=bound[1], advertised=f"{self.broker.host}:{self.broker.port}",
                  node_id=self.config.node_id, data_dir=None if self.config.memory else self.config.data_dir,
-                 startup_ms=round((time.monotonic() - started) * 1000, 1))
-        self._timers = asyncio.ensure_future(self._run_timers())
+                 startup_ms=round((time.monotonic() - started) * 1000, 1), fd_limit=fd_soft, fd_hard_limit=fd_hard,
+                 max_connections=max_connections, queued_max_request_bytes=self.config.queued_max_request_bytes)
+        self._timers = DeadlineTimer(loop, self.broker.tick)
+        self.broker.on_deadline = self._timers.arm
+        self._timers.fire_now()
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
 
-    async def _run_timers(self) -> None:
-        """Drive the coordinators' timers (session expiry, rebalance timeouts) from the wall clock."""
-        while True:
-            deadline = self.broker.tick(now_ms())
-            wait_ms = TIMER_RESOLUTION_MS if deadline is None else max(1, min(deadline - now_ms(), TIMER_RESOLUTION_MS))
-            await asyncio.sleep(wait_ms / 1000)
-
     def _new_connection(self) -> KafkaConnection:
-        connection = KafkaConnection(self.broker, on_close=self.connections.discard)
+        connection = KafkaConnection(self.broker, on_close=self.connections.discard, pool=self.pool,
+                                     limits=self.limits, admission=self.admission)
         self.connections.add(connection)
         return connection
 
@@ -71,7 +115,7 @@ class Server:
         if self._listener is not None:
             self._listener.close()
         if self._timers is not None:
-            self._timers.cancel()
+            self._timers.stop()
         deadline = time.monotonic() + self.config.shutdown_grace_s
         while any(not c.idle for c in self.connections) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)

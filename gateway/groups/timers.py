@@ -15,14 +15,20 @@ class Timers:
     An action receives its own deadline as the time it fires at (a late `run_due` replays what would
     have happened on time) and may schedule or cancel timers itself; one `run_due` call keeps firing
     until nothing is due at its `now_ms`.
+
+    `on_schedule`, when set, hears every deadline scheduled: the owner of the clock (the server's
+    loop.call_at) re-arms itself when a new deadline is earlier than the one it waits for.
     """
 
     def __init__(self) -> None:
         self._entries: dict[Hashable, tuple[int, int, Action]] = {}
         self._heap: list[tuple[int, int, Hashable]] = []
         self._seq = itertools.count()
+        self.on_schedule: Callable[[int], None] | None = None
 
     def schedule(self, key: Hashable, deadline_ms: int, action: Action) -> None:
+        if self.on_schedule is not None:
+            self.on_schedule(deadline_ms)
         seq = next(self._seq)
         self._entries[key] = (deadline_ms, seq, action)
         heapq.heappush(self._heap, (deadline_ms, seq, key))

@@ -1,0 +1,479 @@
+"""One connection's request pipeline, with no socket in it: bytes in, responses out in request order.
+
+    bytes -> frame (reserving its declared size in the broker's MemoryPool before its payload is read)
+          -> request header -> principal (authentication hook) -> authorization hook -> decode
+          -> handler task -> encode -> responses in request order -> transport.writelines
+
+`gateway.connection` is the asyncio.Protocol adapter that feeds it; tests drive it with a fake
+transport (anything with writelines, get_write_buffer_size, pause_reading, resume_reading, close).
+
+Concurrency and back-pressure (Kafka answers one request per connection at a time and mutes the
+connection until the response is sent; Ottla runs a connection's requests concurrently, so that a
+long-polling Fetch does not hold up a Produce behind it, and bounds what that may hold instead):
+- Requests are dispatched one at a time, in order: the next is dispatched once the previous one has
+  either finished (most handlers finish in their first step) or is waiting (a long-poll Fetch, a
+  JoinGroup). So the response bytes a dispatch adds are known before the next one is started.
+- At most one waiting request per API key: a second Fetch behind a waiting Fetch waits for it (what
+  Kafka does for every request), so unread Fetch responses cannot pile up.
+- Dispatch and reading stop while the unsent response bytes (queued behind an earlier response, or
+  in the transport's buffer) exceed `max_unsent_bytes`, while `max_in_flight` requests are
+  unanswered, while a whole request is buffered that cannot be dispatched yet, and while the
+  broker-wide pool has no budget for the next request.
+Bound per connection: max_unsent_bytes + the responses of its running requests (one finishing, one
+waiting per API key) + one read chunk beyond the frame being read; broker-wide see MemoryPool.
+
+Timeouts: a connection with nothing in flight and no bytes in or out for `idle_timeout_s` is closed
+(Kafka's connections.max.idle.ms); a request whose bytes do not all arrive within
+`receive_timeout_s` of its first byte, counting only time we were reading, closes the connection,
+so a stalled half-sent request does not hold its reservation forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
+
+import structlog
+
+from gateway import registry
+from gateway.memory_pool import MemoryPool
+from gateway.registry import RequestContext
+from wire.codec import ProtocolError, decode, encode
+from wire.errors import ErrorCode
+from wire.frames import FrameDecoder, FrameError, frame, frame_prefix
+from wire.headers import API_VERSIONS_KEY, RequestHeader, decode_request_header, response_header
+from wire.messages import APIS
+
+if TYPE_CHECKING:
+    from gateway.broker import Broker
+
+log = structlog.get_logger("ottla.connection")
+ANONYMOUS = "User:ANONYMOUS"  # Kafka's principal for a connection that did not authenticate
+DEFAULT_LISTENER = "PLAINTEXT"
+_NO_RESPONSE = (b"",)  # a finished request that sends nothing (Produce acks=0)
+
+
+class Transport(Protocol):
+    def writelines(self, data: list[bytes]) -> None: ...
+    def get_write_buffer_size(self) -> int: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    max_in_flight: int = 100
+    max_unsent_bytes: int = 1 << 20
+    idle_timeout_s: float | None = 600.0  # None: never
+    receive_timeout_s: float | None = 30.0
+
+    @classmethod
+    def from_config(cls, config) -> "ConnectionLimits":
+        def seconds(ms: int) -> float | None:
+            return ms / 1000 if ms > 0 else None
+
+        return cls(config.max_in_flight_per_connection, config.max_unsent_bytes_per_connection,
+                   seconds(config.connections_max_idle_ms), seconds(config.request_receive_timeout_ms))
+
+
+class _Slot:
+    """A request awaiting its turn to answer, in arrival order."""
+
+    __slots__ = ("header", "reserved", "payload", "size", "task", "waiting", "finished")
+
+    def __init__(self, header: RequestHeader, reserved: int) -> None:
+        self.header = header
+        self.reserved = reserved  # pool bytes held for the request until its handler finishes
+        self.payload: tuple[bytes, ...] | None = None  # None = not answered yet
+        self.size = 0
+        self.task: asyncio.Task | None = None
+        self.waiting = False
+        self.finished = False
+
+
+class RequestPipeline:
+    def __init__(self, broker: "Broker", transport: Transport, *, connection_id: str = "", peer: str = "",
+                 listener_name: str = DEFAULT_LISTENER, pool: MemoryPool | None = None,
+                 limits: ConnectionLimits | None = None) -> None:
+        self.broker = broker
+        self.transport = transport
+        self.connection_id = connection_id
+        self.peer = peer
+        self.listener_name = listener_name
+        self.principal = ANONYMOUS
+        self.pool = pool if pool is not None else MemoryPool()
+        self.limits = limits if limits is not None else ConnectionLimits()
+        self.decoder = FrameDecoder(broker.config.max_request_size)
+        self.log = log.bind(peer=peer, connection_id=connection_id)
+        self.pending: collections.deque[_Slot] = collections.deque()
+        self.closed = False
+        self._loop = asyncio.get_running_loop()
+        self._waiting_keys: set[int] = set()
+        self._unsettled: _Slot | None = None  # dispatched, its first step not yet run
+        self._held: tuple[bytes, int, RequestHeader, Any] | None = None  # behind a waiting one of its key
+        self._head_reserved = 0  # reservation for the frame at the front of the buffer
+        self._buffer_charge = 0  # pool bytes for the buffer: max(buffered, head reservation)
+        self._queued_bytes = 0  # encoded responses waiting for an earlier one
+        self._transport_bytes = 0  # the transport's write buffer, as last seen
+        self._response_charge = 0
+        self._reading = True
+        self._pool_waiting = False
+        self._pumping = False
+        self._pump_again = False
+        self._frame_started: float | None = None
+        self._last_activity = self._loop.time()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        if self.limits.idle_timeout_s is not None:
+            self._arm(self._last_activity + self.limits.idle_timeout_s)
+
+    # events from the adapter --------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self._last_activity = self._loop.time()
+        self.decoder.receive(data)
+        self._pump()
+
+    def write_buffer_drained(self) -> None:
+        """The transport's write buffer emptied (asyncio's resume_writing with a low-water mark of 0)."""
+        if not self.closed:
+            self._last_activity = self._loop.time()
+            self._pump()
+
+    def connection_lost(self) -> None:
+        """The socket is gone: cancel what runs and give back everything held (idempotent)."""
+        self.closed = True
+        self._cancel_timer()
+        if self._pool_waiting:
+            self._pool_waiting = False
+            self.pool.cancel(self._pool_ready)
+        for slot in self.pending:
+            if slot.task is not None and not slot.task.done():
+                slot.task.cancel()
+            self._release_request(slot)
+        self.pending.clear()
+        if self._held is not None:
+            self.pool.release(self._held[1])
+            self._held = None
+        self.pool.release(self._buffer_charge + self._response_charge)
+        self._buffer_charge = self._response_charge = self._head_reserved = 0
+
+    def abort(self, event: str, **fields) -> None:
+        """Close this one connection (what Kafka does on bad input); the broker serves everyone else."""
+        self.log.warning(event, **fields)
+        self._close()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight (a graceful shutdown waits for this)."""
+        return not self.pending and self._held is None
+
+    @property
+    def held_bytes(self) -> int:
+        """What this connection holds in the pool right now."""
+        requests = sum(s.reserved for s in self.pending) + (self._held[1] if self._held else 0)
+        return requests + self._buffer_charge + self._response_charge
+
+    # frames -> dispatch -------------------------------------------------------------------------
+
+    def _pump(self) -> None:
+        if self._pumping:  # re-entered (the pool woke us while we released): the outer call loops again
+            self._pump_again = True
+            return
+        self._pumping = True
+        try:
+            while True:
+                self._pump_again = False
+                self._pump_once()
+                if self.closed or not self._pump_again:
+                    break
+        finally:
+            self._pumping = False
+
+    def _pump_once(self) -> None:
+        decoder = self.decoder
+        self._transport_bytes = self.transport.get_write_buffer_size()
+        self._charge_buffer()
+        try:
+            while not self.closed:
+                if self._held is not None:
+                    if self._held[2].api_key in self._waiting_keys or not self._may_dispatch():
+                        break
+                    held, self._held = self._held, None
+                    self._dispatch_decoded(*held)
+                    continue
+                size = decoder.peek_size()
+                if size is None:
+                    break
+                if not self._head_reserved:
+                    if not self.pool.available:
+                        self._wait_for_pool()
+                        break
+                    self._head_reserved = size + 4
+                    self._charge_buffer()
+                if not self._may_dispatch():
+                    break
+                payload = decoder.next_frame()
+                if payload is None:
+                    break
+                # the frame's reservation moves from the buffer's charge to the request's
+                reserved, self._head_reserved = self._head_reserved, 0
+                self._buffer_charge -= reserved
+                self._frame_started = None
+                self._dispatch(payload, reserved)
+        except FrameError as exc:
+            self.abort("bad_frame_size", error=str(exc))
+        if self.closed:
+            return
+        self._sync_charges()
+        self._update_reading()
+
+    def _may_dispatch(self) -> bool:
+        return (self._unsettled is None and len(self.pending) < self.limits.max_in_flight
+                and self._queued_bytes + self._transport_bytes <= self.limits.max_unsent_bytes)
+
+    def _dispatch(self, payload: bytes, reserved: int) -> None:
+        try:
+            header = decode_request_header(payload)
+        except ProtocolError as exc:
+            self.pool.release(reserved)
+            self.abort("bad_request_header", error=str(exc))
+            return
+        reg = registry.lookup(header.api_key, header.api_version)
+        if reg is None:
+            self.pool.release(reserved)
+            if header.api_key == API_VERSIONS_KEY:
+                self._answer_unsupported_api_versions(header)
+            else:
+                self.abort("unsupported_api", client_id=header.client_id, api_key=header.api_key,
+                           api_version=header.api_version)
+            return
+        if header.api_key in self._waiting_keys:
+            self._held = (payload, reserved, header, reg)
+            return
+        self._dispatch_decoded(payload, reserved, header, reg)
+
+    def _dispatch_decoded(self, payload: bytes, reserved: int, header: RequestHeader, reg) -> None:
+        try:
+            request = decode(reg.api.request, header.api_version, payload, header.body_offset)
+        except ProtocolError as exc:
+            self.pool.release(reserved)
+            self.abort("bad_request_body", client_id=header.client_id, api=reg.api.name,
+                       api_version=header.api_version, error=str(exc))
+            return
+        ctx = RequestContext(
+            broker=self.broker, api_key=header.api_key, api_version=header.api_version,
+            correlation_id=header.correlation_id, client_id=header.client_id,
+            log=self.log.bind(client_id=header.client_id, api=reg.api.name, api_version=header.api_version),
+            peer=self.peer, connection_id=self.connection_id, principal=self.principal,
+            listener_name=self.listener_name,
+        )
+        if not self.authorize(ctx, reg):
+            self.pool.release(reserved)
+            self.abort("request_not_authorized", client_id=header.client_id, api=reg.api.name,
+                       principal=self.principal)
+            return
+        slot = _Slot(header, reserved)
+        self.pending.append(slot)
+        task = self._loop.create_task(reg.handler(ctx, request))
+        slot.task = task
+        self._unsettled = slot
+        self._loop.call_soon(self._settle, slot, reg, ctx)  # runs right after the task's first step
+        task.add_done_callback(partial(self._handler_done, slot, reg, ctx))
+
+    def authorize(self, ctx: RequestContext, reg) -> bool:
+        """Whether ctx.principal may make this request at all: the hook point for authentication state
+        (a SASL connection that has not authenticated may send only ApiVersions and SaslHandshake) and
+        ACLs. Everyone may, until security exists; per-resource checks belong in the handlers."""
+        return True
+
+    def _settle(self, slot: _Slot, reg, ctx: RequestContext) -> None:
+        if self._unsettled is slot:
+            self._unsettled = None
+        if self.closed:
+            return
+        if slot.task.done():
+            self._finish(slot, reg, ctx)
+        else:
+            slot.waiting = True
+            self._waiting_keys.add(slot.header.api_key)
+        self._pump()
+
+    def _handler_done(self, slot: _Slot, reg, ctx: RequestContext, task: asyncio.Task) -> None:
+        if self.closed or slot.finished or self._unsettled is slot:
+            return  # _settle handles a request that finished in its first step
+        self._finish(slot, reg, ctx)
+        self._pump()
+
+    def _finish(self, slot: _Slot, reg, ctx: RequestContext) -> None:
+        slot.finished = True
+        if slot.waiting:
+            self._waiting_keys.discard(slot.header.api_key)
+        self._release_request(slot)
+        task = slot.task
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            ctx.log.error("handler_failed", error=repr(exc), exc_info=exc)
+            self.abort("handler_failed")
+            return
+        response = task.result()
+        if response is None:
+            slot.payload = _NO_RESPONSE
+        else:
+            try:
+                body = encode(reg.api.response, ctx.api_version, response)
+            except Exception as exc:  # an unencodable response is our bug, not the client's
+                ctx.log.error("response_encode_failed", error=repr(exc), exc_info=exc)
+                self.abort("response_encode_failed")
+                return
+            head = response_header(ctx.api_key, ctx.api_version, ctx.correlation_id)
+            slot.payload = (frame_prefix(len(head) + len(body)) + head, body)  # no copy of a large body
+            slot.size = 4 + len(head) + len(body)
+            self._queued_bytes += slot.size
+        self._flush()
+
+    def _release_request(self, slot: _Slot) -> None:
+        if slot.reserved:
+            self.pool.release(slot.reserved)
+            slot.reserved = 0
+
+    def _answer_unsupported_api_versions(self, header: RequestHeader) -> None:
+        """An ApiVersions newer than ours: error 35 and our ranges in a v0 body, so the client retries lower."""
+        self.log.info("api_versions_unsupported", client_id=header.client_id, api_version=header.api_version)
+        body = encode(APIS[API_VERSIONS_KEY].response, 0, {
+            "error_code": ErrorCode.UNSUPPORTED_VERSION,
+            "api_keys": registry.supported_versions(),
+        })
+        slot = _Slot(header, 0)
+        slot.payload = (frame(response_header(API_VERSIONS_KEY, 0, header.correlation_id) + body),)
+        slot.size = len(slot.payload[0])
+        slot.finished = True
+        self._queued_bytes += slot.size
+        self.pending.append(slot)
+        self._flush()
+
+    # responses -> transport ---------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        pending = self.pending
+        out: list[bytes] = []
+        sent = 0
+        while pending and pending[0].payload is not None:
+            slot = pending.popleft()
+            if slot.size:
+                out.extend(slot.payload)
+                sent += slot.size
+        if out and not self.closed:
+            self._queued_bytes -= sent
+            self.transport.writelines(out)
+            self._transport_bytes = self.transport.get_write_buffer_size()
+            self._last_activity = self._loop.time()
+
+    def _charge_buffer(self) -> None:
+        """Charge the pool for the receive buffer: the bytes there, or the reservation of the frame being read."""
+        charge = max(self.decoder.buffered, self._head_reserved)
+        delta, self._buffer_charge = charge - self._buffer_charge, charge
+        if delta > 0:
+            self.pool.charge(delta)
+        elif delta < 0:
+            self.pool.release(-delta)
+
+    def _sync_charges(self) -> None:
+        """Bring this connection's pool charges up to date with its buffer and unsent responses."""
+        self._transport_bytes = self.transport.get_write_buffer_size()
+        charge = self._queued_bytes + self._transport_bytes
+        delta, self._response_charge = charge - self._response_charge, charge
+        if delta > 0:
+            self.pool.charge(delta)
+        elif delta < 0:
+            self.pool.release(-delta)
+        self._charge_buffer()
+
+    # reading: mute and unmute -------------------------------------------------------------------
+
+    def _update_reading(self) -> None:
+        limits = self.limits
+        should_read = not (
+            self._pool_waiting or self._held is not None or len(self.pending) >= limits.max_in_flight
+            or self._queued_bytes + self._transport_bytes > limits.max_unsent_bytes
+            or self._whole_frame_buffered()
+        )
+        if should_read != self._reading:
+            self._reading = should_read
+            if should_read:
+                self.transport.resume_reading()
+            else:
+                self.transport.pause_reading()
+        # the receive timeout runs only while we read and a request is partly here
+        if should_read and self.decoder.buffered and limits.receive_timeout_s is not None:
+            if self._frame_started is None:
+                self._frame_started = self._loop.time()
+                self._arm(self._frame_started + limits.receive_timeout_s)
+        else:
+            self._frame_started = None
+
+    def _whole_frame_buffered(self) -> bool:
+        size = self.decoder.peek_size()
+        return size is not None and self.decoder.buffered >= size + 4
+
+    def _wait_for_pool(self) -> None:
+        if not self._pool_waiting:
+            self._pool_waiting = True
+            self.pool.wait(self._pool_ready)
+
+    def _pool_ready(self) -> None:
+        self._pool_waiting = False
+        if not self.closed:
+            size = self.decoder.peek_size()
+            if size is not None and not self._head_reserved:
+                self._head_reserved = size + 4  # reserve now, before the pool wakes the next waiter
+                self._charge_buffer()
+            self._pump()
+
+    # timers -------------------------------------------------------------------------------------
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            if self._timer_at <= when:
+                return
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.closed:
+            return
+        now = self._loop.time()
+        limits = self.limits
+        if self._frame_started is not None and now >= self._frame_started + limits.receive_timeout_s:
+            self.abort("request_receive_timeout", received=self.decoder.buffered,
+                       declared=self._head_reserved or None, timeout_s=limits.receive_timeout_s)
+            return
+        if limits.idle_timeout_s is not None:
+            idle_until = self._last_activity + limits.idle_timeout_s
+            if now >= idle_until and self.idle and not self.decoder.buffered:
+                self.log.info("connection_idle_closed", idle_s=round(now - self._last_activity, 1))
+                self._close()
+                return
+            self._arm(max(idle_until, now + limits.idle_timeout_s) if now >= idle_until else idle_until)
+        if self._frame_started is not None:
+            self._arm(self._frame_started + limits.receive_timeout_s)
+
+    def _close(self) -> None:
+        self.closed = True
+        self._cancel_timer()
+        self.transport.close()
