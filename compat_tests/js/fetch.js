@@ -1,18 +1,19 @@
 'use strict'
 // Read one partition without a consumer group: kafkajs's own cluster, Fetch request and message filtering
-// (the consumer's Batch class), from {offset} until {count} messages or {timeoutMs}.
+// (the consumer's Batch class), from {offset} until {count} messages or {timeoutMs}; {isolationLevel} 1
+// (read_committed, kafkajs's default) or 0.
 const Batch = require('kafkajs/src/consumer/batch')
 const { kafkaFor, messageJson, main } = require('./common')
 
 const READ_COMMITTED = 1
 
-main(async ({ topic, partition = 0, offset = 0, count, timeoutMs = 10000, ...params }) => {
+main(async ({ topic, partition = 0, offset = 0, count, timeoutMs = 10000, isolationLevel = READ_COMMITTED, ...params }) => {
   const kafka = kafkaFor(params)
   // Kafka#createCluster is private; it is the factory the kafkajs consumer itself uses.
   const createCluster = kafka[
     Object.getOwnPropertySymbols(kafka).find(s => s.description === 'private:Kafka:createCluster')
   ]
-  const cluster = createCluster({ metadataMaxAge: 300000, isolationLevel: READ_COMMITTED })
+  const cluster = createCluster({ metadataMaxAge: 300000, isolationLevel })
   await cluster.connect()
   try {
     await cluster.addTargetTopic(topic)
@@ -23,7 +24,7 @@ main(async ({ topic, partition = 0, offset = 0, count, timeoutMs = 10000, ...par
     const deadline = Date.now() + timeoutMs
     while (messages.length < count && Date.now() < deadline) {
       const { responses } = await broker.fetch({
-        isolationLevel: READ_COMMITTED,
+        isolationLevel,
         maxWaitTime: 100,
         minBytes: 1,
         maxBytes: 1048576,
