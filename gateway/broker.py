@@ -13,6 +13,7 @@ from gateway.groups import GroupConfig, GroupCoordinator
 from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
 from gateway.groups.kip848.topics import LogsTopics
 from gateway.groups.timers import Timers
+from gateway.share import ShareConfigs, ShareGroupCoordinator, SharePartitionManager
 from gateway.txn import TransactionCoordinator, TxnConfig
 from gateway.txn.markers import LogMarkerWriter
 from partitions import Logs
@@ -78,12 +79,20 @@ class Broker:
             lambda group_id, topics, now: self.groups.commit_offsets(group_id=group_id, topics=topics, now_ms=now),
             now_ms())
         self.txn.recover(now_ms())
+        # Share groups (KIP-932) too; their share-partition state persists through storage.state()
+        self.share_configs = ShareConfigs()
+        self.shares = SharePartitionManager(self.logs, storage.state(), self.share_configs, groups=self.groups.groups)
+        self.share_groups = ShareGroupCoordinator(LogsTopics(self.logs), self.share_configs, groups=self.groups.groups,
+                                                  on_member_gone=self.shares.on_member_gone)
+        self.groups.on_group_removed.append(self.shares.on_group_deleted)
 
         self.on_deadline: Callable[[int], None] | None = None  # the server's timer: see deadline_changed
         self._timer_sources: list = []
         self.add_timer_source(self.groups, self.groups.timers)
         self.add_timer_source(self.consumer_groups, self.consumer_groups.timers)
         self.add_timer_source(self.txn, self.txn.timers)
+        self.add_timer_source(self.share_groups, self.share_groups.timers)
+        self.add_timer_source(self.shares, self.shares.timers)
 
     def add_timer_source(self, source, timers: Timers | None = None) -> None:
         """A coordinator with deadlines: `source.tick(now_ms)` fires what is due and

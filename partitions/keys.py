@@ -13,6 +13,9 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
                                                                 marker: producer id:i64, first offset:i64
     S <key>                                                     broker state owned by coordinators
                                                                 (committed offsets: gateway.groups.offsets)
+    S H <group length:u16> <group utf-8> <topic id:16> <partition:u32>
+                                                                one share-partition's state (gateway.share)
+    S R <topic id:16> <partition:u32>                           how far a DLQ partition was replayed (u64)
 
 Everything a topic owns lives under D <topic id>, so deleting a topic is one range delete, and a
 re-created topic (a new id) can never see the old one's data.
@@ -98,6 +101,32 @@ def suffix_u64(key: bytes) -> int:
     """The trailing u64 (base offset, producer id or last offset) of a partition's BATCH, INDEX, PRODUCER,
     ONGOING_TXN or ABORTED_TXN key."""
     return _U64.unpack_from(key, _PARTITION_PREFIX_LEN + 1)[0]
+
+
+SHARE_PARTITION = b"H"
+DLQ_REPLAYED = b"R"
+_U16 = struct.Struct(">H")
+
+
+def share_partition_key(group_id: str, topic_id: bytes, partition: int) -> bytes:
+    """The state key (below S) of one share group's state for one partition."""
+    return share_group_prefix(group_id) + topic_id + _PARTITION.pack(partition)
+
+
+def share_group_prefix(group_id: str) -> bytes:
+    group = group_id.encode("utf-8")
+    return SHARE_PARTITION + _U16.pack(len(group)) + group
+
+
+def parse_share_partition_key(key: bytes) -> tuple[str, bytes, int]:
+    (length,) = _U16.unpack_from(key, 1)
+    group_end = 3 + length
+    return (key[3:group_end].decode("utf-8"), key[group_end:group_end + 16],
+            _PARTITION.unpack_from(key, group_end + 16)[0])
+
+
+def dlq_replayed_key(topic_id: bytes, partition: int) -> bytes:
+    return DLQ_REPLAYED + topic_id + _PARTITION.pack(partition)
 
 
 def state_key(key: bytes) -> bytes:

@@ -44,6 +44,7 @@ class GroupCoordinator(ClassicMembership):
         store = store if store is not None else MemoryGroupStore()
         super().__init__(config, groups, store)
         self.offsets = OffsetManager(store)
+        self.on_group_removed: list = []  # called with the group id of every group removed (share state goes too)
         self.load_groups(now_ms)
         for group_id in self.offsets.group_ids():
             if fits_every_version(group_id):  # one stored before such ids were refused is not listed
@@ -247,6 +248,8 @@ class GroupCoordinator(ClassicMembership):
         self.offsets.delete_group(group.group_id)
         # Also for a KIP-848 group: it may have replaced an Empty classic group whose record is stored.
         self.group_metadata.delete_group(group.group_id)
+        for listener in self.on_group_removed:
+            listener(group.group_id)
 
 
 def _commit_timestamp(offset: CommittedOffset) -> int:

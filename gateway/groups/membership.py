@@ -100,9 +100,10 @@ class ClassicMembership:
         else:
             group = self.classic_group(group_id)
             other = self.groups.get(group_id) if group is None else None
-            if other is not None and not other.is_empty():
+            if other is not None and (not other.is_empty() or other.group_type == "share"):
                 # A group of another type (KIP-848 "consumer") with members: Kafka would mix the two
-                # protocols in one group, which Ottla does not; an empty one is replaced, as Kafka does.
+                # protocols in one group, which Ottla does not; an empty one is replaced, as Kafka does
+                # (not a share group: its share-partition state outlives its members).
                 respond(join_error(member_id, ErrorCode.INCONSISTENT_GROUP_PROTOCOL))
             elif group is None and member_id:
                 respond(join_error(member_id, ErrorCode.UNKNOWN_MEMBER_ID))

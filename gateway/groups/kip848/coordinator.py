@@ -173,7 +173,7 @@ class ConsumerGroupCoordinator:
         group = self.groups.get(group_id)
         if isinstance(group, ConsumerGroup):
             return group
-        if group is not None and not group.is_empty():
+        if group is not None and (not group.is_empty() or group.group_type == "share"):
             raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group.")
         if not joining:
             # Kafka says GROUP_ID_NOT_FOUND, but it keeps groups across restarts and Ottla does not: a

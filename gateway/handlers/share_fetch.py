@@ -1,0 +1,226 @@
+"""ShareFetch (key 78): v1-2 and ShareAcknowledge (key 79): v1-2 (KIP-932).
+
+A share session per (group, member): epoch 0 opens it (no acknowledgements allowed: INVALID_REQUEST),
+-1 closes it (ShareFetch then only acknowledges), any other epoch must be the next one
+(INVALID_SHARE_SESSION_EPOCH) of a session that exists (SHARE_SESSION_NOT_FOUND). ShareAcknowledge
+cannot open a session (epoch 0: INVALID_SHARE_SESSION_EPOCH). Opening one needs a member of the
+share group (UNKNOWN_MEMBER_ID).
+
+ShareFetch applies piggybacked acknowledgements first (errors per partition in
+acknowledge_error_code), then acquires records across the session's partitions, up to max_records
+and max_bytes, waiting up to max_wait_ms for at least min_bytes. v2: share_acquire_mode 1
+(record-limit) never returns more than max_records; is_renew_ack allows Renew (type 4)
+acknowledgements and makes the request acknowledge only. Everything a request changed is persisted
+before the response is sent.
+"""
+
+import asyncio
+import time
+
+from gateway.clock import now_ms
+from gateway.registry import handles
+from gateway.share.partition import AcquireMode
+from gateway.share.sessions import FINAL_EPOCH, INITIAL_EPOCH
+from wire.errors import ErrorCode, KafkaError
+
+DEFAULT_MAX_RECORDS = 500
+
+
+def _partition_entry(index: int, node_id: int, log=None) -> dict:
+    return {"partition_index": index, "error_code": ErrorCode.NONE, "error_message": None,
+            "acknowledge_error_code": ErrorCode.NONE, "acknowledge_error_message": None,
+            "current_leader": {"leader_id": node_id if log is not None else -1,
+                               "leader_epoch": log.leader_epoch if log is not None else -1},
+            "records": b"", "acquired_records": []}
+
+
+def _resolve(logs, topic_id: bytes, index: int):
+    """(log, error): UNKNOWN_TOPIC_ID for a topic id we do not have, UNKNOWN_TOPIC_OR_PARTITION for a partition."""
+    topic = logs.get_by_id(topic_id)
+    if topic is None:
+        return None, ErrorCode.UNKNOWN_TOPIC_ID
+    log = topic.partition(index)
+    return (log, ErrorCode.NONE) if log is not None else (None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+
+
+def _top_error(code: ErrorCode, message: str | None) -> dict:
+    return {"throttle_time_ms": 0, "error_code": code, "error_message": message, "responses": [],
+            "node_endpoints": [], "acquisition_lock_timeout_ms": 0}
+
+
+def _session(broker, request, *, acknowledge_only: bool):
+    """The share session the request opens or continues; raises the session errors."""
+    group_id, member_id, epoch = request.group_id, request.member_id, request.share_session_epoch
+    if not group_id:
+        raise KafkaError(ErrorCode.INVALID_GROUP_ID, "The group id must not be empty.")
+    if not member_id:
+        raise KafkaError(ErrorCode.INVALID_REQUEST, "The member id must not be empty.")
+    sessions = broker.shares.sessions
+    if epoch == INITIAL_EPOCH:
+        if acknowledge_only:
+            raise KafkaError(ErrorCode.INVALID_SHARE_SESSION_EPOCH, "A share acknowledge request cannot open "
+                                                                    "a share session (epoch 0).")
+        if any(p.acknowledgement_batches for t in request.topics for p in t.partitions):
+            raise KafkaError(ErrorCode.INVALID_REQUEST, "Acknowledge data present in the initial share fetch request.")
+        if not broker.share_groups.is_member(group_id, member_id):
+            raise KafkaError(ErrorCode.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of share group "
+                                                          f"{group_id}.")
+        return sessions.open(group_id, member_id, [(t.topic_id, p.partition_index) for t in request.topics
+                                                    for p in t.partitions])
+    if epoch < FINAL_EPOCH:
+        raise KafkaError(ErrorCode.INVALID_SHARE_SESSION_EPOCH, f"Invalid share session epoch {epoch}.")
+    return sessions.continue_session(group_id, member_id, epoch)
+
+
+def _acknowledge_all(ctx, request, allow_renew: bool, now: int, entries: dict) -> None:
+    """Apply every partition's acknowledgement batches; errors go in the partitions' entries."""
+    broker = ctx.broker
+    for topic in request.topics:
+        for p in topic.partitions:
+            if not p.acknowledgement_batches:
+                continue
+            entry = entries.setdefault((topic.topic_id, p.partition_index),
+                                       _partition_entry(p.partition_index, broker.node_id))
+            log, error = _resolve(broker.logs, topic.topic_id, p.partition_index)
+            if log is not None:
+                try:
+                    broker.shares.acknowledge(request.group_id, request.member_id, log, p.acknowledgement_batches,
+                                              now, allow_renew=allow_renew)
+                except KafkaError as exc:
+                    error, entry["acknowledge_error_message"] = exc.code, exc.message
+            entry["acknowledge_error_code"] = error
+            entry["current_leader"] = _partition_entry(0, broker.node_id, log)["current_leader"]
+
+
+def _responses(entries: dict) -> list[dict]:
+    topics: dict[bytes, list] = {}
+    for (topic_id, _), entry in entries.items():
+        topics.setdefault(topic_id, []).append(entry)
+    return [{"topic_id": topic_id, "partitions": partitions} for topic_id, partitions in topics.items()]
+
+
+@handles(78, 1, 2)
+async def handle_share_fetch(ctx, request):
+    broker = ctx.broker
+    version = ctx.api_version
+    try:
+        session = _session(broker, request, acknowledge_only=False)
+    except KafkaError as exc:
+        return _top_error(exc.code, exc.message)
+    group_id, member_id = request.group_id, request.member_id
+    config = broker.share_configs.for_group(group_id)
+    renew = version >= 2 and request.is_renew_ack
+    entries: dict = {}
+    _acknowledge_all(ctx, request, renew, now_ms(), entries)
+    final = request.share_session_epoch == FINAL_EPOCH
+    if not final and request.share_session_epoch != INITIAL_EPOCH:
+        for topic in request.topics:
+            for p in topic.partitions:
+                session.partitions.setdefault((topic.topic_id, p.partition_index))
+        for forgotten in request.forgotten_topics_data:
+            for index in forgotten.partitions:
+                session.partitions.pop((forgotten.topic_id, index), None)
+    if not final and not renew:
+        await _fetch(ctx, request, session, entries)
+    broker.shares.flush()
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
+            "acquisition_lock_timeout_ms": config.record_lock_duration_ms, "responses": _responses(entries),
+            "node_endpoints": []}
+
+
+async def _fetch(ctx, request, session, entries: dict) -> None:
+    broker = ctx.broker
+    shares = broker.shares
+    mode = AcquireMode.RECORD_LIMIT if ctx.api_version >= 2 and request.share_acquire_mode == 1 \
+        else AcquireMode.BATCH_OPTIMIZED
+    max_records = request.max_records if request.max_records > 0 else DEFAULT_MAX_RECORDS
+    budget = request.max_bytes if request.max_bytes > 0 else 1
+    min_bytes = max(request.min_bytes, 1)
+    deadline = time.monotonic() + max(request.max_wait_ms, 0) / 1000
+    gathered = 0
+    rotation = 0
+    while True:
+        partitions = list(session.partitions)
+        if partitions:
+            rotation %= len(partitions)
+            partitions = partitions[rotation:] + partitions[:rotation]
+            rotation += 1
+        logs = []
+        for topic_id, index in partitions:
+            if max_records <= 0 or budget - gathered <= 0:
+                break
+            log, error = _resolve(broker.logs, topic_id, index)
+            entry = entries.get((topic_id, index))
+            if error:
+                if entry is None:
+                    entry = entries[topic_id, index] = _partition_entry(index, broker.node_id)
+                entry["error_code"] = error
+                continue
+            logs.append(log)
+            try:
+                records, acquired = shares.acquire(request.group_id, request.member_id, log, max_records=max_records,
+                                                   max_bytes=budget - gathered, now_ms=now_ms(), mode=mode)
+            except KafkaError as exc:
+                entry = entries.setdefault((topic_id, index), _partition_entry(index, broker.node_id, log))
+                entry["error_code"], entry["error_message"] = exc.code, exc.message
+                continue
+            if not acquired:
+                continue
+            if entry is None:
+                entry = entries[topic_id, index] = _partition_entry(index, broker.node_id, log)
+            entry["records"] = (entry["records"] or b"") + records
+            entry["acquired_records"] = entry["acquired_records"] + [
+                {"first_offset": a.first_offset, "last_offset": a.last_offset, "delivery_count": a.delivery_count}
+                for a in acquired]
+            gathered += len(records)
+            max_records -= sum(a.last_offset - a.first_offset + 1 for a in acquired)
+        remaining = deadline - time.monotonic()
+        if gathered >= min_bytes or max_records <= 0 or remaining <= 0 or not logs:
+            return
+        shares.flush()  # what was acquired so far is persisted while this fetch waits for more
+        await _wait(shares, logs, remaining)
+
+
+async def _wait(shares, logs, timeout_s: float) -> None:
+    """Until one of these partitions gets an append, records are released, or the timeout passes."""
+    loop = asyncio.get_running_loop()
+    woken = loop.create_future()
+
+    def wake(*_) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    for log in logs:
+        log.listeners.append(wake)
+    shares.listeners.append(wake)
+    try:
+        async with asyncio.timeout(timeout_s):
+            await woken
+    except TimeoutError:
+        pass
+    finally:
+        for log in logs:
+            try:
+                log.listeners.remove(wake)
+            except ValueError:
+                pass
+        shares.listeners.remove(wake)
+
+
+@handles(79, 1, 2)
+async def handle_share_acknowledge(ctx, request):
+    broker = ctx.broker
+    config = broker.share_configs.for_group(request.group_id or "")
+    try:
+        _session(broker, request, acknowledge_only=True)
+    except KafkaError as exc:
+        return _top_error(exc.code, exc.message)
+    entries: dict = {}
+    renew = ctx.api_version >= 2 and request.is_renew_ack
+    _acknowledge_all(ctx, request, renew, now_ms(), entries)
+    broker.shares.flush()
+    for entry in entries.values():
+        entry["error_code"], entry["error_message"] = entry["acknowledge_error_code"], entry["acknowledge_error_message"]
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
+            "acquisition_lock_timeout_ms": config.record_lock_duration_ms, "responses": _responses(entries),
+            "node_endpoints": []}

@@ -1,0 +1,26 @@
+"""Share groups (KIP-932): ShareGroupHeartbeat (key 76): v1, ShareGroupDescribe (key 77): v1.
+
+v0 was Kafka 4.0's early access and is gone. The member id is the client's; the simple assignor runs
+on the broker (see gateway.share.coordinator).
+"""
+
+from gateway.clock import now_ms
+from gateway.handlers.group_membership import client_host
+from gateway.registry import handles
+from wire.errors import ErrorCode
+
+
+@handles(76, 1, 1)
+async def handle_share_group_heartbeat(ctx, request):
+    response = ctx.broker.share_groups.heartbeat(request, now_ms(), client_id=ctx.client_id or "",
+                                                 client_host=client_host(ctx))
+    if response["error_code"] != ErrorCode.NONE or request.member_epoch <= 0:
+        ctx.log.info("share_group_heartbeat", group_id=request.group_id, member_id=request.member_id,
+                     member_epoch=response.get("member_epoch"), error=ErrorCode(response["error_code"]).name)
+    return response
+
+
+@handles(77, 1, 1)
+async def handle_share_group_describe(ctx, request):
+    groups = ctx.broker.share_groups.describe(request.group_ids, request.include_authorized_operations)
+    return {"throttle_time_ms": 0, "groups": groups}

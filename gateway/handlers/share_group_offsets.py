@@ -1,0 +1,132 @@
+"""Share-group offsets admin (KIP-932): DescribeShareGroupOffsets (key 90): v0-1,
+AlterShareGroupOffsets (key 91): v0, DeleteShareGroupOffsets (key 92): v0.
+
+A share group's offset per partition is its share-partition start offset (SPSO); -1 when the group has
+no state for the partition yet. v1 of Describe adds Lag: records from the SPSO to the high watermark
+not yet acknowledged or archived. Alter and Delete need an empty group (NON_EMPTY_GROUP); Alter
+creates the share group when there is none, as Kafka does; a group id held by another group type is
+GROUP_ID_NOT_FOUND.
+"""
+
+from gateway.registry import handles
+from gateway.share.group import ShareGroup
+from wire.errors import ErrorCode
+
+NO_OFFSET = -1
+
+
+def _share_group(broker, group_id: str, *, create: bool = False):
+    """(group, error code, message)"""
+    if not group_id:
+        return None, ErrorCode.INVALID_GROUP_ID, "The group id must not be empty."
+    group = broker.groups.groups.get(group_id)
+    if group is None:
+        if create:
+            group = broker.groups.groups[group_id] = ShareGroup(group_id)
+            return group, ErrorCode.NONE, None
+        return None, ErrorCode.GROUP_ID_NOT_FOUND, f"Group {group_id} not found."
+    if not isinstance(group, ShareGroup):
+        return None, ErrorCode.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a share group."
+    return group, ErrorCode.NONE, None
+
+
+def _described_partition(index: int, partition, log, version: int) -> dict:
+    entry = {"partition_index": index, "start_offset": NO_OFFSET, "leader_epoch": 0, "lag": -1,
+             "error_code": ErrorCode.NONE, "error_message": None}
+    if partition is not None:
+        entry["start_offset"] = partition.start
+        entry["lag"] = max(log.high_watermark - partition.start - partition.terminal_in_flight(), 0)
+    return entry
+
+
+@handles(90, 0, 1)
+async def handle_describe_share_group_offsets(ctx, request):
+    broker = ctx.broker
+    groups = []
+    for requested in request.groups:
+        group, error, message = _share_group(broker, requested.group_id)
+        if error:
+            groups.append({"group_id": requested.group_id, "topics": [], "error_code": error,
+                           "error_message": message})
+            continue
+        state = broker.shares.start_offsets(requested.group_id)
+        if requested.topics is None:
+            wanted: dict[str, list[int]] = {}
+            for topic_id, index in sorted(state):
+                topic = broker.logs.get_by_id(topic_id)
+                if topic is not None:
+                    wanted.setdefault(topic.name, []).append(index)
+        else:
+            wanted = {t.topic_name: list(t.partitions) for t in requested.topics}
+        topics = []
+        for name, indexes in wanted.items():
+            topic = broker.logs.get(name)
+            partitions = []
+            for index in indexes:
+                log = topic.partition(index) if topic is not None else None
+                if log is None:
+                    partitions.append({"partition_index": index, "start_offset": NO_OFFSET, "leader_epoch": -1,
+                                       "lag": -1, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                                       "error_message": "This server does not host this topic-partition."})
+                    continue
+                partitions.append(_described_partition(index, state.get((topic.topic_id, index)), log,
+                                                       ctx.api_version))
+            topics.append({"topic_name": name, "topic_id": topic.topic_id if topic else b"\x00" * 16,
+                           "partitions": partitions})
+        groups.append({"group_id": requested.group_id, "topics": topics, "error_code": ErrorCode.NONE,
+                       "error_message": None})
+    return {"throttle_time_ms": 0, "groups": groups}
+
+
+@handles(91, 0, 0)
+async def handle_alter_share_group_offsets(ctx, request):
+    broker = ctx.broker
+    group, error, message = _share_group(broker, request.group_id, create=True)
+    if not error and not group.is_empty():
+        error, message = ErrorCode.NON_EMPTY_GROUP, "The group is not empty."
+    if error:
+        return {"throttle_time_ms": 0, "error_code": error, "error_message": message, "responses": []}
+    responses = []
+    for requested in request.topics:
+        topic = broker.logs.get(requested.topic_name)
+        partitions = []
+        for p in requested.partitions:
+            log = topic.partition(p.partition_index) if topic is not None else None
+            if log is None:
+                code, text = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition."
+            elif p.start_offset < 0:
+                code, text = ErrorCode.INVALID_REQUEST, f"Invalid start offset {p.start_offset}."
+            else:
+                broker.shares.alter_start_offset(request.group_id, log, p.start_offset)
+                code, text = ErrorCode.NONE, None
+            partitions.append({"partition_index": p.partition_index, "error_code": code, "error_message": text})
+        responses.append({"topic_name": requested.topic_name,
+                          "topic_id": topic.topic_id if topic else b"\x00" * 16, "partitions": partitions})
+    broker.shares.flush()
+    ctx.log.info("share_group_offsets_altered", group_id=request.group_id,
+                 topics=[t.topic_name for t in request.topics])
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None, "responses": responses}
+
+
+@handles(92, 0, 0)
+async def handle_delete_share_group_offsets(ctx, request):
+    broker = ctx.broker
+    group, error, message = _share_group(broker, request.group_id)
+    if not error and not group.is_empty():
+        error, message = ErrorCode.NON_EMPTY_GROUP, "The group is not empty."
+    if error:
+        return {"throttle_time_ms": 0, "error_code": error, "error_message": message, "responses": []}
+    responses = []
+    for requested in request.topics:
+        topic = broker.logs.get(requested.topic_name)
+        if topic is None:
+            responses.append({"topic_name": requested.topic_name, "topic_id": b"\x00" * 16,
+                              "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                              "error_message": "This server does not host this topic-partition."})
+            continue
+        broker.shares.delete_topic_state(request.group_id, topic.topic_id)
+        responses.append({"topic_name": topic.name, "topic_id": topic.topic_id, "error_code": ErrorCode.NONE,
+                          "error_message": None})
+    ctx.log.info("share_group_offsets_deleted", group_id=request.group_id,
+                 topics=[t.topic_name for t in request.topics])
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None, "responses": responses}

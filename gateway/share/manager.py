@@ -1,0 +1,272 @@
+"""SharePartitionManager: every share partition of every share group, their persistence and lock timers.
+
+Kafka splits this between SharePartitionManager (broker side) and the share coordinator, which keeps
+the state in `__share_group_state` through the internal state APIs (83-87). Ottla keeps it in its
+own storage instead: one state key per (group, topic id, partition) (`partitions.keys`), holding
+`SharePartition.snapshot()`, written in one `put_many` at the end of every request or timer that
+changed a partition (`flush`), after any dead letters are durable in their DLQ topic.
+
+Sans-IO: calls take `now_ms`; `tick(now_ms)` fires acquisition-lock expiries (`next_deadline()`
+says when). `listeners` are called when records may have become available (a lock expired, a
+member released records), so long-polling ShareFetches can look again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import structlog
+
+from gateway.groups.group import Group
+from gateway.groups.timers import Timers
+from gateway.share.config import EARLIEST, LATEST, READ_COMMITTED, ShareConfigs, ShareGroupConfig
+from gateway.share.dlq import DeadLetterWriter
+from gateway.share.group import ShareGroup
+from gateway.share.partition import AcquiredRecords, AcquireMode, Limits, SharePartition
+from gateway.share.sessions import ShareSessionCache
+from partitions import keys
+from partitions.log import PartitionLog
+from wire.errors import ErrorCode, KafkaError
+from wire.records import split_batches
+
+Key = tuple[str, bytes, int]  # (group id, topic id, partition)
+log = structlog.get_logger("ottla.share")
+
+
+def limits_of(config: ShareGroupConfig) -> Limits:
+    return Limits(config.record_lock_duration_ms, config.delivery_count_limit, config.partition_max_record_locks,
+                  bool(config.dlq_topic_name))
+
+
+class SharePartitionManager:
+    def __init__(self, logs, store, configs: ShareConfigs, *, groups: dict[str, Group] | None = None) -> None:
+        self.logs = logs
+        self.store = store
+        self.configs = configs
+        self.groups: dict[str, Group] = {} if groups is None else groups
+        self.partitions: dict[Key, SharePartition] = {}
+        self.sessions = ShareSessionCache()
+        self.timers = Timers()
+        self.dlq = DeadLetterWriter(logs, configs)
+        self.listeners: list[Callable[[], None]] = []
+        self._dirty: set[Key] = set()
+        for key, value in store.scan(keys.SHARE_PARTITION):
+            group_id, topic_id, partition = keys.parse_share_partition_key(key)
+            config = configs.for_group(group_id)
+            self.partitions[group_id, topic_id, partition] = SharePartition.restore(value, limits_of(config))
+            if group_id not in self.groups:
+                self.groups[group_id] = ShareGroup(group_id)
+        self._dirty.update(k for k, p in self.partitions.items() if p.dead_letters)  # re-send on the next flush
+
+    # -- the partitions
+
+    def share_partition(self, group_id: str, log: PartitionLog, config: ShareGroupConfig,
+                        now_ms: int) -> SharePartition:
+        """The group's share partition of log, initialized by share.auto.offset.reset when it has none."""
+        key = (group_id, log.topic.topic_id, log.index)
+        partition = self.partitions.get(key)
+        if partition is None:
+            partition = self.partitions[key] = SharePartition(self._reset_offset(log, config, now_ms))
+            partition.dirty = True
+            self._dirty.add(key)
+        return partition
+
+    @staticmethod
+    def _reset_offset(log: PartitionLog, config: ShareGroupConfig, now_ms: int) -> int:
+        reset = config.auto_offset_reset
+        if reset == EARLIEST:
+            return log.log_start_offset
+        if reset == LATEST:
+            return log.high_watermark
+        found = log.offset_for_timestamp(now_ms - int(reset))
+        return found[0] if found is not None else log.high_watermark
+
+    # -- ShareFetch / ShareAcknowledge
+
+    def acknowledge(self, group_id: str, member_id: str, log: PartitionLog, batches: Sequence, now_ms: int, *,
+                    allow_renew: bool = False) -> None:
+        """Apply acknowledgement batches (containers or (first, last, types)); raises KafkaError."""
+        key = (group_id, log.topic.topic_id, log.index)
+        partition = self.partitions.get(key)
+        config = self.configs.for_group(group_id)
+        parsed = [_batch(b) for b in batches]
+        if partition is None:
+            if not parsed:
+                return
+            raise KafkaError(ErrorCode.INVALID_RECORD_STATE, f"No records of {log} are acquired by member {member_id}.")
+        partition.acknowledge(member_id, parsed, now_ms=now_ms, limits=limits_of(config), allow_renew=allow_renew)
+        self._touch(key, partition)
+
+    def acquire(self, group_id: str, member_id: str, log: PartitionLog, *, max_records: int, max_bytes: int,
+                now_ms: int, mode: AcquireMode = AcquireMode.BATCH_OPTIMIZED) -> tuple[bytes, list[AcquiredRecords]]:
+        """Acquire up to max_records for the member: (the stored batches holding them, the acquired ranges)."""
+        config = self.configs.for_group(group_id)
+        limits = limits_of(config)
+        partition = self.share_partition(group_id, log, config, now_ms)
+        key = (group_id, log.topic.topic_id, log.index)
+        if partition.start < log.log_start_offset:
+            partition.advance_start_to(log.log_start_offset)
+        upper = log.last_stable_offset if config.isolation_level == READ_COMMITTED else log.high_watermark
+        acquired: list[AcquiredRecords] = []
+        chunks: list[bytes] = []
+        budget = max(max_bytes, 1)
+        offset = partition.next_fetch_offset()
+        while offset < upper and max_records > 0 and budget > 0:
+            blob = log.read(offset, budget, upper=upper)
+            if not blob:
+                break
+            found = split_batches(blob)
+            got = partition.acquire(member_id, [(h.base_offset, h.last_offset) for _, h in found],
+                                    max_records=max_records, now_ms=now_ms, limits=limits, mode=mode)
+            if got:
+                view = memoryview(blob)
+                kept = [bytes(view[pos:pos + h.size]) for pos, h in found if _overlaps(h, got)]
+                chunks.extend(kept)
+                budget -= sum(len(c) for c in kept)
+                acquired.extend(got)
+                max_records -= sum(a.last_offset - a.first_offset + 1 for a in got)
+            last_read = found[-1][1].last_offset
+            following = partition.next_fetch_offset()
+            if following <= last_read:
+                break  # nothing more to take here (window full, or the rest is held by others)
+            offset = following
+        if acquired or partition.dirty:
+            self._touch(key, partition)
+        return b"".join(chunks), acquired
+
+    def has_available(self, group_id: str, log: PartitionLog) -> bool:
+        partition = self.partitions.get((group_id, log.topic.topic_id, log.index))
+        return partition is None or partition.has_available(log.high_watermark)
+
+    # -- members and groups going
+
+    def on_member_gone(self, group_id: str, member_id: str) -> None:
+        """A member left or was fenced: its records are released at once. Its share session stays (until
+        closed, or the group goes): librdkafka sends its last acknowledgements after leaving, and they
+        deserve INVALID_RECORD_STATE per partition rather than a lost session."""
+        limits = limits_of(self.configs.for_group(group_id))
+        released = 0
+        for key, partition in self.partitions.items():
+            if key[0] == group_id:
+                n = partition.release_member(member_id, limits)
+                if n:
+                    released += n
+                    self._touch(key, partition)
+        if released:
+            log.info("share_member_released", group=group_id, member=member_id, records=released)
+        self.flush(notify=bool(released))
+
+    def on_group_deleted(self, group_id: str) -> None:
+        """DeleteGroups: the group's share state goes with it."""
+        self.sessions.remove_group(group_id)
+        for key in [k for k in self.partitions if k[0] == group_id]:
+            self._forget(key)
+
+    # -- offsets admin (DescribeShareGroupOffsets / AlterShareGroupOffsets / DeleteShareGroupOffsets)
+
+    def start_offsets(self, group_id: str) -> dict[tuple[bytes, int], SharePartition]:
+        return {(t, p): sp for (g, t, p), sp in self.partitions.items() if g == group_id}
+
+    def alter_start_offset(self, group_id: str, log: PartitionLog, start_offset: int) -> None:
+        key = (group_id, log.topic.topic_id, log.index)
+        partition = self.partitions.setdefault(key, SharePartition(start_offset))
+        partition.reset(start_offset)
+        self._touch(key, partition)
+
+    def delete_topic_state(self, group_id: str, topic_id: bytes) -> None:
+        for key in [k for k in self.partitions if k[0] == group_id and k[1] == topic_id]:
+            self._forget(key)
+
+    # -- time
+
+    def tick(self, now_ms: int) -> None:
+        if self.timers.run_due(now_ms):
+            self.flush(notify=True)
+
+    def next_deadline(self) -> int | None:
+        return self.timers.next_deadline()
+
+    # -- persistence
+
+    def flush(self, now_ms: int | None = None, notify: bool = False) -> None:
+        """Dead letters first (durable in their DLQ topic), then every changed partition in one write."""
+        if not self._dirty:
+            if notify:
+                self._notify()
+            return
+        from gateway.clock import now_ms as clock
+
+        now = clock() if now_ms is None else now_ms
+        items = []
+        for key in list(self._dirty):
+            partition = self.partitions.get(key)
+            if partition is None:
+                continue
+            source = self._log(key)
+            if source is None:
+                self._forget(key)
+                continue
+            if partition.dead_letters:
+                config = self.configs.for_group(key[0])
+                letters = list(partition.dead_letters)
+                self.dlq.write(key[0], config, source, letters, now)
+                partition.archive_dead_letters([letter.offset for letter in letters])
+            items.append((keys.share_partition_key(*key), partition.snapshot()))
+            partition.dirty = False
+            self._rearm(key, partition)
+        self._dirty.clear()
+        if items:
+            self.store.put_many(items)
+        if notify:
+            self._notify()
+
+    def _touch(self, key: Key, partition: SharePartition) -> None:
+        if partition.dirty:
+            self._dirty.add(key)
+        self._rearm(key, partition)
+
+    def _rearm(self, key: Key, partition: SharePartition) -> None:
+        deadline = partition.next_deadline()
+        timer = ("locks", *key)
+        if deadline is None:
+            self.timers.cancel(timer)
+        elif self.timers.deadline(timer) != deadline:
+            self.timers.schedule(timer, deadline, lambda at, key=key: self._expire(key, at))
+
+    def _expire(self, key: Key, now_ms: int) -> None:
+        partition = self.partitions.get(key)
+        if partition is None:
+            return
+        released = partition.expire_locks(now_ms, limits_of(self.configs.for_group(key[0])))
+        if released:
+            log.info("share_locks_expired", group=key[0], partition=repr(self._log(key)), records=released)
+        self._touch(key, partition)
+
+    def _forget(self, key: Key) -> None:
+        self.partitions.pop(key, None)
+        self._dirty.discard(key)
+        self.timers.cancel(("locks", *key))
+        self.store.delete(keys.share_partition_key(*key))
+
+    def _log(self, key: Key) -> PartitionLog | None:
+        topic = self.logs.get_by_id(key[1])
+        if topic is None or topic.deleted:
+            return None
+        return topic.partition(key[2])
+
+    def _notify(self) -> None:
+        for listener in list(self.listeners):
+            listener()
+
+    def group_ids(self) -> Iterable[str]:
+        return {key[0] for key in self.partitions}
+
+
+def _batch(batch) -> tuple[int, int, Sequence[int]]:
+    if isinstance(batch, tuple):
+        return batch
+    return batch.first_offset, batch.last_offset, list(batch.acknowledge_types)
+
+
+def _overlaps(header, acquired: Sequence[AcquiredRecords]) -> bool:
+    return any(a.first_offset <= header.last_offset and header.base_offset <= a.last_offset for a in acquired)

@@ -1,0 +1,173 @@
+"""ShareGroupHeartbeat, ShareFetch and ShareAcknowledge in-process: what librdkafka sends and what it does not."""
+
+import pytest
+
+from tests.gateway.share.support import (
+    DELETE_GROUPS, DESCRIBE, DESCRIBE_GROUPS, LIST_GROUPS, Member, acquired, call, new_broker, produce,
+    set_group_configs,
+)
+from wire.errors import ErrorCode
+
+EARLIEST = {"share.auto.offset.reset": "earliest"}
+ACCEPT, RELEASE, REJECT, RENEW = 1, 2, 3, 4
+
+
+@pytest.fixture
+def broker():
+    b = new_broker()
+    b.logs.create_topic("t", 1)
+    set_group_configs(b, "g", EARLIEST)
+    return b
+
+
+def joined(broker, group="g", topics=("t",)):
+    member = Member(broker, group, list(topics))
+    assert member.heartbeat().error_code == ErrorCode.NONE
+    return member
+
+
+def test_join_gets_every_partition_and_a_group_epoch(broker):
+    a = joined(broker)
+    assert a.epoch == 1
+    assert [(p.topic_id, list(p.partitions)) for p in a.assignment.topic_partitions] == [
+        (broker.logs.get("t").topic_id, [0])]
+    b = joined(broker)
+    assert b.epoch == 2 and list(b.assignment.topic_partitions[0].partitions) == [0]  # both hold partition 0
+    response = a.heartbeat()
+    assert response.member_epoch == 2 and response.heartbeat_interval_ms == 5000
+
+
+def test_heartbeat_errors(broker):
+    a = joined(broker)
+    assert a.heartbeat(epoch=a.epoch + 1).error_code == ErrorCode.FENCED_MEMBER_EPOCH
+    stranger = Member(broker, "g", ["t"])
+    assert stranger.heartbeat(epoch=3).error_code == ErrorCode.UNKNOWN_MEMBER_ID
+    assert Member(broker, "", ["t"]).heartbeat().error_code == ErrorCode.INVALID_REQUEST
+    assert Member(broker, "g", ["t"], member_id="").heartbeat().error_code == ErrorCode.INVALID_REQUEST
+    assert Member(broker, "g", []).heartbeat().error_code == ErrorCode.INVALID_REQUEST
+    broker.groups.groups["classic"] = type(broker.groups.groups["g"]).__mro__[1]("classic")  # any other group type
+    assert Member(broker, "classic", ["t"]).heartbeat().error_code == ErrorCode.GROUP_ID_NOT_FOUND
+
+
+def test_leave_releases_locks_at_once(broker):
+    produce(broker, "t", [b"a", b"b"])
+    a, b = joined(broker), joined(broker)
+    assert acquired(a.fetch()) == [(0, 1, 1)]  # the fetch that opens a session fetches too
+    assert acquired(b.fetch()) == []
+    assert a.heartbeat(epoch=-1).member_epoch == -1
+    assert acquired(b.fetch()) == [(0, 1, 2)]
+    late = a.acknowledge({("t", 0): [(0, 1, [ACCEPT])]}, epoch=-1)  # librdkafka acknowledges after leaving
+    assert late.error_code == ErrorCode.NONE
+    assert late.responses[0].partitions[0].error_code == ErrorCode.INVALID_RECORD_STATE
+    assert a.fetch().error_code == ErrorCode.SHARE_SESSION_NOT_FOUND
+
+
+def test_session_epochs(broker):
+    a = joined(broker)
+    assert a.fetch(epoch=1).error_code == ErrorCode.SHARE_SESSION_NOT_FOUND
+    assert a.fetch().error_code == ErrorCode.NONE  # opens at 0
+    assert a.fetch(epoch=5).error_code == ErrorCode.INVALID_SHARE_SESSION_EPOCH
+    assert a.fetch(epoch=1).error_code == ErrorCode.NONE
+    assert a.fetch(epoch=2).error_code == ErrorCode.NONE
+    assert a.acknowledge({}, epoch=0).error_code == ErrorCode.INVALID_SHARE_SESSION_EPOCH
+    assert a.fetch(acks={("t", 0): [(0, 0, [ACCEPT])]}, epoch=0).error_code == ErrorCode.INVALID_REQUEST
+    assert Member(broker, "g", ["t"]).fetch().error_code == ErrorCode.UNKNOWN_MEMBER_ID  # not a member
+    assert a.fetch(epoch=-1).error_code == ErrorCode.NONE  # closes
+    assert a.fetch(epoch=4).error_code == ErrorCode.SHARE_SESSION_NOT_FOUND
+
+
+def test_records_are_shared_between_members_and_acks_piggyback(broker):
+    produce(broker, "t", [b"0", b"1", b"2"])
+    produce(broker, "t", [b"3", b"4"])
+    a, b = joined(broker), joined(broker)
+    first = a.fetch(max_records=1)  # batch-optimized: the whole first batch
+    assert acquired(first) == [(0, 2, 1)] and first.acquisition_lock_timeout_ms == 30000
+    assert acquired(b.fetch()) == [(3, 4, 1)]
+    response = a.fetch(acks={("t", 0): [(0, 2, [ACCEPT])]})
+    assert response.responses[0].partitions[0].acknowledge_error_code == ErrorCode.NONE
+    assert broker.shares.partitions["g", broker.logs.get("t").topic_id, 0].start == 3
+    # a can't acknowledge b's records: INVALID_RECORD_STATE, and nothing changes
+    response = a.acknowledge({("t", 0): [(3, 4, [ACCEPT])]})
+    assert response.responses[0].partitions[0].error_code == ErrorCode.INVALID_RECORD_STATE
+
+
+def test_release_redelivers_reject_does_not(broker):
+    produce(broker, "t", [b"0", b"1"])
+    a = joined(broker)
+    assert acquired(a.fetch()) == [(0, 1, 1)]
+    response = a.acknowledge({("t", 0): [(0, 1, [RELEASE, REJECT])]})
+    assert response.responses[0].partitions[0].error_code == ErrorCode.NONE
+    assert acquired(a.fetch()) == [(0, 0, 2)]
+
+
+def test_v2_record_limit_mode_and_renew(broker):
+    produce(broker, "t", [b"%d" % i for i in range(10)])
+    a = joined(broker)
+    assert acquired(a.fetch(version=2, max_records=4, mode=1)) == [(0, 3, 1)]
+    assert acquired(a.fetch(version=2, max_records=4, mode=0)) == [(4, 9, 1)]
+    # Renew only with is_renew_ack on v2; such a request acknowledges and fetches nothing
+    response = a.acknowledge({("t", 0): [(0, 3, [RENEW])]}, version=2, renew=True)
+    assert response.error_code == ErrorCode.NONE and response.acquisition_lock_timeout_ms == 30000
+    assert response.responses[0].partitions[0].error_code == ErrorCode.NONE
+    response = a.acknowledge({("t", 0): [(0, 3, [RENEW])]}, version=1)
+    assert response.responses[0].partitions[0].error_code == ErrorCode.INVALID_REQUEST
+    response = a.fetch(version=2, renew=True, acks={("t", 0): [(4, 9, [RENEW])]})
+    assert acquired(response) == [] and response.responses[0].partitions[0].acknowledge_error_code == 0
+
+
+def test_unknown_topic_id_and_partition(broker):
+    a = joined(broker)
+    broker.logs.create_topic("u", 1)
+    response = a.fetch(partitions=[("t", 7)])
+    assert response.responses[0].partitions[0].error_code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    u = broker.logs.get("u")
+    broker.logs.delete_topic("u")
+    topics = [{"topic_id": u.topic_id, "partitions": [{"partition_index": 0, "acknowledgement_batches": []}]}]
+    response = call(broker, 78, 1, {"group_id": "g", "member_id": a.member_id, "share_session_epoch": a.session_epoch,
+                                    "max_wait_ms": 0, "min_bytes": 1, "max_records": 10, "batch_size": 10,
+                                    "topics": topics, "forgotten_topics_data": []})
+    assert [p.error_code for t in response.responses for p in t.partitions] == [
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_ID]
+
+
+def test_lock_expiry_through_the_broker_tick(broker):
+    set_group_configs(broker, "g", {"share.record.lock.duration.ms": "1000"})
+    produce(broker, "t", [b"x"])
+    a, b = joined(broker), joined(broker)
+    assert acquired(a.fetch()) == [(0, 0, 1)]
+    deadline = broker.shares.next_deadline()
+    assert deadline is not None
+    broker.tick(deadline)
+    assert acquired(b.fetch()) == [(0, 0, 2)]
+
+
+def test_latest_is_the_default(broker):
+    produce(broker, "t", [b"old"])
+    a = Member(broker, "fresh", ["t"])
+    a.heartbeat()
+    assert acquired(a.fetch()) == []
+    produce(broker, "t", [b"new"])
+    assert acquired(a.fetch()) == [(1, 1, 1)]
+
+
+def test_list_describe_and_delete_share_groups(broker):
+    a = joined(broker)
+    a.fetch()
+    listed = call(broker, LIST_GROUPS, 5, {"states_filter": [], "types_filter": ["share"]})
+    assert [(g.group_id, g.group_type, g.group_state, g.protocol_type) for g in listed.groups] == [
+        ("g", "share", "Stable", "share")]
+    assert call(broker, LIST_GROUPS, 5, {"states_filter": [], "types_filter": ["classic"]}).groups == []
+    described = call(broker, DESCRIBE, 1, {"group_ids": ["g", "nope"], "include_authorized_operations": False})
+    g, nope = described.groups
+    assert (g.group_state, g.assignor_name, [m.member_id for m in g.members]) == ("Stable", "simple", [a.member_id])
+    assert g.members[0].assignment.topic_partitions[0].topic_name == "t"
+    assert nope.error_code == ErrorCode.GROUP_ID_NOT_FOUND
+    classic = call(broker, DESCRIBE_GROUPS, 5, {"groups": ["g"], "include_authorized_operations": False})
+    assert classic.groups[0].group_state == "Dead"
+    deleted = call(broker, DELETE_GROUPS, 2, {"groups_names": ["g"]})
+    assert deleted.results[0].error_code == ErrorCode.NON_EMPTY_GROUP
+    a.heartbeat(epoch=-1)
+    assert broker.shares.start_offsets("g")
+    deleted = call(broker, DELETE_GROUPS, 2, {"groups_names": ["g"]})
+    assert deleted.results[0].error_code == ErrorCode.NONE
+    assert broker.shares.start_offsets("g") == {} and "g" not in broker.groups.groups
