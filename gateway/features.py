@@ -13,6 +13,8 @@ Levels are what Ottla actually implements, not what Kafka 4.2 ships:
 - transaction.version 0-1: level 1 only changes how __transaction_state records are written; level 2
   (KIP-890 part 2: epoch bump per transaction, implicit AddPartitionsToTxn) is NOT implemented, and
   clients switch to it only when 2 is finalized.
+- share.version 0-2: level 1 is share groups (KIP-932; clients look for it before they use them),
+  level 2 adds their dead-letter topics (KIP-1191, Kafka 4.4). Ottla serves both whatever is finalized.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in [
     Feature("kraft.version", 0, 1, 1),
     Feature("group.version", 0, 1, 1),
     Feature("transaction.version", 0, 1, 1),
+    Feature("share.version", 0, 2, 2),
 ]}
 
 

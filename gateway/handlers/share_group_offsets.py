@@ -8,6 +8,7 @@ creates the share group when there is none, as Kafka does; a group id held by an
 GROUP_ID_NOT_FOUND.
 """
 
+from gateway.limits import fits_every_version
 from gateway.registry import handles
 from gateway.share.group import ShareGroup
 from wire.errors import ErrorCode
@@ -21,6 +22,8 @@ def _share_group(broker, group_id: str, *, create: bool = False):
         return None, ErrorCode.INVALID_GROUP_ID, "The group id must not be empty."
     group = broker.groups.groups.get(group_id)
     if group is None:
+        if create and not fits_every_version(group_id):
+            return None, ErrorCode.INVALID_GROUP_ID, "Group ids longer than 32767 bytes are not accepted."
         if create:
             group = broker.groups.groups[group_id] = ShareGroup(group_id)
             return group, ErrorCode.NONE, None

@@ -21,6 +21,7 @@ from functools import partial
 from gateway.groups.group import Group
 from gateway.groups.kip848.topics import TopicMetadata
 from gateway.groups.timers import Timers
+from gateway.limits import fit_message, fits_every_version
 from gateway.share.config import ShareConfigs
 from gateway.share.group import ASSIGNOR_NAME, ShareGroup, ShareMember, simple_assign
 from wire.errors import ErrorCode, KafkaError
@@ -31,7 +32,7 @@ AUTHORIZED_OPERATIONS_OMITTED = -2147483648
 
 
 def heartbeat_error(code: ErrorCode, message: str | None = None) -> dict:
-    return {"throttle_time_ms": 0, "error_code": code, "error_message": message, "member_id": None,
+    return {"throttle_time_ms": 0, "error_code": code, "error_message": fit_message(message), "member_id": None,
             "member_epoch": 0, "heartbeat_interval_ms": 0, "assignment": None}
 
 
@@ -94,6 +95,9 @@ class ShareGroupCoordinator:
                              f"member epoch ({request.member_epoch}) than the one known by the group coordinator "
                              f"({member.member_epoch}). The member must abandon all its partitions and rejoin.")
         if group is None:
+            if not fits_every_version(group_id):
+                raise KafkaError(ErrorCode.INVALID_GROUP_ID,  # ListGroups v0-2 could never list it
+                                 "Group ids longer than 32767 bytes are not accepted.")
             group = ShareGroup(group_id)
             self.groups[group_id] = group
         bump = member_id not in group.members

@@ -51,7 +51,7 @@ class DeadLetterWriter:
             reason = "no dead-letter topic is configured"
         elif name.startswith("__"):
             reason = f"Configured DLQ topic {name} is an internal topic name."
-        elif topic is not None and topic.configs.get(GROUP_ENABLE, "false").lower() != "true":
+        elif topic is not None and topic.config(GROUP_ENABLE) is not True:
             reason = f"Configured DLQ topic {name} does not have {GROUP_ENABLE}=true."
         elif prefix and not name.startswith(prefix):
             reason = f"Configured DLQ topic {name} does not start with the prefix {prefix}."
