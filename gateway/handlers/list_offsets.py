@@ -23,6 +23,8 @@ def _lookup(log, timestamp: int, committed: bool) -> tuple[int, int]:
         found = log.max_timestamp()
     else:
         found = log.offset_for_timestamp(timestamp)
+    if found is not None and committed and found[0] >= log.last_stable_offset:
+        found = None  # as Kafka: read_committed finds nothing a read_committed fetch could not return
     return found if found is not None else (-1, -1)
 
 

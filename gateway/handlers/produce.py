@@ -46,7 +46,7 @@ def _append(ctx, topic, partition_data, now, version) -> dict:
         return _partition_result(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
                                  message="Produce requests with zstd need version 7 or above")
     header = batches[0][1]
-    if header.is_transactional and header.producer_id >= 0:  # only the current epoch, into its transaction
+    if header.is_transactional and not header.is_control and header.producer_id >= 0:  # current epoch, in its txn
         refused = ctx.broker.txn.check_produce(header.producer_id, header.producer_epoch, topic.name, index)
         if refused:
             ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=refused.name,
