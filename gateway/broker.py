@@ -62,12 +62,13 @@ class Broker:
             group_max_session_timeout_ms=config.group_max_session_timeout_ms,
             group_initial_rebalance_delay_ms=config.group_initial_rebalance_delay_ms,
             offsets_retention_minutes=config.offsets_retention_minutes,
+            group_max_size=config.group_max_size, offset_metadata_max_bytes=config.offset_metadata_max_bytes,
         ), store=storage.state(), now_ms=now_ms())
         # KIP-848 groups share the classic coordinator's group-id space
         self.consumer_groups = ConsumerGroupCoordinator(
             LogsTopics(self.logs), groups=self.groups.groups,
             session_timeout_ms=config.group_consumer_session_timeout_ms,
-            heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms)
+            heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms, max_size=config.group_max_size)
         self.markers = LogMarkerWriter(self.logs)
         self.markers.crash_at = config.crash_at
         self.txn = TransactionCoordinator(TxnConfig(

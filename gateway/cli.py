@@ -29,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
                        default=Config.group_consumer_session_timeout_ms, help="KIP-848 groups' session timeout")
     serve.add_argument("--group-consumer-heartbeat-interval-ms", type=int,
                        default=Config.group_consumer_heartbeat_interval_ms)
+    serve.add_argument("--group-max-size", type=int, default=Config.group_max_size,
+                       help="members per group (Kafka's group.max.size and group.consumer.max.size)")
+    serve.add_argument("--offset-metadata-max-bytes", type=int, default=Config.offset_metadata_max_bytes)
     serve.add_argument("--transaction-max-timeout-ms", type=int, default=Config.transaction_max_timeout_ms)
     serve.add_argument("--transaction-abort-timed-out-transaction-cleanup-interval-ms", type=int,
                        default=Config.transaction_abort_timed_out_transaction_cleanup_interval_ms,

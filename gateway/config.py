@@ -26,6 +26,8 @@ class Config:
     offsets_retention_minutes: int = 7 * 24 * 60
     group_consumer_session_timeout_ms: int = 45000  # KIP-848 groups: the broker sets the session timeout
     group_consumer_heartbeat_interval_ms: int = 5000
+    group_max_size: int = 2**31 - 1  # group.max.size and group.consumer.max.size (Kafka: unlimited)
+    offset_metadata_max_bytes: int = 4096  # offset.metadata.max.bytes
     transaction_max_timeout_ms: int = 900000
     transaction_abort_timed_out_transaction_cleanup_interval_ms: int = 10000
     transactional_id_expiration_ms: int = 7 * 24 * 3600 * 1000

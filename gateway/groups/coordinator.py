@@ -20,11 +20,12 @@ with no protocol type (a "simple" group). KIP-848 groups are not persisted.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import partial
 
 from gateway.groups.config import GroupConfig
 from gateway.groups.consumer_protocol import CONSUMER_PROTOCOL_TYPE
 from gateway.groups.group import COMPLETING_REBALANCE, DEAD, EMPTY, PREPARING_REBALANCE, STABLE, ClassicGroup, Group
-from gateway.groups.membership import ClassicMembership
+from gateway.groups.membership import TIMERS_PER_TICK, ClassicMembership
 from gateway.groups.offsets import NO_EXPIRE_TIMESTAMP, NO_LEADER_EPOCH, CommittedOffset, OffsetManager
 from gateway.groups.store import GroupStore, MemoryGroupStore
 from gateway.limits import clamp_int64, fits_every_version
@@ -33,6 +34,7 @@ from wire.errors import ErrorCode
 DESCRIBE_GROUP_ID_NOT_FOUND = 6  # DescribeGroups v6+ (KIP-1043) answers GROUP_ID_NOT_FOUND, not a Dead group
 NO_RETENTION_TIME = -1
 OFFSETS_EXPIRY_KEY = ("offsets-expiry",)
+EXPIRY_GROUPS_PER_TICK = 500  # groups one tick's expiry looks at
 
 
 class GroupCoordinator(ClassicMembership):
@@ -216,13 +218,18 @@ class GroupCoordinator(ClassicMembership):
         self.timers.schedule(OFFSETS_EXPIRY_KEY, now_ms + self.config.offsets_retention_check_interval_ms,
                              self._expire_offsets)
 
-    def _expire_offsets(self, now_ms: int) -> None:
+    def _expire_offsets(self, now_ms: int, pending: list[str] | None = None, start: int = 0) -> int:
         """Kafka's retention rules: all offsets of an Empty group once it has been empty for the retention
         period; offsets of a simple group (no protocol type) and of topics a Stable consumer group no
         longer subscribes to, once that long has passed since their commit. An Empty group left with no
-        offsets is removed."""
+        offsets is removed (Kafka's cleanupGroupMetadata). EXPIRY_GROUPS_PER_TICK groups per tick, the
+        rest on the next ticks: 100,000 groups are not one stall of the event loop."""
         retention_ms = self.config.offsets_retention_ms
-        for group in list(self.groups.values()):
+        if pending is None:
+            pending = list(self.groups)
+        end = start + EXPIRY_GROUPS_PER_TICK
+        for group_id in pending[start:end]:
+            group = self.groups.get(group_id)
             if not isinstance(group, ClassicGroup):
                 continue
             if group.protocol_type is not None and group.is_in(EMPTY):
@@ -234,7 +241,11 @@ class GroupCoordinator(ClassicMembership):
                   and group.is_in(STABLE)):
                 self.offsets.expire(group.group_id, now_ms, retention_ms, _commit_timestamp, group.subscribed_topics)
             self._remove_if_empty_without_offsets(group, now_ms)
-        self._schedule_offsets_expiry(now_ms)
+        if end < len(pending):
+            self.timers.schedule(OFFSETS_EXPIRY_KEY, now_ms, partial(self._expire_offsets, pending=pending, start=end))
+        else:
+            self._schedule_offsets_expiry(now_ms)
+        return TIMERS_PER_TICK  # a tick's worth of work: the next chunk waits for the next tick
 
     def _remove_if_empty_without_offsets(self, group: ClassicGroup, now_ms: int) -> None:
         if group.is_in(EMPTY) and not self.offsets.has_offsets(group.group_id):

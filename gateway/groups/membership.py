@@ -35,7 +35,8 @@ from wire.errors import ErrorCode
 NO_MEMBER_ID = ""
 JOIN_REQUIRES_KNOWN_MEMBER_ID = 4  # JoinGroup v4+: a new member first gets MEMBER_ID_REQUIRED
 JOIN_SKIP_ASSIGNMENT = 9  # JoinGroup v9+: a rejoining static leader can be told to skip assignment
-LEAVE_GROUP_BATCH = 3  # LeaveGroup v3+: a list of members, each with its own error code
+LEAVE_GROUP_BATCH = 3
+TIMERS_PER_TICK = 1000  # LeaveGroup v3+: a list of members, each with its own error code
 
 
 class ClassicMembership:
@@ -62,8 +63,10 @@ class ClassicMembership:
                 self._prepare_rebalance(group, now_ms)
 
     def tick(self, now_ms: int) -> None:
-        """Fire every timer due by now_ms: session expiry, join-phase completion, initial delay ..."""
-        self.timers.run_due(now_ms)
+        """Fire the timers due by now_ms (session expiry, join-phase completion, initial delay ...), at
+        most TIMERS_PER_TICK: 100,000 sessions ending together are many ticks, not one long stall
+        (the rest are still due, so the owner ticks again at once)."""
+        self.timers.run_due(now_ms, TIMERS_PER_TICK)
 
     def next_deadline(self) -> int | None:
         """When `tick` next has something to do (None: nothing scheduled)."""

@@ -4,6 +4,13 @@ Store layout (keys compare bytewise, so one group's offsets are one prefix, in t
 
     O <group length:u16> <group utf-8> <topic length:u16> <topic utf-8> <partition:u32>
       -> version:i8 (0) | offset:i64 | leader_epoch:i32 | commit_timestamp:i64 | expire_timestamp:i64 | metadata utf-8
+      -> version:i8 (1) | the same four numbers, and the metadata is under the M key
+    M <the same key after the O> -> metadata utf-8
+
+Metadata up to INLINE_METADATA_BYTES lives in memory with its offset. Longer metadata (a client may
+attach up to offset.metadata.max.bytes, 4096, to every partition) stays in the store alone and is read
+back when an OffsetFetch asks for it: what the broker holds in memory per committed offset, and so
+its RSS after a restart, does not grow with what clients attach.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from gateway.groups.store import GroupStore
 from wire.errors import ErrorCode
 
 OFFSET_KEY = b"O"
+METADATA_KEY = b"M"
+INLINE_METADATA_BYTES = 64
 NO_OFFSET = -1
 NO_LEADER_EPOCH = -1
 NO_EXPIRE_TIMESTAMP = -1
@@ -24,6 +33,8 @@ _U16 = struct.Struct(">H")
 _PARTITION = struct.Struct(">I")
 _VALUE = struct.Struct(">bqiqq")
 _VALUE_VERSION = 0
+_VALUE_VERSION_EXTERNAL_METADATA = 1
+STORED = None  # CommittedOffset.metadata when the metadata is only in the store (under the M key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,15 @@ class CommittedOffset:
     # Set only by OffsetCommit v2-4 with a retention_time_ms; otherwise offsets.retention.minutes applies.
     expire_timestamp: int = NO_EXPIRE_TIMESTAMP
 
+    def held(self) -> "CommittedOffset":
+        """This offset as memory keeps it: long metadata only in the store (STORED)."""
+        if self.metadata is STORED or len(self.metadata) <= INLINE_METADATA_BYTES // 4:
+            return self
+        if len(self.metadata.encode("utf-8")) <= INLINE_METADATA_BYTES:
+            return self
+        return CommittedOffset(self.committed_offset, self.committed_leader_epoch, STORED,
+                               self.commit_timestamp, self.expire_timestamp)
+
 
 class OffsetManager:
     """The committed offsets of every group; each change is written to the store before it is visible."""
@@ -44,7 +64,7 @@ class OffsetManager:
         self._offsets: dict[str, dict[tuple[str, int], CommittedOffset]] = {}
         for key, value in store.scan(OFFSET_KEY):
             group_id, topic, partition = _decode_key(key)
-            self._offsets.setdefault(group_id, {})[topic, partition] = _decode_value(value)
+            self._offsets.setdefault(group_id, {})[topic, partition] = _decode_value(value).held()
 
     def group_ids(self) -> list[str]:
         return list(self._offsets)
@@ -53,7 +73,17 @@ class OffsetManager:
         return bool(self._offsets.get(group_id))
 
     def get(self, group_id: str, topic: str, partition: int) -> CommittedOffset | None:
-        return self._offsets.get(group_id, {}).get((topic, partition))
+        """The committed offset with its metadata (read from the store when long)."""
+        offset = self._offsets.get(group_id, {}).get((topic, partition))
+        return offset if offset is None else self._with_metadata(group_id, topic, partition, offset)
+
+    def _with_metadata(self, group_id: str, topic: str, partition: int, offset: CommittedOffset) -> CommittedOffset:
+        if offset.metadata is not STORED:
+            return offset
+        key = METADATA_KEY + _encode_key(group_id, topic, partition)[len(OFFSET_KEY):]
+        metadata = next((v for k, v in self._store.scan(key) if k == key), b"").decode("utf-8")
+        return CommittedOffset(offset.committed_offset, offset.committed_leader_epoch, metadata,
+                               offset.commit_timestamp, offset.expire_timestamp)
 
     def commit(self, group_id: str, topic: str, partition: int, offset: CommittedOffset) -> None:
         self.commit_many(group_id, [(topic, partition, offset)])
@@ -62,18 +92,34 @@ class OffsetManager:
         """Several partitions' offsets in one store write: a whole OffsetCommit request lands or none of it."""
         if not commits:
             return
-        self._store.put_many([(_encode_key(group_id, t, p), _encode_value(o)) for t, p, o in commits])
-        offsets = self._offsets.setdefault(group_id, {})
+        items = []
+        held = []
         for topic, partition, offset in commits:
-            offsets[topic, partition] = offset
+            key = _encode_key(group_id, topic, partition)
+            kept = offset.held()
+            if kept.metadata is STORED:
+                items.append((METADATA_KEY + key[len(OFFSET_KEY):], offset.metadata.encode("utf-8")))
+            items.append((key, _encode_value(offset, external=kept.metadata is STORED)))
+            held.append((topic, partition, kept))
+        self._store.put_many(items)
+        offsets = self._offsets.setdefault(group_id, {})
+        for topic, partition, kept in held:
+            previous = offsets.get((topic, partition))
+            if previous is not None and previous.metadata is STORED and kept.metadata is not STORED:
+                self._store.delete(METADATA_KEY + _encode_key(group_id, topic, partition)[len(OFFSET_KEY):])
+            offsets[topic, partition] = kept
 
     def delete(self, group_id: str, partitions: Iterable[tuple[str, int]]) -> None:
         offsets = self._offsets.get(group_id)
         if offsets is None:
             return
         for topic, partition in partitions:
-            if offsets.pop((topic, partition), None) is not None:
-                self._store.delete(_encode_key(group_id, topic, partition))
+            removed = offsets.pop((topic, partition), None)
+            if removed is not None:
+                key = _encode_key(group_id, topic, partition)
+                self._store.delete(key)
+                if removed.metadata is STORED:
+                    self._store.delete(METADATA_KEY + key[len(OFFSET_KEY):])
         if not offsets:
             del self._offsets[group_id]
 
@@ -115,9 +161,14 @@ class OffsetManager:
         else:
             requested = [(t["name"], t["partition_indexes"]) for t in topics]
         return [
-            {"name": name, "partitions": [_fetched(partition, offsets.get((name, partition))) for partition in partitions]}
+            {"name": name, "partitions": [_fetched(partition, self._fetchable(group_id, name, partition, offsets))
+                                          for partition in partitions]}
             for name, partitions in requested
         ]
+
+    def _fetchable(self, group_id: str, topic: str, partition: int, offsets: dict) -> CommittedOffset | None:
+        offset = offsets.get((topic, partition))
+        return offset if offset is None else self._with_metadata(group_id, topic, partition, offset)
 
 
 def _fetched(partition: int, offset: CommittedOffset | None) -> dict:
@@ -146,13 +197,18 @@ def _decode_key(key: bytes) -> tuple[str, str, int]:
     return group_id, topic, partition
 
 
-def _encode_value(offset: CommittedOffset) -> bytes:
+def _encode_value(offset: CommittedOffset, external: bool = False) -> bytes:
+    if external:
+        return _VALUE.pack(_VALUE_VERSION_EXTERNAL_METADATA, offset.committed_offset, offset.committed_leader_epoch,
+                           offset.commit_timestamp, offset.expire_timestamp)
     return _VALUE.pack(_VALUE_VERSION, offset.committed_offset, offset.committed_leader_epoch,
                        offset.commit_timestamp, offset.expire_timestamp) + offset.metadata.encode("utf-8")
 
 
 def _decode_value(value: bytes) -> CommittedOffset:
     version, committed, epoch, committed_at, expire_at = _VALUE.unpack_from(value, 0)
+    if version == _VALUE_VERSION_EXTERNAL_METADATA:
+        return CommittedOffset(committed, epoch, STORED, committed_at, expire_at)
     if version != _VALUE_VERSION:
         raise ValueError(f"unknown committed offset record version {version}")
     return CommittedOffset(committed, epoch, value[_VALUE.size :].decode("utf-8"), committed_at, expire_at)

@@ -44,17 +44,19 @@ class Timers:
         self._drop_stale()
         return self._heap[0][0] if self._heap else None
 
-    def run_due(self, now_ms: int) -> int:
-        """Fire every action whose deadline is at or before now_ms, earliest first; returns how many."""
+    def run_due(self, now_ms: int, limit: int | None = None) -> int:
+        """Fire every action whose deadline is at or before now_ms, earliest first; returns how many.
+        With a limit, at most that much work: an action counts 1, or the number it returns (a batch of
+        work returns its size); the rest stay due (next_deadline() is in the past)."""
         fired = 0
-        while True:
+        while limit is None or fired < limit:
             self._drop_stale()
             if not self._heap or self._heap[0][0] > now_ms:
                 return fired
             deadline, _, key = heapq.heappop(self._heap)
             _, _, action = self._entries.pop(key)
-            action(deadline)
-            fired += 1
+            fired += action(deadline) or 1
+        return fired
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -452,6 +452,9 @@ async def call(broker: Broker, api_key: int, version: int, body: dict, client_id
             break
         await asyncio.sleep(0)
         broker.tick(now_ms())
+    if not task.done():
+        task.cancel()
+        raise TimeoutError(f"api {api_key} v{version} is still waiting (a parked join, a long poll)")
     response = await task
     return decode(reg.api.response, version, encode(reg.api.response, version, response))
 
