@@ -25,7 +25,7 @@ from functools import partial
 from gateway.groups.config import GroupConfig
 from gateway.groups.consumer_protocol import CONSUMER_PROTOCOL_TYPE
 from gateway.groups.group import COMPLETING_REBALANCE, DEAD, EMPTY, PREPARING_REBALANCE, STABLE, ClassicGroup, Group
-from gateway.groups.membership import TIMERS_PER_TICK, ClassicMembership
+from gateway.groups.membership import ClassicMembership
 from gateway.groups.offsets import NO_EXPIRE_TIMESTAMP, NO_LEADER_EPOCH, CommittedOffset, OffsetManager
 from gateway.groups.store import GroupStore, MemoryGroupStore
 from gateway.limits import clamp_int64, fits_every_version
@@ -228,7 +228,8 @@ class GroupCoordinator(ClassicMembership):
         if pending is None:
             pending = list(self.groups)
         end = start + EXPIRY_GROUPS_PER_TICK
-        for group_id in pending[start:end]:
+        batch = pending[start:end]
+        for group_id in batch:
             group = self.groups.get(group_id)
             if not isinstance(group, ClassicGroup):
                 continue
@@ -245,7 +246,7 @@ class GroupCoordinator(ClassicMembership):
             self.timers.schedule(OFFSETS_EXPIRY_KEY, now_ms, partial(self._expire_offsets, pending=pending, start=end))
         else:
             self._schedule_offsets_expiry(now_ms)
-        return TIMERS_PER_TICK  # a tick's worth of work: the next chunk waits for the next tick
+        return len(batch)  # the work done, counted against the tick's TIMERS_PER_TICK
 
     def _remove_if_empty_without_offsets(self, group: ClassicGroup, now_ms: int) -> None:
         if group.is_in(EMPTY) and not self.offsets.has_offsets(group.group_id):
