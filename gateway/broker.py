@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from gateway.clock import now_ms
 from gateway.config import Config
+from gateway.configs import DynamicConfigs, ResourceType
+from gateway.configs.properties import static_configs
 from gateway.features import Features
 from gateway.groups import GroupConfig, GroupCoordinator
 from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
@@ -57,6 +59,10 @@ class Broker:
             default_partitions=config.default_partitions,
         )
         self.features = Features(storage.state(), config.node_id)
+        # Static (server.properties, flags) and dynamic (AlterConfigs, persisted) configs; see gateway/configs
+        self.configs = DynamicConfigs(config.node_id, static_configs(config), storage.state())
+        self.logs.set_topic_defaults(self.configs.topic_defaults())
+        self.configs.listeners.append(self._on_config_change)
         self.groups = GroupCoordinator(GroupConfig(
             group_min_session_timeout_ms=config.group_min_session_timeout_ms,
             group_max_session_timeout_ms=config.group_max_session_timeout_ms,
@@ -68,7 +74,8 @@ class Broker:
         self.consumer_groups = ConsumerGroupCoordinator(
             LogsTopics(self.logs), groups=self.groups.groups,
             session_timeout_ms=config.group_consumer_session_timeout_ms,
-            heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms, max_size=config.group_max_size)
+            heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms, max_size=config.group_max_size,
+            group_config=self.configs.group)
         self.markers = LogMarkerWriter(self.logs)
         self.markers.crash_at = config.crash_at
         self.txn = TransactionCoordinator(TxnConfig(
@@ -107,6 +114,10 @@ class Broker:
         """Some coordinator now has something to do at deadline_ms (perhaps earlier than before)."""
         if self.on_deadline is not None:
             self.on_deadline(deadline_ms)
+
+    def _on_config_change(self, resource_type: int, name: str) -> None:
+        if resource_type == ResourceType.BROKER:
+            self.logs.set_topic_defaults(self.configs.topic_defaults())
 
     def tick(self, now: int) -> int | None:
         """Fire the coordinators' due timers; when they next need a tick (None: nothing scheduled)."""

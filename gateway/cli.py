@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gateway.config import Config
+from gateway.configs.properties import PropertiesError, check_static, config_fields, parse_set, read_properties
 from gateway.logs import configure
 
 
@@ -12,6 +13,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ottla", description="A Kafka-compatible broker.")
     commands = p.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run a broker")
+    serve.add_argument("--config", metavar="FILE", help="Kafka-style server.properties (key=value, Kafka's names)")
+    serve.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                       help="one broker config by Kafka's name, overriding --config and flags (repeatable)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9092)
     serve.add_argument("--data-dir", default="./data")
@@ -58,7 +62,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from gateway.server import run
 
-        configure(args.log_level)
-        fields = {k: v for k, v in vars(args).items() if k != "command"}
-        run(Config(**fields))
+        try:
+            config = serve_config(args, argv)
+        except PropertiesError as exc:
+            parser().exit(2, f"ottla: {exc}\n")
+        configure(config.log_level)
+        run(config)
     return 0
+
+
+def serve_config(args: argparse.Namespace, argv: list[str] | None) -> Config:
+    """The broker's Config: Ottla's defaults < the --config file < flags given < --set."""
+    fields = {k: v for k, v in vars(args).items() if k not in ("command", "config", "set")}
+    given = _given_flags(argv)
+    file_props = read_properties(open(args.config, encoding="utf-8").read()) if args.config else {}
+    set_props = parse_set(args.set)
+    fields.update({k: v for k, v in config_fields(file_props).items() if k not in given})
+    fields.update(config_fields(set_props))
+    properties = {**file_props, **set_props}
+    check_static(properties)
+    return Config(**fields, properties=tuple(sorted(properties.items())))
+
+
+def _given_flags(argv: list[str] | None) -> set[str]:
+    """The serve flags given on the command line (not defaulted)."""
+    p = parser()
+    serve = p._subparsers._group_actions[0].choices["serve"]
+    for action in serve._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(p.parse_args(argv)))

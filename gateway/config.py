@@ -41,6 +41,7 @@ class Config:
     request_receive_timeout_ms: int = 30000  # a request's bytes must all arrive within this of its first
     max_connections: int = 2**31 - 1  # Kafka: max.connections (held below the fd limit)
     max_connections_per_ip: int = 2**31 - 1  # Kafka: max.connections.per.ip
+    properties: tuple[tuple[str, str], ...] = ()  # Kafka-named settings from --config/--set (STATIC_BROKER_CONFIG)
 
     def __post_init__(self) -> None:
         if 0 < self.queued_max_request_bytes < self.max_request_size:  # Kafka's own check

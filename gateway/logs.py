@@ -8,18 +8,46 @@ import sys
 import structlog
 
 
+# Kafka's log4j levels (BROKER_LOGGER resources) and the Python levels they stand for.
+LOG4J_LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
+                "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+_NAMES = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "warn": logging.WARNING,
+          "error": logging.ERROR, "critical": logging.CRITICAL, "exception": logging.ERROR}
+ROOT_LOGGER = "root"
+_level = {ROOT_LOGGER: "INFO", "threshold": logging.INFO}  # changed at runtime by set_level
+
+
+def root_level() -> str:
+    return _level[ROOT_LOGGER]
+
+
+def set_level(log4j_level: str) -> None:
+    """Change the broker's log level at once (IncrementalAlterConfigs on a BROKER_LOGGER resource)."""
+    _level[ROOT_LOGGER] = log4j_level
+    _level["threshold"] = LOG4J_LEVELS[log4j_level]
+
+
+def _below_level(logger, method_name: str, event_dict):
+    if _NAMES.get(method_name, logging.INFO) < _level["threshold"]:
+        raise structlog.DropEvent
+    return event_dict
+
+
 def configure(level: str = "info") -> None:
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}")
+    set_level({logging.DEBUG: "DEBUG", logging.INFO: "INFO", logging.WARNING: "WARN", logging.ERROR: "ERROR",
+               logging.CRITICAL: "FATAL"}.get(numeric, "INFO"))
     structlog.configure(
         processors=[
+            _below_level,  # the level may change at runtime, so the filtering wrapper lets everything through
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], drop_missing=True),
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )

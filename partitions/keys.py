@@ -16,6 +16,9 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
     S H <group length:u16> <group utf-8> <topic id:16> <partition:u32>
                                                                 one share-partition's state (gateway.share)
     S R <topic id:16> <partition:u32>                           how far a DLQ partition was replayed (u64)
+    S C <resource type:u8> <resource name utf-8>                one resource's dynamic configs (JSON object;
+                                                                gateway.configs: BROKER, GROUP, CLIENT_METRICS)
+    S Q <entity (JSON list of [type, name])>                    one client-quota entity's quotas (JSON object)
 
 Everything a topic owns lives under D <topic id>, so deleting a topic is one range delete, and a
 re-created topic (a new id) can never see the old one's data.
@@ -35,6 +38,8 @@ ONGOING_TXN = b"O"
 ABORTED_TXN = b"A"
 
 STATE = b"S"
+CONFIG_STATE = b"C"  # state keys (relative to S, as storage.state() takes them)
+QUOTA_STATE = b"Q"
 
 NEXT_PRODUCER_ID = b"next_producer_id"
 
@@ -143,3 +148,12 @@ def _prefix_end(prefix: bytes) -> bytes:
     """The smallest key greater than every key that starts with prefix."""
     stripped = prefix.rstrip(b"\xff")
     return stripped[:-1] + bytes([stripped[-1] + 1])
+
+
+def config_state_key(resource_type: int, name: str) -> bytes:
+    """The state key (relative to S) of one config resource's dynamic configs."""
+    return CONFIG_STATE + bytes([resource_type]) + name.encode("utf-8")
+
+
+def parse_config_state_key(key: bytes) -> tuple[int, str]:
+    return key[1], key[2:].decode("utf-8")

@@ -150,10 +150,10 @@ class Logs:
 
         Raises KafkaError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG. Nothing changes on error.
         """
+        checked = validate_configs(configs)  # Kafka's controller validates before it looks the topic up
         topic = self.topics.get(name)
         if topic is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{name}' does not exist.")
-        checked = validate_configs(configs)
         if validate_only or checked == topic.configs:
             return
         topic.configs = checked

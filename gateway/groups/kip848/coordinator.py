@@ -66,7 +66,8 @@ class ConsumerGroupCoordinator:
     def __init__(self, topics: TopicMetadata, *, groups: dict[str, Group] | None = None,
                  heartbeat_interval_ms: int = 5000, session_timeout_ms: int = 45000,
                  assignors: Sequence[str] = ("uniform", "range"), max_size: int = NO_LIMIT,
-                 member_ids: Callable[[], str] = new_member_id) -> None:
+                 member_ids: Callable[[], str] = new_member_id,
+                 group_config: Callable[[str, str], int] | None = None) -> None:
         unknown = [name for name in assignors if name not in ASSIGNORS]
         if not assignors or unknown:
             raise ValueError(f"assignors must be among {sorted(ASSIGNORS)}, not {list(assignors)}")
@@ -78,12 +79,24 @@ class ConsumerGroupCoordinator:
         self.max_size = max_size  # group.consumer.max.size
         self.timers = Timers()
         self._member_ids = member_ids
+        # a GROUP resource's consumer.session.timeout.ms / consumer.heartbeat.interval.ms (gateway.configs)
+        self._group_config = group_config
 
     # -- queries
 
     def consumer_group(self, group_id: str) -> ConsumerGroup | None:
         group = self.groups.get(group_id)
         return group if isinstance(group, ConsumerGroup) else None
+
+    def _session_timeout(self, group_id: str) -> int:
+        if self._group_config is None:
+            return self.session_timeout_ms
+        return self._group_config(group_id, "consumer.session.timeout.ms")
+
+    def _heartbeat_interval(self, group_id: str) -> int:
+        if self._group_config is None:
+            return self.heartbeat_interval_ms
+        return self._group_config(group_id, "consumer.heartbeat.interval.ms")
 
     def tick(self, now_ms: int) -> None:
         """Fence every member whose session or rebalance timeout has passed by now_ms."""
@@ -152,7 +165,7 @@ class ConsumerGroupCoordinator:
         if reconciled != updated:
             group.update_member(reconciled)
             self._schedule_rebalance_timeout(group.group_id, reconciled, now_ms)
-        self.timers.schedule(("session", group.group_id, member_id), now_ms + self.session_timeout_ms,
+        self.timers.schedule(("session", group.group_id, member_id), now_ms + self._session_timeout(group.group_id),
                              partial(self._fence_on_timeout, group.group_id, member_id, None))
 
         full_request = (request.rebalance_timeout_ms != -1 and (names is not None or regex is not None)
@@ -164,7 +177,7 @@ class ConsumerGroupCoordinator:
             "error_message": None,
             "member_id": member_id,
             "member_epoch": reconciled.member_epoch,
-            "heartbeat_interval_ms": self.heartbeat_interval_ms,
+            "heartbeat_interval_ms": self._heartbeat_interval(group.group_id),
             "assignment": heartbeat_assignment(reconciled.assigned_partitions)
             if joining or full_request or changed else None,
         }
