@@ -10,6 +10,8 @@ from gateway.clock import now_ms
 from gateway.config import Config
 from gateway.configs import DynamicConfigs, ResourceType
 from gateway.configs.properties import static_configs
+from gateway.configs.quotas import ClientQuotas
+from gateway.telemetry import Telemetry
 from gateway.features import Features
 from gateway.groups import GroupConfig, GroupCoordinator
 from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
@@ -63,6 +65,8 @@ class Broker:
         self.configs = DynamicConfigs(config.node_id, static_configs(config), storage.state())
         self.logs.set_topic_defaults(self.configs.topic_defaults())
         self.configs.listeners.append(self._on_config_change)
+        self.quotas = ClientQuotas(storage.state())
+        self.telemetry = Telemetry(self.configs)
         self.groups = GroupCoordinator(GroupConfig(
             group_min_session_timeout_ms=config.group_min_session_timeout_ms,
             group_max_session_timeout_ms=config.group_max_session_timeout_ms,

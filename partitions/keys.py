@@ -18,7 +18,7 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
     S R <topic id:16> <partition:u32>                           how far a DLQ partition was replayed (u64)
     S C <resource type:u8> <resource name utf-8>                one resource's dynamic configs (JSON object;
                                                                 gateway.configs: BROKER, GROUP, CLIENT_METRICS)
-    S Q <entity (JSON list of [type, name])>                    one client-quota entity's quotas (JSON object)
+    S U <entity (JSON list of [type, name])>                    one client-quota entity's quotas (JSON object)
 
 Everything a topic owns lives under D <topic id>, so deleting a topic is one range delete, and a
 re-created topic (a new id) can never see the old one's data.
@@ -39,7 +39,7 @@ ABORTED_TXN = b"A"
 
 STATE = b"S"
 CONFIG_STATE = b"C"  # state keys (relative to S, as storage.state() takes them)
-QUOTA_STATE = b"Q"
+QUOTA_STATE = b"U"  # (O, G, F, X and Q are taken by groups, features and transactions)
 
 NEXT_PRODUCER_ID = b"next_producer_id"
 
