@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test unit compat bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py wire/_record_walk.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,bench]'
@@ -28,4 +28,4 @@ bench: $(STAMP)
 	$(PY) scripts/bench.py --against-tansu --groups $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data build wire/*.so

@@ -1,6 +1,7 @@
 """PartitionLog: one partition's record batches: validated append with offsets and idempotence, and reads.
 
-Batches stay opaque bytes: append reads headers with struct, checks CRCs in C, copies the request
+Batches stay opaque bytes: append reads headers with struct, checks CRCs and walks every record in C
+(wire/record_validation.py: one pass, nothing built per record), copies the request
 into a bytearray, rewrites baseOffset and partitionLeaderEpoch (outside the CRC) and, for
 LogAppendTime topics, the timestamp and CRC; then one storage write (rocksdict takes only bytes, so
 each batch is copied once more on the way). Reads return stored batches as-is. A small in-memory index
@@ -29,6 +30,7 @@ from wire.records import (
     split_batches,
     stamp_log_append_time,
     validate_batch,
+    validate_records,
 )
 
 if TYPE_CHECKING:
@@ -178,8 +180,10 @@ class PartitionLog:
                 validate_batch(records, pos, header)
                 if header.is_control:
                     raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
+                # every record, once (C); the summary also says e.g. how many keys are null (compacted topics)
+                summary = validate_records(records, pos, header)  # noqa: F841
         except CorruptRecordError as exc:
-            raise KafkaError(exc.code, str(exc)) from None
+            raise KafkaError(exc.code, str(exc), exc.record_errors) from None
         return found
 
     def producers(self) -> dict[int, ProducerStateEntry]:

@@ -140,7 +140,9 @@ class ErrorCode(IntEnum):
 class KafkaError(Exception):
     """A failure that a handler answers with a Kafka error code (never a crashed connection)."""
 
-    def __init__(self, code: ErrorCode, message: str | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str | None = None,
+                 record_errors: list[tuple[int, str]] | None = None) -> None:
         super().__init__(f"{code.name}: {message}" if message else code.name)
         self.code = code
         self.message = message
+        self.record_errors = record_errors or []  # Produce (KIP-467): (batch_index, message) of each bad record

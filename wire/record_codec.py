@@ -32,6 +32,11 @@ class CorruptRecordError(ValueError):
         super().__init__(message)
         self.code = code
 
+    @property
+    def record_errors(self) -> list[tuple[int, str]]:
+        """KIP-467 (batch_index, message) pairs; none for a batch-level fault."""
+        return []
+
 
 def invalid_record(message: str) -> CorruptRecordError:
     """The error for bytes Kafka rejects with InvalidRecordException."""
@@ -128,39 +133,6 @@ def _read_bytes(body, pos: int, end: int) -> tuple[bytes | None, int]:
     return bytes(body[pos : pos + size]), pos + size
 
 
-def check_record_framing(body, count: int) -> None:
-    """Walk `count` records without materialising them: lengths, offset deltas 0..count-1, no leftovers."""
-    pos, end = 0, len(body)
-    for expected_delta in range(count):
-        length, pos = read_varint(body, pos, end)
-        record_end = pos + length
-        if length < 0 or record_end > end:
-            raise invalid_record(f"record length {length} overruns the batch")
-        _, field = read_varint(body, pos + 1, record_end, 10)  # attributes int8, then timestampDelta
-        offset_delta, field = read_varint(body, field, record_end)
-        if offset_delta != expected_delta:
-            raise invalid_record(f"record offset delta {offset_delta}, expected {expected_delta}")
-        for _ in range(2):  # key, value
-            size, field = read_varint(body, field, record_end)
-            if size > 0:
-                field += size
-        header_count, field = read_varint(body, field, record_end)
-        if header_count < 0:
-            raise invalid_record(f"invalid number of record headers {header_count}")
-        for _ in range(header_count):
-            size, field = read_varint(body, field, record_end)
-            if size < 0:
-                raise invalid_record(f"invalid negative header key size {size}")
-            size, field = read_varint(body, field + size, record_end)  # header value
-            if size > 0:
-                field += size
-        if field != record_end:
-            raise invalid_record(f"record declared {length} bytes, its fields take {length + field - record_end}")
-        pos = record_end
-    if pos != end:
-        raise invalid_record(f"{end - pos} bytes left after the batch's {count} records")
-
-
 def encode_record(
     offset_delta: int,
     timestamp_delta: int,
@@ -234,6 +206,88 @@ def _snappy_raw(block):
     if cramjam.snappy.decompress_raw_len(block) > SNAPPY_MAX_EXPANSION * len(block):
         raise CorruptRecordError("snappy block declares an impossible uncompressed size")
     return cramjam.snappy.decompress_raw(block)
+
+
+def decompress_bounded(codec: int, data, limit: int):
+    """The records block of a compressed batch, never more than `limit` bytes (a decompression bomb stops there).
+
+    Returns a buffer (bytearray or memoryview of one). Raises CorruptRecordError: CORRUPT_MESSAGE for undecodable
+    data or an unknown codec, MESSAGE_TOO_LARGE when the block would exceed `limit`. Snappy declares its size up
+    front; gzip, LZ4 and zstd decompress into a buffer that grows fourfold from 4x the input, each attempt
+    stopping as soon as the buffer is full (cramjam's decompress_into), so the work is at most ~1.3x the last.
+    """
+    if codec == CODEC_SNAPPY:
+        view = memoryview(data)
+        blocks = _xerial_blocks(view) if bytes(view[:8]) == XERIAL_MAGIC else [view]
+        sizes = [_snappy_declared_size(block) for block in blocks]
+        if sum(sizes) > limit:
+            raise _too_large(sum(sizes), limit)
+        out = bytearray(sum(sizes))
+        pos = 0
+        try:
+            for block, size in zip(blocks, sizes):
+                written = cramjam.snappy.decompress_raw_into(block, memoryview(out)[pos : pos + size])
+                if written != size:
+                    raise CorruptRecordError("snappy block shorter than its declared size")
+                pos += size
+        except cramjam.DecompressionError as exc:
+            raise CorruptRecordError(f"undecodable compression codec {codec} data: {exc}") from exc
+        return out
+    module = _STREAM_CODECS.get(codec)
+    if module is None:
+        raise CorruptRecordError(f"unknown compression codec {codec}")
+    size = min(limit, max(INITIAL_OUTPUT, 4 * len(data)))
+    while True:
+        out = bytearray(size)
+        try:
+            written = module.decompress_into(data, out)
+        except cramjam.DecompressionError as exc:
+            if not _output_full(exc):
+                raise CorruptRecordError(f"undecodable compression codec {codec} data: {exc}") from exc
+            if size >= limit:
+                raise _too_large(None, limit) from None
+            size = min(limit, size * 4)
+            continue
+        return memoryview(out)[:written] if written < size else out
+
+
+INITIAL_OUTPUT = 64 * 1024
+_STREAM_CODECS = {CODEC_GZIP: cramjam.gzip, CODEC_LZ4: cramjam.lz4, CODEC_ZSTD: cramjam.zstd}
+
+
+def _output_full(exc: Exception) -> bool:
+    """cramjam's decompress_into stops with this when the output buffer is too small (std::io WriteZero)."""
+    return "failed to write whole buffer" in str(exc)
+
+
+def _too_large(size: int | None, limit: int) -> CorruptRecordError:
+    what = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+    return CorruptRecordError(f"the record batch decompresses to {what}, above the broker's limit of {limit} "
+                              "bytes for one batch", ErrorCode.MESSAGE_TOO_LARGE)
+
+
+def _xerial_blocks(data: memoryview) -> list[memoryview]:
+    pos, end, blocks = XERIAL_HEADER_SIZE, len(data), []
+    while pos < end:
+        if end - pos < 4:
+            raise CorruptRecordError("xerial snappy block size truncated")
+        (size,) = _INT32.unpack_from(data, pos)
+        pos += 4
+        if size < 0 or pos + size > end:
+            raise CorruptRecordError(f"xerial snappy block of {size} bytes overruns the batch")
+        blocks.append(data[pos : pos + size])
+        pos += size
+    return blocks
+
+
+def _snappy_declared_size(block) -> int:
+    try:
+        size = cramjam.snappy.decompress_raw_len(block)
+    except cramjam.DecompressionError as exc:
+        raise CorruptRecordError(f"undecodable compression codec {CODEC_SNAPPY} data: {exc}") from exc
+    if size > SNAPPY_MAX_EXPANSION * len(block):
+        raise CorruptRecordError("snappy block declares an impossible uncompressed size")
+    return size
 
 
 def compress(codec: int, data) -> bytes:

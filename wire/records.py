@@ -1,7 +1,8 @@
 """Record batches (magic 2) as opaque bytes: header, CRC-32C, validation, offset rewrite, LogAppendTime.
 
-The hot path (Produce, Fetch) only reads the 61-byte header with `struct` and rewrites fields in place;
-records are parsed (and decompressed) only by `iter_records` and the opt-in `validate_records`.
+The hot path (Produce, Fetch) reads the 61-byte header with `struct` and rewrites fields in place; Produce
+also walks every record once with `validate_records` (wire/record_validation.py, in C), which builds nothing
+per record. Records are parsed into objects only by `iter_records` (timestamp lookups, tests).
 Layout, big-endian:
 
     baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
@@ -25,19 +26,26 @@ from wire.record_codec import (
     CODEC_ZSTD,
     CorruptRecordError,
     Record,
-    check_record_framing,
     compress,
     decode_records,
     decompress,
+    decompress_bounded,
     encode_record,
     invalid_record,
 )
+from wire.record_validation import (
+    MAX_UNCOMPRESSED_BATCH_BYTES,
+    RecordsSummary,
+    RecordValidationError,
+    check_records,
+    keyless_record_indexes,
+)
 
 __all__ = [
-    "HEADER_SIZE", "BatchHeader", "CorruptRecordError", "Record", "assign_offsets", "build_batch",
-    "compress", "control_batch", "decompress", "iter_batches", "iter_records", "read_header",
-    "set_partition_leader_epoch", "split_batches", "stamp_log_append_time", "validate_batch",
-    "validate_records",
+    "HEADER_SIZE", "BatchHeader", "CorruptRecordError", "Record", "RecordValidationError", "RecordsSummary",
+    "assign_offsets", "build_batch", "compress", "control_batch", "decompress", "iter_batches", "iter_records",
+    "keyless_record_errors", "read_header", "set_partition_leader_epoch", "split_batches", "stamp_log_append_time",
+    "validate_batch", "validate_records",
 ]
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
@@ -180,13 +188,24 @@ def validate_batch(buf, pos: int, header: BatchHeader) -> None:
         raise invalid_record(f"invalid sequence {header.base_sequence} for producer id {header.producer_id}")
 
 
-def validate_records(buf, pos: int, header: BatchHeader) -> None:
-    """Record framing (decompressing first): lengths, offset deltas 0..n-1, record_count, no leftovers.
+def validate_records(buf, pos: int, header: BatchHeader,
+                     max_uncompressed: int = MAX_UNCOMPRESSED_BATCH_BYTES) -> RecordsSummary:
+    """Kafka's record-level checks (see wire/record_validation.py), decompressing first, at most
+    `max_uncompressed` bytes; raises CorruptRecordError (RecordValidationError names the record at fault).
 
-    Opt-in: in Python, walking 1 MiB of 1 KiB records takes ~2.7 ms, twice a RocksDB put of the batch,
-    where validate_batch takes ~40 us.
+    One pass in C: ~15 us for 1 MiB of 1 KiB records uncompressed, where validate_batch (the CRC) takes ~40 us.
     """
-    check_record_framing(_records_block(buf, pos, header), header.record_count)
+    block = memoryview(buf)[pos + HEADER_SIZE : _batch_end(buf, pos, header)]
+    if header.compression != CODEC_NONE:
+        block = decompress_bounded(header.compression, block, max_uncompressed)
+    return check_records(block, header.record_count, header.base_timestamp)
+
+
+def keyless_record_errors(buf, pos: int, header: BatchHeader, partition: str) -> list[tuple[int, str]]:
+    """Kafka's record errors for a compacted topic's batch whose summary has null_keys (the error path only)."""
+    block = _records_block(buf, pos, header)
+    message = f"Compacted topic cannot accept message without key in topic partition {partition}"
+    return [(index, message) for index in keyless_record_indexes(block, header.record_count)]
 
 
 def assign_offsets(buf: bytearray, pos: int, base_offset: int) -> None:

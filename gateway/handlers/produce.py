@@ -1,6 +1,8 @@
 """Produce (key 0): v3-11, advertised from v0 (librdkafka needs it, KAFKA-18659); v0-2 get UNSUPPORTED_VERSION.
 
-Record batches stay opaque: the partition log validates headers and CRCs and rewrites base offsets.
+Record batches stay opaque: the partition log validates headers, CRCs and every record (one pass, no
+per-record objects) and rewrites base offsets. v8+ carry error_message and, for a refused record, KIP-467
+record_errors (batch_index = the record's position in the batch).
 acks=0 gets no response at all. Nothing of a partition's rejected records is appended. A transactional
 batch is appended only from its producer's current epoch (else INVALID_PRODUCER_EPOCH) into a partition
 its ongoing transaction added (else INVALID_TXN_STATE, KIP-890 part 1's server-side defence).
@@ -24,10 +26,11 @@ ONE_BATCH = "Produce requests with version 3 are only allowed to contain exactly
 
 
 def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_time_ms=-1, log_start_offset=-1,
-                      message=None) -> dict:
+                      message=None, record_errors=()) -> dict:
     return {"index": index, "error_code": code, "base_offset": base_offset,
             "log_append_time_ms": log_append_time_ms, "log_start_offset": log_start_offset,
-            "record_errors": [], "error_message": message}
+            "record_errors": [{"batch_index": i, "batch_index_error_message": text} for i, text in record_errors],
+            "error_message": message}
 
 
 def _append(ctx, topic, partition_data, now, version) -> dict:
@@ -56,7 +59,7 @@ def _append(ctx, topic, partition_data, now, version) -> dict:
         result = log.append(records, now)
     except KafkaError as exc:
         ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=exc.code.name, reason=exc.message)
-        return _partition_result(index, exc.code, message=exc.message)
+        return _partition_result(index, exc.code, message=exc.message, record_errors=exc.record_errors)
     return _partition_result(index, ErrorCode.NONE, result.base_offset, result.log_append_time_ms,
                              result.log_start_offset)
 

@@ -6,6 +6,7 @@ import struct
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from crc32c import crc32c
 from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
 
 from tests.partitions.conftest import T0, batch
@@ -120,8 +121,19 @@ def corrupted(produced: bytes) -> bytes:
     return bytes(damaged)
 
 
+def claiming(produced: bytes, count: int) -> bytes:
+    """The batch with recordCount and lastOffsetDelta claiming `count` records, and a CRC to match."""
+    edited = bytearray(produced)
+    struct.pack_into(">i", edited, 23, count - 1)
+    struct.pack_into(">i", edited, 57, count)
+    struct.pack_into(">I", edited, 17, crc32c(bytes(edited[21:])))
+    return bytes(edited)
+
+
 @pytest.mark.parametrize("bad, code", [
     (lambda: corrupted(batch([b"a"])), ErrorCode.CORRUPT_MESSAGE),
+    (lambda: claiming(batch([b"a"]), 2**31 - 1), ErrorCode.INVALID_RECORD),  # issue 10: the HW jumped by 2^31
+    (lambda: claiming(batch([b"a", b"b", b"c"], compression=CODEC_LZ4), 2), ErrorCode.INVALID_RECORD),
     (lambda: batch([b"a", b"b"])[:-3], ErrorCode.CORRUPT_MESSAGE),
     (lambda: b"", ErrorCode.INVALID_RECORD),
     (lambda: batch([b"a"], base_offset=7), ErrorCode.INVALID_RECORD),
@@ -134,6 +146,18 @@ def test_rejected_batches_append_nothing(engine, log, bad, code):
     assert (log.high_watermark, log.read(0, MIB)) == (1, before)
     reopened = engine.reopen().partition("t", 0)
     assert (reopened.high_watermark, reopened.read(0, MIB)) == (1, before)
+
+
+def test_a_batch_claiming_2_31_records_never_moves_the_high_watermark(log):
+    log.append(batch([b"a"]), T0)
+    for _ in range(3):
+        with pytest.raises(KafkaError) as raised:
+            log.append(claiming(batch([b"x"]), 2**31 - 1), T0)
+        assert raised.value.code == ErrorCode.INVALID_RECORD
+        assert raised.value.record_errors == [(1, "Incorrect declared batch size, premature EOF reached")]
+    assert log.high_watermark == 1
+    assert log.append(batch([b"b"]), T0).base_offset == 1
+    assert [offset for offset, *_ in records_of(log.read(0, MIB))] == [0, 1]
 
 
 @pytest.mark.parametrize("bad_position", [0, 1, 2])
