@@ -6,6 +6,13 @@ from wire.errors import ErrorCode
 
 GROUP, TRANSACTION = 0, 1
 INTERNAL_TOPIC = {GROUP: GROUP_METADATA_TOPIC, TRANSACTION: TRANSACTION_STATE_TOPIC}
+# Kafka answers Errors.message(), never null: "NONE" on success, the error's default message otherwise
+ERROR_MESSAGES = {
+    ErrorCode.NONE: "NONE",
+    ErrorCode.INVALID_GROUP_ID: "The configured groupId is invalid.",
+    ErrorCode.INVALID_REQUEST: "This most likely occurs because of a request being malformed by the client library "
+                               "or the message was sent to an incompatible broker. See the broker logs for more details.",
+}
 
 
 @handles(10, 0, 6)
@@ -23,7 +30,7 @@ async def handle_find_coordinator(ctx, request):
             ensure_internal_topic(broker, INTERNAL_TOPIC[key_type])
         coordinators.append({"key": key, "node_id": broker.node_id if found else -1,
                              "host": broker.host if found else "", "port": broker.port if found else -1,
-                             "error_code": error, "error_message": None})
+                             "error_code": error, "error_message": ERROR_MESSAGES.get(error, error.name)})
     if ctx.api_version >= 4:
         return {"throttle_time_ms": 0, "coordinators": coordinators}
     return {"throttle_time_ms": 0, **coordinators[0]}

@@ -25,7 +25,7 @@ def _created(topic, logs) -> dict:
 
 def _failed(name, code, message=None) -> dict:
     return {"name": name, "topic_id": ZERO_UUID, "error_code": code, "error_message": fit_message(message),
-            "num_partitions": -1, "replication_factor": -1, "configs": None}
+            "num_partitions": -1, "replication_factor": -1, "configs": []}  # Kafka: the default, empty
 
 
 @handles(19, 2, 7)
