@@ -45,6 +45,8 @@ NULL_IN_KAFKA = {
     (32, "results.configs.synonyms.value"): "sensitive or unset configs",
     (32, "results.configs.documentation"): "configs without documentation",
     (42, "results.error_message"): "null for NONE",
+    (57, "error_message"): "UpdateFeaturesResponse.createWithErrors: ApiError.NONE.message() is null",
+    (57, "results.error_message"): "UpdateFeaturesResponse.createWithErrors: ApiError.message()",
     (60, "error_message"): "DescribeClusterResponse: null for NONE",
     (60, "brokers.rack"): "Node.rack()",
     (68, "error_message"): "null for NONE",
