@@ -23,6 +23,8 @@ def produce(bootstrap: str, topic: str, records: list[samples.Sample], **config)
         "message.timeout.ms": 15_000, **config,
     })
     reports: list = []
+    # metadata first: records queued before the leader is known go out in a first batch of their own
+    producer.list_topics(topic, timeout=10)
     for r in records:
         producer.produce(
             topic, value=r.value, key=r.key, partition=0, timestamp=r.timestamp, headers=list(r.headers),
