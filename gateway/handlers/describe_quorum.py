@@ -23,8 +23,9 @@ def directory_id(broker) -> bytes:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"ottla:{broker.cluster_id}:{broker.node_id}").bytes
 
 
+# Kafka's success answers leave ErrorMessage at its generated default, "" (never null; the field has no "default")
 def _error(code, message) -> dict:
-    return {"error_code": ErrorCode.NONE, "error_message": None, "nodes": [], "topics": [
+    return {"error_code": ErrorCode.NONE, "error_message": "", "nodes": [], "topics": [
         {"topic_name": METADATA_TOPIC, "partitions": [
             {"partition_index": 0, "error_code": code, "error_message": message, "leader_id": -1,
              "leader_epoch": -1, "high_watermark": -1, "current_voters": [], "observers": []}]}]}
@@ -40,9 +41,9 @@ async def handle_describe_quorum(ctx, request):
     now = now_ms()
     voter = {"replica_id": broker.node_id, "replica_directory_id": directory_id(broker), "log_end_offset": 0,
              "last_fetch_timestamp": now, "last_caught_up_timestamp": now}
-    return {"error_code": ErrorCode.NONE, "error_message": None, "topics": [
+    return {"error_code": ErrorCode.NONE, "error_message": "", "topics": [
         {"topic_name": METADATA_TOPIC, "partitions": [
-            {"partition_index": 0, "error_code": ErrorCode.NONE, "error_message": None,
+            {"partition_index": 0, "error_code": ErrorCode.NONE, "error_message": "",
              "leader_id": broker.node_id, "leader_epoch": LEADER_EPOCH, "high_watermark": 0,
              "current_voters": [voter], "observers": []}]}],
         "nodes": [{"node_id": broker.node_id, "listeners": [
