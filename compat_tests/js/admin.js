@@ -1,5 +1,5 @@
 'use strict'
-// kafkajs admin: {action: create|delete|list|metadata|offsets|offsetsForTime, topic, ...} -> JSON.
+// kafkajs admin: {action: create|delete|list|metadata|offsets|offsetsForTime|partitions, topic, ...} -> JSON.
 const { kafkaFor, main } = require('./common')
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
@@ -35,6 +35,21 @@ const actions = {
   },
   async offsetsForTime(admin, { topic, timestamp }) {
     return await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)
+  },
+  // Grow a topic, then what kafkajs sees: partitions, reassignments, and the errors of bad requests.
+  async partitions(admin, { topic, count }) {
+    const failure = async call => {
+      try { await call(); return null } catch (e) { return { type: e.type, message: e.message } }
+    }
+    await admin.createPartitions({ topicPartitions: [{ topic, count }] })
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
+    return {
+      partitions: topics[0].partitions.map(p => p.partitionId).sort((a, b) => a - b),
+      reassignments: await admin.listPartitionReassignments({}),
+      decrease: await failure(() => admin.createPartitions({ topicPartitions: [{ topic, count: 1 }] })),
+      elsewhere: await failure(() => admin.alterPartitionReassignments({
+        topics: [{ topic, partitions: [{ partition: 0, replicas: [2] }] }] })),
+    }
   },
 }
 

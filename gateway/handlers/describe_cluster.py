@@ -1,5 +1,7 @@
-"""DescribeCluster (key 60): v0-2. One broker, which is also the controller."""
+"""DescribeCluster (key 60): v0-2. One broker, which is also the controller; cluster_authorized_operations
+(KIP-430) when asked: with no authorizer, every cluster operation."""
 
+from gateway.authorized_operations import CLUSTER, authorized
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -18,5 +20,5 @@ async def handle_describe_cluster(ctx, request):
         "endpoint_type": ENDPOINT_BROKERS, "cluster_id": broker.cluster_id, "controller_id": broker.node_id,
         "brokers": [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None,
                      "is_fenced": False}],
-        "cluster_authorized_operations": -2147483648,
+        "cluster_authorized_operations": authorized(CLUSTER, request.include_cluster_authorized_operations),
     }

@@ -1,4 +1,5 @@
-"""Fetch (key 1): v4-17; by topic name up to v12, by topic id from v13. No fetch sessions (session id 0).
+"""Fetch (key 1): v4-18; by topic name up to v12, by topic id from v13. No fetch sessions (session id 0).
+v18 only adds a follower-side high_watermark tag (KIP-1166), which consumers never send.
 
 Honours max_wait_ms/min_bytes (a waiting fetch wakes as soon as data arrives), max_bytes and
 partition_max_bytes with the first batch always whole (KIP-74), isolation level (read_committed
@@ -87,7 +88,7 @@ async def _read_all(logs, request, version, budget, wanted):
     return responses, gathered, touched
 
 
-@handles(1, 4, 17)
+@handles(1, 4, 18)
 async def handle_fetch(ctx, request):
     logs = ctx.broker.logs
     version = ctx.api_version

@@ -1,7 +1,21 @@
-"""Group admin views: ListGroups (key 16): v0-5, DescribeGroups (15): v0-5, DeleteGroups (42): v0-2."""
+"""Group admin views: ListGroups (key 16): v0-5, DescribeGroups (15): v0-6, DeleteGroups (42): v0-3.
 
+DescribeGroups v6 answers an unknown group with GROUP_ID_NOT_FOUND and a message (KIP-1043); v3+
+report authorized_operations when asked (KIP-430: no authorizer, so every group operation).
+DeleteGroups v3 adds a per-group error_message: Kafka's message for the error code.
+"""
+
+from gateway.authorized_operations import GROUP, authorized
 from gateway.clock import now_ms
 from gateway.registry import handles
+from wire.errors import ErrorCode
+
+# Kafka's Errors messages for the codes DeleteGroups answers
+_DELETE_MESSAGES = {
+    ErrorCode.GROUP_ID_NOT_FOUND: "The group id does not exist.",
+    ErrorCode.NON_EMPTY_GROUP: "The group is not empty.",
+    ErrorCode.INVALID_GROUP_ID: "The configured groupId is invalid.",
+}
 
 
 @handles(16, 0, 5)
@@ -10,14 +24,21 @@ async def handle_list_groups(ctx, request):
     return {"throttle_time_ms": 0, **response}
 
 
-@handles(15, 0, 5)
+@handles(15, 0, 6)
 async def handle_describe_groups(ctx, request):
     response = ctx.broker.groups.describe_groups(request.groups, ctx.api_version)
+    operations = authorized(GROUP, request.get("include_authorized_operations", False))
+    for group in response["groups"]:
+        if group.get("error_code", ErrorCode.NONE) == ErrorCode.NONE:
+            group["authorized_operations"] = operations
     return {"throttle_time_ms": 0, **response}
 
 
-@handles(42, 0, 2)
+@handles(42, 0, 3)
 async def handle_delete_groups(ctx, request):
     response = ctx.broker.groups.delete_groups(request.groups_names, now_ms())
+    for result in response["results"]:
+        if result["error_code"] != ErrorCode.NONE and result.get("error_message") is None:
+            result["error_message"] = _DELETE_MESSAGES.get(result["error_code"])
     ctx.log.info("groups_deleted", groups=[(r["group_id"], int(r["error_code"])) for r in response["results"]])
     return {"throttle_time_ms": 0, **response}

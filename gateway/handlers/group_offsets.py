@@ -1,5 +1,8 @@
-"""Committed offsets: OffsetCommit (key 8): v2-9, OffsetFetch (9): v1-9 (batched groups from v8),
+"""Committed offsets: OffsetCommit (key 8): v2-10, OffsetFetch (9): v1-10 (batched groups from v8),
 OffsetDelete (47): v0.
+
+v10 of both names topics by topic id (KIP-848): ids are resolved to names on the way in (offsets are
+kept by name, as Kafka keeps them) and an unknown id is UNKNOWN_TOPIC_ID for its partitions.
 
 Partitions the broker does not have answer UNKNOWN_TOPIC_OR_PARTITION, as Kafka does; a KIP-848
 group's commits and fetches are checked against its member epochs first. OffsetFetch with
@@ -11,14 +14,26 @@ from gateway.clock import now_ms
 from gateway.registry import handles
 from gateway.txn.offsets import mark_unstable
 from wire.errors import ErrorCode, KafkaError
+from wire.schema import ZERO_UUID
 
 BATCHED_GROUPS = 8  # OffsetFetch v8+: several groups per request
+TOPIC_IDS_VERSION = 10  # OffsetCommit and OffsetFetch v10+: topics by id
+
+
+def _name_topics(logs, topics, version) -> None:
+    """v10+: give each requested topic the name its id has here (None for an unknown id)."""
+    if version >= TOPIC_IDS_VERSION and topics is not None:
+        for t in topics:
+            topic = logs.get_by_id(t.topic_id)
+            t.name = topic.name if topic is not None else None
 
 
 def _split_known(logs, topics):
     """(topics whose partitions exist, {(topic, partition)} that do not)."""
     known, unknown = [], set()
     for topic in topics:
+        if topic.name is None:  # an unknown topic id (v10+)
+            continue
         log_topic = logs.get(topic.name)
         partitions = []
         for p in topic.partitions:
@@ -31,15 +46,17 @@ def _split_known(logs, topics):
 
 
 def _in_request_order(topics, errors: dict) -> list[dict]:
-    return [{"name": t.name, "partitions": [
-        {"partition_index": p.partition_index, "error_code": errors[(t.name, p.partition_index)]}
+    return [{"name": t.name or "", "topic_id": t.get("topic_id", ZERO_UUID), "partitions": [
+        {"partition_index": p.partition_index,
+         "error_code": errors[(t.name, p.partition_index)] if t.name is not None else ErrorCode.UNKNOWN_TOPIC_ID}
         for p in t.partitions]} for t in topics]
 
 
-@handles(8, 2, 9)
+@handles(8, 2, 10)
 async def handle_offset_commit(ctx, request):
     broker = ctx.broker
     now = now_ms()
+    _name_topics(broker.logs, request.topics, ctx.api_version)
     known, unknown = _split_known(broker.logs, request.topics)
     group_id = request.group_id
     epoch = request.generation_id_or_member_epoch
@@ -70,14 +87,33 @@ def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1, re
             broker.consumer_groups.validate_offset_fetch(group_id, member_id, member_epoch)
         except KafkaError as exc:
             return {"group_id": group_id, "error_code": exc.code, "topics": []}
-    wanted = None if topics is None else [{"name": t.name, "partition_indexes": t.partition_indexes} for t in topics]
+    _name_topics(broker.logs, topics, ctx.api_version)
+    wanted = None if topics is None else [{"name": t.name, "partition_indexes": t.partition_indexes}
+                                          for t in topics if t.name is not None]
     response = broker.groups.offset_fetch(group_id=group_id, topics=wanted)
     if require_stable:
         mark_unstable(broker.txn, group_id, response["topics"])
+    if ctx.api_version >= TOPIC_IDS_VERSION:
+        _add_topic_ids(broker.logs, topics, response)
     return {"group_id": group_id, **response}
 
 
-@handles(9, 1, 9)
+def _add_topic_ids(logs, requested, response) -> None:
+    """v10+: answer by topic id; committed offsets of a topic that no longer exists have no id to go by."""
+    answered = []
+    for t in response["topics"]:
+        topic = logs.get(t["name"])
+        if topic is not None:
+            answered.append({**t, "topic_id": topic.topic_id})
+    for t in requested or []:
+        if t.name is None:
+            answered.append({"name": "", "topic_id": t.topic_id, "partitions": [
+                {"partition_index": i, "committed_offset": -1, "committed_leader_epoch": -1, "metadata": None,
+                 "error_code": ErrorCode.UNKNOWN_TOPIC_ID} for i in t.partition_indexes]})
+    response["topics"] = answered
+
+
+@handles(9, 1, 10)
 async def handle_offset_fetch(ctx, request):
     if ctx.api_version >= BATCHED_GROUPS:
         groups = [_fetch_group(ctx, g.group_id, g.topics, g.get("member_id"), g.get("member_epoch", -1),

@@ -1,8 +1,10 @@
-"""ListOffsets (key 2): v0-9 served from v1 (v0 advertised for old clients is not; aiokafka sends 0-3).
+"""ListOffsets (key 2): v1-11 (v0 was removed in Kafka 4; aiokafka sends 1-3).
 
 Special timestamps: -1 latest (the last stable offset under read_committed), -2 earliest, -3 the
-record with the largest timestamp (v7+), -4 earliest local (v8+), -5 latest tiered (v9+: no tiered
-storage here, so the log start). Any other timestamp finds the first record (not batch) at or after it.
+record with the largest timestamp (v7+), -4 earliest local (v8+: the log start, all data is local),
+-5 latest tiered (v9+) and -6 earliest pending upload (v11+, KIP-1023): with no tiered storage Kafka
+answers offset -1 for both (UnifiedLog.fetchOffsetByTimestamp). v10 adds timeout_ms for remote lookups
+(KIP-1075), which never happen here. Any other timestamp finds the first record (not batch) at or after it.
 A partition named more than once is one INVALID_REQUEST entry (Kafka's duplicatePartitions).
 """
 
@@ -10,15 +12,17 @@ from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
-LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4, -5
+LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED, EARLIEST_PENDING_UPLOAD = -1, -2, -3, -4, -5, -6
 
 
 def _lookup(log, timestamp: int, committed: bool) -> tuple[int, int]:
     """(offset, timestamp) for one query; (-1, -1) when no record matches."""
     if timestamp == LATEST:
         return (log.last_stable_offset if committed else log.high_watermark), -1
-    if timestamp in (EARLIEST, EARLIEST_LOCAL, LATEST_TIERED):
+    if timestamp in (EARLIEST, EARLIEST_LOCAL):
         return log.log_start_offset, -1
+    if timestamp in (LATEST_TIERED, EARLIEST_PENDING_UPLOAD):  # nothing is tiered
+        return -1, -1
     if timestamp == MAX_TIMESTAMP:
         found = log.max_timestamp()
     else:
@@ -28,7 +32,7 @@ def _lookup(log, timestamp: int, committed: bool) -> tuple[int, int]:
     return found if found is not None else (-1, -1)
 
 
-@handles(2, 1, 9)
+@handles(2, 1, 11)
 async def handle_list_offsets(ctx, request):
     logs = ctx.broker.logs
     committed = request.get("isolation_level", 0) == 1

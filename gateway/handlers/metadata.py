@@ -6,6 +6,7 @@ the work yields the loop as it goes (gateway.offload.Pacer), and a response of m
 encoded off the loop.
 """
 
+from gateway.authorized_operations import CLUSTER as CLUSTER_OPERATIONS, TOPIC as TOPIC_OPERATIONS, authorized
 from gateway.autocreate import RequestBudget, get_or_create
 from gateway.offload import Pacer
 from gateway.registry import handles
@@ -107,13 +108,17 @@ async def handle_metadata(ctx, request):
                 topics.append(_error_entry(name, None, error))
             else:
                 topics.append(await _paced_entry(topic, broker.node_id, pacer))
+    if request.get("include_topic_authorized_operations", False):  # KIP-430 (v8+): no authorizer, all allowed
+        for entry in topics:
+            entry["topic_authorized_operations"] = TOPIC_OPERATIONS
     return {
         "throttle_time_ms": 0,
         "brokers": [broker_entry(broker)],
         "cluster_id": broker.cluster_id,
         "controller_id": broker.node_id,
         "topics": topics,
-        "cluster_authorized_operations": -2147483648,
+        "cluster_authorized_operations": authorized(CLUSTER_OPERATIONS,
+                                                    request.get("include_cluster_authorized_operations", False)),
         "error_code": ErrorCode.NONE,
     }
 

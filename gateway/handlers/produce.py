@@ -1,4 +1,8 @@
-"""Produce (key 0): v3-11, advertised from v0 (librdkafka needs it, KAFKA-18659); v0-2 get UNSUPPORTED_VERSION.
+"""Produce (key 0): v3-13, advertised from v0 (librdkafka needs it, KAFKA-18659); v0-2 get UNSUPPORTED_VERSION.
+
+v12 is v11 here: its implicit AddPartitionsToTxn belongs to transactions v2, which clients use only
+when transaction.version 2 is finalized (never, gateway/features.py). v13 names topics by id
+(KIP-516): an unknown id is UNKNOWN_TOPIC_ID, and topics are not auto-created by id.
 
 Record batches stay opaque: the partition log validates headers, CRCs and every record (one pass, no
 per-record objects) and rewrites base offsets. v8+ carry error_message and, for a refused record, KIP-467
@@ -16,6 +20,7 @@ from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
 
 OLDEST_SERVED = 3
+TOPIC_IDS_VERSION = 13  # KIP-516: topic ids instead of names
 ADMIN_CLIENT_ID = "__admin_client"  # the one client id Kafka lets append to internal topics
 ZSTD, ZSTD_MIN_VERSION = 4, 7
 _TXN_REFUSED = {
@@ -64,7 +69,7 @@ def _append(ctx, topic, partition_data, now, version) -> dict:
                              result.log_start_offset)
 
 
-@handles(0, OLDEST_SERVED, 11, advertised_min=0)
+@handles(0, OLDEST_SERVED, 13, advertised_min=0)
 async def handle_produce(ctx, request):
     version = ctx.api_version
     refused = None
@@ -74,16 +79,24 @@ async def handle_produce(ctx, request):
         refused = ErrorCode.INVALID_REQUIRED_ACKS
     now = now_ms()
     responses = []
+    by_id = version >= TOPIC_IDS_VERSION
     for topic_data in request.topic_data:
-        name = topic_data.name
+        if by_id:  # v13: topics by id, never auto-created
+            topic = ctx.broker.logs.get_by_id(topic_data.topic_id)
+            name = topic.name if topic is not None else None
+        else:
+            topic, name = None, topic_data.name
         if refused is not None:
             results = [_partition_result(p.index, refused) for p in topic_data.partition_data]
+        elif by_id and topic is None:
+            results = [_partition_result(p.index, ErrorCode.UNKNOWN_TOPIC_ID) for p in topic_data.partition_data]
         elif is_internal(name) and ctx.client_id != ADMIN_CLIENT_ID:  # Kafka: "Cannot append to internal topic"
             results = [_partition_result(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION) for p in topic_data.partition_data]
         else:
-            topic, _ = get_or_create(ctx, name)
+            if topic is None:
+                topic, _ = get_or_create(ctx, name)
             results = [_append(ctx, topic, p, now, version) for p in topic_data.partition_data]
-        responses.append({"name": name, "partition_responses": results})
+        responses.append({"name": name or "", "topic_id": topic_data.get("topic_id"), "partition_responses": results})
     if request.acks == 0 and refused is None:
         return None
     return {"responses": responses, "throttle_time_ms": 0}
