@@ -11,6 +11,8 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
                                                                 first offset:i64 (transactions.py)
     D <topic id:16> <partition:u32> A <last offset:u64>         an aborted transaction ending at its ABORT
                                                                 marker: producer id:i64, first offset:i64
+    D <topic id:16> <partition:u32> G <base offset:u64>         one segment's summary (see SEGMENT_ENTRY)
+    D <topic id:16> <partition:u32> L                           log start offset, cleaner's first dirty offset
     S <key>                                                     broker state owned by coordinators
                                                                 (committed offsets: gateway.groups.offsets)
     S H <group length:u16> <group utf-8> <topic id:16> <partition:u32>
@@ -36,6 +38,8 @@ INDEX = b"I"
 PRODUCER = b"P"
 ONGOING_TXN = b"O"
 ABORTED_TXN = b"A"
+SEGMENT = b"G"
+LOG_META = b"L"
 
 STATE = b"S"
 CONFIG_STATE = b"C"  # state keys (relative to S, as storage.state() takes them)
@@ -50,6 +54,10 @@ INT64 = struct.Struct(">q")
 INDEX_ENTRY = struct.Struct(">iqi")
 # Aborted transaction value: producer_id int64, first_offset int64 (its last offset is the key's suffix).
 ABORTED_TXN_ENTRY = struct.Struct(">qq")
+# Segment value: next offset, size in bytes, batch count, max timestamp, rolling timestamp, created ms (int64s).
+SEGMENT_ENTRY = struct.Struct(">qqqqqq")
+# Log meta value: log start offset, first dirty offset (where the cleaner resumes), int64s.
+LOG_META_ENTRY = struct.Struct(">qq")
 
 _PARTITION_PREFIX_LEN = 1 + 16 + 4
 
@@ -90,6 +98,20 @@ def index_key(topic_id: bytes, partition: int, base_offset: int) -> bytes:
     return partition_prefix(topic_id, partition) + INDEX + _U64.pack(base_offset)
 
 
+def segment_key(topic_id: bytes, partition: int, base_offset: int) -> bytes:
+    return partition_prefix(topic_id, partition) + SEGMENT + _U64.pack(base_offset)
+
+
+def log_meta_key(topic_id: bytes, partition: int) -> bytes:
+    return partition_prefix(topic_id, partition) + LOG_META
+
+
+def offset_range(topic_id: bytes, partition: int, kind: bytes, start: int, end: int) -> tuple[bytes, bytes]:
+    """[start, end) of one kind of offset-keyed key (BATCH, INDEX, SEGMENT) by base offset."""
+    prefix = partition_prefix(topic_id, partition) + kind
+    return prefix + _U64.pack(start), prefix + _U64.pack(end)
+
+
 def producer_key(topic_id: bytes, partition: int, producer_id: int) -> bytes:
     return partition_prefix(topic_id, partition) + PRODUCER + _U64.pack(producer_id)
 
@@ -104,7 +126,7 @@ def aborted_txn_key(topic_id: bytes, partition: int, last_offset: int) -> bytes:
 
 def suffix_u64(key: bytes) -> int:
     """The trailing u64 (base offset, producer id or last offset) of a partition's BATCH, INDEX, PRODUCER,
-    ONGOING_TXN or ABORTED_TXN key."""
+    ONGOING_TXN, ABORTED_TXN or SEGMENT key."""
     return _U64.unpack_from(key, _PARTITION_PREFIX_LEN + 1)[0]
 
 

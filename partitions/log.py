@@ -4,20 +4,21 @@ Batches stay opaque bytes: append reads headers with struct, checks CRCs and wal
 (wire/record_validation.py: one pass, nothing built per record), copies the request
 into a bytearray, rewrites baseOffset and partitionLeaderEpoch (outside the CRC) and, for
 LogAppendTime topics, the timestamp and CRC; then one storage write (rocksdict takes only bytes, so
-each batch is copied once more on the way). Reads return stored batches as-is. A small in-memory index
-(base offsets, cumulative sizes, max timestamps) answers which batches to read without a scan.
-Records are only decoded by the two timestamp lookups (ListOffsets), inside one candidate batch.
+each batch is copied once more on the way). Reads return stored batches as-is, found by a storage
+seek. Only segment summaries are kept in memory (partitions/segments.py), so opening a log costs
+the same whatever it holds. Records are only decoded by the two timestamp lookups (ListOffsets),
+inside the candidate batches of one segment.
 """
 
 from __future__ import annotations
 
-from array import array
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from partitions.producers import BatchMetadata, ProducerAppend, ProducerStateEntry, increment_sequence
-from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, Storage
+from partitions.log_config import roll_limits
+from partitions.segments import SegmentList
+from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, Storage, StorageError
 from partitions.transactions import PartitionTransactions
 from wire.errors import ErrorCode, KafkaError
 from wire.records import (
@@ -60,18 +61,20 @@ class PartitionLog:
         self.index = index
         self.listeners: list[Callable[[PartitionLog], None]] = []
         self._storage = storage
-        self.log_start_offset = 0  # no retention or DeleteRecords yet: nothing is ever removed
+        self.log_start_offset = 0  # moved forward by retention and DeleteRecords (partitions/retention.py)
+        self.first_dirty_offset = 0  # where the cleaner resumes (partitions/cleaner.py)
         self.log_end_offset = 0
         self.high_watermark = 0
         self.last_stable_offset = 0
-        self._base_offsets = array("q")
-        self._ends = array("q")  # cumulative size: batch i spans bytes [ends[i-1], ends[i]) of the log
-        self._max_timestamps = array("q")
-        self._running_max = array("q")  # max timestamp of batches 0..i: sorted, so bisect finds a time
+        self.segments = SegmentList()
         self._producers: dict[int, ProducerStateEntry] = {}
         if state is not None:
-            for entry in state.entries:
-                self._index(entry)
+            self.segments = SegmentList(state.segments)
+            self.log_start_offset = state.log_start_offset
+            self.first_dirty_offset = state.first_dirty_offset
+            next_offset = self.segments.next_offset
+            self.log_end_offset = max(next_offset if next_offset is not None else 0, self.log_start_offset)
+            self.high_watermark = self.log_end_offset
             self._producers = {pid: ProducerStateEntry.from_bytes(data) for pid, data in state.producers.items()}
         self.transactions = PartitionTransactions(state.ongoing_txns, state.aborted_txns) if state is not None \
             else PartitionTransactions()
@@ -120,10 +123,8 @@ class PartitionLog:
             next_offset += delta + 1
         view = memoryview(buf)
         batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, _) in zip(entries, found)]
-        self._storage.append(self.topic.topic_id, self.index, batches, producers.encoded() if producers else {},
-                             txns.changes() if txns else NO_TXN_CHANGES)
-        for entry in entries:
-            self._index(entry)
+        self._store(batches, producers.encoded() if producers else {}, txns.changes() if txns else NO_TXN_CHANGES,
+                    now_ms)
         if producers is not None:
             producers.commit()
         if txns is not None:
@@ -151,9 +152,7 @@ class PartitionLog:
         txns = self.transactions.begin()
         txns.marker(producer_id, commit, offset)
         entry = BatchEntry(offset, 0, now_ms, len(buf))
-        self._storage.append(self.topic.topic_id, self.index, [(entry, bytes(buf))],
-                             {producer_id: producer.to_bytes()}, txns.changes())
-        self._index(entry)
+        self._store([(entry, bytes(buf))], {producer_id: producer.to_bytes()}, txns.changes(), now_ms)
         self._producers[producer_id] = producer
         txns.commit()
         self._appended()
@@ -190,13 +189,16 @@ class PartitionLog:
         """The producers this partition has state for (DescribeProducers); read-only for callers."""
         return self._producers
 
-    def _index(self, entry: BatchEntry) -> None:
-        running = self._running_max[-1] if self._running_max else NO_TIMESTAMP
-        self._base_offsets.append(entry.base_offset)
-        self._ends.append((self._ends[-1] if self._ends else 0) + entry.size)
-        self._max_timestamps.append(entry.max_timestamp)
-        self._running_max.append(max(running, entry.max_timestamp))
-        self.log_end_offset = entry.base_offset + entry.last_offset_delta + 1
+    def _store(self, batches: list[tuple[BatchEntry, bytes]], producers, txns, now_ms: int) -> None:
+        """One storage write of batches with their segment summaries, then the offsets move past them."""
+        staged = self.segments.stage([entry for entry, _ in batches], now_ms, *roll_limits(self.topic))
+        try:
+            self._storage.append(self.topic.topic_id, self.index, batches, producers, txns, staged.records())
+        except StorageError as exc:
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}") from None
+        staged.commit()
+        last = batches[-1][0]
+        self.log_end_offset = last.base_offset + last.last_offset_delta + 1
         self.high_watermark = self.log_end_offset  # one replica: stored is replicated
 
     def read(self, offset: int, max_bytes: int, *, upper: int | None = None) -> bytes:
@@ -209,37 +211,41 @@ class PartitionLog:
             upper = self.high_watermark
         if offset >= upper:
             return b""
-        bases = self._base_offsets
-        first = max(bisect_right(bases, offset) - 1, 0)
-        stop = bisect_left(bases, upper)
-        start_byte = self._ends[first - 1] if first else 0
-        end = bisect_right(self._ends, start_byte + max_bytes, first + 1, stop)
-        batches = self._storage.read(self.topic.topic_id, self.index, bases[first], end - first)
+        batches = self._storage.read_from(self.topic.topic_id, self.index, offset, upper, max_bytes)
         return batches[0] if len(batches) == 1 else b"".join(batches)
 
     def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
         """(offset, timestamp) of the first record whose timestamp is >= timestamp_ms, or None."""
-        for i in range(bisect_left(self._running_max, timestamp_ms), len(self._base_offsets)):
-            if self._max_timestamps[i] < timestamp_ms:
+        for segment in self.segments:
+            if segment.max_timestamp < timestamp_ms:
                 continue
-            for record in iter_records(self._batch(i)):
-                if record.timestamp >= timestamp_ms:
-                    return record.offset, record.timestamp
+            for entry in self._entries(segment):
+                if entry.max_timestamp < timestamp_ms:
+                    continue
+                for record in iter_records(self._batch(entry.base_offset)):
+                    if record.timestamp >= timestamp_ms and record.offset >= self.log_start_offset:
+                        return record.offset, record.timestamp
         return None
 
     def max_timestamp(self) -> tuple[int, int] | None:
         """(offset, timestamp) of the first record carrying the log's largest timestamp (ListOffsets -3)."""
-        if not self._running_max:
+        if not self.segments:
             return None
-        largest = self._running_max[-1]
-        batch = self._batch(bisect_left(self._running_max, largest))
-        for record in iter_records(batch):
-            if record.timestamp == largest:
-                return record.offset, record.timestamp
-        return None  # a batch whose max_timestamp no record has: Kafka finds no offset either
+        largest = max(segment.max_timestamp for segment in self.segments)
+        segment = next(segment for segment in self.segments if segment.max_timestamp == largest)
+        for entry in self._entries(segment):
+            if entry.max_timestamp == largest:
+                for record in iter_records(self._batch(entry.base_offset)):
+                    if record.timestamp == largest:
+                        return record.offset, record.timestamp
+                return None  # a batch whose max_timestamp no record has: Kafka finds no offset either
+        return None
 
-    def _batch(self, i: int) -> bytes:
-        return self._storage.read(self.topic.topic_id, self.index, self._base_offsets[i], 1)[0]
+    def _entries(self, segment) -> list[BatchEntry]:
+        return self._storage.index_entries(self.topic.topic_id, self.index, segment.base_offset, segment.next_offset)
+
+    def _batch(self, base_offset: int) -> bytes:
+        return self._storage.read_batch(self.topic.topic_id, self.index, base_offset)
 
     def __repr__(self) -> str:
         return f"{self.topic.name}-{self.index}"

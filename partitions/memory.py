@@ -6,14 +6,17 @@ MemoryStorage is a "reopen" that exercises the same load path as the RocksDB eng
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 
-from partitions.storage import NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, Storage, TopicRecord, TxnChanges
+from partitions.storage import (
+    NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, SegmentRecord, Storage, TopicRecord, TxnChanges,
+)
 
 
 class _Partition:
-    __slots__ = ("aborted_txns", "base_offsets", "batches", "entries", "ongoing_txns", "producers")
+    __slots__ = ("aborted_txns", "base_offsets", "batches", "entries", "meta", "ongoing_txns", "producers",
+                 "segments")
 
     def __init__(self) -> None:
         self.base_offsets: list[int] = []
@@ -22,6 +25,8 @@ class _Partition:
         self.producers: dict[int, bytes] = {}
         self.ongoing_txns: dict[int, int] = {}
         self.aborted_txns: list[AbortedTxn] = []
+        self.segments: dict[int, SegmentRecord] = {}
+        self.meta = (0, 0)
 
 
 class MemoryStorage(Storage):
@@ -46,31 +51,83 @@ class MemoryStorage(Storage):
         stored = self._partitions.get((topic_id, partition))
         if stored is None:
             return PartitionState([], {})
-        return PartitionState(list(stored.entries), dict(stored.producers), dict(stored.ongoing_txns),
-                              list(stored.aborted_txns))
+        return PartitionState([stored.segments[base] for base in sorted(stored.segments)], dict(stored.producers),
+                              dict(stored.ongoing_txns), list(stored.aborted_txns), *stored.meta)
 
-    def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
-               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES) -> None:
+    def _partition(self, topic_id: bytes, partition: int) -> _Partition:
         stored = self._partitions.get((topic_id, partition))
         if stored is None:
             stored = self._partitions[(topic_id, partition)] = _Partition()
+        return stored
+
+    def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
+               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES,
+               segments: Sequence[SegmentRecord] = ()) -> None:
+        stored = self._partition(topic_id, partition)
         for entry, batch in batches:
-            stored.base_offsets.append(entry.base_offset)
-            stored.entries.append(entry)
-            stored.batches.append(bytes(batch))
+            self._insert(stored, entry, batch)
         stored.producers.update(producers)
         if txns is not NO_TXN_CHANGES:
             stored.ongoing_txns.update(txns.opened)
             for producer_id in txns.closed:
                 stored.ongoing_txns.pop(producer_id, None)
             stored.aborted_txns.extend(txns.aborted)
+        for segment in segments:
+            stored.segments[segment.base_offset] = segment
 
-    def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:
+    @staticmethod
+    def _insert(stored: _Partition, entry: BatchEntry, batch: bytes) -> None:
+        at = bisect_left(stored.base_offsets, entry.base_offset)
+        if at < len(stored.base_offsets) and stored.base_offsets[at] == entry.base_offset:
+            stored.entries[at], stored.batches[at] = entry, bytes(batch)
+            return
+        stored.base_offsets.insert(at, entry.base_offset)
+        stored.entries.insert(at, entry)
+        stored.batches.insert(at, bytes(batch))
+
+    def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:
         stored = self._partitions.get((topic_id, partition))
         if stored is None:
             return []
-        start = bisect_left(stored.base_offsets, base_offset)
-        return stored.batches[start:start + count]
+        i = max(bisect_right(stored.base_offsets, offset) - 1, 0)
+        entries = stored.entries
+        if i < len(entries) and entries[i].base_offset + entries[i].last_offset_delta < offset:
+            i += 1  # offset is in a gap after this batch (compaction removed its last records)
+        out, total = [], 0
+        while i < len(entries) and entries[i].base_offset < upper:
+            if out and total + entries[i].size > max_bytes:
+                break
+            out.append(stored.batches[i])
+            total += entries[i].size
+            i += 1
+        return out
+
+    def read_batch(self, topic_id: bytes, partition: int, base_offset: int) -> bytes | None:
+        stored = self._partitions.get((topic_id, partition))
+        if stored is None:
+            return None
+        i = bisect_left(stored.base_offsets, base_offset)
+        return stored.batches[i] if i < len(stored.base_offsets) and stored.base_offsets[i] == base_offset else None
+
+    def index_entries(self, topic_id: bytes, partition: int, start: int, end: int) -> list[BatchEntry]:
+        stored = self._partitions.get((topic_id, partition))
+        if stored is None:
+            return []
+        return stored.entries[bisect_left(stored.base_offsets, start):bisect_left(stored.base_offsets, end)]
+
+    def rewrite(self, topic_id: bytes, partition: int, *, delete=(), batches=(), segments=(),
+                log_start_offset: int, first_dirty_offset: int) -> None:
+        stored = self._partition(topic_id, partition)
+        for start, end in delete:
+            lo, hi = bisect_left(stored.base_offsets, start), bisect_left(stored.base_offsets, end)
+            del stored.base_offsets[lo:hi], stored.entries[lo:hi], stored.batches[lo:hi]
+            for base in [base for base in stored.segments if start <= base < end]:
+                del stored.segments[base]
+        for entry, batch in batches:
+            self._insert(stored, entry, batch)
+        for segment in segments:
+            stored.segments[segment.base_offset] = segment
+        stored.meta = (log_start_offset, first_dirty_offset)
 
     def partition_size(self, topic_id: bytes, partition: int) -> int:
         stored = self._partitions.get((topic_id, partition))

@@ -9,13 +9,16 @@ producer state that admitted it are stored together or not at all. The key layou
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Mapping, Sequence
-from itertools import islice
 
 from rocksdict import DBCompressionType, Options, Rdict, ReadOptions, WriteBatch
 
 from partitions import keys
-from partitions.storage import NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, Storage, TopicRecord, TxnChanges
+from partitions.storage import (
+    NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, SegmentRecord, Storage, StorageError, TopicRecord,
+    TxnChanges,
+)
 
 
 class RocksStorage(Storage):
@@ -50,24 +53,39 @@ class RocksStorage(Storage):
         self._db.write(write)
 
     def load_partition(self, topic_id: bytes, partition: int) -> PartitionState:
-        unpack = keys.INDEX_ENTRY.unpack
-        entries = [BatchEntry(keys.suffix_u64(key), *unpack(value))
-                   for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.INDEX))]
+        """Segment summaries, producer state and log meta: a few keys, however many batches are stored."""
+        unpack = keys.SEGMENT_ENTRY.unpack
+        segments = [SegmentRecord(keys.suffix_u64(key), *unpack(value))
+                    for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.SEGMENT))]
         producers = {keys.suffix_u64(key): value
                      for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.PRODUCER))}
         ongoing = {keys.suffix_u64(key): keys.INT64.unpack(value)[0]
                    for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.ONGOING_TXN))}
         aborted = [AbortedTxn(*keys.ABORTED_TXN_ENTRY.unpack(value), keys.suffix_u64(key))
                    for key, value in self._scan(*keys.kind_range(topic_id, partition, keys.ABORTED_TXN))]
-        return PartitionState(entries, producers, ongoing, aborted)
+        meta = self._db.get(keys.log_meta_key(topic_id, partition))
+        log_start, first_dirty = keys.LOG_META_ENTRY.unpack(meta) if meta is not None else (0, 0)
+        if not segments:
+            segments = self._legacy_segment(topic_id, partition)
+        return PartitionState(segments, producers, ongoing, aborted, log_start, first_dirty)
+
+    def _legacy_segment(self, topic_id: bytes, partition: int) -> list[SegmentRecord]:
+        """A data dir written before segments existed: one segment summarising its index (read once;
+        the next append persists it)."""
+        entries = self.index_entries(topic_id, partition, 0, 2**63 - 1)
+        if not entries:
+            return []
+        max_ts = max(entry.max_timestamp for entry in entries)
+        last = entries[-1]
+        return [SegmentRecord(entries[0].base_offset, last.base_offset + last.last_offset_delta + 1,
+                              sum(entry.size for entry in entries), len(entries), max_ts,
+                              entries[0].max_timestamp, max_ts)]
 
     def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
-               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES) -> None:
+               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES,
+               segments: Sequence[SegmentRecord] = ()) -> None:
         write = WriteBatch(raw_mode=True)
-        for entry, batch in batches:
-            write.put(keys.batch_key(topic_id, partition, entry.base_offset), batch)
-            write.put(keys.index_key(topic_id, partition, entry.base_offset),
-                      keys.INDEX_ENTRY.pack(entry.last_offset_delta, entry.max_timestamp, entry.size))
+        self._put_batches(write, topic_id, partition, batches)
         for producer_id, state in producers.items():
             write.put(keys.producer_key(topic_id, partition, producer_id), state)
         if txns is not NO_TXN_CHANGES:
@@ -78,15 +96,74 @@ class RocksStorage(Storage):
             for txn in txns.aborted:
                 write.put(keys.aborted_txn_key(topic_id, partition, txn.last_offset),
                           keys.ABORTED_TXN_ENTRY.pack(txn.producer_id, txn.first_offset))
-        self._db.write(write)
+        self._put_segments(write, topic_id, partition, segments)
+        self._write(write)
 
-    def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:
-        first = keys.batch_key(topic_id, partition, base_offset)
-        if count == 1:
-            batch = self._db.get(first)
-            return [] if batch is None else [batch]
-        end = keys.kind_range(topic_id, partition, keys.BATCH)[1]
-        return list(islice(self._db.values(from_key=first, read_opt=_bounded(end)), count))
+    @staticmethod
+    def _put_batches(write: WriteBatch, topic_id: bytes, partition: int,
+                     batches: Sequence[tuple[BatchEntry, bytes]]) -> None:
+        for entry, batch in batches:
+            write.put(keys.batch_key(topic_id, partition, entry.base_offset), batch)
+            write.put(keys.index_key(topic_id, partition, entry.base_offset),
+                      keys.INDEX_ENTRY.pack(entry.last_offset_delta, entry.max_timestamp, entry.size))
+
+    @staticmethod
+    def _put_segments(write: WriteBatch, topic_id: bytes, partition: int, segments: Sequence[SegmentRecord]) -> None:
+        for segment in segments:
+            write.put(keys.segment_key(topic_id, partition, segment.base_offset),
+                      keys.SEGMENT_ENTRY.pack(*segment[1:]))
+
+    def _write(self, write: WriteBatch) -> None:
+        try:
+            self._db.write(write)
+        except Exception as exc:  # rocksdict raises a plain Exception carrying RocksDB's status
+            raise StorageError(str(exc)) from exc
+
+    def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:
+        # The bound's bytes must outlive the iterator (rocksdict does not copy them). No lower bound:
+        # rocksdict 0.3's seek_for_prev misbehaves with one, so the key's prefix is checked instead.
+        bound = keys.batch_key(topic_id, partition, max(upper, 0))
+        options = _bounded(bound)
+        it = self._db.iter(options)
+        first = keys.batch_key(topic_id, partition, offset)
+        it.seek_for_prev(first)
+        if not it.valid() or not it.key().startswith(first[:_BATCH_PREFIX_LEN]):
+            it.seek(first)
+        elif keys.suffix_u64(it.key()) + _LAST_DELTA.unpack_from(it.value(), _LAST_DELTA_AT)[0] < offset:
+            it.next()  # offset is in a gap after this batch (compaction removed its last records)
+        out, total = [], 0
+        while it.valid():
+            batch = it.value()
+            if out and total + len(batch) > max_bytes:
+                break
+            out.append(batch)
+            total += len(batch)
+            it.next()
+        return out
+
+    def read_batch(self, topic_id: bytes, partition: int, base_offset: int) -> bytes | None:
+        return self._db.get(keys.batch_key(topic_id, partition, base_offset))
+
+    def index_entries(self, topic_id: bytes, partition: int, start: int, end: int) -> list[BatchEntry]:
+        unpack = keys.INDEX_ENTRY.unpack
+        return [BatchEntry(keys.suffix_u64(key), *unpack(value))
+                for key, value in self._scan(*keys.offset_range(topic_id, partition, keys.INDEX, start, end))]
+
+    def rewrite(self, topic_id: bytes, partition: int, *, delete=(), batches=(), segments=(),
+                log_start_offset: int, first_dirty_offset: int) -> None:
+        write = WriteBatch(raw_mode=True)
+        for start, end in delete:
+            for kind in (keys.BATCH, keys.INDEX, keys.SEGMENT):
+                write.delete_range(*keys.offset_range(topic_id, partition, kind, start, end))
+        self._put_batches(write, topic_id, partition, batches)
+        self._put_segments(write, topic_id, partition, segments)
+        write.put(keys.log_meta_key(topic_id, partition), keys.LOG_META_ENTRY.pack(log_start_offset, first_dirty_offset))
+        self._write(write)
+
+    def reclaim(self, topic_id: bytes, partition: int, start: int, end: int) -> None:
+        """Compact the removed key range now (flushing the memtable that may hold it), so its files go."""
+        for kind in (keys.BATCH, keys.INDEX):
+            self._db.compact_range(*keys.offset_range(topic_id, partition, kind, start, end))
 
     def partition_size(self, topic_id: bytes, partition: int) -> int:
         """The batches' sizes summed from their index entries, plus each batch's two keys and index entry
@@ -126,6 +203,11 @@ class RocksStorage(Storage):
     def _scan(self, start: bytes, end: bytes) -> list[tuple[bytes, bytes]]:
         """Every (key, value) with start <= key < end, in key order."""
         return list(self._db.items(from_key=start, read_opt=_bounded(end)))
+
+
+_LAST_DELTA = struct.Struct(">i")
+_LAST_DELTA_AT = 23
+_BATCH_PREFIX_LEN = 1 + 16 + 4 + 1  # lastOffsetDelta's position in a stored batch (see wire/records.py HEADER)
 
 
 def _bounded(end: bytes) -> ReadOptions:

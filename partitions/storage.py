@@ -52,14 +52,32 @@ class TxnChanges(NamedTuple):
 NO_TXN_CHANGES = TxnChanges({}, [], [])
 
 
-class PartitionState(NamedTuple):
-    """A partition as loaded on open: its batch index in offset order, its producers' state, the open
-    transactions (producer id -> first offset) and the aborted-transaction index in last-offset order."""
+class SegmentRecord(NamedTuple):
+    """What is persisted about one segment (a run of consecutive batches, see partitions/segments.py)."""
 
-    entries: list[BatchEntry]
+    base_offset: int
+    next_offset: int  # one past the last offset of its last batch
+    size: int  # bytes of its batches
+    batches: int
+    max_timestamp: int
+    rolling_timestamp: int  # the first batch's max timestamp (Kafka's rollingBasedTimestamp), -1 if none
+    created_ms: int  # wall clock when its first batch was appended
+
+
+class PartitionState(NamedTuple):
+    """A partition as loaded on open: its segment summaries (never the batch index: opening costs the
+    same whatever the number of batches), its producers' state, its transactions and its log meta."""
+
+    segments: list[SegmentRecord]
     producers: dict[int, bytes]
-    ongoing_txns: dict[int, int] = {}
-    aborted_txns: list[AbortedTxn] = []
+    ongoing_txns: dict[int, int] = {}  # open transactions: producer id -> first offset
+    aborted_txns: list[AbortedTxn] = []  # the aborted-transaction index in last-offset order
+    log_start_offset: int = 0
+    first_dirty_offset: int = 0
+
+
+class StorageError(Exception):
+    """A write the engine could not make (disk full, I/O error): nothing of it was stored."""
 
 
 class Storage(ABC):
@@ -83,14 +101,36 @@ class Storage(ABC):
 
     @abstractmethod
     def append(self, topic_id: bytes, partition: int, batches: Sequence[tuple[BatchEntry, bytes]],
-               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES) -> None:
+               producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES,
+               segments: Sequence[SegmentRecord] = ()) -> None:
         """Atomically store batches (in offset order, with their index entries), replace the state of
-        the given producer ids and apply the transaction changes. Once this returns the write survives
-        the process being killed."""
+        the given producer ids, apply the transaction changes and store the given segment summaries.
+        Once this returns the write survives the process being killed. Raises StorageError (and
+        stores nothing) if it cannot."""
 
     @abstractmethod
-    def read(self, topic_id: bytes, partition: int, base_offset: int, count: int) -> list[bytes]:
-        """`count` consecutive stored batches, the first being the one stored at `base_offset`."""
+    def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:
+        """Whole stored batches in offset order: the first is the one holding `offset` (or, in a gap, the
+        next one), none starting at or past `upper`, within max_bytes except the first."""
+
+    @abstractmethod
+    def read_batch(self, topic_id: bytes, partition: int, base_offset: int) -> bytes | None:
+        """The batch stored at exactly base_offset."""
+
+    @abstractmethod
+    def index_entries(self, topic_id: bytes, partition: int, start: int, end: int) -> list[BatchEntry]:
+        """The index entries of the batches whose base offset is in [start, end), in offset order."""
+
+    @abstractmethod
+    def rewrite(self, topic_id: bytes, partition: int, *, delete: Sequence[tuple[int, int]] = (),
+                batches: Sequence[tuple[BatchEntry, bytes]] = (), segments: Sequence[SegmentRecord] = (),
+                log_start_offset: int, first_dirty_offset: int) -> None:
+        """One atomic write: remove every batch, index entry and segment summary whose base offset is in
+        one of the [start, end) ranges of `delete` (range deletes: the cost does not depend on how many
+        batches they hold), then store `batches` and `segments` and the log meta. Raises StorageError."""
+
+    def reclaim(self, topic_id: bytes, partition: int, start: int, end: int) -> None:
+        """Give the space of removed data with base offsets in [start, end) back to the file system."""
 
     @abstractmethod
     def partition_size(self, topic_id: bytes, partition: int) -> int:

@@ -311,8 +311,9 @@ def test_read_agrees_with_a_model_of_kip_74(logs, counts, queries):
             assert error_of(log.read, offset, 100, upper=upper) == ErrorCode.OFFSET_OUT_OF_RANGE
             continue
         limit = log.high_watermark if upper is None else upper
+        # the batches from the one holding offset (none when offset is the high watermark)
         from_offset = [(base, data) for i, (base, data) in enumerate(stored)
-                       if i + 1 == len(stored) or stored[i + 1][0] > offset]
+                       if (stored[i + 1][0] if i + 1 < len(stored) else log.high_watermark) > offset]
         if isinstance(max_bytes, tuple):
             batches, delta = max_bytes
             max_bytes = sum(len(data) for _, data in from_offset[:batches]) + delta

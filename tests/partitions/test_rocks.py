@@ -112,4 +112,4 @@ def test_deleting_a_topic_removes_all_its_keys(tmp_path):
     finally:
         db.close()
     assert not [key for key in remaining if gone.topic_id in key or key.endswith(b"gone")]
-    assert len([key for key in remaining if kept.topic_id in key]) == 3  # batch, its index entry, producer
+    assert len([key for key in remaining if kept.topic_id in key]) == 4  # batch, its index entry, segment, producer

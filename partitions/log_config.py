@@ -1,0 +1,59 @@
+"""The topic configs that govern a log's lifecycle (segments, retention, compaction), read as typed values.
+
+Read on every use through `Topic.config` (typed, cached by the topic until its configs change), so a
+config changed at run time takes effect at the next append or retention/cleaner pass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from partitions.topics import Topic
+
+
+class LogSettings(NamedTuple):
+    segment_bytes: int
+    segment_ms: int
+    retention_ms: int  # -1: no time limit
+    retention_bytes: int  # -1: no size limit
+    delete: bool  # cleanup.policy contains delete
+    compact: bool  # cleanup.policy contains compact
+    delete_retention_ms: int
+    min_compaction_lag_ms: int
+    max_compaction_lag_ms: int
+    min_cleanable_dirty_ratio: float
+
+
+def cleanup_policy(topic: Topic) -> set[str]:
+    return set(topic.config("cleanup.policy"))  # a typed list config
+
+
+def is_compacted(topic: Topic) -> bool:
+    return "compact" in cleanup_policy(topic)
+
+
+def roll_limits(topic: Topic) -> tuple[int, int]:
+    """(segment.bytes, segment.ms) as Kafka's LogConfig.maxSegmentMs has it: a compacted topic rolls at
+    max.compaction.lag.ms at the latest, so a segment becomes cleanable in time."""
+    segment_ms = int(topic.config("segment.ms"))
+    if is_compacted(topic):
+        segment_ms = min(segment_ms, int(topic.config("max.compaction.lag.ms")))
+    return int(topic.config("segment.bytes")), segment_ms
+
+
+def settings(topic: Topic) -> LogSettings:
+    policy = cleanup_policy(topic)
+    segment_bytes, segment_ms = roll_limits(topic)
+    return LogSettings(
+        segment_bytes=segment_bytes,
+        segment_ms=segment_ms,
+        retention_ms=int(topic.config("retention.ms")),
+        retention_bytes=int(topic.config("retention.bytes")),
+        delete="delete" in policy,
+        compact="compact" in policy,
+        delete_retention_ms=int(topic.config("delete.retention.ms")),
+        min_compaction_lag_ms=int(topic.config("min.compaction.lag.ms")),
+        max_compaction_lag_ms=int(topic.config("max.compaction.lag.ms")),
+        min_cleanable_dirty_ratio=float(topic.config("min.cleanable.dirty.ratio")),
+    )
