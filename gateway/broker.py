@@ -20,6 +20,7 @@ from gateway.groups.timers import Timers
 from gateway.share import ShareConfigs, ShareGroupCoordinator, SharePartitionManager
 from gateway.txn import TransactionCoordinator, TxnConfig
 from gateway.txn.markers import LogMarkerWriter
+from gateway.log_maintenance import LogMaintenance
 from partitions import Logs
 
 
@@ -97,6 +98,7 @@ class Broker:
         self.share_groups = ShareGroupCoordinator(LogsTopics(self.logs), self.share_configs, groups=self.groups.groups,
                                                   on_member_gone=self.shares.on_member_gone)
         self.groups.on_group_removed.append(self.shares.on_group_deleted)
+        self.maintenance = LogMaintenance(self)  # retention and cleaning; started by the server
 
         self.on_deadline: Callable[[int], None] | None = None  # the server's timer: see deadline_changed
         self._timer_sources: list = []

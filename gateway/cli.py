@@ -54,6 +54,10 @@ def parser() -> argparse.ArgumentParser:
     ):
         limits.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(Config, name),
                             help=help_text + " (default %(default)s)")
+    serve.add_argument("--log-retention-check-interval-ms", type=int, default=Config.log_retention_check_interval_ms)
+    serve.add_argument("--log-cleaner-backoff-ms", type=int, default=Config.log_cleaner_backoff_ms)
+    serve.add_argument("--max-incremental-fetch-session-cache-slots", type=int,
+                       default=Config.max_incremental_fetch_session_cache_slots)
     return p
 
 

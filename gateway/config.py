@@ -34,6 +34,9 @@ class Config:
     crash_at: str | None = None  # tests only: a fault point that SIGKILLs the broker (gateway.txn.markers)
     shutdown_grace_s: float = 5.0
     # connections and the memory they may make the broker hold: see ARCHITECTURE.md "Resource model"
+    log_retention_check_interval_ms: int = 300000  # Kafka's default; tests set it low
+    log_cleaner_backoff_ms: int = 15000  # how often the cleaner looks for compactable logs
+    max_incremental_fetch_session_cache_slots: int = 1000
     max_in_flight_per_connection: int = 100  # reading pauses above this many unanswered requests
     max_unsent_bytes_per_connection: int = 1 << 20  # reading pauses while more response bytes are unsent
     queued_max_request_bytes: int = 512 * 1024 * 1024  # broker-wide; Kafka: queued.max.request.bytes (-1)

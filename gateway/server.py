@@ -90,6 +90,7 @@ class Server:
         self._timers = DeadlineTimer(loop, self.broker.tick)
         self.broker.on_deadline = self._timers.arm
         self._timers.fire_now()
+        self.broker.maintenance.start()
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
 
     def _new_connection(self) -> KafkaConnection:
@@ -123,6 +124,7 @@ class Server:
             if connection.transport is not None:
                 connection.transport.close()
         if self.broker is not None:
+            await self.broker.maintenance.stop()
             self.broker.close()
         log.info("stopped")
 

@@ -81,6 +81,10 @@ class PartitionLog:
         self.last_stable_offset = self.transactions.last_stable_offset(self.high_watermark)
 
     @property
+    def storage(self) -> Storage:
+        return self._storage
+
+    @property
     def leader_epoch(self) -> int:
         return LEADER_EPOCH
 
