@@ -82,7 +82,7 @@ def _deletable(log: PartitionLog, predicate, *, active_too: bool = False) -> lis
         if i >= closed and not active_too:
             break
         next_base = items[i + 1].base_offset if i + 1 < len(items) else (
-            log.high_watermark if segments.roll_pending else None)
+            log.log_end_offset if segments.roll_pending else None)
         if not predicate(segment, next_base):
             break
         doomed.append(segment)
@@ -119,7 +119,7 @@ def _remove(log: PartitionLog, doomed: list[Segment], log_start: int) -> Removed
         segments.roll()  # the active segment goes too: roll first, so appends start a new one
     end = doomed[-1].next_offset if doomed else log_start
     remaining = segments.items[len(doomed)] if len(doomed) < len(segments.items) else None
-    new_start = max(log.log_start_offset, log_start, remaining.base_offset if remaining else log.high_watermark)
+    new_start = max(log.log_start_offset, log_start, remaining.base_offset if remaining else log.log_end_offset)
     first_dirty = max(log.first_dirty_offset, new_start)
     ranges = [(doomed[0].base_offset, end)] if doomed else []
     try:

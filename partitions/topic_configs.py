@@ -173,19 +173,19 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
     _key("remote.storage.enable", _B, False, "Keep this topic's older segments in tiered storage.", None, (),
          NO_REMOTE_STORAGE),
     _key("retention.bytes", _L, -1, "The most bytes a partition keeps before old data is deleted "
-         "(cleanup.policy delete; -1: no limit).", None, ["log.retention.bytes"], LOGSTORE),
+         "(cleanup.policy delete; -1: no limit).", None, ["log.retention.bytes"]),
     _key("retention.ms", _L, 7 * 24 * HOUR_MS, "How long data is kept before it is deleted (cleanup.policy "
          "delete; -1: no limit).", at_least(-1),
-         ["log.retention.ms", ("log.retention.minutes", MINUTE_MS), ("log.retention.hours", HOUR_MS)], LOGSTORE),
+         ["log.retention.ms", ("log.retention.minutes", MINUTE_MS), ("log.retention.hours", HOUR_MS)]),
     _key("segment.bytes", _I, 1024 * MIB, "The largest segment size; retention and compaction work a segment at "
-         "a time.", at_least(MIB), ["log.segment.bytes"], LOGSTORE),
+         "a time.", at_least(MIB), ["log.segment.bytes"]),
     _key("segment.index.bytes", _I, 10 * MIB, "The size of a segment's offset index.", at_least(4),
          ["log.index.size.max.bytes"], NO_SEGMENT_FILES),
     _key("segment.jitter.ms", _L, 0, "A random amount subtracted from segment.ms so that segments do not all "
          "roll at once.", at_least(0), ["log.roll.jitter.ms", ("log.roll.jitter.hours", HOUR_MS)],
          NO_SEGMENT_FILES),
     _key("segment.ms", _L, 7 * 24 * HOUR_MS, "The longest time before a segment is rolled, even if it is not "
-         "full.", at_least(1), ["log.roll.ms", ("log.roll.hours", HOUR_MS)], LOGSTORE),
+         "full.", at_least(1), ["log.roll.ms", ("log.roll.hours", HOUR_MS)]),
     _key("unclean.leader.election.enable", _B, False, "Allow an out-of-sync replica to become leader.", None,
          ["unclean.leader.election.enable"], SINGLE_BROKER),
     # KIP-1191: a share group may only dead-letter into a topic that allows it.
