@@ -20,6 +20,7 @@ from gateway.groups.timers import Timers
 from gateway.share import ShareConfigs, ShareGroupCoordinator, SharePartitionManager
 from gateway.txn import TransactionCoordinator, TxnConfig
 from gateway.txn.markers import LogMarkerWriter
+from gateway.fetch_sessions import FetchSessionCache
 from gateway.log_maintenance import LogMaintenance
 from partitions import Logs
 
@@ -99,6 +100,7 @@ class Broker:
                                                   on_member_gone=self.shares.on_member_gone)
         self.groups.on_group_removed.append(self.shares.on_group_deleted)
         self.maintenance = LogMaintenance(self)  # retention and cleaning; started by the server
+        self.fetch_sessions = FetchSessionCache(config.max_incremental_fetch_session_cache_slots)
 
         self.on_deadline: Callable[[int], None] | None = None  # the server's timer: see deadline_changed
         self._timer_sources: list = []

@@ -1,4 +1,5 @@
-"""Fetch (key 1): v4-18; by topic name up to v12, by topic id from v13. No fetch sessions (session id 0).
+"""Fetch (key 1): v4-18; by topic name up to v12, by topic id from v13; incremental fetch sessions
+(KIP-227) from v7, kept by gateway/fetch_sessions.py.
 v18 only adds a follower-side high_watermark tag (KIP-1166), which consumers never send.
 
 Honours max_wait_ms/min_bytes (a waiting fetch wakes as soon as data arrives), max_bytes and
@@ -9,6 +10,7 @@ read_uncommitted reads to the high watermark with no aborted list), log start of
 
 import asyncio
 
+from gateway.clock import now_ms
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
@@ -94,12 +96,16 @@ async def handle_fetch(ctx, request):
     version = ctx.api_version
     budget = request.max_bytes if request.max_bytes > 0 else 1
     # each partition once (Kafka's fetchData map): 200,000 copies of one partition are one read
-    wanted, _ = collapse_partitions(request.topics, _topic_key if version >= 13 else _topic_name, "partition")
+    context = ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
+    if context.error:
+        return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
+    wanted, _ = collapse_partitions(context.topics, _topic_key if version >= 13 else _topic_name, "partition")
     responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
     if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
         await _wait_for_data(touched, request.max_wait_ms / 1000)
         responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
-    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": 0, "responses": responses}
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
+            "responses": context.respond(responses)}
 
 
 async def _wait_for_data(logs, timeout_s: float) -> None:
