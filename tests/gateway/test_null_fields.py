@@ -48,6 +48,8 @@ NULL_IN_KAFKA = {
     (45, "error_message"): "ReplicationControlManager.alterPartitionReassignments: setErrorMessage(null)",
     (45, "responses.partitions.error_message"): "ControllerApis: messageWithFallback() only on failure, else null",
     (46, "error_message"): "ReplicationControlManager.listPartitionReassignments: setErrorMessage(null)",
+    (48, "error_message"): "DescribeClientQuotasResponse.fromQuotaEntities: setErrorMessage(null)",
+    (48, "entries"): "DescribeClientQuotasRequest.getErrorResponse: setEntries(null)",
     (57, "error_message"): "UpdateFeaturesResponse.createWithErrors: ApiError.NONE.message() is null",
     (57, "results.error_message"): "UpdateFeaturesResponse.createWithErrors: ApiError.message()",
     (60, "error_message"): "DescribeClusterResponse: null for NONE",
