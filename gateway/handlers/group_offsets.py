@@ -108,7 +108,7 @@ def _add_topic_ids(logs, requested, response) -> None:
     for t in requested or []:
         if t.name is None:
             answered.append({"name": "", "topic_id": t.topic_id, "partitions": [
-                {"partition_index": i, "committed_offset": -1, "committed_leader_epoch": -1, "metadata": None,
+                {"partition_index": i, "committed_offset": -1, "committed_leader_epoch": -1, "metadata": "",
                  "error_code": ErrorCode.UNKNOWN_TOPIC_ID} for i in t.partition_indexes]})
     response["topics"] = answered
 
