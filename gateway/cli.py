@@ -46,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("queued_max_request_bytes", "broker-wide bytes of requests and unsent responses held (<= 0: unbounded)"),
         ("max_unsent_bytes_per_connection", "a connection stops being read while more response bytes are unsent"),
+        ("fetch_max_bytes", "the most one Fetch response gathers (Kafka's fetch.max.bytes)"),
         ("max_in_flight_per_connection", "a connection stops being read with this many requests unanswered"),
         ("connections_max_idle_ms", "close connections idle this long (<= 0: never)"),
         ("request_receive_timeout_ms", "close a connection whose request takes longer to arrive (<= 0: never)"),

@@ -39,6 +39,7 @@ class Config:
     max_incremental_fetch_session_cache_slots: int = 1000
     max_in_flight_per_connection: int = 100  # reading pauses above this many unanswered requests
     max_unsent_bytes_per_connection: int = 1 << 20  # reading pauses while more response bytes are unsent
+    fetch_max_bytes: int = 57671680  # Kafka: fetch.max.bytes (55 MiB), what one Fetch response may gather
     queued_max_request_bytes: int = 512 * 1024 * 1024  # broker-wide; Kafka: queued.max.request.bytes (-1)
     connections_max_idle_ms: int = 600000  # Kafka: connections.max.idle.ms
     request_receive_timeout_ms: int = 30000  # a request's bytes must all arrive within this of its first

@@ -41,7 +41,8 @@ import structlog
 from gateway import registry
 from gateway.memory_pool import MemoryPool
 from gateway.registry import RequestContext
-from wire.codec import ProtocolError, decode, encode
+from gateway.offload import decode_request, encode_response
+from wire.codec import ProtocolError, encode
 from wire.errors import ErrorCode
 from wire.frames import FrameDecoder, FrameError, frame, frame_prefix
 from wire.headers import API_VERSIONS_KEY, RequestHeader, decode_request_header, response_header
@@ -78,6 +79,14 @@ class ConnectionLimits:
 
         return cls(config.max_in_flight_per_connection, config.max_unsent_bytes_per_connection,
                    seconds(config.connections_max_idle_ms), seconds(config.request_receive_timeout_ms))
+
+
+class _BadRequest(Exception):
+    """The request body does not decode: Kafka closes the connection."""
+
+
+class _EncodeFailed(Exception):
+    """The handler's response cannot be encoded at the request's version: our bug."""
 
 
 class _Slot:
@@ -260,13 +269,6 @@ class RequestPipeline:
         self._dispatch_decoded(payload, reserved, header, reg)
 
     def _dispatch_decoded(self, payload: bytes, reserved: int, header: RequestHeader, reg) -> None:
-        try:
-            request = decode(reg.api.request, header.api_version, payload, header.body_offset)
-        except ProtocolError as exc:
-            self.pool.release(reserved)
-            self.abort("bad_request_body", client_id=header.client_id, api=reg.api.name,
-                       api_version=header.api_version, error=str(exc))
-            return
         ctx = RequestContext(
             broker=self.broker, api_key=header.api_key, api_version=header.api_version,
             correlation_id=header.correlation_id, client_id=header.client_id,
@@ -281,11 +283,11 @@ class RequestPipeline:
             return
         slot = _Slot(header, reserved)
         self.pending.append(slot)
-        task = self._loop.create_task(reg.handler(ctx, request))
+        task = self._loop.create_task(self._serve(ctx, reg, payload, header.body_offset))
         slot.task = task
         self._unsettled = slot
-        self._loop.call_soon(self._settle, slot, reg, ctx)  # runs right after the task's first step
-        task.add_done_callback(partial(self._handler_done, slot, reg, ctx))
+        self._loop.call_soon(self._settle, slot, ctx)  # runs right after the task's first step
+        task.add_done_callback(partial(self._handler_done, slot, ctx))
 
     def authorize(self, ctx: RequestContext, reg) -> bool:
         """Whether ctx.principal may make this request at all: the hook point for authentication state
@@ -293,25 +295,41 @@ class RequestPipeline:
         ACLs. Everyone may, until security exists; per-resource checks belong in the handlers."""
         return True
 
-    def _settle(self, slot: _Slot, reg, ctx: RequestContext) -> None:
+    @staticmethod
+    async def _serve(ctx: RequestContext, reg, payload: bytes, body_offset: int) -> bytes | None:
+        """Decode, handle, encode (the codecs move off the loop for huge messages: gateway.offload)."""
+        try:
+            request = await decode_request(reg.api.request, ctx.api_version, payload, body_offset)
+        except ProtocolError as exc:
+            raise _BadRequest(str(exc)) from None
+        del payload
+        response = await reg.handler(ctx, request)
+        if response is None:
+            return None
+        try:
+            return await encode_response(reg.api.response, ctx.api_version, response)
+        except Exception as exc:  # an unencodable response is our bug, not the client's
+            raise _EncodeFailed(repr(exc)) from exc
+
+    def _settle(self, slot: _Slot, ctx: RequestContext) -> None:
         if self._unsettled is slot:
             self._unsettled = None
         if self.closed:
             return
         if slot.task.done():
-            self._finish(slot, reg, ctx)
+            self._finish(slot, ctx)
         else:
             slot.waiting = True
             self._waiting_keys.add(slot.header.api_key)
         self._pump()
 
-    def _handler_done(self, slot: _Slot, reg, ctx: RequestContext, task: asyncio.Task) -> None:
+    def _handler_done(self, slot: _Slot, ctx: RequestContext, task: asyncio.Task) -> None:
         if self.closed or slot.finished or self._unsettled is slot:
             return  # _settle handles a request that finished in its first step
-        self._finish(slot, reg, ctx)
+        self._finish(slot, ctx)
         self._pump()
 
-    def _finish(self, slot: _Slot, reg, ctx: RequestContext) -> None:
+    def _finish(self, slot: _Slot, ctx: RequestContext) -> None:
         slot.finished = True
         if slot.waiting:
             self._waiting_keys.discard(slot.header.api_key)
@@ -321,19 +339,20 @@ class RequestPipeline:
             return
         exc = task.exception()
         if exc is not None:
-            ctx.log.error("handler_failed", error=repr(exc), exc_info=exc)
-            self.abort("handler_failed")
+            if isinstance(exc, _BadRequest):
+                ctx.log.warning("bad_request_body", error=str(exc))  # bound to client id, api, version
+                self._close()
+            elif isinstance(exc, _EncodeFailed):
+                ctx.log.error("response_encode_failed", error=str(exc), exc_info=exc.__cause__)
+                self.abort("response_encode_failed")
+            else:
+                ctx.log.error("handler_failed", error=repr(exc), exc_info=exc)
+                self.abort("handler_failed")
             return
-        response = task.result()
-        if response is None:
+        body = task.result()
+        if body is None:
             slot.payload = _NO_RESPONSE
         else:
-            try:
-                body = encode(reg.api.response, ctx.api_version, response)
-            except Exception as exc:  # an unencodable response is our bug, not the client's
-                ctx.log.error("response_encode_failed", error=repr(exc), exc_info=exc)
-                self.abort("response_encode_failed")
-                return
             head = response_header(ctx.api_key, ctx.api_version, ctx.correlation_id)
             slot.payload = (frame_prefix(len(head) + len(body)) + head, body)  # no copy of a large body
             slot.size = 4 + len(head) + len(body)

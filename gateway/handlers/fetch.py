@@ -94,7 +94,8 @@ async def _read_all(logs, request, version, budget, wanted):
 async def handle_fetch(ctx, request):
     logs = ctx.broker.logs
     version = ctx.api_version
-    budget = request.max_bytes if request.max_bytes > 0 else 1
+    # the broker's fetch.max.bytes caps what one response may gather (the first batch stays whole)
+    budget = min(request.max_bytes, ctx.broker.config.fetch_max_bytes) if request.max_bytes > 0 else 1
     # each partition once (Kafka's fetchData map): 200,000 copies of one partition are one read
     context = ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
     if context.error:

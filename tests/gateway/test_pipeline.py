@@ -305,3 +305,18 @@ def test_config_refuses_a_pool_smaller_than_one_request():
     with pytest.raises(ValueError):
         Config(queued_max_request_bytes=1000, max_request_size=2000)
     assert Config(queued_max_request_bytes=-1).queued_max_request_bytes == -1
+
+
+def test_a_fetch_response_gathers_at_most_fetch_max_bytes():
+    async def main():
+        broker, transport, pipeline = make(fetch_max_bytes=150_000)
+        for i in range(3):
+            pipeline.receive_data(produce("capped", b"v" * 100_000, i))
+            await settle()
+        transport.frames()
+        pipeline.receive_data(fetch("capped", 10, max_bytes=10 << 20))
+        await settle()
+        (_, answer), = transport.responses(FETCH, 11)
+        records = answer.responses[0].partitions[0].records
+        assert 100_000 < len(records) < 150_000  # the first batch whole, the next two over the cap
+    run(main())
