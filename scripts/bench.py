@@ -316,8 +316,9 @@ def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: flo
 
 
 def consume_phase(bootstrap: str, phase: Phase, per_partition: list[int], timeout_s: float,
-                  broker: BrokerProcess | None) -> Phase:
-    """Read the topic from the beginning with assign() and check every produced record comes back once."""
+                  broker: BrokerProcess | None, config: dict | None = None) -> Phase:
+    """Read the topic from the beginning with assign() and check every produced record comes back once.
+    (librdkafka's default isolation.level is read_committed; `config` may change it.)"""
     consumer = Consumer({
         **client_config(bootstrap),
         "group.id": f"ottla-bench-{uuid.uuid4().hex[:8]}",  # required by the client; never joined
@@ -326,6 +327,7 @@ def consume_phase(bootstrap: str, phase: Phase, per_partition: list[int], timeou
         # fetch sizes stay default, but when the local queue is full librdkafka stops fetching for
         # 1 s by default: a pause in the client, longer than a whole phase against a fast broker
         "fetch.queue.backoff.ms": 10,
+        **(config or {}),
     })
     counts = [0] * phase.partitions
     next_offset = [0] * phase.partitions
@@ -417,6 +419,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_groups
 
         result.groups = bench_groups.rows(bench_groups.measure(name, result.bootstrap, broker, args))
+    if args.txn:
+        import bench_txn
+
+        result.groups += bench_txn.measure(name, result.bootstrap, broker, args)  # extra rows, as --groups'
     if broker is not None:
         result.peak_rss_kib = broker.status_kib("VmHWM")
         broker.stop()
@@ -543,9 +549,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=1.0, help="idle seconds after start-up before reading RSS")
     p.add_argument("--groups", action="store_true", help="then time group joins, rebalances and OffsetCommit "
                    "(scripts/bench_groups.py, options below)")
+    p.add_argument("--txn", action="store_true", help="then transactional beside idempotent produce and "
+                   "read_committed beside read_uncommitted consume (scripts/bench_txn.py)")
     import bench_groups
+    import bench_txn
 
     bench_groups.add_arguments(p.add_argument_group("--groups"))
+    bench_txn.add_arguments(p.add_argument_group("--txn"))
     args = p.parse_args(argv)
     if args.records < 1 or args.record_size < 1:
         p.error("--records and --record-size must be positive")

@@ -54,6 +54,6 @@ async def handle_add_offsets_to_txn(ctx, request):
 async def handle_end_txn(ctx, request):
     error = ctx.broker.txn.end_txn(request.transactional_id, request.producer_id, request.producer_epoch,
                                    request.committed, now_ms=now_ms())
-    ctx.log.info("end_txn", transactional_id=request.transactional_id, producer_id=request.producer_id,
+    ctx.log.debug("end_txn", transactional_id=request.transactional_id, producer_id=request.producer_id,
                  producer_epoch=request.producer_epoch, committed=request.committed, error=error.name)
     return {"throttle_time_ms": 0, "error_code": fenced_for(error, ctx.api_version)}
