@@ -1,5 +1,6 @@
 'use strict'
-// kafkajs admin: {action: create|delete|list|metadata|offsets|offsetsForTime|partitions, topic, ...} -> JSON.
+// kafkajs admin: {action: create|delete|list|metadata|offsets|offsetsForTime|partitions|describeConfigs|
+// alterConfigs, topic, ...} -> JSON.
 const { kafkaFor, main } = require('./common')
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
@@ -49,6 +50,17 @@ const actions = {
       decrease: await failure(() => admin.createPartitions({ topicPartitions: [{ topic, count: 1 }] })),
       elsewhere: await failure(() => admin.alterPartitionReassignments({
         topics: [{ topic, partitions: [{ partition: 0, replicas: [2] }] }] })),
+    }
+  },
+  // resources: [{type (2 topic, 4 broker), name, configNames?, configEntries?: [{name, value}]}]
+  async describeConfigs(admin, { resources, includeSynonyms }) {
+    return await admin.describeConfigs({ resources, includeSynonyms: !!includeSynonyms })
+  },
+  async alterConfigs(admin, { resources, validateOnly }) {
+    try {
+      return await admin.alterConfigs({ resources, validateOnly: !!validateOnly })
+    } catch (error) {
+      return { error: error.type, message: error.message }
     }
   },
 }

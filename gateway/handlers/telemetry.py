@@ -22,10 +22,14 @@ async def handle_get_telemetry_subscriptions(ctx, request):
 @handles(72, 0, 0)
 async def handle_push_telemetry(ctx, request):
     broker = ctx.broker
+    first = broker.telemetry.latest(request.client_instance_id) is None
     try:
         code = broker.telemetry.push(request, ctx.client_id, ctx.peer, now_ms(),
                                      broker.configs.broker("telemetry.max.bytes"))
     except KafkaError as exc:
         ctx.log.info("telemetry_refused", error=exc.code.name, reason=exc.message)
         code = exc.code
+    if code == ErrorCode.NONE and first and request.metrics:
+        ctx.log.info("telemetry_first_push", client_instance_id=request.client_instance_id.hex(),
+                     bytes=len(request.metrics), compression_type=request.compression_type)
     return {"throttle_time_ms": 0, "error_code": code}
