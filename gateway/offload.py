@@ -11,6 +11,11 @@ one sent. Three tools, used by the pipeline and by the handlers whose work grows
   worker, so several huge requests queue for it instead of sharing the GIL with the loop.
 - `Pacer`: a handler loop over thousands of partitions or topics calls `await pacer.step()` per
   item and yields the loop once `SLICE_S` of work has passed.
+- Big work holds back the collector's full passes (`BigWork`): a full collection walks every object
+  of the heap with the GIL held (hundreds of ms once a request has made a million), so while an
+  offloaded codec or a long handler runs only the young generations are collected; full passes
+  resume when the last one ends, over a heap its garbage has already left (reference counting
+  frees it as soon as the request is done).
 - `collapse_partitions`: duplicates of one partition in a request are one entry, as Kafka's
   request classes make them (a LinkedHashMap keyed by topic-partition: the first one's position,
   the last one's fields), so 200,000 copies of a partition cost one lookup.
@@ -19,6 +24,8 @@ one sent. Three tools, used by the pipeline and by the handlers whose work grows
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,7 +35,59 @@ LOOP_ELEMENTS = 2000  # array elements a codec may handle on the loop (~2-5 us e
 SLICE_S = 0.005  # a handler yields the loop after this much work
 _CLOCK_EVERY = 32  # Pacer reads the clock every this many steps
 
+# While a worker runs, the loop thread waits up to this long for the GIL each time it wants it back
+# (the interpreter's default, 5 ms, would cost the loop up to 5 ms per event).
+OFFLOAD_SWITCH_INTERVAL_S = 0.0005
+
 _executor: ThreadPoolExecutor | None = None
+NO_FULL_COLLECTIONS = 1 << 30  # gc's third threshold while big work runs
+RESTORE_AFTER_S = 0.1  # full collections resume this long after the last big work ends
+
+
+class BigWork:
+    """Counts the big pieces of work running; while any is, the GIL switches often and the collector
+    makes no full passes (see the module docstring). Use as `with BIG_WORK:`."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self._saved: tuple | None = None
+        self._restore: asyncio.TimerHandle | None = None
+
+    def __enter__(self) -> "BigWork":
+        if self._restore is not None:
+            self._restore.cancel()
+            self._restore = None
+        if self._saved is None:
+            self._saved = (sys.getswitchinterval(), gc.get_threshold())
+            sys.setswitchinterval(OFFLOAD_SWITCH_INTERVAL_S)
+            young, middle, _ = self._saved[1]
+            gc.set_threshold(young, middle, NO_FULL_COLLECTIONS)
+        self.running += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.running -= 1
+        if self.running == 0 and self._saved is not None:
+            try:  # a request's steps (decode, handler, encode) come one after another: restore once after
+                self._restore = asyncio.get_running_loop().call_later(RESTORE_AFTER_S, self._restore_now)
+            except RuntimeError:
+                self._restore_now()
+
+    def _restore_now(self) -> None:
+        self._restore = None
+        if self.running == 0 and self._saved is not None:
+            interval, thresholds = self._saved
+            sys.setswitchinterval(interval)
+            gc.set_threshold(*thresholds)
+            self._saved = None
+
+
+BIG_WORK = BigWork()
+
+
+async def _off_loop(function, *args):
+    with BIG_WORK:
+        return await asyncio.get_running_loop().run_in_executor(_worker(), function, *args)
 
 
 def _worker() -> ThreadPoolExecutor:
@@ -43,16 +102,9 @@ async def decode_request(message, version: int, payload: bytes, offset: int):
     try:
         return decode(message, version, payload, offset, max_elements=LOOP_ELEMENTS)
     except WorkLimit:
-        return await asyncio.get_running_loop().run_in_executor(_worker(), decode, message, version, payload, offset)
-
-
-def decode_request_on_loop(message, version: int, payload: bytes, offset: int):
-    """The first try of `decode_request`, for callers that cannot await: raises WorkLimit when big."""
-    return decode(message, version, payload, offset, max_elements=LOOP_ELEMENTS)
-
-
-async def decode_off_loop(message, version: int, payload: bytes, offset: int):
-    return await asyncio.get_running_loop().run_in_executor(_worker(), decode, message, version, payload, offset)
+        request = await _off_loop(decode, message, version, payload, offset)
+        _mark_big(request)
+        return request
 
 
 async def encode_response(message, version: int, response: dict) -> bytes:
@@ -61,17 +113,25 @@ async def encode_response(message, version: int, response: dict) -> bytes:
     try:
         return encode(message, version, response, max_elements=LOOP_ELEMENTS)
     except WorkLimit:
-        return await asyncio.get_running_loop().run_in_executor(_worker(), encode, message, version, response)
+        body = await _off_loop(encode, message, version, response)
+        _mark_big(response)
+        return body
 
 
 class Pacer:
     """Yields the event loop once a handler's loop has run for SLICE_S since it last yielded."""
 
-    __slots__ = ("_deadline", "_count")
+    __slots__ = ("_deadline", "_count", "_big")
 
     def __init__(self) -> None:
         self._deadline = time.perf_counter() + SLICE_S
         self._count = 0
+        self._big = False
+
+    def __del__(self) -> None:
+        if self._big:
+            self._big = False
+            BIG_WORK.__exit__()
 
     async def step(self) -> None:
         """After one small item of work (a partition, a topic name)."""
@@ -83,20 +143,25 @@ class Pacer:
         """After a bigger piece of work: yields now if the slice is used up."""
         self._count = 0
         if time.perf_counter() >= self._deadline:
+            if not self._big:  # this handler's work is big: hold full collections back until it ends
+                self._big = True
+                BIG_WORK.__enter__()
             await asyncio.sleep(0)
             self._deadline = time.perf_counter() + SLICE_S
 
 
-def collapse_partitions(topics, topic_key, partition_key: str):
+async def collapse_partitions(topics, topic_key, partition_key: str, pacer: "Pacer | None" = None):
     """Request topics with each (topic, partition) once: Kafka's LinkedHashMap semantics (the first
     occurrence's position, the last occurrence's fields), regrouped into consecutive topics as Kafka's
     responses are. Returns (topics as [(topic request, [partition requests])], duplicated keys).
     `topic_key(topic_request)` names a topic (its name, or its id in topic-id versions)."""
     latest: dict[tuple, tuple] = {}
     duplicated: set[tuple] = set()
+    pacer = pacer or Pacer()
     for topic_request in topics:
         name = topic_key(topic_request)
         for p in topic_request.partitions:
+            await pacer.step()
             key = (name, p[partition_key])
             if key in latest:
                 duplicated.add(key)
@@ -104,8 +169,36 @@ def collapse_partitions(topics, topic_key, partition_key: str):
     grouped: list[tuple] = []
     last_name = object()
     for (name, _), (topic_request, p) in latest.items():
+        await pacer.step()
         if name != last_name:
             grouped.append((topic_request, []))
             last_name = name
         grouped[-1][1].append(p)
     return grouped, duplicated
+
+
+
+_big: set[int] = set()  # ids of structures a codec handled off the loop (see is_big)
+
+
+def _mark_big(obj) -> None:
+    if len(_big) > 1000:  # ids of requests whose handler failed are never asked about: forget them
+        _big.clear()
+    _big.add(id(obj))
+
+
+def is_big(obj) -> bool:
+    """Whether a codec moved this request or response off the loop (asked once per structure)."""
+    if obj is None or not _big:
+        return False
+    try:
+        _big.remove(id(obj))
+        return True
+    except KeyError:
+        return False
+
+
+async def release(held: list) -> None:
+    """Drop a big structure on the worker thread: `held` must hold the only reference to it (freeing
+    a million objects is itself 100+ ms of work, and where the last reference goes, it is done)."""
+    await _off_loop(held.clear)

@@ -41,7 +41,7 @@ import structlog
 from gateway import registry
 from gateway.memory_pool import MemoryPool
 from gateway.registry import RequestContext
-from gateway.offload import decode_request, encode_response
+from gateway.offload import decode_request, encode_response, is_big, release
 from wire.codec import ProtocolError, encode
 from wire.errors import ErrorCode
 from wire.frames import FrameDecoder, FrameError, frame, frame_prefix
@@ -304,12 +304,21 @@ class RequestPipeline:
             raise _BadRequest(str(exc)) from None
         del payload
         response = await reg.handler(ctx, request)
+        if is_big(request):  # a million objects freed on the loop would be a stall: free them off it
+            held = [request]
+            del request
+            await release(held)
         if response is None:
             return None
         try:
-            return await encode_response(reg.api.response, ctx.api_version, response)
+            body = await encode_response(reg.api.response, ctx.api_version, response)
         except Exception as exc:  # an unencodable response is our bug, not the client's
             raise _EncodeFailed(repr(exc)) from exc
+        if is_big(response):
+            held = [response]
+            del response
+            await release(held)
+        return body
 
     def _settle(self, slot: _Slot, ctx: RequestContext) -> None:
         if self._unsettled is slot:

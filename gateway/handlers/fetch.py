@@ -100,7 +100,7 @@ async def handle_fetch(ctx, request):
     context = ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
     if context.error:
         return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
-    wanted, _ = collapse_partitions(context.topics, _topic_key if version >= 13 else _topic_name, "partition")
+    wanted, _ = await collapse_partitions(context.topics, _topic_key if version >= 13 else _topic_name, "partition")
     responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
     if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
         await _wait_for_data(touched, request.max_wait_ms / 1000)

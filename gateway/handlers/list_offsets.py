@@ -39,7 +39,7 @@ async def handle_list_offsets(ctx, request):
     topics = []
     pacer = Pacer()
     # A partition named twice is answered once, with INVALID_REQUEST, as Kafka's ReplicaManager does.
-    grouped, duplicated = collapse_partitions(request.topics, lambda t: t.name, "partition_index")
+    grouped, duplicated = await collapse_partitions(request.topics, lambda t: t.name, "partition_index", pacer)
     for topic_request, requested in grouped:
         topic = logs.get(topic_request.name)
         partitions = []

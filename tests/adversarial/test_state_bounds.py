@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from gateway.groups.config import GroupConfig
@@ -131,14 +130,15 @@ def test_a_hundred_thousand_group_ids_from_joins_are_removed_in_bounded_ticks():
         _join(coordinator, f"g{i}", 4, 1000, out)  # v4+: MEMBER_ID_REQUIRED, an Empty group with a pending member
     assert len(coordinator.groups) == 100_000
     now = 1000 + RETENTION_CHECK_MS + 1
-    slowest = 0.0
+    most_removed = 0
     while (deadline := coordinator.next_deadline()) is not None and deadline <= now:
-        started = time.perf_counter()
+        before = len(coordinator.groups)
         coordinator.tick(now)
-        slowest = max(slowest, time.perf_counter() - started)
+        most_removed = max(most_removed, before - len(coordinator.groups))
     assert coordinator.groups == {}
     assert len(coordinator.timers) == 1
-    assert slowest < 0.2, f"one tick took {slowest * 1000:.0f} ms"  # 1,000 timers or 500 groups, never all
+    # each tick does a bounded share (at most TIMERS_PER_TICK groups' worth, ~10 ms), never all 100,000 at once
+    assert 0 < most_removed <= TIMERS_PER_TICK
 
 
 def test_groups_made_by_simple_offset_commits_expire_with_their_offsets():
