@@ -193,11 +193,13 @@ class Phase:
     client_cpu_percent: float | None = None
     per_partition: list[int] = field(default_factory=list)  # records delivered / read per partition
     expected_per_partition: list[int] | None = None  # consume: what the produce phase delivered
+    compression: str = "none"  # produce: librdkafka's compression.type
 
     @property
     def label(self) -> str:
         parts = "1 partition" if self.partitions == 1 else f"{self.partitions} partitions"
-        return f"produce acks={self.acks}, {parts}" if self.kind == "produce" else f"consume, {parts}"
+        codec = "" if self.compression == "none" else f", {self.compression}"
+        return f"produce acks={self.acks}, {parts}{codec}" if self.kind == "produce" else f"consume, {parts}"
 
     @property
     def ok(self) -> bool:
@@ -261,7 +263,7 @@ def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: flo
         "acks": phase.acks,
         "linger.ms": 5,
         "batch.size": 1_000_000,
-        "compression.type": "none",
+        "compression.type": phase.compression,
         "queue.buffering.max.messages": 1_000_000,
         "queue.buffering.max.kbytes": 1_048_576,
         "message.timeout.ms": int(timeout_s * 1000),
@@ -269,6 +271,8 @@ def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: flo
     })
     producer.list_topics(phase.topic, timeout=timeout_s)  # connections and metadata before the clock
     payload = os.urandom(record_size)
+    if phase.compression != "none":  # half zeros: compressible, or librdkafka sends the batches uncompressed
+        payload = payload[: record_size - record_size // 2] + bytes(record_size // 2)
     latencies: list[float] = []
     counts = [0] * phase.partitions
     state = {"last": 0.0, "errors": 0, "first_error": None}
@@ -423,6 +427,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_txn
 
         result.groups += bench_txn.measure(name, result.bootstrap, broker, args)  # extra rows, as --groups'
+    if args.validation:
+        import bench_records
+
+        result.groups += bench_records.rows(name, result.bootstrap, broker, args)
     if broker is not None:
         result.peak_rss_kib = broker.status_kib("VmHWM")
         broker.stop()
@@ -551,6 +559,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "(scripts/bench_groups.py, options below)")
     p.add_argument("--txn", action="store_true", help="then transactional beside idempotent produce and "
                    "read_committed beside read_uncommitted consume (scripts/bench_txn.py)")
+    p.add_argument("--validation", action="store_true", help="then time record validation in-process and produce "
+                   "with lz4 and zstd, whose batches are decompressed to be validated (scripts/bench_records.py)")
     import bench_groups
     import bench_txn
 
