@@ -41,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
                        default=Config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
                        help="how often timed-out transactions are looked for and aborted")
     serve.add_argument("--transactional-id-expiration-ms", type=int, default=Config.transactional_id_expiration_ms)
+    serve.add_argument("--admin-port", type=int, help="serve the HTTP admin endpoint (gateway.admin_http) here")
     serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
     limits = serve.add_argument_group("connection limits (ARCHITECTURE.md, Resource model)")
     for name, help_text in (
@@ -59,6 +60,15 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-cleaner-backoff-ms", type=int, default=Config.log_cleaner_backoff_ms)
     serve.add_argument("--max-incremental-fetch-session-cache-slots", type=int,
                        default=Config.max_incremental_fetch_session_cache_slots)
+    share_groups = commands.add_parser("share-groups", help="share-group tools")
+    share_commands = share_groups.add_subparsers(dest="share_command", required=True)
+    replay = share_commands.add_parser("replay-dlq", help="move dead-lettered records back to their source topic")
+    replay.add_argument("--topic", required=True, help="the dead-letter topic")
+    replay.add_argument("--max", type=int, help="replay at most this many records")
+    replay.add_argument("--source-topic", help="only the dead letters of this source topic")
+    where = replay.add_mutually_exclusive_group(required=True)
+    where.add_argument("--admin", metavar="HOST:PORT", help="a running broker's --admin-port")
+    where.add_argument("--data-dir", help="the data dir of a stopped broker")
     return p
 
 
@@ -73,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             parser().exit(2, f"ottla: {exc}\n")
         configure(config.log_level)
         run(config)
+    elif args.command == "share-groups":
+        from gateway.share.replay_cli import replay_dlq
+
+        return replay_dlq(args)
     return 0
 
 

@@ -68,6 +68,7 @@ class Server:
         self.limits = ConnectionLimits.from_config(config)
         self.admission: Admission | None = None
         self._listener: asyncio.AbstractServer | None = None
+        self._admin = None  # the HTTP admin endpoint, with --admin-port
         self._stop = asyncio.Event()
         self._timers: DeadlineTimer | None = None
 
@@ -91,6 +92,12 @@ class Server:
         self.broker.on_deadline = self._timers.arm
         self._timers.fire_now()
         self.broker.maintenance.start()
+        if self.config.admin_port is not None:
+            from gateway.admin_http import AdminServer
+
+            self._admin = AdminServer(self.broker)
+            log.info("admin_endpoint", host=self.config.host,
+                     port=await self._admin.start(self.config.host, self.config.admin_port))
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
 
     def _new_connection(self) -> KafkaConnection:
@@ -115,6 +122,8 @@ class Server:
         log.info("shutting_down", connections=len(self.connections))
         if self._listener is not None:
             self._listener.close()
+        if self._admin is not None:
+            self._admin.close()
         if self._timers is not None:
             self._timers.stop()
         deadline = time.monotonic() + self.config.shutdown_grace_s

@@ -35,9 +35,10 @@ def call(broker: Broker, api_key: int, version: int, body: dict):
 
 
 class Member:
-    """A share consumer speaking raw protocol: heartbeat, fetch, acknowledge."""
+    """A share consumer speaking raw protocol: heartbeat, fetch, acknowledge. `broker` is an in-process
+    Broker, or anything with `request(api_key, version, body)` and `topic_id(name)` (a socket client)."""
 
-    def __init__(self, broker: Broker, group: str, topics: list[str], member_id: str | None = None) -> None:
+    def __init__(self, broker, group: str, topics: list[str], member_id: str | None = None) -> None:
         self.broker, self.group, self.topics = broker, group, topics
         self.member_id = str(uuid.uuid4()) if member_id is None else member_id
         self.epoch = 0
@@ -45,7 +46,7 @@ class Member:
         self.assignment = None
 
     def heartbeat(self, epoch: int | None = None):
-        response = call(self.broker, HEARTBEAT, 1, {
+        response = self._call(HEARTBEAT, 1, {
             "group_id": self.group, "member_id": self.member_id, "member_epoch": self.epoch if epoch is None else epoch,
             "rack_id": None, "subscribed_topic_names": self.topics if (epoch if epoch is not None else self.epoch) == 0
             else None})
@@ -62,7 +63,7 @@ class Member:
         acks = acks or {}
         topics = {}
         for name, index in list(partitions) + [k for k in acks if k not in partitions]:
-            topic_id = self.broker.logs.get(name).topic_id
+            topic_id = self._topic_id(name)
             topics.setdefault(topic_id, []).append({
                 "partition_index": index, "partition_max_bytes": 0,
                 "acknowledgement_batches": [{"first_offset": f, "last_offset": l, "acknowledge_types": t}
@@ -73,7 +74,7 @@ class Member:
                 "batch_size": max_records, "share_acquire_mode": mode, "is_renew_ack": renew,
                 "topics": [{"topic_id": t, "partitions": ps} for t, ps in topics.items()],
                 "forgotten_topics_data": []}
-        response = call(self.broker, SHARE_FETCH, version, body)
+        response = self._call(SHARE_FETCH, version, body)
         if response.error_code == 0:
             self.session_epoch = 1 if body["share_session_epoch"] == 0 else body["share_session_epoch"] + 1
         return response
@@ -81,16 +82,26 @@ class Member:
     def acknowledge(self, acks, *, version=1, renew=False, epoch=None):
         topics = {}
         for (name, index), batches in acks.items():
-            topic_id = self.broker.logs.get(name).topic_id
+            topic_id = self._topic_id(name)
             topics.setdefault(topic_id, []).append({"partition_index": index, "acknowledgement_batches": [
                 {"first_offset": f, "last_offset": l, "acknowledge_types": t} for f, l, t in batches]})
         body = {"group_id": self.group, "member_id": self.member_id,
                 "share_session_epoch": self.session_epoch if epoch is None else epoch, "is_renew_ack": renew,
                 "topics": [{"topic_id": t, "partitions": ps} for t, ps in topics.items()]}
-        response = call(self.broker, SHARE_ACK, version, body)
+        response = self._call(SHARE_ACK, version, body)
         if response.error_code == 0 and body["share_session_epoch"] > 0:
             self.session_epoch = body["share_session_epoch"] + 1
         return response
+
+    def _call(self, api_key: int, version: int, body: dict):
+        if isinstance(self.broker, Broker):
+            return call(self.broker, api_key, version, body)
+        return self.broker.request(api_key, version, body)
+
+    def _topic_id(self, name: str) -> bytes:
+        if isinstance(self.broker, Broker):
+            return self.broker.logs.get(name).topic_id
+        return self.broker.topic_id(name)
 
 
 def acquired(response) -> list[tuple[int, int, int]]:
