@@ -386,6 +386,7 @@ class BrokerResult:
     phases: list[Phase] = field(default_factory=list)
     failure: str | None = None
     groups: list[tuple] = field(default_factory=list)  # --groups: bench_groups.rows(), (what, metric, value, note)
+    share: list[tuple] = field(default_factory=list)  # --share: bench_share.rows()
 
 
 def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
@@ -431,6 +432,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_records
 
         result.groups += bench_records.rows(name, result.bootstrap, broker, args)
+    if args.share and name != "Tansu":  # Tansu has no share groups
+        import bench_share
+
+        result.share = bench_share.rows(bench_share.measure(name, result.bootstrap, broker, args))
     if broker is not None:
         result.peak_rss_kib = broker.status_kib("VmHWM")
         broker.stop()
@@ -477,7 +482,7 @@ def rows(result: BrokerResult) -> list[tuple[str, str, float | None, str | None]
         metrics.append(("broker CPU, % of a core", phase.broker_cpu_percent))
         metrics.append(("bench client CPU, % of a core", phase.client_cpu_percent))
         out += [(phase.label, metric, value, note) for metric, value in metrics]
-    return out + result.groups
+    return out + result.groups + result.share
 
 
 def fmt(value: float | None, metric: str) -> str:
@@ -566,6 +571,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     bench_groups.add_arguments(p.add_argument_group("--groups"))
     bench_txn.add_arguments(p.add_argument_group("--txn"))
+    p.add_argument("--share", action="store_true", help="then share groups beside a classic group "
+                   "(scripts/bench_share.py, options below)")
+    import bench_share
+
+    bench_share.add_arguments(p.add_argument_group("--share"))
     args = p.parse_args(argv)
     if args.records < 1 or args.record_size < 1:
         p.error("--records and --record-size must be positive")

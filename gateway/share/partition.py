@@ -26,6 +26,8 @@ import enum
 import heapq
 import itertools
 import struct
+import sys
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -55,7 +57,8 @@ class AcquireMode(enum.IntEnum):
 
 
 AVAILABLE, ACQUIRED, ACKNOWLEDGED, ARCHIVING, ARCHIVED = (int(s) for s in RecordState)
-_TERMINAL = (ACKNOWLEDGED, ARCHIVED)
+_TERMINAL = bytes([ACKNOWLEDGED, ARCHIVED])
+_PERSISTED = bytes.maketrans(bytes([ACQUIRED]), bytes([AVAILABLE]))  # a restart ends every lock
 MAX_DELIVERY_COUNT = 0x7FFF
 
 
@@ -99,8 +102,8 @@ class SharePartition:
     def __init__(self, start_offset: int) -> None:
         self.start = start_offset
         self._states = bytearray()  # the state of offset start + i
-        self._counts: list[int] = []  # its delivery count
-        self._locks: list[Lock | None] = []
+        self._counts = array("h")  # its delivery count
+        self._locks: list[Lock | None] = []  # its lock: set exactly when it is Acquired
         self._heap: list[tuple[int, int, Lock]] = []
         self._seq = itertools.count()
         self.dead_letters: list[DeadLetter] = []  # Archiving, waiting for their DLQ write
@@ -139,7 +142,7 @@ class SharePartition:
         return len(self._states)
 
     def terminal_in_flight(self) -> int:
-        return sum(1 for s in self._states if s in _TERMINAL)
+        return self._states.count(ACKNOWLEDGED) + self._states.count(ARCHIVED)
 
     def next_deadline(self) -> int | None:
         heap = self._heap
@@ -158,35 +161,44 @@ class SharePartition:
         lock = Lock(member_id, now_ms + limits.record_lock_duration_ms, -1, -1)
         acquired: list[AcquiredRecords] = []
         taken = 0
+        record_limit = mode is AcquireMode.RECORD_LIMIT
+        capacity = limits.partition_max_record_locks
         for base, last in batches:
             if taken >= max_records:
                 break
             first = max(base, self.start)
             if first > last:
                 continue
-            if first >= self.end and self.in_flight() >= limits.partition_max_record_locks:
+            if first >= self.end and self.in_flight() >= capacity:
                 break  # the window is full: no new records until the SPSO moves on
-            if first > self.end:
-                self._grow(first - self.end, ARCHIVED)  # offsets between batches hold no record
-            for offset in range(first, last + 1):
-                if mode is AcquireMode.RECORD_LIMIT and taken >= max_records:
+            # Available records already in the window (released, or their lock ran out): one by one.
+            states, counts, locks = self._states, self._counts, self._locks
+            i, stop = first - self.start, min(last + 1, self.end) - self.start
+            while i < stop and not (record_limit and taken >= max_records):
+                i = states.find(AVAILABLE, i, stop)
+                if i < 0:
                     break
-                if offset == self.end:
-                    if mode is AcquireMode.RECORD_LIMIT and self.in_flight() >= limits.partition_max_record_locks:
-                        break
-                    self._grow(1, AVAILABLE)
-                i = offset - self.start
-                if self._states[i] != AVAILABLE:
-                    continue
-                count = min(self._counts[i] + 1, MAX_DELIVERY_COUNT)
-                self._states[i] = ACQUIRED
-                self._counts[i] = count
-                self._locks[i] = lock
+                count = min(counts[i] + 1, MAX_DELIVERY_COUNT)
+                states[i], counts[i], locks[i] = ACQUIRED, count, lock
+                _append(acquired, self.start + i, 1, count)
                 taken += 1
-                if acquired and acquired[-1].last_offset == offset - 1 and acquired[-1].delivery_count == count:
-                    acquired[-1] = acquired[-1]._replace(last_offset=offset)
-                else:
-                    acquired.append(AcquiredRecords(offset, offset, count))
+                i += 1
+            # Records never delivered, past the window's end: in bulk.
+            new = max(first, self.end)
+            if new > last:
+                continue
+            if new > self.end:
+                self._grow(new - self.end, ARCHIVED)  # offsets between batches hold no record
+            n = last - new + 1
+            if record_limit:
+                n = min(n, max_records - taken, capacity - self.in_flight())
+            if n <= 0:
+                continue
+            self._states.extend(bytes([ACQUIRED]) * n)
+            self._counts.extend(_ONES[:n] if n <= len(_ONES) else array("h", [1]) * n)
+            self._locks.extend([lock] * n)
+            _append(acquired, new, n, 1)
+            taken += n
         if acquired:
             lock.first, lock.last = acquired[0].first_offset, acquired[-1].last_offset
             heapq.heappush(self._heap, (lock.deadline_ms, next(self._seq), lock))
@@ -200,7 +212,7 @@ class SharePartition:
                     limits: Limits, allow_renew: bool = False) -> None:
         """Apply (first_offset, last_offset, acknowledge_types) batches, all or none. Raises KafkaError:
         INVALID_REQUEST for a malformed batch, INVALID_RECORD_STATE for an offset member_id does not hold."""
-        planned: list[tuple[int, int]] = []
+        planned: list[tuple[int, int, Sequence[int]]] = []
         for first, last, types in batches:
             if first > last or first < 0:
                 raise KafkaError(ErrorCode.INVALID_REQUEST, f"Invalid acknowledgement batch: first offset {first}, "
@@ -208,36 +220,53 @@ class SharePartition:
             if len(types) not in (1, last - first + 1):
                 raise KafkaError(ErrorCode.INVALID_REQUEST, "The number of acknowledge types must be 1 or match "
                                                             "the number of offsets in the batch")
-            for t in types:
+            for t in set(types):
                 if not 0 <= t <= 4 or (t == AcknowledgeType.RENEW and not allow_renew):
                     raise KafkaError(ErrorCode.INVALID_REQUEST, f"Invalid acknowledge type: {t}")
-            for offset in range(first, last + 1):
-                ack = types[0] if len(types) == 1 else types[offset - first]
-                if self.holder(offset) != member_id:
-                    raise KafkaError(ErrorCode.INVALID_RECORD_STATE,
-                                     f"The record at offset {offset} is not acquired by member {member_id}; "
-                                     f"it is {self.state(offset).name}")
-                planned.append((offset, ack))
+            i, j = first - self.start, last + 1 - self.start
+            if i < 0 or j > len(self._states) or not self._held_by(member_id, i, j):
+                offset = next(o for o in range(first, last + 1) if self.holder(o) != member_id)
+                raise KafkaError(ErrorCode.INVALID_RECORD_STATE,
+                                 f"The record at offset {offset} is not acquired by member {member_id}; "
+                                 f"it is {self.state(offset).name}")
+            planned.append((i, j, types))
         renewed: Lock | None = None
-        for offset, ack in planned:
-            i = offset - self.start
-            if ack == AcknowledgeType.ACCEPT:
-                self._set(i, ACKNOWLEDGED)
-            elif ack == AcknowledgeType.RELEASE:
-                self._release(i, limits)
-            elif ack == AcknowledgeType.REJECT:
-                self._archive(i, limits, REJECTED)
-            elif ack == AcknowledgeType.GAP:
-                self._set(i, ARCHIVED)
+        for i, j, types in planned:
+            if len(types) == 1:
+                runs = [(i, j, types[0])]
             else:
-                if renewed is None:
-                    renewed = Lock(member_id, now_ms + limits.record_lock_duration_ms, offset, offset)
-                    heapq.heappush(self._heap, (renewed.deadline_ms, next(self._seq), renewed))
-                renewed.first, renewed.last = min(renewed.first, offset), max(renewed.last, offset)
-                self._locks[i] = renewed
+                runs = [(i + k, i + k + 1, t) for k, t in enumerate(types)]
+            for lo, hi, ack in runs:
+                n = hi - lo
+                if ack == AcknowledgeType.ACCEPT or ack == AcknowledgeType.GAP:
+                    self._states[lo:hi] = bytes([ACKNOWLEDGED if ack == AcknowledgeType.ACCEPT else ARCHIVED]) * n
+                    self._locks[lo:hi] = [None] * n
+                elif ack == AcknowledgeType.RELEASE and max(self._counts[lo:hi]) < limits.delivery_count_limit:
+                    self._states[lo:hi] = bytes([AVAILABLE]) * n
+                    self._locks[lo:hi] = [None] * n
+                elif ack == AcknowledgeType.RELEASE:
+                    for k in range(lo, hi):
+                        self._release(k, limits)
+                elif ack == AcknowledgeType.REJECT:
+                    for k in range(lo, hi):
+                        self._archive(k, limits, REJECTED)
+                else:
+                    if renewed is None:
+                        renewed = Lock(member_id, now_ms + limits.record_lock_duration_ms, self.start + lo,
+                                       self.start + hi - 1)
+                        heapq.heappush(self._heap, (renewed.deadline_ms, next(self._seq), renewed))
+                    renewed.first = min(renewed.first, self.start + lo)
+                    renewed.last = max(renewed.last, self.start + hi - 1)
+                    self._locks[lo:hi] = [renewed] * n
         if planned:
             self.dirty = True
         self._advance()
+
+    def _held_by(self, member_id: str, i: int, j: int) -> bool:
+        """Whether every offset start+i .. start+j-1 is Acquired by member_id."""
+        if self._states.count(ACQUIRED, i, j) != j - i:
+            return False
+        return all(lock.member_id == member_id for lock in set(self._locks[i:j]))
 
     def release_member(self, member_id: str, limits: Limits) -> int:
         """The member left or was fenced: every record it holds is released at once; how many."""
@@ -283,7 +312,7 @@ class SharePartition:
         """AlterShareGroupOffsets: start over at start_offset with nothing in flight."""
         self.start = start_offset
         self._states.clear()
-        self._counts.clear()
+        del self._counts[:]
         self._locks.clear()
         self._heap.clear()
         self.dead_letters.clear()
@@ -302,42 +331,43 @@ class SharePartition:
 
     # -- persistence
 
-    _HEADER = struct.Struct(">bqI")  # version, SPSO, number of runs
-    _RUN = struct.Struct(">Ibh")  # length, state, delivery count
+    _HEADER = struct.Struct(">bqI")  # version, SPSO, records in the window
 
     def snapshot(self) -> bytes:
-        """The persisted form: SPSO and the window as runs of (length, state, delivery count)."""
-        runs: list[list[int]] = []
-        for state, count in zip(self._states, self._counts):
-            state = AVAILABLE if state == ACQUIRED else state
-            if runs and runs[-1][1] == state and runs[-1][2] == count:
-                runs[-1][0] += 1
-            else:
-                runs.append([1, state, count])
-        return self._HEADER.pack(0, self.start, len(runs)) + b"".join(self._RUN.pack(*run) for run in runs)
+        """The persisted form: SPSO, then the window's states (one byte each, Acquired written as
+        Available) and delivery counts (int16 big-endian each)."""
+        counts = array("h", self._counts)
+        if sys.byteorder == "little":
+            counts.byteswap()
+        return (self._HEADER.pack(1, self.start, len(self._states)) + self._states.translate(_PERSISTED)
+                + counts.tobytes())
 
     @classmethod
     def restore(cls, data: bytes, limits: Limits | None = None) -> "SharePartition":
         """A partition from `snapshot()` bytes; Archiving records come back in `dead_letters`."""
-        _, start, nruns = cls._HEADER.unpack_from(data)
+        _, start, n = cls._HEADER.unpack_from(data)
         partition = cls(start)
         pos = cls._HEADER.size
-        for _ in range(nruns):
-            length, state, count = cls._RUN.unpack_from(data, pos)
-            pos += cls._RUN.size
-            partition._grow(length, state, count)
-        for i, state in enumerate(partition._states):
-            if state == ARCHIVING:
-                partition.dead_letters.append(DeadLetter(start + i, partition._counts[i], DELIVERY_LIMIT
-                                                         if limits and partition._counts[i] >= limits.delivery_count_limit
-                                                         else REJECTED))
+        partition._states = bytearray(data[pos:pos + n])
+        counts = array("h")
+        counts.frombytes(data[pos + n:pos + 3 * n])
+        if sys.byteorder == "little":
+            counts.byteswap()
+        partition._counts = counts
+        partition._locks = [None] * n
+        i = partition._states.find(ARCHIVING)
+        while i >= 0:
+            count = counts[i]
+            over = limits is not None and count >= limits.delivery_count_limit
+            partition.dead_letters.append(DeadLetter(start + i, count, DELIVERY_LIMIT if over else REJECTED))
+            i = partition._states.find(ARCHIVING, i + 1)
         return partition
 
     # -- internals
 
     def _grow(self, n: int, state: int, count: int = 0) -> None:
         self._states.extend(bytes([state]) * n)
-        self._counts.extend([count] * n)
+        self._counts.extend(array("h", [count]) * n)
         self._locks.extend([None] * n)
 
     def _set(self, i: int, state: int) -> None:
@@ -359,22 +389,27 @@ class SharePartition:
 
     def _advance(self) -> None:
         states = self._states
-        n = 0
-        for state in states:
-            if state not in _TERMINAL:
-                break
-            n += 1
+        n = len(states) - len(states.lstrip(_TERMINAL))
         if n:
             del states[:n], self._counts[:n], self._locks[:n]
             self.start += n
             self.dirty = True
 
     def _lock_live(self, lock: Lock) -> bool:
-        for offset in range(max(lock.first, self.start), min(lock.last + 1, self.end)):
-            i = offset - self.start
-            if self._states[i] == ACQUIRED and self._locks[i] is lock:
-                return True
-        return False
+        """Whether the lock still holds a record (a lock is in `_locks` exactly where it holds one)."""
+        lo, hi = max(lock.first - self.start, 0), min(lock.last + 1 - self.start, len(self._locks))
+        return lo < hi and any(held is lock for held in set(self._locks[lo:hi]))
 
     def __repr__(self) -> str:
         return f"SharePartition(start={self.start}, end={self.end})"
+
+
+_ONES = array("h", [1]) * 4096
+
+
+def _append(acquired: list[AcquiredRecords], first: int, n: int, count: int) -> None:
+    """Add offsets first .. first+n-1 (delivery count `count`) to the acquired ranges, merging with the last."""
+    if acquired and acquired[-1].last_offset == first - 1 and acquired[-1].delivery_count == count:
+        acquired[-1] = acquired[-1]._replace(last_offset=first + n - 1)
+    else:
+        acquired.append(AcquiredRecords(first, first + n - 1, count))
