@@ -30,6 +30,7 @@ from wire.errors import ErrorCode, KafkaError
 from wire.records import split_batches
 
 Key = tuple[str, bytes, int]  # (group id, topic id, partition)
+READ_CHUNK = 1 << 20  # bytes read from the log at a time: a fetch needs max_records, not the whole log
 log = structlog.get_logger("ottla.share")
 
 
@@ -50,6 +51,7 @@ class SharePartitionManager:
         self.dlq = DeadLetterWriter(logs, configs)
         self.listeners: list[Callable[[], None]] = []
         self._dirty: set[Key] = set()
+        self._wake = False  # acknowledgements since the last flush: waiting fetches should look again
         for key, value in store.scan(keys.SHARE_PARTITION):
             group_id, topic_id, partition = keys.parse_share_partition_key(key)
             config = configs.for_group(group_id)
@@ -85,7 +87,8 @@ class SharePartitionManager:
 
     def acknowledge(self, group_id: str, member_id: str, log: PartitionLog, batches: Sequence, now_ms: int, *,
                     allow_renew: bool = False) -> None:
-        """Apply acknowledgement batches (containers or (first, last, types)); raises KafkaError."""
+        """Apply acknowledgement batches (containers or (first, last, types)); raises KafkaError. Waiting
+        fetches are woken at the next flush: records may be available again, or the window has room."""
         key = (group_id, log.topic.topic_id, log.index)
         partition = self.partitions.get(key)
         config = self.configs.for_group(group_id)
@@ -96,6 +99,7 @@ class SharePartitionManager:
             raise KafkaError(ErrorCode.INVALID_RECORD_STATE, f"No records of {log} are acquired by member {member_id}.")
         partition.acknowledge(member_id, parsed, now_ms=now_ms, limits=limits_of(config), allow_renew=allow_renew)
         self._touch(key, partition)
+        self._wake = True
 
     def acquire(self, group_id: str, member_id: str, log: PartitionLog, *, max_records: int, max_bytes: int,
                 now_ms: int, mode: AcquireMode = AcquireMode.BATCH_OPTIMIZED) -> tuple[bytes, list[AcquiredRecords]]:
@@ -111,8 +115,10 @@ class SharePartitionManager:
         chunks: list[bytes] = []
         budget = max(max_bytes, 1)
         offset = partition.next_fetch_offset()
+        if offset >= partition.end and partition.in_flight() >= limits.partition_max_record_locks:
+            offset = upper  # the window is full and nothing in it is available: nothing to read
         while offset < upper and max_records > 0 and budget > 0:
-            blob = log.read(offset, budget, upper=upper)
+            blob = log.read(offset, min(budget, READ_CHUNK), upper=upper)
             if not blob:
                 break
             found = split_batches(blob)
@@ -190,6 +196,8 @@ class SharePartitionManager:
 
     def flush(self, now_ms: int | None = None, notify: bool = False) -> None:
         """Dead letters first (durable in their DLQ topic), then every changed partition in one write."""
+        notify = notify or self._wake
+        self._wake = False
         if not self._dirty:
             if notify:
                 self._notify()
