@@ -46,6 +46,7 @@ class Broker:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        self.admin_port = free_port() if data_dir is not None else None  # Ottla's HTTP admin endpoint
 
     @property
     def bootstrap(self) -> str:
@@ -63,6 +64,9 @@ class Broker:
             "--group-consumer-session-timeout-ms", "10000", "--group-consumer-heartbeat-interval-ms", "1000",
             # timed-out transactions are looked for every 0.5 s (Kafka: 10 s), so kill -9 tests stay quick
             "--transaction-abort-timed-out-transaction-cleanup-interval-ms", "500",
+            # share groups may set lock durations down to 1 s (Kafka's bound: 15 s), so lock expiry tests stay quick
+            "--set", "group.share.min.record.lock.duration.ms=1000",
+            "--admin-port", str(self.admin_port),
         ]
 
     def log_size(self) -> int:
@@ -139,6 +143,7 @@ def tail(text: str, lines: int = LOG_TAIL_LINES) -> str:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "groups: needs consumer groups (JoinGroup/SyncGroup/OffsetCommit)")
+    config.addinivalue_line("markers", "share: needs share groups (KIP-932) and GROUP resource configs")
 
 
 def pytest_collection_modifyitems(items):

@@ -94,7 +94,8 @@ class Broker:
             now_ms())
         self.txn.recover(now_ms())
         # Share groups (KIP-932) too; their share-partition state persists through storage.state()
-        self.share_configs = ShareConfigs()
+        self.share_configs = ShareConfigs(self.configs)
+        self.configs.listeners.append(self.share_configs.invalidate)
         self.shares = SharePartitionManager(self.logs, storage.state(), self.share_configs, groups=self.groups.groups)
         self.share_groups = ShareGroupCoordinator(LogsTopics(self.logs), self.share_configs, groups=self.groups.groups,
                                                   on_member_gone=self.shares.on_member_gone)

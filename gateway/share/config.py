@@ -3,16 +3,15 @@
 `ShareGroupConfig` is what the share coordinator and the share partitions read. `ShareConfigs` builds
 it for a group from three layers, as Kafka does: the group's own configs (`share.*`,
 `errors.deadletterqueue.*`, set with IncrementalAlterConfigs on the GROUP resource), the broker's
-`group.share.*` defaults, and Kafka's defaults. Group configs are read through `group_configs`, a
-callable returning the group's {name: value} (the dynamic config store; empty until one is plugged in),
-so a change is seen by the next request without telling the coordinator.
+`group.share.*` defaults, and Kafka's defaults, all read from the broker's config store
+(gateway.configs, which also validates them against the broker's min/max bounds).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 # group config name -> (ShareGroupConfig field, parser)
 EARLIEST = "earliest"
@@ -91,9 +90,6 @@ GROUP_CONFIGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "errors.deadletterqueue.copy.record.enable": ("dlq_copy_record", _bool),
 }
 
-BROKER_DEFAULTS = {f"group.{name}": name for name in GROUP_CONFIGS if name.startswith("share.")}
-
-
 def apply_configs(base: ShareGroupConfig, configs: Mapping[str, str | None]) -> ShareGroupConfig:
     """base with every known, valid config of `configs` applied (unknown names and bad values are skipped:
     validation belongs where configs are set)."""
@@ -109,23 +105,54 @@ def apply_configs(base: ShareGroupConfig, configs: Mapping[str, str | None]) -> 
     return replace(base, **changes) if changes else base
 
 
-@dataclass
 class ShareConfigs:
-    """Effective share-group configs per group: group configs over broker defaults over Kafka's defaults."""
+    """Effective share-group configs per group. With the broker's `DynamicConfigs` (gateway.configs) each
+    value is the group's own config (IncrementalAlterConfigs on the GROUP resource), else the broker's
+    `group.share.*`, else Kafka's default; without one (tests), Kafka's defaults. Cached per group until
+    `invalidate()` (the broker calls it on every config change)."""
 
-    broker: ShareGroupConfig = field(default_factory=ShareGroupConfig)
-    group_configs: Callable[[str], Mapping[str, str]] = lambda group_id: {}
-    dlq_topic_name_prefix: str = "dlq."  # errors.deadletterqueue.topic.name.prefix (broker)
-    dlq_auto_create_topics: bool = False  # errors.deadletterqueue.auto.create.topics.enable (broker)
+    def __init__(self, configs=None) -> None:
+        self.configs = configs  # gateway.configs.DynamicConfigs, or None
+        self._cache: dict[str, ShareGroupConfig] = {}
+        self._auto_create: bool | None = None
 
-    @classmethod
-    def from_broker_configs(cls, configs: Mapping[str, str], **kwargs) -> "ShareConfigs":
-        """Broker `group.share.*` settings (and the DLQ prefix/auto-create) from a {name: value} map."""
-        broker = apply_configs(ShareGroupConfig(), {BROKER_DEFAULTS[k]: v for k, v in configs.items()
-                                                    if k in BROKER_DEFAULTS})
-        prefix = configs.get("errors.deadletterqueue.topic.name.prefix", "dlq.")
-        auto = _bool(configs.get("errors.deadletterqueue.auto.create.topics.enable", "false"))
-        return cls(broker, dlq_topic_name_prefix=prefix, dlq_auto_create_topics=auto, **kwargs)
+    def invalidate(self, *_) -> None:
+        self._cache.clear()
 
     def for_group(self, group_id: str) -> ShareGroupConfig:
-        return apply_configs(self.broker, self.group_configs(group_id) or {})
+        found = self._cache.get(group_id)
+        if found is None:
+            if self.configs is None:
+                found = ShareGroupConfig()
+            else:
+                found = apply_configs(ShareGroupConfig(), {
+                    name: _string(self.configs.group(group_id, name)) for name in GROUP_CONFIGS})
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[group_id] = found
+        return found
+
+    @property
+    def dlq_topic_name_prefix(self) -> str:
+        """errors.deadletterqueue.topic.name.prefix (broker; empty: any name)."""
+        if self.configs is None:
+            return "dlq."
+        value = self.configs.broker("errors.deadletterqueue.topic.name.prefix")
+        return "dlq." if value is None else value
+
+    @property
+    def dlq_auto_create_topics(self) -> bool:
+        """errors.deadletterqueue.auto.create.topics.enable (broker)."""
+        if self._auto_create is not None:
+            return self._auto_create
+        return bool(self.configs is not None and self.configs.broker("errors.deadletterqueue.auto.create.topics.enable"))
+
+    @dlq_auto_create_topics.setter
+    def dlq_auto_create_topics(self, value: bool) -> None:  # tests without a config store
+        self._auto_create = value
+
+
+def _string(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -11,6 +11,7 @@ import structlog
 from gateway import handlers  # noqa: F401  (fills the registry)
 from gateway.broker import Broker
 from gateway.config import Config
+from gateway.configs import ResourceType
 from gateway.registry import HANDLERS, RequestContext
 from partitions.memory import MemoryStorage
 from wire.codec import decode, encode
@@ -115,9 +116,6 @@ def produce(broker: Broker, topic: str, values: list[bytes], partition: int = 0,
 
 
 def set_group_configs(broker: Broker, group: str, configs: dict[str, str]) -> None:
-    """Group configs as IncrementalAlterConfigs on the GROUP resource would set them (names with dots)."""
-    table = getattr(broker, "_test_group_configs", None)
-    if table is None:
-        table = broker._test_group_configs = {}
-        broker.share_configs.group_configs = lambda group_id: table.get(group_id, {})
-    table.setdefault(group, {}).update(configs)
+    """Group configs as IncrementalAlterConfigs on the GROUP resource stores them."""
+    current = broker.configs.dynamic(ResourceType.GROUP, group)
+    broker.configs.replace(ResourceType.GROUP, group, {**current, **configs})
