@@ -99,6 +99,14 @@ class PartitionTransactions:
         return [{"producer_id": txn.producer_id, "first_offset": txn.first_offset}
                 for txn in self._aborted[bisect_left(lasts, start):] if txn.first_offset < end]
 
+    def aborted_between(self, start: int, end: int) -> list:
+        """The aborted transactions (producer_id, first_offset, last_offset = its marker) whose span
+        overlaps offsets [start, end) (share groups archive their records under read_committed)."""
+        lasts = self._aborted_last
+        if not lasts or lasts[-1] < start:
+            return []
+        return [txn for txn in self._aborted[bisect_left(lasts, start):] if txn.first_offset < end]
+
     def __len__(self) -> int:
         return len(self._aborted)
 

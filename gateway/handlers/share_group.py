@@ -4,6 +4,7 @@ v0 was Kafka 4.0's early access and is gone. The member id is the client's; the 
 on the broker (see gateway.share.coordinator).
 """
 
+from gateway.authorized_operations import GROUP, authorized
 from gateway.clock import now_ms
 from gateway.handlers.group_membership import client_host
 from gateway.registry import handles
@@ -22,5 +23,7 @@ async def handle_share_group_heartbeat(ctx, request):
 
 @handles(77, 1, 1)
 async def handle_share_group_describe(ctx, request):
-    groups = ctx.broker.share_groups.describe(request.group_ids, request.include_authorized_operations)
+    groups = ctx.broker.share_groups.describe(request.group_ids)
+    for group in groups:  # KIP-430: no authorizer, so every group operation when asked
+        group["authorized_operations"] = authorized(GROUP, request.include_authorized_operations)
     return {"throttle_time_ms": 0, "groups": groups}

@@ -28,7 +28,6 @@ from wire.errors import ErrorCode, KafkaError
 
 LEAVE_GROUP_MEMBER_EPOCH = -1
 MAX_GROUP_SIZE = 200  # group.share.max.size
-AUTHORIZED_OPERATIONS_OMITTED = -2147483648
 
 
 def heartbeat_error(code: ErrorCode, message: str | None = None) -> dict:
@@ -183,7 +182,7 @@ class ShareGroupCoordinator:
 
     # -- ShareGroupDescribe
 
-    def describe(self, group_ids: Iterable[str], include_authorized_operations: bool = False) -> list[dict]:
+    def describe(self, group_ids: Iterable[str]) -> list[dict]:
         described = []
         for group_id in group_ids:
             try:
@@ -200,7 +199,6 @@ class ShareGroupCoordinator:
                 "group_state": group.state_name, "group_epoch": group.group_epoch,
                 "assignment_epoch": group.assignment_epoch, "assignor_name": ASSIGNOR_NAME,
                 "members": [self._described_member(m) for m in group.members.values()],
-                "authorized_operations": AUTHORIZED_OPERATIONS_OMITTED,
             })
         return described
 

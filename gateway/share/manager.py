@@ -110,7 +110,8 @@ class SharePartitionManager:
         key = (group_id, log.topic.topic_id, log.index)
         if partition.start < log.log_start_offset:
             partition.advance_start_to(log.log_start_offset)
-        upper = log.last_stable_offset if config.isolation_level == READ_COMMITTED else log.high_watermark
+        committed = config.isolation_level == READ_COMMITTED
+        upper = log.last_stable_offset if committed else log.high_watermark
         acquired: list[AcquiredRecords] = []
         chunks: list[bytes] = []
         budget = max(max_bytes, 1)
@@ -122,7 +123,8 @@ class SharePartitionManager:
             if not blob:
                 break
             found = split_batches(blob)
-            got = partition.acquire(member_id, [(h.base_offset, h.last_offset) for _, h in found],
+            aborted = log.transactions.aborted_between(offset, found[-1][1].last_offset + 1) if committed else ()
+            got = partition.acquire(member_id, [(h.base_offset, h.last_offset, _skipped(h, aborted)) for _, h in found],
                                     max_records=max_records, now_ms=now_ms, limits=limits, mode=mode)
             if got:
                 view = memoryview(blob)
@@ -274,6 +276,14 @@ def _batch(batch) -> tuple[int, int, Sequence[int]]:
     if isinstance(batch, tuple):
         return batch
     return batch.first_offset, batch.last_offset, list(batch.acknowledge_types)
+
+
+def _skipped(header, aborted) -> bool:
+    """Never handed to a share consumer: transaction markers, and (read_committed) aborted records."""
+    if header.is_control:
+        return True
+    return header.is_transactional and any(
+        t.producer_id == header.producer_id and t.first_offset <= header.base_offset <= t.last_offset for t in aborted)
 
 
 def _overlaps(header, acquired: Sequence[AcquiredRecords]) -> bool:

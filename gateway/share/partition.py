@@ -154,8 +154,9 @@ class SharePartition:
 
     def acquire(self, member_id: str, batches: Sequence[tuple[int, int]], *, max_records: int, now_ms: int,
                 limits: Limits, mode: AcquireMode = AcquireMode.BATCH_OPTIMIZED) -> list[AcquiredRecords]:
-        """Acquire Available records within `batches` ((first, last offset) of the log batches read from
-        `next_fetch_offset()`, in offset order) for member_id; the acquired ranges, offset order."""
+        """Acquire Available records within `batches` ((first, last offset[, skip]) of the log batches read
+        from `next_fetch_offset()`, in offset order) for member_id; the acquired ranges, offset order.
+        A batch marked skip (transaction markers; aborted records under read_committed) is archived."""
         if max_records <= 0:
             return []
         lock = Lock(member_id, now_ms + limits.record_lock_duration_ms, -1, -1)
@@ -163,11 +164,15 @@ class SharePartition:
         taken = 0
         record_limit = mode is AcquireMode.RECORD_LIMIT
         capacity = limits.partition_max_record_locks
-        for base, last in batches:
+        for batch in batches:
+            base, last = batch[0], batch[1]
             if taken >= max_records:
                 break
             first = max(base, self.start)
             if first > last:
+                continue
+            if len(batch) > 2 and batch[2]:
+                self._archive_available(first, last)  # a control batch, or an aborted one: never delivered
                 continue
             if first >= self.end and self.in_flight() >= capacity:
                 break  # the window is full: no new records until the SPSO moves on
@@ -261,6 +266,16 @@ class SharePartition:
         if planned:
             self.dirty = True
         self._advance()
+
+    def _archive_available(self, first: int, last: int) -> None:
+        i, stop = first - self.start, min(last + 1, self.end) - self.start
+        while i < stop and (i := self._states.find(AVAILABLE, i, stop)) >= 0:
+            self._states[i] = ARCHIVED
+            i += 1
+        new = max(first, self.end)
+        if new <= last:
+            self._grow(last + 1 - self.end, ARCHIVED)
+        self.dirty = True
 
     def _held_by(self, member_id: str, i: int, j: int) -> bool:
         """Whether every offset start+i .. start+j-1 is Acquired by member_id."""

@@ -7,6 +7,7 @@ from tests.gateway.share.support import (
     set_group_configs,
 )
 from wire.errors import ErrorCode
+from wire.records import build_batch
 
 EARLIEST = {"share.auto.offset.reset": "earliest"}
 ACCEPT, RELEASE, REJECT, RENEW = 1, 2, 3, 4
@@ -171,3 +172,36 @@ def test_list_describe_and_delete_share_groups(broker):
     deleted = call(broker, DELETE_GROUPS, 2, {"groups_names": ["g"]})
     assert deleted.results[0].error_code == ErrorCode.NONE
     assert broker.shares.start_offsets("g") == {} and "g" not in broker.groups.groups
+
+
+def _transaction(broker, topic, values, *, pid, commit, base_sequence=0):
+    log = broker.logs.partition(topic, 0)
+    log.append(build_batch([(None, v, [], 1000) for v in values], producer_id=pid, producer_epoch=0,
+                           base_sequence=base_sequence, transactional=True), 1000)
+    log.append_control(pid, 0, commit=commit, coordinator_epoch=0, now_ms=1000)
+
+
+def test_markers_are_never_delivered_and_read_committed_skips_aborted_records(broker):
+    set_group_configs(broker, "rc", {"share.auto.offset.reset": "earliest", "share.isolation.level": "read_committed"})
+    _transaction(broker, "t", [b"a0", b"a1"], pid=7, commit=False)  # offsets 0-1, marker 2
+    _transaction(broker, "t", [b"c0"], pid=7, commit=True, base_sequence=2)  # offset 3, marker 4
+    produce(broker, "t", [b"plain"])  # offset 5
+    uncommitted, committed = joined(broker), joined(broker, group="rc")
+    assert acquired(uncommitted.fetch()) == [(0, 1, 1), (3, 3, 1), (5, 5, 1)]  # markers archived, not handed out
+    assert acquired(committed.fetch()) == [(3, 3, 1), (5, 5, 1)]
+    committed.acknowledge({("t", 0): [(3, 3, [ACCEPT]), (5, 5, [ACCEPT])]})
+    assert broker.shares.partitions["rc", broker.logs.get("t").topic_id, 0].start == 6
+
+
+def test_read_committed_stops_at_the_last_stable_offset(broker):
+    set_group_configs(broker, "rc", {"share.auto.offset.reset": "earliest", "share.isolation.level": "read_committed"})
+    log = broker.logs.partition("t", 0)
+    produce(broker, "t", [b"before"])
+    log.append(build_batch([(None, b"open", [], 1000)], producer_id=9, producer_epoch=0, base_sequence=0,
+                           transactional=True), 1000)
+    produce(broker, "t", [b"after"])
+    committed = joined(broker, group="rc")
+    assert log.last_stable_offset == 1
+    assert acquired(committed.fetch()) == [(0, 0, 1)]
+    log.append_control(9, 0, commit=True, coordinator_epoch=0, now_ms=1000)
+    assert acquired(committed.fetch()) == [(1, 2, 1)]
