@@ -8,9 +8,11 @@ share group (UNKNOWN_MEMBER_ID).
 
 ShareFetch applies piggybacked acknowledgements first (errors per partition in
 acknowledge_error_code), then acquires records across the session's partitions, up to max_records
-and max_bytes, waiting up to max_wait_ms for at least min_bytes. v2: share_acquire_mode 1
+and max_bytes, waiting up to max_wait_ms for at least min_bytes; AcquiredRecords ranges are cut at the first
+log-batch boundary after each batch_size records (a soft size, as in Kafka). v2: share_acquire_mode 1
 (record-limit) never returns more than max_records; is_renew_ack allows Renew (type 4)
-acknowledgements and makes the request acknowledge only. Everything a request changed is persisted
+acknowledgements (unless the group's share.renew.acknowledge.enable is false) and makes the request
+acknowledge only. Everything a request changed is persisted
 before the response is sent.
 """
 
@@ -109,7 +111,7 @@ async def handle_share_fetch(ctx, request):
         return _top_error(exc.code, exc.message)
     group_id, member_id = request.group_id, request.member_id
     config = broker.share_configs.for_group(group_id)
-    renew = version >= 2 and request.is_renew_ack
+    renew = version >= 2 and request.is_renew_ack and config.renew_acknowledge_enable
     entries: dict = {}
     _acknowledge_all(ctx, request, renew, now_ms(), entries)
     final = request.share_session_epoch == FINAL_EPOCH
@@ -159,7 +161,8 @@ async def _fetch(ctx, request, session, entries: dict) -> None:
             logs.append(log)
             try:
                 records, acquired = shares.acquire(request.group_id, request.member_id, log, max_records=max_records,
-                                                   max_bytes=budget - gathered, now_ms=now_ms(), mode=mode)
+                                                   max_bytes=budget - gathered, now_ms=now_ms(), mode=mode,
+                                                   batch_size=request.batch_size)
             except KafkaError as exc:
                 entry = entries.setdefault((topic_id, index), _partition_entry(index, broker.node_id, log))
                 entry["error_code"], entry["error_message"] = exc.code, exc.message
@@ -216,7 +219,7 @@ async def handle_share_acknowledge(ctx, request):
     except KafkaError as exc:
         return _top_error(exc.code, exc.message)
     entries: dict = {}
-    renew = ctx.api_version >= 2 and request.is_renew_ack
+    renew = ctx.api_version >= 2 and request.is_renew_ack and config.renew_acknowledge_enable
     _acknowledge_all(ctx, request, renew, now_ms(), entries)
     broker.shares.flush()
     for entry in entries.values():

@@ -132,6 +132,11 @@ class ShareConfigs:
             self._cache[group_id] = found
         return found
 
+    def broker(self, name: str, default):
+        """A broker config's live value (group.share.max.size ...), Kafka's default without a store."""
+        value = self.configs.broker(name) if self.configs is not None else None
+        return default if value is None else value
+
     @property
     def dlq_topic_name_prefix(self) -> str:
         """errors.deadletterqueue.topic.name.prefix (broker; empty: any name)."""

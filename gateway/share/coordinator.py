@@ -38,13 +38,18 @@ def heartbeat_error(code: ErrorCode, message: str | None = None) -> dict:
 class ShareGroupCoordinator:
     def __init__(self, topics: TopicMetadata, configs: ShareConfigs, *, groups: dict[str, Group] | None = None,
                  on_member_gone: Callable[[str, str], None] = lambda group_id, member_id: None,
-                 max_size: int = MAX_GROUP_SIZE) -> None:
+                 max_size: int | None = None) -> None:
         self.topics = topics
         self.configs = configs
         self.groups: dict[str, Group] = {} if groups is None else groups
         self.on_member_gone = on_member_gone
-        self.max_size = max_size
+        self._max_size = max_size  # None: the broker's group.share.max.size, read each time
         self.timers = Timers()
+
+    @property
+    def max_size(self) -> int:
+        return self._max_size if self._max_size is not None else self.configs.broker("group.share.max.size",
+                                                                                       MAX_GROUP_SIZE)
 
     def share_group(self, group_id: str) -> ShareGroup | None:
         group = self.groups.get(group_id)

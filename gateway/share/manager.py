@@ -23,7 +23,7 @@ from gateway.share.config import EARLIEST, LATEST, READ_COMMITTED, ShareConfigs,
 from gateway.share.dlq import DeadLetterWriter
 from gateway.share.group import ShareGroup
 from gateway.share.partition import AcquiredRecords, AcquireMode, Limits, SharePartition
-from gateway.share.sessions import ShareSessionCache
+from gateway.share.sessions import MAX_SHARE_SESSIONS, ShareSessionCache
 from partitions import keys
 from partitions.log import PartitionLog
 from wire.errors import ErrorCode, KafkaError
@@ -46,7 +46,7 @@ class SharePartitionManager:
         self.configs = configs
         self.groups: dict[str, Group] = {} if groups is None else groups
         self.partitions: dict[Key, SharePartition] = {}
-        self.sessions = ShareSessionCache()
+        self.sessions = ShareSessionCache(lambda: configs.broker("group.share.max.share.sessions", MAX_SHARE_SESSIONS))
         self.timers = Timers()
         self.dlq = DeadLetterWriter(logs, configs)
         self.listeners: list[Callable[[], None]] = []
@@ -102,7 +102,8 @@ class SharePartitionManager:
         self._wake = True
 
     def acquire(self, group_id: str, member_id: str, log: PartitionLog, *, max_records: int, max_bytes: int,
-                now_ms: int, mode: AcquireMode = AcquireMode.BATCH_OPTIMIZED) -> tuple[bytes, list[AcquiredRecords]]:
+                now_ms: int, mode: AcquireMode = AcquireMode.BATCH_OPTIMIZED,
+                batch_size: int = 0) -> tuple[bytes, list[AcquiredRecords]]:
         """Acquire up to max_records for the member: (the stored batches holding them, the acquired ranges)."""
         config = self.configs.for_group(group_id)
         limits = limits_of(config)
@@ -131,8 +132,8 @@ class SharePartitionManager:
                 kept = [bytes(view[pos:pos + h.size]) for pos, h in found if _overlaps(h, got)]
                 chunks.extend(kept)
                 budget -= sum(len(c) for c in kept)
-                acquired.extend(got)
                 max_records -= sum(a.last_offset - a.first_offset + 1 for a in got)
+                acquired.extend(_cut(got, [h.base_offset for _, h in found], batch_size) if batch_size > 0 else got)
             last_read = found[-1][1].last_offset
             following = partition.next_fetch_offset()
             if following <= last_read:
@@ -276,6 +277,19 @@ def _batch(batch) -> tuple[int, int, Sequence[int]]:
     if isinstance(batch, tuple):
         return batch
     return batch.first_offset, batch.last_offset, list(batch.acknowledge_types)
+
+
+def _cut(acquired: Sequence[AcquiredRecords], bases: Sequence[int], batch_size: int) -> list[AcquiredRecords]:
+    """The ranges cut at the first log-batch boundary (a base offset) after every batch_size records."""
+    out = []
+    for a in acquired:
+        first = a.first_offset
+        for base in bases:
+            if first < base <= a.last_offset and base - first >= batch_size:
+                out.append(AcquiredRecords(first, base - 1, a.delivery_count))
+                first = base
+        out.append(AcquiredRecords(first, a.last_offset, a.delivery_count))
+    return out
 
 
 def _skipped(header, aborted) -> bool:

@@ -33,9 +33,13 @@ def next_epoch(epoch: int) -> int:
 
 
 class ShareSessionCache:
-    def __init__(self, max_sessions: int = MAX_SHARE_SESSIONS) -> None:
-        self.max_sessions = max_sessions
+    def __init__(self, max_sessions=MAX_SHARE_SESSIONS) -> None:
+        self._max_sessions = max_sessions  # an int, or a callable read each time (the broker's live config)
         self.sessions: dict[tuple[str, str], ShareSession] = {}
+
+    @property
+    def max_sessions(self) -> int:
+        return self._max_sessions() if callable(self._max_sessions) else self._max_sessions
 
     def get(self, group_id: str, member_id: str) -> ShareSession | None:
         return self.sessions.get((group_id, member_id))

@@ -58,7 +58,7 @@ class Member:
         return response
 
     def fetch(self, partitions=None, acks=None, *, version=1, max_records=500, max_wait_ms=0, mode=0,
-              renew=False, epoch=None, max_bytes=1 << 20):
+              renew=False, epoch=None, max_bytes=1 << 20, batch_size=None):
         """partitions: [(topic name, index)] (default: partition 0 of each topic); acks: {(topic, p): [(f, l, [t])]}"""
         partitions = partitions or [(t, 0) for t in self.topics]
         acks = acks or {}
@@ -72,7 +72,7 @@ class Member:
         body = {"group_id": self.group, "member_id": self.member_id,
                 "share_session_epoch": self.session_epoch if epoch is None else epoch,
                 "max_wait_ms": max_wait_ms, "min_bytes": 1, "max_bytes": max_bytes, "max_records": max_records,
-                "batch_size": max_records, "share_acquire_mode": mode, "is_renew_ack": renew,
+                "batch_size": max_records if batch_size is None else batch_size, "share_acquire_mode": mode, "is_renew_ack": renew,
                 "topics": [{"topic_id": t, "partitions": ps} for t, ps in topics.items()],
                 "forgotten_topics_data": []}
         response = self._call(SHARE_FETCH, version, body)

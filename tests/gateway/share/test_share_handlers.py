@@ -205,3 +205,25 @@ def test_read_committed_stops_at_the_last_stable_offset(broker):
     assert acquired(committed.fetch()) == [(0, 0, 1)]
     log.append_control(9, 0, commit=True, coordinator_epoch=0, now_ms=1000)
     assert acquired(committed.fetch()) == [(1, 2, 1)]
+
+
+def test_batch_size_cuts_acquired_ranges_at_log_batch_boundaries(broker):
+    for start in range(0, 10, 2):
+        produce(broker, "t", [b"%d" % i for i in range(start, start + 2)])  # batches of 2: 0-1, 2-3 ...
+    a = joined(broker)
+    assert acquired(a.fetch(batch_size=3)) == [(0, 3, 1), (4, 7, 1), (8, 9, 1)]
+
+
+def test_group_share_max_size_and_renew_disabled_come_from_the_configs(broker):
+    from gateway.configs import ResourceType
+
+    broker.configs.replace(ResourceType.BROKER, "", {"group.share.max.size": "1"})
+    joined(broker)
+    assert Member(broker, "g", ["t"]).heartbeat().error_code == ErrorCode.GROUP_MAX_SIZE_REACHED
+    set_group_configs(broker, "solo", {"share.auto.offset.reset": "earliest",
+                                       "share.renew.acknowledge.enable": "false"})
+    produce(broker, "t", [b"x"])
+    s = joined(broker, group="solo")
+    assert acquired(s.fetch(version=2)) == [(0, 0, 1)]
+    response = s.acknowledge({("t", 0): [(0, 0, [RENEW])]}, version=2, renew=True)
+    assert response.responses[0].partitions[0].error_code == ErrorCode.INVALID_REQUEST
