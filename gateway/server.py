@@ -78,6 +78,9 @@ class Server:
         max_connections = min(self.config.max_connections, fd_connection_limit(fd_soft))
         self.admission = Admission(max_connections, self.config.max_connections_per_ip)
         self.broker = Broker(self.config, open_storage(self.config))
+        # max.connections and max.connections.per.ip may change at runtime (AlterConfigs): act at once
+        self.broker.configs.listeners.append(lambda kind, name: self._apply_connection_configs(fd_soft))
+        max_connections = self._apply_connection_configs(fd_soft)
         loop = asyncio.get_running_loop()
         self._listener = await loop.create_server(self._new_connection, self.config.host, self.config.port,
                                                   reuse_address=True, backlog=1024)
@@ -99,6 +102,12 @@ class Server:
             log.info("admin_endpoint", host=self.config.host,
                      port=await self._admin.start(self.config.host, self.config.admin_port))
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
+
+    def _apply_connection_configs(self, fd_soft: int) -> int:
+        configs = self.broker.configs
+        self.admission.max_connections = min(configs.broker("max.connections"), fd_connection_limit(fd_soft))
+        self.admission.max_connections_per_ip = configs.broker("max.connections.per.ip")
+        return self.admission.max_connections
 
     def _new_connection(self) -> KafkaConnection:
         connection = KafkaConnection(self.broker, on_close=self.connections.discard, pool=self.pool,

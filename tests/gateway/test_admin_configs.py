@@ -198,3 +198,25 @@ def test_serve_with_a_config_file_starts_a_broker_that_uses_it(tmp_path):
         client.close()
     finally:
         process.stop()
+
+
+def test_max_connections_per_ip_lowered_at_runtime_refuses_the_next_connection():
+    from tests.gateway.test_resource_bounds import _connect, _served
+
+    process = BrokerProcess("--memory")
+    try:
+        client = process.client()
+        answer = client.request(INCREMENTAL, 1, {"resources": [{"resource_type": BROKER, "resource_name": "",
+                                                                "configs": [{"name": "max.connections.per.ip",
+                                                                             "config_operation": 0, "value": "2"}]}],
+                                                 "validate_only": False})
+        assert answer.responses[0].error_code == 0
+        second = _connect(process.address, "127.0.0.1")
+        assert _served(second)
+        third = _connect(process.address, "127.0.0.1")
+        assert not _served(third)  # the client's own connection and `second` are the two allowed
+        for sock in (second, third):
+            sock.close()
+        client.close()
+    finally:
+        process.stop()
