@@ -212,3 +212,26 @@ def test_librdkafka_pushes_telemetry_under_a_client_metrics_subscription(bootstr
         admin.alter_configs([ConfigResource(ConfigResourceType.CLIENT_METRICS, name, configs={
             "metrics": ("DELETE", None), "interval.ms": ("DELETE", None), "match": ("DELETE", None)})],
             raise_on_unknown=False)
+
+
+def test_dynamic_topic_and_broker_configs_survive_kill9(bootstrap, topic, kill9_broker):
+    admin = admin_client(bootstrap)
+    try:
+        assert admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={
+            "retention.ms": "5400000"})]) == {"topic": {topic: "OK"}}
+        assert admin.alter_configs([ConfigResource(ConfigResourceType.BROKER, "1", configs={
+            "log.retention.bytes": "1099511627776"})]) == {"broker": {"1": "OK"}}
+    finally:
+        admin.close()
+    kill9_broker()
+    admin = admin_client(bootstrap)
+    try:
+        topic_configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)],
+                                               include_synonyms=True)["topic"][topic]
+        assert topic_configs["retention.ms"]["value"] == "5400000"
+        assert (topic_configs["retention.bytes"]["value"], topic_configs["retention.bytes"]["config_source"]) == \
+            ("1099511627776", "DYNAMIC_BROKER_CONFIG")
+    finally:
+        admin.alter_configs([ConfigResource(ConfigResourceType.BROKER, "1", configs={
+            "log.retention.bytes": ("DELETE", None)})])
+        admin.close()
