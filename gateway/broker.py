@@ -6,9 +6,12 @@ import os
 import uuid
 from collections.abc import Callable
 
+import structlog
+
 from gateway.clock import now_ms
 from gateway.config import Config
 from gateway.configs import DynamicConfigs, ResourceType
+from gateway.configs.broker_defs import BROKER_CONFIGS
 from gateway.configs.properties import static_configs
 from gateway.configs.quotas import ClientQuotas
 from gateway.telemetry import Telemetry
@@ -67,6 +70,9 @@ class Broker:
         self.configs = DynamicConfigs(config.node_id, static_configs(config), storage.state())
         self.logs.set_topic_defaults(self.configs.topic_defaults())
         self.configs.listeners.append(self._on_config_change)
+        unknown = sorted(name for name, _ in config.properties if name not in BROKER_CONFIGS)
+        if unknown:  # Kafka: "The configuration '...' was supplied but isn't a known config."
+            structlog.get_logger("ottla.broker").warning("unknown_broker_configs", names=unknown)
         self.quotas = ClientQuotas(storage.state())
         self.telemetry = Telemetry(self.configs)
         self.groups = GroupCoordinator(GroupConfig(

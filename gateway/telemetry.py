@@ -4,7 +4,8 @@ Kafka's ClientMetricsManager: a client asks for its subscription (GetTelemetrySu
 union of the metrics of every CLIENT_METRICS subscription whose `match` patterns fit it and the shortest
 of their intervals, then pushes (PushTelemetry) with that subscription id. Ottla keeps each client's
 latest push (`latest(client_instance_id)`) instead of handing it to a metrics plugin. At most 16,384
-client instances are kept (Kafka's cache size); the least recently seen is forgotten first.
+client instances (Kafka's cache size) and 64 MiB of pushed metrics are kept; the least recently seen
+client is forgotten (or loses its kept push) first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gateway.configs.group_defs import DEFAULT_INTERVAL_MS, parse_match
 from wire.errors import ErrorCode, KafkaError
 
 MAX_CLIENTS = 16384
+MAX_KEPT_BYTES = 64 * 1024 * 1024  # the latest pushes kept in all; the least recently seen go first
 SUPPORTED_COMPRESSION = [4, 3, 1, 2]  # zstd, lz4, gzip, snappy: Kafka's order
 ALL_METRICS = "*"
 
@@ -50,6 +52,7 @@ class Telemetry:
     def __init__(self, configs) -> None:
         self._configs = configs  # gateway.configs.DynamicConfigs: the CLIENT_METRICS subscriptions
         self.clients: OrderedDict[bytes, ClientInstance] = OrderedDict()
+        self.kept_bytes = 0
         self.version = 0
         configs.listeners.append(self._on_config_change)
 
@@ -70,7 +73,8 @@ class Telemetry:
             client = ClientInstance(instance_id, attributes)
             self.clients[instance_id] = client
             while len(self.clients) > MAX_CLIENTS:
-                self.clients.popitem(last=False)
+                _, gone = self.clients.popitem(last=False)
+                self._forget_push(gone)
         self.clients.move_to_end(instance_id)
         if client.version != self.version:
             self._subscribe(client)
@@ -128,9 +132,20 @@ class Telemetry:
         finally:
             client.terminating = client.terminating or request.terminating
         if request.metrics:
+            self._forget_push(client)
             client.latest = Push(now_ms, request.compression_type, bytes(request.metrics), request.terminating)
+            self.kept_bytes += len(client.latest.metrics)
+            for other in list(self.clients.values()):
+                if self.kept_bytes <= MAX_KEPT_BYTES or other is client:
+                    break
+                self._forget_push(other)
         client.last_error = ErrorCode.NONE
         return ErrorCode.NONE
+
+    def _forget_push(self, client: ClientInstance) -> None:
+        if client.latest is not None:
+            self.kept_bytes -= len(client.latest.metrics)
+            client.latest = None
 
     @staticmethod
     def _check_push(client: ClientInstance, request, now_ms: int, max_bytes: int) -> None:

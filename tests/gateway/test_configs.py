@@ -267,3 +267,12 @@ def test_duplicate_resources_and_unknown_types(broker):
     assert describe(broker, 99, "x").error_code == ErrorCode.INVALID_REQUEST
     assert describe(broker, BROKER, "7").error_message == "Unexpected broker id, expected 1 or empty string, but " \
                                                           "received 7"
+
+
+def test_share_groups_read_their_group_configs(broker):
+    assert broker.share_configs.for_group("sg").auto_offset_reset == "latest"
+    ops = [("share.auto.offset.reset", SET, "earliest"), ("share.record.lock.duration.ms", SET, "20000")]
+    assert incremental(broker, GROUP, "sg", ops) == (0, None)
+    effective = broker.share_configs.for_group("sg")
+    assert (effective.auto_offset_reset, effective.record_lock_duration_ms) == ("earliest", 20000)
+    assert broker.share_configs.for_group("other").record_lock_duration_ms == 30000
