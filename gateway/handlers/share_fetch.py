@@ -123,6 +123,11 @@ async def handle_share_fetch(ctx, request):
             for index in forgotten.partitions:
                 session.partitions.pop((forgotten.topic_id, index), None)
     if not final and not renew:
+        if not broker.share_groups.is_member(group_id, member_id):
+            # Fenced or gone: its last acknowledgements were applied, but it fetches nothing more.
+            broker.shares.flush()
+            return _top_error(ErrorCode.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of share group "
+                                                           f"{group_id}.")
         await _fetch(ctx, request, session, entries)
     broker.shares.flush()
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,

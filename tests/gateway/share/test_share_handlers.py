@@ -227,3 +227,34 @@ def test_group_share_max_size_and_renew_disabled_come_from_the_configs(broker):
     assert acquired(s.fetch(version=2)) == [(0, 0, 1)]
     response = s.acknowledge({("t", 0): [(0, 0, [RENEW])]}, version=2, renew=True)
     assert response.responses[0].partitions[0].error_code == ErrorCode.INVALID_REQUEST
+
+
+def test_session_timeout_and_heartbeat_interval_are_the_groups_and_fencing_releases_locks(broker):
+    set_group_configs(broker, "g", {"share.session.timeout.ms": "50000", "share.heartbeat.interval.ms": "7000"})
+    produce(broker, "t", [b"x", b"y"])
+    a, b = joined(broker), joined(broker)
+    assert a.heartbeat().heartbeat_interval_ms == 7000
+    assert acquired(a.fetch()) == [(0, 1, 1)]
+    import time
+
+    time.sleep(0.01)
+    b.heartbeat()  # b's session now ends after a's
+    deadline = broker.share_groups.timers.deadline(("session", "g", a.member_id))
+    b_deadline = broker.share_groups.timers.deadline(("session", "g", b.member_id))
+    assert deadline is not None and b_deadline is not None
+    broker.tick(deadline)  # a's session runs out (b heartbeat later, so its session is later too)
+    assert a.member_id not in broker.groups.groups["g"].members
+    assert acquired(b.fetch()) == [(0, 1, 2)]  # a's records were released when it was fenced
+    assert a.heartbeat().error_code == ErrorCode.UNKNOWN_MEMBER_ID
+    assert a.fetch().error_code == ErrorCode.UNKNOWN_MEMBER_ID  # its session lives on, but it may not fetch
+
+
+def test_by_duration_starts_at_the_first_record_that_recent(broker):
+    import time
+
+    now = int(time.time() * 1000)
+    produce(broker, "t", [b"old"], now_ms=now - 3_600_000)
+    produce(broker, "t", [b"recent"], now_ms=now - 60_000)
+    set_group_configs(broker, "d", {"share.auto.offset.reset": "by_duration:PT10M"})
+    d = joined(broker, group="d")
+    assert acquired(d.fetch()) == [(1, 1, 1)]
