@@ -10,11 +10,13 @@ compaction of the removed range) runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING
 
 import structlog
 
 from gateway.clock import now_ms
+from partitions.cleaner import Cleaning, plan
 from partitions.retention import delete_old_segments
 from wire.errors import KafkaError
 
@@ -30,11 +32,14 @@ class LogMaintenance:
         self.broker = broker
         self._tasks: list[asyncio.Task] = []
         self._reclaims: set[asyncio.Task] = set()
+        self._horizons: dict[tuple[bytes, int], int] = {}  # partition -> earliest delete horizon ahead
+        self.worst_step_ms = 0.0  # the longest the cleaner held the event loop in one step (bench, logs)
 
     def start(self) -> None:
         config = self.broker.config
         self._tasks.append(asyncio.ensure_future(self._every(config.log_retention_check_interval_ms,
                                                              self.retention_pass)))
+        self._tasks.append(asyncio.ensure_future(self._every(config.log_cleaner_backoff_ms, self.cleaner_pass)))
 
     async def stop(self) -> None:
         """Cancel the passes and wait for space reclaims in flight (storage is closed next)."""
@@ -70,6 +75,50 @@ class LogMaintenance:
                              reason="retention")
                     self.reclaim_soon(partition, removed.start, removed.end)
             await asyncio.sleep(0)
+
+    async def cleaner_pass(self) -> None:
+        """Clean every compacted partition that needs it, filthiest first (Kafka's LogCleaner threads)."""
+        now = now_ms()
+        due = []
+        for topic in list(self.broker.logs.topics.values()):
+            for partition in topic.partitions:
+                key = (topic.topic_id, partition.index)
+                horizon = self._horizons.get(key)
+                found = plan(partition, now, horizon_due=horizon is not None and horizon <= now)
+                if found is not None:
+                    due.append((found.dirty_ratio, key, found, partition))
+        due.sort(key=lambda item: -item[0])
+        for _, key, found, partition in due:
+            await self._clean(key, found, partition)
+
+    async def _clean(self, key, found, partition: PartitionLog) -> None:
+        cleaning = Cleaning(partition, found, now_ms())
+        started = time.perf_counter()
+        worst = 0.0
+        steps = cleaning.steps()
+        while True:
+            step_started = time.perf_counter()
+            try:
+                next(steps)
+            except StopIteration:
+                break
+            except Exception as exc:  # a storage error: the log stays as the last atomic write left it
+                log.warning("clean_failed", topic=partition.topic.name, partition=partition.index, error=str(exc))
+                return
+            finally:
+                worst = max(worst, time.perf_counter() - step_started)
+            await asyncio.sleep(0)  # let requests in between steps
+        self.worst_step_ms = max(self.worst_step_ms, worst * 1000)
+        if cleaning.next_horizon is None:
+            self._horizons.pop(key, None)
+        else:
+            self._horizons[key] = cleaning.next_horizon
+        log.info("log_cleaned", topic=partition.topic.name, partition=partition.index, aborted=cleaning.aborted,
+                 bytes_before=cleaning.bytes_before, bytes_after=cleaning.bytes_after,
+                 first_dirty_offset=partition.first_dirty_offset, dirty_ratio=round(found.dirty_ratio, 3),
+                 duration_ms=round((time.perf_counter() - started) * 1000, 1), worst_step_ms=round(worst * 1000, 2))
+        if cleaning.bytes_after < cleaning.bytes_before:
+            self.reclaim_soon(partition, partition.log_start_offset, cleaning.end)
 
     def reclaim_soon(self, partition: PartitionLog, start: int, end: int) -> None:
         """Give the disk space of removed offsets [start, end) back, in a worker thread."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from partitions.producers import BatchMetadata, ProducerAppend, ProducerStateEntry, increment_sequence
-from partitions.log_config import roll_limits
+from partitions.log_config import is_compacted, refuse_keyless, roll_limits
 from partitions.segments import SegmentList
 from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, Storage, StorageError
 from partitions.transactions import PartitionTransactions
@@ -184,7 +184,9 @@ class PartitionLog:
                 if header.is_control:
                     raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
                 # every record, once (C); the summary also says e.g. how many keys are null (compacted topics)
-                summary = validate_records(records, pos, header)  # noqa: F841
+                summary = validate_records(records, pos, header)
+                if summary.null_keys and is_compacted(self.topic):
+                    refuse_keyless(records, pos, header, self)
         except CorruptRecordError as exc:
             raise KafkaError(exc.code, str(exc), exc.record_errors) from None
         return found

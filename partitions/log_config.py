@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from wire.errors import ErrorCode, KafkaError
+from wire.records import keyless_record_errors
+
 if TYPE_CHECKING:
     from partitions.topics import Topic
 
@@ -31,6 +34,14 @@ def cleanup_policy(topic: Topic) -> set[str]:
 
 def is_compacted(topic: Topic) -> bool:
     return "compact" in cleanup_policy(topic)
+
+
+def refuse_keyless(records: bytes, pos: int, header, where) -> None:
+    """A compacted topic's batch with null keys: Kafka's INVALID_RECORD naming each one (KIP-467)."""
+    errors = keyless_record_errors(records, pos, header, str(where))
+    shown = ", ".join(f"RecordError(batchIndex={i}, message='{m}')" for i, m in errors[:3])
+    raise KafkaError(ErrorCode.INVALID_RECORD, f"One or more records have been rejected due to {len(errors)} "
+                     f"record errors in total, and only showing the first three errors at most: [{shown}]", errors)
 
 
 def roll_limits(topic: Topic) -> tuple[int, int]:

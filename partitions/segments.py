@@ -147,6 +147,13 @@ class SegmentList:
             self.roll_pending = False
         return dropped
 
+    def remove(self, segment: Segment) -> None:
+        """Forget a segment the cleaner emptied."""
+        for i, item in enumerate(self.items):
+            if item is segment:
+                del self.items[i], self.bases[i]
+                return
+
     def replace(self, start: int, end: int, segments: Sequence[Segment]) -> None:
         """Swap the segments whose base offset is in [start, end) for `segments` (a cleaner's output)."""
         lo = bisect_right(self.bases, start - 1)

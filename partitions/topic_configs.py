@@ -34,7 +34,6 @@ MINUTE_MS = 60_000
 SINGLE_BROKER = "one broker holds the only replica"
 NO_SEGMENT_FILES = "Ottla stores batches in RocksDB, not in segment and index files"
 NO_REMOTE_STORAGE = "Ottla has no tiered storage"
-LOGSTORE = "not yet acted on: retention, segments and compaction are not implemented yet"
 
 # DescribeConfigs config_source ids, kept as names for existing callers.
 DYNAMIC_TOPIC_CONFIG = ConfigSource.DYNAMIC_TOPIC_CONFIG
@@ -113,7 +112,7 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
     _key("cleanup.policy", _LIST, ["delete"], "The retention policy of old log segments: \"delete\" removes "
          "segments past their retention time or size, \"compact\" keeps the latest value of each key; both may "
          "be given, and an empty list keeps everything.", each_one_of("compact", "delete"),
-         ["log.cleanup.policy"], LOGSTORE),
+         ["log.cleanup.policy"]),
     _key("compression.type", _S, "producer", "The final compression codec of the topic's batches: gzip, snappy, "
          "lz4, zstd, uncompressed, or producer to keep the codec the producer chose.",
          one_of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), ["compression.type"],
@@ -125,7 +124,7 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
     _key("compression.zstd.level", _I, 3, "The zstd level used when compression.type is zstd.",
          between(-131072, 22), ["compression.zstd.level"], "batches are never recompressed"),
     _key("delete.retention.ms", _L, 86_400_000, "How long delete tombstones are kept on compacted topics, so that "
-         "a consumer reading from the start sees them.", at_least(0), ["log.cleaner.delete.retention.ms"], LOGSTORE),
+         "a consumer reading from the start sees them.", at_least(0), ["log.cleaner.delete.retention.ms"]),
     _key("file.delete.delay.ms", _L, 60_000, "How long to wait before deleting a removed segment file.",
          at_least(0), ["log.segment.delete.delay.ms"], NO_SEGMENT_FILES),
     _key("flush.messages", _L, INT64_MAX, "Force an fsync after this many messages (the default leaves flushing "
@@ -146,7 +145,7 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
     _key("local.retention.ms", _L, -2, "How long segments are kept locally before tiered storage deletes them "
          "(-2: retention.ms).", at_least(-2), ["log.local.retention.ms"], NO_REMOTE_STORAGE),
     _key("max.compaction.lag.ms", _L, INT64_MAX, "The longest a message stays uncompacted.", at_least(1),
-         ["log.cleaner.max.compaction.lag.ms"], LOGSTORE),
+         ["log.cleaner.max.compaction.lag.ms"]),
     _key("max.message.bytes", _I, 1_048_588, "The largest record batch size the topic accepts (after "
          "compression).", at_least(0), ["message.max.bytes"]),
     _key("message.timestamp.after.max.ms", _L, HOUR_MS, "How far a CreateTime timestamp may be ahead of the "
@@ -159,9 +158,9 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
          "(CreateTime) or the broker's append time (LogAppendTime).", one_of("CreateTime", "LogAppendTime"),
          ["log.message.timestamp.type"]),
     _key("min.cleanable.dirty.ratio", _D, 0.5, "The share of the log that must be uncompacted before the "
-         "cleaner compacts it.", between(0, 1), ["log.cleaner.min.cleanable.ratio"], LOGSTORE),
+         "cleaner compacts it.", between(0, 1), ["log.cleaner.min.cleanable.ratio"]),
     _key("min.compaction.lag.ms", _L, 0, "The shortest time a message stays uncompacted.", at_least(0),
-         ["log.cleaner.min.compaction.lag.ms"], LOGSTORE),
+         ["log.cleaner.min.compaction.lag.ms"]),
     _key("min.insync.replicas", _I, 1, "The fewest in-sync replicas that must acknowledge an acks=all write.",
          at_least(1), ["min.insync.replicas"], SINGLE_BROKER),
     _key("preallocate", _B, False, "Preallocate segment files when they are created.", None,

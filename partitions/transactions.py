@@ -85,6 +85,10 @@ class PartitionTransactions:
             self._aborted.append(txn)
             self._aborted_last.append(txn.last_offset)
 
+    def aborted_txns(self) -> list[AbortedTxn]:
+        """The aborted-transaction index (a copy), for the log cleaner."""
+        return list(self._aborted)
+
     def first_offset(self, producer_id: int) -> int:
         """The first offset of producer_id's open transaction here, -1 if none (DescribeProducers)."""
         return self.ongoing.get(producer_id, -1)
