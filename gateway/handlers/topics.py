@@ -74,6 +74,7 @@ async def handle_delete_topics(ctx, request):
             entry["name"], entry["topic_id"] = topic.name, topic.topic_id
             logs.delete_topic(topic.name)
             ctx.broker.groups.on_topics_deleted([topic.name], now_ms())
+            ctx.broker.shares.on_topic_deleted(topic.topic_id)
             ctx.log.info("topic_deleted", topic=topic.name)
         responses.append(entry)
     return {"throttle_time_ms": 0, "responses": responses}

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import structlog
 
+from gateway.clock import now_ms as clock
 from gateway.groups.group import Group
 from gateway.groups.timers import Timers
 from gateway.share.config import EARLIEST, LATEST, READ_COMMITTED, ShareConfigs, ShareGroupConfig
@@ -165,6 +166,11 @@ class SharePartitionManager:
             log.info("share_member_released", group=group_id, member=member_id, records=released)
         self.flush(notify=bool(released))
 
+    def on_topic_deleted(self, topic_id: bytes) -> None:
+        """DeleteTopics: every share group's state for the topic goes (a re-created topic has a new id)."""
+        for key in [k for k in self.partitions if k[1] == topic_id]:
+            self._forget(key)
+
     def on_group_deleted(self, group_id: str) -> None:
         """DeleteGroups: the group's share state goes with it."""
         self.sessions.remove_group(group_id)
@@ -205,8 +211,6 @@ class SharePartitionManager:
             if notify:
                 self._notify()
             return
-        from gateway.clock import now_ms as clock
-
         now = clock() if now_ms is None else now_ms
         items = []
         for key in list(self._dirty):

@@ -258,3 +258,30 @@ def test_by_duration_starts_at_the_first_record_that_recent(broker):
     set_group_configs(broker, "d", {"share.auto.offset.reset": "by_duration:PT10M"})
     d = joined(broker, group="d")
     assert acquired(d.fetch()) == [(1, 1, 1)]
+
+
+def test_deleting_a_topic_drops_its_share_state(broker):
+    from tests.gateway.share.support import call as _call
+
+    produce(broker, "t", [b"x"])
+    a = joined(broker)
+    a.fetch()
+    topic_id = broker.logs.get("t").topic_id
+    assert ("g", topic_id, 0) in broker.shares.partitions
+    _call(broker, 20, 6, {"topics": [{"name": "t", "topic_id": topic_id}], "timeout_ms": 1000})
+    assert ("g", topic_id, 0) not in broker.shares.partitions
+    assert list(broker.storage.state().scan(b"H")) == []
+
+
+def test_simple_assignor_spreads_partitions_and_shares_them_when_members_outnumber_them():
+    from gateway.share.group import simple_assign
+
+    t = b"t" * 16
+    eight = [(t, p) for p in range(8)]
+    two = simple_assign({"m1": eight, "m2": eight}, {})
+    assert sorted(len(two[m][t]) for m in two) == [4, 4]
+    assert two["m1"][t] | two["m2"][t] == frozenset(range(8))
+    three = simple_assign({"a": [(t, 0)], "b": [(t, 0)], "c": [(t, 0)]}, {})
+    assert all(three[m] == {t: frozenset({0})} for m in "abc")
+    sticky = simple_assign({"m1": eight, "m2": eight}, two)
+    assert sticky == two
