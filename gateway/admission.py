@@ -51,6 +51,7 @@ class Admission:
                  clock=time.monotonic) -> None:
         self.max_connections = max_connections
         self.max_connections_per_ip = max_connections_per_ip
+        self.per_ip_overrides: dict[str, int] = {}  # max.connections.per.ip.overrides: address -> cap
         self.total = 0
         self.per_ip: collections.Counter[str] = collections.Counter()
         self.refused = 0
@@ -62,8 +63,9 @@ class Admission:
         if self.total >= self.max_connections:
             self._refuse("max_connections", ip, self.max_connections)
             return False
-        if self.per_ip[ip] >= self.max_connections_per_ip:
-            self._refuse("max_connections_per_ip", ip, self.max_connections_per_ip)
+        per_ip = self.per_ip_overrides.get(ip, self.max_connections_per_ip)
+        if self.per_ip[ip] >= per_ip:
+            self._refuse("max_connections_per_ip", ip, per_ip)
             return False
         self.total += 1
         self.per_ip[ip] += 1

@@ -10,6 +10,7 @@ import structlog
 
 from gateway import handlers  # noqa: F401  (registers every API handler)
 from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
+from gateway.configs.broker_defs import per_ip_overrides
 from gateway.broker import Broker, open_storage
 from gateway.clock import now_ms
 from gateway.config import Config
@@ -107,6 +108,7 @@ class Server:
         configs = self.broker.configs
         self.admission.max_connections = min(configs.broker("max.connections"), fd_connection_limit(fd_soft))
         self.admission.max_connections_per_ip = configs.broker("max.connections.per.ip")
+        self.admission.per_ip_overrides = per_ip_overrides(configs.broker("max.connections.per.ip.overrides"))
         return self.admission.max_connections
 
     def _new_connection(self) -> KafkaConnection:

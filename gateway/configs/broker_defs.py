@@ -21,6 +21,7 @@ from partitions.config_def import (
     at_least,
     between,
     each_one_of,
+    invalid,
     one_of_ignoring_case,
 )
 from partitions.topic_configs import HOUR_MS, MIB, TOPIC_CONFIGS
@@ -40,6 +41,25 @@ class BrokerConfigKey(ConfigKey):
 
 _L, _I, _S, _B, _D, _LIST, _P, _C = (ConfigType.LONG, ConfigType.INT, ConfigType.STRING, ConfigType.BOOLEAN,
                                      ConfigType.DOUBLE, ConfigType.LIST, ConfigType.PASSWORD, ConfigType.CLASS)
+
+
+def per_ip_overrides(text: str | None) -> dict[str, int]:
+    """max.connections.per.ip.overrides ("127.0.0.1:200,host:5") as {address: cap}."""
+    overrides = {}
+    for item in (text or "").split(","):
+        if item.strip():
+            address, _, count = item.strip().rpartition(":")
+            overrides[address.strip()] = int(count)
+    return overrides
+
+
+def _overrides(name: str, value: str) -> None:
+    try:
+        if all(address for address in per_ip_overrides(value)):
+            return
+    except ValueError:
+        pass
+    raise invalid(name, value, "Expected a comma separated list of address:count")
 
 
 def _b(name, config_type, default, doc, validator=None, dynamic=None, ignored=None, sensitive=False):
@@ -126,8 +146,8 @@ _OWN = [
        at_least(0), CLUSTER_WIDE),
     _b("max.connections.per.ip", _I, INT32_MAX, "The most connections from one address.", at_least(0),
        CLUSTER_WIDE),
-    _b("max.connections.per.ip.overrides", _S, "", "Per-address exceptions to max.connections.per.ip.", None,
-       CLUSTER_WIDE, NOT_YET),
+    _b("max.connections.per.ip.overrides", _S, "", "Per-address exceptions to max.connections.per.ip: "
+       "address:count,address:count.", _overrides, CLUSTER_WIDE),
     _b("max.connection.creation.rate", _I, INT32_MAX, "The most new connections per second.", at_least(0),
        CLUSTER_WIDE, NOT_YET),
     _b("queued.max.requests", _I, 500, "The most requests queued before reading stops.", at_least(1)),

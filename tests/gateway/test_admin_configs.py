@@ -220,3 +220,26 @@ def test_max_connections_per_ip_lowered_at_runtime_refuses_the_next_connection()
         client.close()
     finally:
         process.stop()
+
+
+def test_max_connections_per_ip_overrides_act_at_once():
+    from tests.gateway.test_resource_bounds import _connect, _served
+
+    process = BrokerProcess("--memory", "--max-connections-per-ip", "2")
+    try:
+        client = process.client()
+        bad = client.request(INCREMENTAL, 1, {"resources": [{"resource_type": BROKER, "resource_name": "1",
+                             "configs": [{"name": "max.connections.per.ip.overrides", "config_operation": 0,
+                                          "value": "127.0.0.1:many"}]}], "validate_only": False})
+        assert bad.responses[0].error_code == ErrorCode.INVALID_REQUEST
+        ok = client.request(INCREMENTAL, 1, {"resources": [{"resource_type": BROKER, "resource_name": "1",
+                            "configs": [{"name": "max.connections.per.ip.overrides", "config_operation": 0,
+                                         "value": "127.0.0.1:3"}]}], "validate_only": False})
+        assert ok.responses[0].error_code == 0
+        extra = [_connect(process.address, "127.0.0.1") for _ in range(3)]
+        assert [_served(s) for s in extra] == [True, True, False]  # 3 for this address, the client's included
+        for sock in extra:
+            sock.close()
+        client.close()
+    finally:
+        process.stop()

@@ -3,6 +3,8 @@ error codes and messages; dynamic configs acted on at once and kept across a res
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from gateway.logs import root_level, set_level
@@ -276,3 +278,22 @@ def test_share_groups_read_their_group_configs(broker):
     effective = broker.share_configs.for_group("sg")
     assert (effective.auto_offset_reset, effective.record_lock_duration_ms) == ("earliest", 20000)
     assert broker.share_configs.for_group("other").record_lock_duration_ms == 30000
+
+
+def test_consumer_group_configs_are_acted_on_by_the_kip848_coordinator(broker):
+    create(broker, "t")
+    ops = [("consumer.heartbeat.interval.ms", SET, "6000"), ("consumer.session.timeout.ms", SET, "50000")]
+    assert incremental(broker, GROUP, "tuned", ops) == (0, None)
+
+    def join(group):
+        return call(broker, 68, 1, {"group_id": group, "member_id": str(uuid.uuid4()), "member_epoch": 0,
+                                    "rebalance_timeout_ms": 30000, "subscribed_topic_names": ["t"],
+                                    "topic_partitions": []})
+
+    tuned, plain = join("tuned"), join("plain")
+    assert (tuned.error_code, tuned.heartbeat_interval_ms) == (0, 6000)
+    assert (plain.error_code, plain.heartbeat_interval_ms) == (0, 5000)
+    timers = broker.consumer_groups.timers
+    tuned_deadline = timers.deadline(("session", "tuned", tuned.member_id))
+    plain_deadline = timers.deadline(("session", "plain", plain.member_id))
+    assert 4000 <= tuned_deadline - plain_deadline <= 5000  # 50 s against the broker's 45 s
