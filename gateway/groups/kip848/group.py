@@ -40,6 +40,7 @@ class ConsumerGroup(Group):
         self.target_assignment: dict[str, Assignment] = {}
         self.subscription_metadata: dict[str, TopicInfo] = {}  # every subscribed topic that exists
         self.resolved_regexes: dict[str, frozenset[str]] = {}  # regex -> the topic names it matches
+        self._resolved_against: frozenset[str] = frozenset()  # the topic names resolved_regexes has seen
         self._static_members: dict[str, str] = {}  # instance id -> member id
         self._partition_epochs: dict[tuple[bytes, int], int] = {}  # held partitions -> holder's epoch
 
@@ -102,12 +103,26 @@ class ConsumerGroup(Group):
         return names
 
     def resolve_regexes(self, topic_names: Iterable[str]) -> None:
+        """Match each member's regex against the topics, incrementally: a regex already resolved is
+        matched only against topics created since (100,000 topics cost one set difference per
+        heartbeat, not 100,000 matches)."""
         regexes = {m.subscribed_topic_regex for m in self.members.values() if m.subscribed_topic_regex}
         if not regexes:
-            self.resolved_regexes = {}
+            self.resolved_regexes, self._resolved_against = {}, frozenset()
             return
-        names = list(topic_names)
-        self.resolved_regexes = {regex: frozenset(matching(regex, names)) for regex in regexes}
+        names = frozenset(topic_names)
+        previous = self._resolved_against
+        if names == previous and regexes == self.resolved_regexes.keys():
+            return
+        created = list(names - previous)
+        resolved = {}
+        for regex in regexes:
+            known = self.resolved_regexes.get(regex)
+            if known is None:
+                resolved[regex] = frozenset(matching(regex, names))
+            else:
+                resolved[regex] = (known & names) | frozenset(matching(regex, created))
+        self.resolved_regexes, self._resolved_against = resolved, names
 
     def compute_subscription_metadata(self, topics: TopicMetadata) -> dict[str, TopicInfo]:
         metadata = {}
