@@ -31,8 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from wire.codec import WorkLimit, decode, encode
 
-LOOP_ELEMENTS = 2000  # array elements a codec may handle on the loop (~2-5 us each: under 10 ms)
-SLICE_S = 0.005  # a handler yields the loop after this much work
+LOOP_ELEMENTS = 500  # array elements a codec may handle on the loop (~2-5 us each: a few ms)
+SLICE_S = 0.002  # a handler yields the loop after this much work (a round trip takes a few loop turns)
 _CLOCK_EVERY = 32  # Pacer reads the clock every this many steps
 
 # While a worker runs, the loop thread waits up to this long for the GIL each time it wants it back

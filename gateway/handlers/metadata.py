@@ -103,7 +103,10 @@ async def handle_metadata(ctx, request):
                 topics.append(await _paced_entry(topic, broker.node_id, pacer) if topic
                               else _error_entry(None, topic_id, ErrorCode.UNKNOWN_TOPIC_ID))
                 continue
+            known = logs.get(name)
             topic, error = get_or_create(ctx, name, allow_create, budget)
+            if known is None and allow_create:
+                await pacer.checkpoint()  # a creation (or its refusal) is heavier than a lookup
             if topic is None:
                 topics.append(_error_entry(name, None, error))
             else:

@@ -29,6 +29,7 @@ class Stall:
     p99_ms: float
     max_ms: float
     response_bytes: int
+    frame: bytes = b""  # the attack's response frame (correlation id and body)
 
     def __str__(self) -> str:
         return (f"attack {self.attack_s * 1000:.0f} ms, response {self.response_bytes:,} B; other client's "
@@ -104,4 +105,4 @@ async def measure(broker: InProcessBroker, frame: bytes) -> Stall:
     writer.close()
     ordered = sorted(samples) or [0.0]
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return Stall(elapsed, len(samples), p99 * 1000, ordered[-1] * 1000, len(response))
+    return Stall(elapsed, len(samples), p99 * 1000, ordered[-1] * 1000, len(response), response)
