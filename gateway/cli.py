@@ -7,6 +7,7 @@ import argparse
 from gateway.config import Config
 from gateway.configs.properties import PropertiesError, check_static, config_fields, parse_set, read_properties
 from gateway.logs import configure
+from gateway.startup_topics import parse_topic_spec
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,6 +28,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-request-size", type=int, default=Config.max_request_size)
     serve.add_argument("--no-auto-create-topics", dest="auto_create_topics", action="store_false")
     serve.add_argument("--default-partitions", type=int, default=1)
+    serve.add_argument("--topic", dest="topics", action="append", type=parse_topic_spec, default=[],
+                       metavar="NAME[:PARTITIONS[:key=value,...]]", help="create this topic at start-up if missing "
+                       "(repeatable)")
     serve.add_argument("--group-initial-rebalance-delay-ms", type=int, default=0)
     serve.add_argument("--group-min-session-timeout-ms", type=int, default=Config.group_min_session_timeout_ms)
     serve.add_argument("--group-consumer-session-timeout-ms", type=int,

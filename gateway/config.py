@@ -20,6 +20,7 @@ class Config:
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
     auto_create_topics: bool = True
     default_partitions: int = 1
+    topics: tuple = ()  # gateway.startup_topics.TopicSpec: --topic, created at start-up when missing
     group_initial_rebalance_delay_ms: int = 0  # Kafka's default is 3000; a dev broker wants speed
     group_min_session_timeout_ms: int = 6000
     group_max_session_timeout_ms: int = 1800000

@@ -12,6 +12,7 @@ from gateway import handlers  # noqa: F401  (registers every API handler)
 from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
 from gateway.configs.broker_defs import per_ip_overrides
 from gateway.broker import Broker, open_storage
+from gateway.startup_topics import create_startup_topics
 from gateway.clock import now_ms
 from gateway.config import Config
 from gateway.connection import KafkaConnection
@@ -82,6 +83,7 @@ class Server:
         # max.connections and max.connections.per.ip may change at runtime (AlterConfigs): act at once
         self.broker.configs.listeners.append(lambda kind, name: self._apply_connection_configs(fd_soft))
         max_connections = self._apply_connection_configs(fd_soft)
+        create_startup_topics(self.broker, self.config.topics, log)
         loop = asyncio.get_running_loop()
         self._listener = await loop.create_server(self._new_connection, self.config.host, self.config.port,
                                                   reuse_address=True, backlog=1024)
