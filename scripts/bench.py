@@ -436,6 +436,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_share
 
         result.share = bench_share.rows(bench_share.measure(name, result.bootstrap, broker, args))
+    if args.admin:
+        import bench_admin
+
+        result.groups += bench_admin.rows(bench_admin.run(result.bootstrap, args))  # extra rows, as --groups'
     if broker is not None:
         result.peak_rss_kib = broker.status_kib("VmHWM")
         broker.stop()
@@ -576,6 +580,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_share
 
     bench_share.add_arguments(p.add_argument_group("--share"))
+    p.add_argument("--admin", action="store_true", help="then time Metadata and DescribeTopicPartitions of 1,000 "
+                   "topics x 10 partitions and CreatePartitions to 1,000 (scripts/bench_admin.py)")
+    import bench_admin
+
+    bench_admin.add_arguments(p.add_argument_group("--admin"))
     args = p.parse_args(argv)
     if args.records < 1 or args.record_size < 1:
         p.error("--records and --record-size must be positive")

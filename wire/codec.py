@@ -239,6 +239,9 @@ class KStruct(Construct):
         return obj
 
     def _build(self, obj, stream, context, path):
+        if obj.__class__ is Encoded:  # built before, at this version (a cached part of a response)
+            stream.write(obj)
+            return obj
         get = (obj if obj is not None else {}).get  # an absent non-nullable struct is an all-defaults one
         for name, con, default in self.fields:
             if name.__class__ is tuple:
@@ -261,6 +264,11 @@ class KStruct(Construct):
                 out += uvarint_bytes(tag) + uvarint_bytes(len(data)) + data
             stream_write(stream, bytes(out), len(out), path)
         return obj
+
+
+class Encoded(bytes):
+    """One struct's bytes, already encoded at the version being built: a response part a handler caches
+    (see `encode_element`) and hands back in place of the struct's dict."""
 
 
 class FixedRun(Construct):
@@ -382,6 +390,17 @@ def codec_for(message: Message, version: int) -> KStruct:
     if not message.decodable(version):
         raise ProtocolError(f"{message.name} has no version {version}")
     return struct_for(message.fields, version, message.is_flexible(version))
+
+
+def encode_element(message: Message, version: int, path: tuple[str, ...], obj: dict) -> Encoded:
+    """One element of the struct array at `path` (field names from the top, e.g. ("topics",)),
+    encoded alone at `version`; `encode` writes it as it is where such an element goes."""
+    con: Construct = codec_for(message, version)
+    for name in path:
+        con = next(c for n, c, _ in con.fields if n == name)
+        if isinstance(con, KArray):
+            con = con.element
+    return Encoded(_build_alone(con, obj, f"(building {'.'.join(path)})"))
 
 
 def decode(message: Message, version: int, data: bytes, offset: int = 0, max_elements: int | None = None) -> Container:

@@ -7,19 +7,41 @@ list, or whose partition is negative, is INVALID_REQUEST for every requested top
 asked by name get UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an illegal name).
 """
 
+import weakref
+
 from gateway.authorized_operations import TOPIC
 from gateway.registry import handles
 from partitions.topics import validate_topic_name
+from wire.codec import encode_element
 from wire.errors import ErrorCode, KafkaError
+from wire.messages import APIS
 from wire.schema import ZERO_UUID
 
 MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000
+_ENCODED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> (stamp, whole topic's entry)
 
 
 def _partition(p, node_id) -> dict:
     return {"error_code": ErrorCode.NONE, "partition_index": p.index, "leader_id": node_id,
             "leader_epoch": p.leader_epoch, "replica_nodes": [node_id], "isr_nodes": [node_id],
             "eligible_leader_replicas": [], "last_known_elr": [], "offline_replicas": []}
+
+
+def _entry(topic, node_id, start, end) -> dict:
+    return {"error_code": ErrorCode.NONE, "name": topic.name, "topic_id": topic.topic_id,
+            "is_internal": topic.is_internal,
+            "partitions": [_partition(p, node_id) for p in topic.partitions[start:end]],
+            "topic_authorized_operations": TOPIC}
+
+
+def _whole_topic(topic, node_id):
+    """The entry of all the topic's partitions, kept encoded while its partitions and epochs stay the same."""
+    stamp = (node_id, len(topic.partitions), tuple(p.leader_epoch for p in topic.partitions))
+    hit = _ENCODED.get(topic)
+    if hit is None or hit[0] != stamp:
+        hit = _ENCODED[topic] = (stamp, encode_element(APIS[75].response, 0, ("topics",),
+                                                       _entry(topic, node_id, 0, len(topic.partitions))))
+    return hit[1]
 
 
 def _missing(name: str) -> dict:
@@ -66,10 +88,10 @@ async def handle_describe_topic_partitions(ctx, request):
             continue
         start = cursor.partition_index if cursor is not None and name == cursor_topic else 0
         end = min(len(topic.partitions), start + remaining)
-        topics.append({"error_code": ErrorCode.NONE, "name": name, "topic_id": topic.topic_id,
-                       "is_internal": topic.is_internal,
-                       "partitions": [_partition(p, broker.node_id) for p in topic.partitions[start:end]],
-                       "topic_authorized_operations": TOPIC})
+        if start == 0 and end == len(topic.partitions):
+            topics.append(_whole_topic(topic, broker.node_id))
+        else:
+            topics.append(_entry(topic, broker.node_id, start, end))
         if end < len(topic.partitions):
             next_cursor = {"topic_name": name, "partition_index": end}
             break

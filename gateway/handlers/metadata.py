@@ -3,15 +3,23 @@
 Auto-creates requested topics when the broker allows it and (v4+) the client asks for it, within
 gateway.autocreate's bounds. A name asked for twice is answered once (Kafka takes the names as a set);
 the work yields the loop as it goes (gateway.offload.Pacer), and a response of many partitions is
-encoded off the loop.
+encoded off the loop. A topic's entry (up to PARTITIONS_PER_SLICE partitions) is kept encoded per
+version until its partitions or their leader epochs change, so Metadata of every topic costs a
+lookup per topic, not an encode per partition.
 """
+
+import weakref
 
 from gateway.authorized_operations import CLUSTER as CLUSTER_OPERATIONS, TOPIC as TOPIC_OPERATIONS, authorized
 from gateway.autocreate import RequestBudget, get_or_create
 from gateway.offload import Pacer
 from gateway.registry import handles
+from wire.codec import encode_element
 from wire.errors import ErrorCode
+from wire.messages import APIS
 from wire.schema import ZERO_UUID
+
+_ENCODED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> {(version, ops): (stamp, bytes)}
 
 
 def broker_entry(broker) -> dict:
@@ -47,12 +55,28 @@ def topic_entry(topic, node_id: int, partitions: list[dict] | None = None) -> di
     }
 
 
-async def _paced_entry(topic, node_id: int, pacer: Pacer) -> dict:
+def _encoded_entry(topic, node_id: int, version: int, operations: int):
+    """The topic's entry encoded at `version`, from the cache while nothing it shows has changed."""
+    stamp = (node_id, len(topic.partitions), tuple(p.leader_epoch for p in topic.partitions))
+    cached = _ENCODED.setdefault(topic, {})
+    hit = cached.get((version, operations))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    entry = topic_entry(topic, node_id)
+    entry["topic_authorized_operations"] = operations
+    encoded = encode_element(APIS[3].response, version, ("topics",), entry)
+    cached[(version, operations)] = (stamp, encoded)
+    return encoded
+
+
+async def _paced_entry(topic, node_id: int, pacer: Pacer, version: int | None = None,
+                       operations: int = -2147483648):
     """topic_entry, yielding the loop between slices of partitions (a topic may have 10,000)."""
     if len(topic.partitions) <= PARTITIONS_PER_SLICE:
         await pacer.step()
-        return topic_entry(topic, node_id)
+        return topic_entry(topic, node_id) if version is None else _encoded_entry(topic, node_id, version, operations)
     entry = topic_entry(topic, node_id, [])
+    entry["topic_authorized_operations"] = operations
     for start in range(0, len(topic.partitions), PARTITIONS_PER_SLICE):
         await pacer.checkpoint()
         entry["partitions"].extend(partition_entries(topic.partitions[start:start + PARTITIONS_PER_SLICE], node_id))
@@ -84,8 +108,11 @@ async def handle_metadata(ctx, request):
             t.get("name") is None or (t.get("topic_id") or ZERO_UUID) != ZERO_UUID for t in wanted):
         return _refused_topic_ids(request)
     pacer = Pacer()
+    version = ctx.api_version
+    # KIP-430 (v8+): with no authorizer every topic operation is allowed
+    operations = authorized(TOPIC_OPERATIONS, request.get("include_topic_authorized_operations", False))
     if wanted is None or (ctx.api_version == 0 and not wanted):
-        topics = [await _paced_entry(t, broker.node_id, pacer) for t in list(logs.topics.values())]
+        topics = [await _paced_entry(t, broker.node_id, pacer, version, operations) for t in list(logs.topics.values())]
     else:
         allow_create = request.get("allow_auto_topic_creation", True)
         budget = RequestBudget()
@@ -100,7 +127,7 @@ async def handle_metadata(ctx, request):
             seen.add((name, topic_id))
             if name is None:
                 topic = logs.get_by_id(topic_id)
-                topics.append(await _paced_entry(topic, broker.node_id, pacer) if topic
+                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, operations) if topic
                               else _error_entry(None, topic_id, ErrorCode.UNKNOWN_TOPIC_ID))
                 continue
             known = logs.get(name)
@@ -110,10 +137,10 @@ async def handle_metadata(ctx, request):
             if topic is None:
                 topics.append(_error_entry(name, None, error))
             else:
-                topics.append(await _paced_entry(topic, broker.node_id, pacer))
-    if request.get("include_topic_authorized_operations", False):  # KIP-430 (v8+): no authorizer, all allowed
-        for entry in topics:
-            entry["topic_authorized_operations"] = TOPIC_OPERATIONS
+                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, operations))
+    for entry in topics:
+        if entry.__class__ is dict:
+            entry["topic_authorized_operations"] = operations
     return {
         "throttle_time_ms": 0,
         "brokers": [broker_entry(broker)],
