@@ -102,7 +102,8 @@ class Broker:
         # Share groups (KIP-932) too; their share-partition state persists through storage.state()
         self.share_configs = ShareConfigs(self.configs)
         self.configs.listeners.append(self.share_configs.invalidate)
-        self.shares = SharePartitionManager(self.logs, storage.state(), self.share_configs, groups=self.groups.groups)
+        self.shares = SharePartitionManager(self.logs, storage.state(), self.share_configs, groups=self.groups.groups,
+                                            share_version=lambda: self.features.level("share.version"))
         self.share_groups = ShareGroupCoordinator(LogsTopics(self.logs), self.share_configs, groups=self.groups.groups,
                                                   on_member_gone=self.shares.on_member_gone)
         self.groups.on_group_removed.append(self.shares.on_group_deleted)

@@ -13,7 +13,7 @@ log-batch boundary after each batch_size records (a soft size, as in Kafka). v2:
 (record-limit) never returns more than max_records; is_renew_ack allows Renew (type 4)
 acknowledgements (unless the group's share.renew.acknowledge.enable is false) and makes the request
 acknowledge only. Everything a request changed is persisted
-before the response is sent.
+before the response is sent. share.version finalized at 0: UNSUPPORTED_VERSION.
 """
 
 import asyncio
@@ -21,6 +21,7 @@ import time
 
 from gateway.clock import now_ms
 from gateway.registry import handles
+from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.partition import AcquireMode
 from gateway.share.sessions import FINAL_EPOCH, INITIAL_EPOCH
 from wire.errors import ErrorCode, KafkaError
@@ -53,6 +54,8 @@ def _top_error(code: ErrorCode, message: str | None) -> dict:
 def _session(broker, request, *, acknowledge_only: bool):
     """The share session the request opens or continues; raises the session errors."""
     group_id, member_id, epoch = request.group_id, request.member_id, request.share_session_epoch
+    if not share_groups_enabled(broker.features):
+        raise KafkaError(ErrorCode.UNSUPPORTED_VERSION, DISABLED_MESSAGE)
     if not group_id:
         raise KafkaError(ErrorCode.INVALID_GROUP_ID, "The group id must not be empty.")
     if not member_id:

@@ -5,11 +5,12 @@ A share group's offset per partition is its share-partition start offset (SPSO);
 no state for the partition yet. v1 of Describe adds Lag: records from the SPSO to the high watermark
 not yet acknowledged or archived. Alter and Delete need an empty group (NON_EMPTY_GROUP); Alter
 creates the share group when there is none, as Kafka does; a group id held by another group type is
-GROUP_ID_NOT_FOUND.
+GROUP_ID_NOT_FOUND. share.version finalized at 0: UNSUPPORTED_VERSION.
 """
 
 from gateway.limits import fits_every_version
 from gateway.registry import handles
+from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.group import ShareGroup
 from wire.errors import ErrorCode
 
@@ -18,6 +19,8 @@ NO_OFFSET = -1
 
 def _share_group(broker, group_id: str, *, create: bool = False):
     """(group, error code, message)"""
+    if not share_groups_enabled(broker.features):
+        return None, ErrorCode.UNSUPPORTED_VERSION, DISABLED_MESSAGE
     if not group_id:
         return None, ErrorCode.INVALID_GROUP_ID, "The group id must not be empty."
     group = broker.groups.groups.get(group_id)

@@ -105,6 +105,17 @@ def apply_configs(base: ShareGroupConfig, configs: Mapping[str, str | None]) -> 
     return replace(base, **changes) if changes else base
 
 
+SHARE_VERSION = "share.version"
+SHARE_GROUPS_LEVEL = 1  # share.version at which share groups are enabled (KIP-932)
+DEAD_LETTER_LEVEL = 2  # and their dead-letter topics (KIP-1191, Kafka 4.4)
+DISABLED_MESSAGE = "The share group protocol is disabled (share.version is not finalized at 1 or above)."
+
+
+def share_groups_enabled(features) -> bool:
+    """Whether the finalized share.version enables share groups (Kafka answers UNSUPPORTED_VERSION if not)."""
+    return features.level(SHARE_VERSION) >= SHARE_GROUPS_LEVEL
+
+
 class ShareConfigs:
     """Effective share-group configs per group. With the broker's `DynamicConfigs` (gateway.configs) each
     value is the group's own config (IncrementalAlterConfigs on the GROUP resource), else the broker's

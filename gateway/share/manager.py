@@ -20,7 +20,7 @@ import structlog
 from gateway.clock import now_ms as clock
 from gateway.groups.group import Group
 from gateway.groups.timers import Timers
-from gateway.share.config import EARLIEST, LATEST, READ_COMMITTED, ShareConfigs, ShareGroupConfig
+from gateway.share.config import DEAD_LETTER_LEVEL, EARLIEST, LATEST, READ_COMMITTED, ShareConfigs, ShareGroupConfig
 from gateway.share.dlq import DeadLetterWriter
 from gateway.share.group import ShareGroup
 from gateway.share.partition import AcquiredRecords, AcquireMode, Limits, SharePartition
@@ -35,13 +35,14 @@ READ_CHUNK = 1 << 20  # bytes read from the log at a time: a fetch needs max_rec
 log = structlog.get_logger("ottla.share")
 
 
-def limits_of(config: ShareGroupConfig) -> Limits:
+def limits_of(config: ShareGroupConfig, dead_letters: bool = True) -> Limits:
     return Limits(config.record_lock_duration_ms, config.delivery_count_limit, config.partition_max_record_locks,
-                  bool(config.dlq_topic_name))
+                  dead_letters and bool(config.dlq_topic_name))
 
 
 class SharePartitionManager:
-    def __init__(self, logs, store, configs: ShareConfigs, *, groups: dict[str, Group] | None = None) -> None:
+    def __init__(self, logs, store, configs: ShareConfigs, *, groups: dict[str, Group] | None = None,
+                 share_version: Callable[[], int] = lambda: DEAD_LETTER_LEVEL) -> None:
         self.logs = logs
         self.store = store
         self.configs = configs
@@ -51,6 +52,7 @@ class SharePartitionManager:
         self.timers = Timers()
         self.dlq = DeadLetterWriter(logs, configs)
         self.listeners: list[Callable[[], None]] = []
+        self.share_version = share_version  # the finalized share.version: dead-letter topics need 2
         self._dirty: set[Key] = set()
         self._wake = False  # acknowledgements since the last flush: waiting fetches should look again
         for key, value in store.scan(keys.SHARE_PARTITION):
@@ -98,7 +100,7 @@ class SharePartitionManager:
             if not parsed:
                 return
             raise KafkaError(ErrorCode.INVALID_RECORD_STATE, f"No records of {log} are acquired by member {member_id}.")
-        partition.acknowledge(member_id, parsed, now_ms=now_ms, limits=limits_of(config), allow_renew=allow_renew)
+        partition.acknowledge(member_id, parsed, now_ms=now_ms, limits=self._limits(config), allow_renew=allow_renew)
         self._touch(key, partition)
         self._wake = True
 
@@ -107,7 +109,7 @@ class SharePartitionManager:
                 batch_size: int = 0) -> tuple[bytes, list[AcquiredRecords]]:
         """Acquire up to max_records for the member: (the stored batches holding them, the acquired ranges)."""
         config = self.configs.for_group(group_id)
-        limits = limits_of(config)
+        limits = self._limits(config)
         partition = self.share_partition(group_id, log, config, now_ms)
         key = (group_id, log.topic.topic_id, log.index)
         if partition.start < log.log_start_offset:
@@ -154,7 +156,7 @@ class SharePartitionManager:
         """A member left or was fenced: its records are released at once. Its share session stays (until
         closed, or the group goes): librdkafka sends its last acknowledgements after leaving, and they
         deserve INVALID_RECORD_STATE per partition rather than a lost session."""
-        limits = limits_of(self.configs.for_group(group_id))
+        limits = self._limits(self.configs.for_group(group_id))
         released = 0
         for key, partition in self.partitions.items():
             if key[0] == group_id:
@@ -235,6 +237,9 @@ class SharePartitionManager:
         if notify:
             self._notify()
 
+    def _limits(self, config: ShareGroupConfig) -> Limits:
+        return limits_of(config, self.share_version() >= DEAD_LETTER_LEVEL)
+
     def _touch(self, key: Key, partition: SharePartition) -> None:
         if partition.dirty:
             self._dirty.add(key)
@@ -252,7 +257,7 @@ class SharePartitionManager:
         partition = self.partitions.get(key)
         if partition is None:
             return
-        released = partition.expire_locks(now_ms, limits_of(self.configs.for_group(key[0])))
+        released = partition.expire_locks(now_ms, self._limits(self.configs.for_group(key[0])))
         if released:
             log.info("share_locks_expired", group=key[0], partition=repr(self._log(key)), records=released)
         self._touch(key, partition)

@@ -285,3 +285,22 @@ def test_simple_assignor_spreads_partitions_and_shares_them_when_members_outnumb
     assert all(three[m] == {t: frozenset({0})} for m in "abc")
     sticky = simple_assign({"m1": eight, "m2": eight}, two)
     assert sticky == two
+
+
+def test_share_version_0_disables_share_groups_and_1_their_dead_letter_topics(broker):
+    from gateway.features import UNSAFE_DOWNGRADE
+    from tests.gateway.share.support import DESCRIBE_OFFSETS, call as _call
+
+    a = joined(broker)
+    broker.features.update([("share.version", 1, UNSAFE_DOWNGRADE)])
+    set_group_configs(broker, "g", {"errors.deadletterqueue.topic.name": "dlq.t"})
+    broker.logs.create_topic("dlq.t", 1, {"errors.deadletterqueue.group.enable": "true"})
+    produce(broker, "t", [b"x"])
+    assert acquired(a.fetch()) == [(0, 0, 1)]
+    a.acknowledge({("t", 0): [(0, 0, [REJECT])]})
+    assert broker.logs.partition("dlq.t", 0).high_watermark == 0  # level 1: archived, no dead letter
+    broker.features.update([("share.version", 0, UNSAFE_DOWNGRADE)])
+    assert a.heartbeat().error_code == ErrorCode.UNSUPPORTED_VERSION
+    assert a.fetch().error_code == ErrorCode.UNSUPPORTED_VERSION
+    assert _call(broker, DESCRIBE_OFFSETS, 1, {"groups": [{"group_id": "g", "topics": None}]}).groups[0].error_code \
+        == ErrorCode.UNSUPPORTED_VERSION
