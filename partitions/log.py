@@ -116,9 +116,10 @@ class PartitionLog:
                     return AppendResult(duplicate.first_offset, duplicate.timestamp, self.log_start_offset, True)
                 producers.append(header.producer_id, header.producer_epoch, header.base_sequence,
                                  BatchMetadata(last_seq, next_offset + delta, delta, max_timestamp))
-                if txns is None:
-                    txns = self.transactions.begin()
-                txns.data_batch(header.producer_id, header.is_transactional, next_offset, self)
+                if header.is_transactional or header.producer_id in self.transactions.ongoing:
+                    if txns is None:
+                        txns = self.transactions.begin()
+                    txns.data_batch(header.producer_id, header.is_transactional, next_offset, self)
             assign_offsets(buf, pos, next_offset)
             set_partition_leader_epoch(buf, pos, LEADER_EPOCH)
             if stamped:
