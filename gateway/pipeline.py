@@ -124,8 +124,8 @@ class RequestPipeline:
         self._waiting_keys: set[int] = set()
         self._unsettled: _Slot | None = None  # dispatched, its first step not yet run
         self._held: tuple[bytes, int, RequestHeader, Any] | None = None  # behind a waiting one of its key
-        self._head_reserved = 0  # reservation for the frame at the front of the buffer
-        self._buffer_charge = 0  # pool bytes for the buffer: max(buffered, head reservation)
+        self._head_reserved = 0  # pool bytes reserved for the frame at the front of the buffer
+        self._buffer_charge = 0  # pool bytes for buffered bytes beyond that frame's reservation
         self._queued_bytes = 0  # encoded responses waiting for an earlier one
         self._transport_bytes = 0  # the transport's write buffer, as last seen
         self._response_charge = 0
@@ -170,7 +170,7 @@ class RequestPipeline:
         if self._held is not None:
             self.pool.release(self._held[1])
             self._held = None
-        self.pool.release(self._buffer_charge + self._response_charge)
+        self.pool.release(self._head_reserved + self._buffer_charge + self._response_charge)
         self._buffer_charge = self._response_charge = self._head_reserved = 0
 
     def abort(self, event: str, **fields) -> None:
@@ -187,7 +187,7 @@ class RequestPipeline:
     def held_bytes(self) -> int:
         """What this connection holds in the pool right now."""
         requests = sum(s.reserved for s in self.pending) + (self._held[1] if self._held else 0)
-        return requests + self._buffer_charge + self._response_charge
+        return requests + self._head_reserved + self._buffer_charge + self._response_charge
 
     # frames -> dispatch -------------------------------------------------------------------------
 
@@ -208,7 +208,6 @@ class RequestPipeline:
     def _pump_once(self) -> None:
         decoder = self.decoder
         self._transport_bytes = self.transport.get_write_buffer_size()
-        self._charge_buffer()
         try:
             while not self.closed:
                 if self._held is not None:
@@ -225,15 +224,13 @@ class RequestPipeline:
                         self._wait_for_pool()
                         break
                     self._head_reserved = size + 4
-                    self._charge_buffer()
+                    self.pool.charge(size + 4)
                 if not self._may_dispatch():
                     break
                 payload = decoder.next_frame()
                 if payload is None:
                     break
-                # the frame's reservation moves from the buffer's charge to the request's
-                reserved, self._head_reserved = self._head_reserved, 0
-                self._buffer_charge -= reserved
+                reserved, self._head_reserved = self._head_reserved, 0  # now the request's
                 self._frame_started = None
                 self._dispatch(payload, reserved)
         except FrameError as exc:
@@ -287,7 +284,6 @@ class RequestPipeline:
         slot.task = task
         self._unsettled = slot
         self._loop.call_soon(self._settle, slot, ctx)  # runs right after the task's first step
-        task.add_done_callback(partial(self._handler_done, slot, ctx))
 
     def authorize(self, ctx: RequestContext, reg) -> bool:
         """Whether ctx.principal may make this request at all: the hook point for authentication state
@@ -325,18 +321,19 @@ class RequestPipeline:
             self._unsettled = None
         if self.closed:
             return
-        if slot.task.done():
+        task = slot.task
+        if task.done():
             self._finish(slot, ctx)
         else:
             slot.waiting = True
             self._waiting_keys.add(slot.header.api_key)
+            task.add_done_callback(partial(self._handler_done, slot, ctx))
         self._pump()
 
     def _handler_done(self, slot: _Slot, ctx: RequestContext, task: asyncio.Task) -> None:
-        if self.closed or slot.finished or self._unsettled is slot:
-            return  # _settle handles a request that finished in its first step
-        self._finish(slot, ctx)
-        self._pump()
+        if not self.closed:
+            self._finish(slot, ctx)
+            self._pump()
 
     def _finish(self, slot: _Slot, ctx: RequestContext) -> None:
         slot.finished = True
@@ -405,25 +402,21 @@ class RequestPipeline:
             self._transport_bytes = self.transport.get_write_buffer_size()
             self._last_activity = self._loop.time()
 
-    def _charge_buffer(self) -> None:
-        """Charge the pool for the receive buffer: the bytes there, or the reservation of the frame being read."""
-        charge = max(self.decoder.buffered, self._head_reserved)
-        delta, self._buffer_charge = charge - self._buffer_charge, charge
-        if delta > 0:
-            self.pool.charge(delta)
-        elif delta < 0:
-            self.pool.release(-delta)
-
     def _sync_charges(self) -> None:
-        """Bring this connection's pool charges up to date with its buffer and unsent responses."""
-        self._transport_bytes = self.transport.get_write_buffer_size()
-        charge = self._queued_bytes + self._transport_bytes
-        delta, self._response_charge = charge - self._response_charge, charge
-        if delta > 0:
-            self.pool.charge(delta)
-        elif delta < 0:
-            self.pool.release(-delta)
-        self._charge_buffer()
+        """Bring the pool up to date with this connection's buffer (beyond the reserved frame) and its
+        unsent responses."""
+        self._transport_bytes = transport_bytes = self.transport.get_write_buffer_size()
+        response_charge = self._queued_bytes + transport_bytes
+        buffer_charge = self.decoder.buffered - self._head_reserved
+        if buffer_charge < 0:
+            buffer_charge = 0
+        delta = response_charge - self._response_charge + buffer_charge - self._buffer_charge
+        if delta:
+            self._response_charge, self._buffer_charge = response_charge, buffer_charge
+            if delta > 0:
+                self.pool.charge(delta)
+            else:
+                self.pool.release(-delta)
 
     # reading: mute and unmute -------------------------------------------------------------------
 
@@ -463,7 +456,7 @@ class RequestPipeline:
             size = self.decoder.peek_size()
             if size is not None and not self._head_reserved:
                 self._head_reserved = size + 4  # reserve now, before the pool wakes the next waiter
-                self._charge_buffer()
+                self.pool.charge(size + 4)
             self._pump()
 
     # timers -------------------------------------------------------------------------------------

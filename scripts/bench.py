@@ -387,6 +387,7 @@ class BrokerResult:
     failure: str | None = None
     groups: list[tuple] = field(default_factory=list)  # --groups: bench_groups.rows(), (what, metric, value, note)
     share: list[tuple] = field(default_factory=list)  # --share: bench_share.rows()
+    connection: list[tuple] = field(default_factory=list)  # --connection: bench_conn.measure(), same shape
 
 
 def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
@@ -440,6 +441,11 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_admin
 
         result.groups += bench_admin.rows(bench_admin.run(result.bootstrap, args))  # extra rows, as --groups'
+    if args.connection:
+        import bench_conn
+
+        host, port = result.bootstrap.rsplit(":", 1)
+        result.connection = bench_conn.measure((host, int(port)), broker_cpu=broker.cpu_seconds if broker else None)
     if broker is not None:
         result.peak_rss_kib = broker.status_kib("VmHWM")
         broker.stop()
@@ -486,7 +492,7 @@ def rows(result: BrokerResult) -> list[tuple[str, str, float | None, str | None]
         metrics.append(("broker CPU, % of a core", phase.broker_cpu_percent))
         metrics.append(("bench client CPU, % of a core", phase.client_cpu_percent))
         out += [(phase.label, metric, value, note) for metric, value in metrics]
-    return out + result.groups + result.share
+    return out + result.groups + result.share + result.connection
 
 
 def fmt(value: float | None, metric: str) -> str:
@@ -570,6 +576,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "read_committed beside read_uncommitted consume (scripts/bench_txn.py)")
     p.add_argument("--validation", action="store_true", help="then time record validation in-process and produce "
                    "with lz4 and zstd, whose batches are decompressed to be validated (scripts/bench_records.py)")
+    p.add_argument("--connection", action="store_true", help="then time the connection's dispatch path: pipelined "
+                   "small requests, and ApiVersions latency while another connection floods (scripts/bench_conn.py)")
     import bench_groups
     import bench_txn
 
