@@ -51,7 +51,7 @@ def test_new_partitions_take_writes_and_reach_a_subscribed_group(bootstrap, admi
     try:
         deadline = time.monotonic() + TIMEOUT_S
         while not consumer.assignment() and time.monotonic() < deadline:
-            consumer.poll(timeout_ms=100)
+            consumer.poll(timeout_ms=1000)
         assert {tp.partition for tp in consumer.assignment()} == {0}
         admin.create_partitions({topic: NewPartitions(3)})
         assert partition_count(admin, topic) == 3
@@ -59,7 +59,7 @@ def test_new_partitions_take_writes_and_reach_a_subscribed_group(bootstrap, admi
         assert sent.partition == 2 and sent.offset == 0
         received = []
         while not received and time.monotonic() < deadline + TIMEOUT_S:
-            for records in consumer.poll(timeout_ms=200).values():
+            for records in consumer.poll(timeout_ms=1000).values():
                 received += [(r.partition, r.value) for r in records]
         assert received == [(2, b"to-the-new-partition")]
         assert {tp.partition for tp in consumer.assignment()} == {0, 1, 2}
