@@ -124,6 +124,17 @@ class GroupCoordinator(ClassicMembership):
             return ErrorCode.REBALANCE_IN_PROGRESS  # the member has its new generation but no assignment yet
         return ErrorCode.NONE
 
+    def validate_txn_offset_commit(self, group_id: str, generation_id: int, member_id: str,
+                                   group_instance_id: str | None) -> ErrorCode:
+        """TxnOffsetCommit v3+ (KIP-447) from a classic group's member: OffsetCommit's checks, except that
+        a request naming no generation and no member (a client before KIP-447) is not checked."""
+        if generation_id < 0 and not member_id and group_instance_id is None:
+            return ErrorCode.NONE
+        group = self.classic_group(group_id)
+        if group is None:
+            return ErrorCode.ILLEGAL_GENERATION if generation_id >= 0 else ErrorCode.UNKNOWN_MEMBER_ID
+        return self._validate_offset_commit(group, generation_id, member_id, group_instance_id)
+
     # -- OffsetFetch
 
     def offset_fetch(self, *, group_id: str, topics: Sequence | None) -> dict:

@@ -25,10 +25,7 @@ def _membership_error(broker, group_id: str, generation: int, member_id: str, in
         except KafkaError as exc:
             return ErrorCode.ILLEGAL_GENERATION if exc.code == ErrorCode.STALE_MEMBER_EPOCH else exc.code
         return ErrorCode.NONE
-    group = broker.groups.classic_group(group_id)
-    if group is None:
-        return ErrorCode.ILLEGAL_GENERATION if generation >= 0 else ErrorCode.UNKNOWN_MEMBER_ID
-    return broker.groups._validate_offset_commit(group, generation, member_id, instance_id)
+    return broker.groups.validate_txn_offset_commit(group_id, generation, member_id, instance_id)
 
 
 @handles(28, 0, 5)
