@@ -23,6 +23,7 @@ from partitions.transactions import PartitionTransactions
 from wire.errors import ErrorCode, KafkaError
 from wire.records import (
     BatchHeader,
+    RecordsSummary,
     CorruptRecordError,
     assign_offsets,
     control_batch,
@@ -30,6 +31,7 @@ from wire.records import (
     set_partition_leader_epoch,
     split_batches,
     stamp_log_append_time,
+    set_max_timestamp,
     validate_batch,
     validate_records,
 )
@@ -97,15 +99,16 @@ class PartitionLog:
         topic = self.topic
         if topic.deleted:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
-        found = self._validate(records)
+        found = self._validate(records, now_ms)
         stamped = topic.log_append_time
         buf = bytearray(records)
         next_offset = self.log_end_offset
         producers = txns = None
         entries = []
-        for pos, header in found:
+        for pos, header, summary in found:
             delta = header.last_offset_delta
-            max_timestamp = now_ms if stamped else header.max_timestamp
+            max_timestamp = now_ms if stamped else header.max_timestamp if header.log_append_time \
+                else summary.max_timestamp  # as Kafka: the records' largest, not what the header claims
             if header.producer_id >= 0:
                 if producers is None:
                     producers = ProducerAppend(self._producers)
@@ -124,10 +127,12 @@ class PartitionLog:
             set_partition_leader_epoch(buf, pos, LEADER_EPOCH)
             if stamped:
                 stamp_log_append_time(buf, pos, header, now_ms)
+            else:
+                set_max_timestamp(buf, pos, header, max_timestamp)
             entries.append(BatchEntry(next_offset, delta, max_timestamp, header.size))
             next_offset += delta + 1
         view = memoryview(buf)
-        batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, _) in zip(entries, found)]
+        batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, *_) in zip(entries, found)]
         self._store(batches, producers.encoded() if producers else {}, txns.changes() if txns else NO_TXN_CHANGES,
                     now_ms)
         if producers is not None:
@@ -168,12 +173,15 @@ class PartitionLog:
         for listener in list(self.listeners):
             listener(self)
 
-    def _validate(self, records: bytes) -> list[tuple[int, BatchHeader]]:
+    def _validate(self, records: bytes, now_ms: int) -> list[tuple[int, BatchHeader, RecordsSummary]]:
         """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
-        max_message_bytes = self.topic.max_message_bytes
+        topic = self.topic
+        max_message_bytes = topic.max_message_bytes
+        bounds = None if topic.log_append_time else (now_ms, topic.config("message.timestamp.before.max.ms"),
+                                                     topic.config("message.timestamp.after.max.ms"))
+        found = []
         try:
-            found = split_batches(records)
-            for pos, header in found:
+            for pos, header in split_batches(records):
                 if header.base_offset != 0:
                     raise KafkaError(ErrorCode.INVALID_RECORD, f"The baseOffset of the record batch in the "
                                      f"append to {self} should be 0, but it is {header.base_offset}")
@@ -185,9 +193,10 @@ class PartitionLog:
                 if header.is_control:
                     raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
                 # every record, once (C); the summary also says e.g. how many keys are null (compacted topics)
-                summary = validate_records(records, pos, header)
+                summary = validate_records(records, pos, header, timestamp_bounds=bounds)
                 if summary.null_keys and is_compacted(self.topic):
                     refuse_keyless(records, pos, header, self)
+                found.append((pos, header, summary))
         except CorruptRecordError as exc:
             raise KafkaError(exc.code, str(exc), exc.record_errors) from None
         return found

@@ -149,11 +149,9 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
     _key("max.message.bytes", _I, 1_048_588, "The largest record batch size the topic accepts (after "
          "compression).", at_least(0), ["message.max.bytes"]),
     _key("message.timestamp.after.max.ms", _L, HOUR_MS, "How far a CreateTime timestamp may be ahead of the "
-         "broker's clock.", at_least(0), ["log.message.timestamp.after.max.ms"],
-         "not yet acted on: record timestamps are not checked against the clock"),
+         "broker's clock.", at_least(0), ["log.message.timestamp.after.max.ms"]),
     _key("message.timestamp.before.max.ms", _L, INT64_MAX, "How far a CreateTime timestamp may be behind the "
-         "broker's clock.", at_least(0), ["log.message.timestamp.before.max.ms"],
-         "not yet acted on: record timestamps are not checked against the clock"),
+         "broker's clock.", at_least(0), ["log.message.timestamp.before.max.ms"]),
     _key("message.timestamp.type", _S, "CreateTime", "Whether a record's timestamp is the producer's "
          "(CreateTime) or the broker's append time (LogAppendTime).", one_of("CreateTime", "LogAppendTime"),
          ["log.message.timestamp.type"]),

@@ -1,9 +1,10 @@
 /* The one hot loop of record validation, in C: walk the records of a magic-2 batch without building them.
  *
- * walk(block, count, base_timestamp) -> (kind, index, a, b)
+ * walk(block, count, base_timestamp) -> (kind, index, a, b, c)
  *   block: the batch's records as one uncompressed buffer (any object with the buffer protocol).
- *   Success: (0, count, null_keys, max_timestamp).
- *   Failure: (kind, index of the record at fault, detail a, detail b); wire/record_validation.py turns the
+ *   Success: (0, count, null_keys, max_timestamp, min_timestamp); timestamps are base + delta, wrapped as
+ *   Java's long; the max starts at -1 (NO_TIMESTAMP), the min skips records at -1 and is -1 if all are.
+ *   Failure: (kind, index of the record at fault, detail a, detail b, 0); wire/record_validation.py turns the
  *   kind into Kafka's error and message, and holds the pure-Python twin that must answer exactly the same.
  *
  * Rules are Kafka's DefaultRecord.readFrom and DefaultRecordBatch's record iterator, plus offset deltas
@@ -56,10 +57,11 @@ static inline int read_zigzag(const uint8_t **pos, const uint8_t *end, int max_b
 #define FAIL(k) do { kind = (k); goto done; } while (0)
 
 static int walk_records(const uint8_t *p, const uint8_t *end, long long count, int64_t base_timestamp,
-                        long long *index_out, long long *a_out, long long *b_out) {
+                        long long *index_out, long long *a_out, long long *b_out, long long *c_out) {
     int kind = WALK_OK;
-    long long index = 0, a = 0, b = 0, null_keys = 0;
+    long long index = 0, a = 0, b = 0, c = 0, null_keys = 0;
     int64_t max_timestamp = -1; /* Kafka's NO_TIMESTAMP: a batch's max starts there */
+    int64_t min_timestamp = INT64_MAX;
     int64_t v;
     for (index = 0; index < count; index++) {
         if (p >= end)
@@ -86,6 +88,8 @@ static int walk_records(const uint8_t *p, const uint8_t *end, long long count, i
         int64_t timestamp = (int64_t)((uint64_t)base_timestamp + (uint64_t)v); /* wraps as Java's long does */
         if (timestamp > max_timestamp)
             max_timestamp = timestamp;
+        if (timestamp != -1 && timestamp < min_timestamp)
+            min_timestamp = timestamp;
         if (read_zigzag(&p, record_end, 5, &v))
             FAIL(WALK_STRUCTURE);
         if (v != index) {
@@ -149,10 +153,12 @@ static int walk_records(const uint8_t *p, const uint8_t *end, long long count, i
     }
     a = null_keys;
     b = max_timestamp;
+    c = min_timestamp == INT64_MAX ? -1 : min_timestamp;
 done:
     *index_out = index;
     *a_out = a;
     *b_out = b;
+    *c_out = c;
     return kind;
 }
 
@@ -160,25 +166,25 @@ done:
 
 static PyObject *walk(PyObject *self, PyObject *args) {
     Py_buffer view;
-    long long count, base_timestamp, index, a, b;
+    long long count, base_timestamp, index, a, b, c;
     int kind;
     if (!PyArg_ParseTuple(args, "y*LL", &view, &count, &base_timestamp))
         return NULL;
     const uint8_t *start = (const uint8_t *)view.buf;
     if (view.len >= RELEASE_GIL_ABOVE) {
         Py_BEGIN_ALLOW_THREADS
-        kind = walk_records(start, start + view.len, count, (int64_t)base_timestamp, &index, &a, &b);
+        kind = walk_records(start, start + view.len, count, (int64_t)base_timestamp, &index, &a, &b, &c);
         Py_END_ALLOW_THREADS
     } else {
-        kind = walk_records(start, start + view.len, count, (int64_t)base_timestamp, &index, &a, &b);
+        kind = walk_records(start, start + view.len, count, (int64_t)base_timestamp, &index, &a, &b, &c);
     }
     PyBuffer_Release(&view);
-    return Py_BuildValue("(iLLL)", kind, index, a, b);
+    return Py_BuildValue("(iLLLL)", kind, index, a, b, c);
 }
 
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS,
-     "walk(block, count, base_timestamp) -> (kind, index, a, b): see wire/record_validation.py"},
+     "walk(block, count, base_timestamp) -> (kind, index, a, b, c): see wire/record_validation.py"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,7 +10,11 @@ pass, and reports what later checks need so that nobody walks the records twice:
                                   not 0 (Kafka: "Compacted topic cannot accept message without key"); the
                                   refusal names each keyless record, found by `keyless_record_indexes`, which
                                   walks again but only on that error path
-    RecordsSummary.max_timestamp  the largest record timestamp (base_timestamp + delta), -1 if none is larger
+    RecordsSummary.max_timestamp  the largest record timestamp (base_timestamp + delta), -1 if none is larger:
+                                  Kafka sets the batch's maxTimestamp to it (a producer's header may lie)
+    RecordsSummary.min_timestamp  the smallest record timestamp other than -1 (-1 if none): with the max, it
+                                  decides message.timestamp.before/after.max.ms without a second pass
+                                  (`check_timestamp_bounds`; the refusal names each record out of range)
     RecordsSummary.size           bytes of the records block (uncompressed)
 
 Rules (Kafka's, plus one of Ottla's): per record, a length varint (at most 5 bytes) that fits the block,
@@ -34,8 +38,8 @@ from wire.errors import ErrorCode
 from wire.record_codec import CorruptRecordError
 
 __all__ = [
-    "ACCELERATED", "MAX_UNCOMPRESSED_BATCH_BYTES", "RecordValidationError", "RecordsSummary", "check_records",
-    "keyless_record_indexes", "walk_python",
+    "ACCELERATED", "MAX_UNCOMPRESSED_BATCH_BYTES", "RecordValidationError", "RecordsSummary",
+    "check_records", "check_timestamp_bounds", "keyless_record_indexes", "walk_python",
 ]
 
 # The most a compressed batch may decompress to: what one uncompressed request may already make the broker
@@ -67,6 +71,7 @@ class RecordsSummary(NamedTuple):
     count: int
     null_keys: int
     max_timestamp: int
+    min_timestamp: int
     size: int
 
 
@@ -74,22 +79,62 @@ class RecordValidationError(CorruptRecordError):
     """A record Kafka's LogValidator refuses; `record_index` is its position in the batch (None: the batch)."""
 
     def __init__(self, message: str, record_index: int | None = None,
-                 code: ErrorCode = ErrorCode.INVALID_RECORD) -> None:
+                 code: ErrorCode = ErrorCode.INVALID_RECORD, record_errors: list[tuple[int, str]] | None = None) -> None:
         super().__init__(message, code)
         self.record_index = record_index
+        self._record_errors = record_errors
 
     @property
     def record_errors(self) -> list[tuple[int, str]]:
         """KIP-467 (batch_index, batch_index_error_message) pairs for a Produce response."""
+        if self._record_errors is not None:
+            return self._record_errors
         return [] if self.record_index is None else [(self.record_index, str(self))]
 
 
 def check_records(block, count: int, base_timestamp: int) -> RecordsSummary:
     """Walk the `count` records filling `block` (uncompressed); raise RecordValidationError at the first fault."""
-    kind, index, a, b = _walk(block, count, base_timestamp)
+    kind, index, a, b, c = _walk(block, count, base_timestamp)
     if kind != OK:
         raise RecordValidationError(_MESSAGES[kind].format(index=index, a=a, b=b), index)
-    return RecordsSummary(count, a, b, len(block))
+    return RecordsSummary(count, a, b, c, len(block))
+
+
+def _long(value: int) -> int:
+    """Java's long arithmetic: wrap to 64 bits, signed."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
+def check_timestamp_bounds(summary: RecordsSummary, block, base_timestamp: int, now_ms: int, before_max_ms: int,
+                           after_max_ms: int) -> None:
+    """Kafka's LogValidator.validateTimestamp for a CreateTime topic: every record timestamp other than -1
+    within [now - message.timestamp.before.max.ms, now + message.timestamp.after.max.ms], else
+    INVALID_TIMESTAMP naming each record out of range. The summary's min and max decide; the records are
+    walked again only to name the culprits."""
+    low, high = summary.min_timestamp, summary.max_timestamp
+    if low == -1 or (now_ms - low <= before_max_ms and high - now_ms <= after_max_ms):
+        return
+    window = f"[{_long(now_ms - before_max_ms)}, {_long(now_ms + after_max_ms)}]"
+    errors = []
+    for index, timestamp in _record_timestamps(block, summary.count, base_timestamp):
+        diff = _long(now_ms - timestamp)
+        if timestamp != -1 and (diff > before_max_ms or _long(-diff) > after_max_ms):
+            errors.append((index, f"Timestamp {timestamp} of message with offset {index} is out of range. "
+                                  f"The timestamp should be within {window}"))
+    if errors:
+        raise RecordValidationError("One or more records have been rejected due to invalid timestamp",
+                                    errors[0][0], ErrorCode.INVALID_TIMESTAMP, errors)
+
+
+def _record_timestamps(block, count: int, base_timestamp: int):
+    """(index, timestamp) of each record of a block check_records passed (error paths only)."""
+    pos = 0
+    for index in range(count):
+        length, pos = _varint(block, pos, 5)
+        end = pos + length
+        delta = _varint(block, pos + 1, 10)[0]
+        yield index, _long(base_timestamp + delta)
+        pos = end
 
 
 def keyless_record_indexes(block, count: int) -> list[int]:
@@ -123,12 +168,13 @@ class _Fault(Exception):
     """Raised inside walk_python to leave the loop with (kind, a, b)."""
 
 
-def walk_python(block, count: int, base_timestamp: int) -> tuple[int, int, int, int]:
-    """The walk of wire/_record_walk.c in Python, answer for answer: (kind, index, a, b)."""
+def walk_python(block, count: int, base_timestamp: int) -> tuple[int, int, int, int, int]:
+    """The walk of wire/_record_walk.c in Python, answer for answer: (kind, index, a, b, c)."""
     end = len(block)
     pos = 0
     null_keys = 0
     max_timestamp = -1
+    min_timestamp = None
     index = 0
 
     def varint(limit: int, max_bytes: int) -> int:
@@ -171,6 +217,8 @@ def walk_python(block, count: int, base_timestamp: int) -> tuple[int, int, int, 
             timestamp = (base_timestamp + varint(record_end, 10) + 2**63) % 2**64 - 2**63  # wraps as Java's long
             if timestamp > max_timestamp:
                 max_timestamp = timestamp
+            if timestamp != -1 and (min_timestamp is None or timestamp < min_timestamp):
+                min_timestamp = timestamp
             offset_delta = varint(record_end, 5)
             if offset_delta != index:
                 raise _Fault(OFFSET_DELTA, offset_delta, 0)
@@ -210,8 +258,8 @@ def walk_python(block, count: int, base_timestamp: int) -> tuple[int, int, int, 
             raise _Fault(TRAILING, end - pos, 0)
     except _Fault as fault:
         kind, a, b = fault.args
-        return kind, index, a, b
-    return OK, count, null_keys, max_timestamp
+        return kind, index, a, b, 0
+    return OK, count, null_keys, max_timestamp, -1 if min_timestamp is None else min_timestamp
 
 
 try:

@@ -38,13 +38,15 @@ from wire.record_validation import (
     RecordsSummary,
     RecordValidationError,
     check_records,
+    check_timestamp_bounds,
     keyless_record_indexes,
 )
 
 __all__ = [
     "HEADER_SIZE", "BatchHeader", "CorruptRecordError", "Record", "RecordValidationError", "RecordsSummary",
     "assign_offsets", "build_batch", "compress", "control_batch", "decompress", "iter_batches", "iter_records",
-    "keyless_record_errors", "read_header", "set_partition_leader_epoch", "split_batches", "stamp_log_append_time",
+    "keyless_record_errors", "read_header", "set_max_timestamp", "set_partition_leader_epoch", "split_batches",
+    "stamp_log_append_time",
     "validate_batch", "validate_records",
 ]
 
@@ -188,17 +190,22 @@ def validate_batch(buf, pos: int, header: BatchHeader) -> None:
         raise invalid_record(f"invalid sequence {header.base_sequence} for producer id {header.producer_id}")
 
 
-def validate_records(buf, pos: int, header: BatchHeader,
-                     max_uncompressed: int = MAX_UNCOMPRESSED_BATCH_BYTES) -> RecordsSummary:
+def validate_records(buf, pos: int, header: BatchHeader, max_uncompressed: int = MAX_UNCOMPRESSED_BATCH_BYTES,
+                     timestamp_bounds: tuple[int, int, int] | None = None) -> RecordsSummary:
     """Kafka's record-level checks (see wire/record_validation.py), decompressing first, at most
     `max_uncompressed` bytes; raises CorruptRecordError (RecordValidationError names the record at fault).
 
-    One pass in C: ~15 us for 1 MiB of 1 KiB records uncompressed, where validate_batch (the CRC) takes ~40 us.
+    timestamp_bounds: (now_ms, message.timestamp.before.max.ms, message.timestamp.after.max.ms) of a
+    CreateTime topic, checked against every record's timestamp (not for a producer's LogAppendTime batch).
+    One pass in C: ~10 us for 1 MB of 1 KiB records uncompressed, where validate_batch (the CRC) takes ~35 us.
     """
     block = memoryview(buf)[pos + HEADER_SIZE : _batch_end(buf, pos, header)]
     if header.compression != CODEC_NONE:
         block = decompress_bounded(header.compression, block, max_uncompressed)
-    return check_records(block, header.record_count, header.base_timestamp)
+    summary = check_records(block, header.record_count, header.base_timestamp)
+    if timestamp_bounds is not None and not header.log_append_time:
+        check_timestamp_bounds(summary, block, header.base_timestamp, *timestamp_bounds)
+    return summary
 
 
 def keyless_record_errors(buf, pos: int, header: BatchHeader, partition: str) -> list[tuple[int, str]]:
@@ -226,7 +233,18 @@ def stamp_log_append_time(buf: bytearray, pos: int, header: BatchHeader, now_ms:
     if header.log_append_time and header.max_timestamp == now_ms:
         return
     _ATTRIBUTES.pack_into(buf, pos + ATTRIBUTES_OFFSET, header.attributes | TIMESTAMP_TYPE_MASK)
-    _INT64.pack_into(buf, pos + MAX_TIMESTAMP_OFFSET, now_ms)
+    _set_max_timestamp(buf, pos, header, now_ms)
+
+
+def set_max_timestamp(buf: bytearray, pos: int, header: BatchHeader, max_timestamp: int) -> None:
+    """Kafka's setMaxTimestamp for a CreateTime batch: the records' largest timestamp, whatever the producer
+    wrote (retention and ListOffsets go by it); the CRC is recomputed only when the value changes."""
+    if header.max_timestamp != max_timestamp:
+        _set_max_timestamp(buf, pos, header, max_timestamp)
+
+
+def _set_max_timestamp(buf: bytearray, pos: int, header: BatchHeader, max_timestamp: int) -> None:
+    _INT64.pack_into(buf, pos + MAX_TIMESTAMP_OFFSET, max_timestamp)
     end = pos + header.size
     _UINT32.pack_into(buf, pos + CRC_OFFSET, crc32c(memoryview(buf)[pos + ATTRIBUTES_OFFSET : end]))
 

@@ -325,3 +325,46 @@ def test_read_agrees_with_a_model_of_kip_74(logs, counts, queries):
                 expected.append(data)
                 total += len(data)
         assert log.read(offset, max_bytes, upper=upper) == b"".join(expected)
+
+
+def lying_about(produced: bytes, max_timestamp: int) -> bytes:
+    """The batch with a header maxTimestamp its records do not have, and a CRC to match."""
+    edited = bytearray(produced)
+    struct.pack_into(">q", edited, 35, max_timestamp)
+    struct.pack_into(">I", edited, 17, crc32c(bytes(edited[21:])))
+    return bytes(edited)
+
+
+@pytest.mark.parametrize("compression", [0, CODEC_LZ4])
+@pytest.mark.parametrize("claimed", [T0 + 10**9, T0 + 1])  # far ahead of its records, and behind the last one
+def test_max_timestamp_is_the_records_not_the_headers_claim(log, compression, claimed):
+    produced = lying_about(batch([b"a", b"b", b"c"], compression=compression), claimed)  # records: T0..T0+2
+    log.append(produced, T0 + 5)
+    (stored,) = kafka_python_batches(log.read(0, MIB))  # the CRC was recomputed
+    assert stored.max_timestamp == T0 + 2
+    assert log.offset_for_timestamp(T0 + 3) is None and log.max_timestamp() == (2, T0 + 2)
+
+
+def test_record_timestamps_more_than_an_hour_ahead_are_refused_naming_each(logs):
+    log = logs.create_topic("clock", 1).partitions[0]  # message.timestamp.after.max.ms: Kafka 4's 1 hour
+    now = T0 + 2
+    ahead = build_batch([(b"k", b"ok", [], now), (b"k", b"later", [], now + 3_600_001),
+                         (b"k", b"past", [], now - 10**9), (b"k", b"much later", [], now + 10**8)])
+    with pytest.raises(KafkaError) as raised:
+        log.append(ahead, now)
+    assert raised.value.code == ErrorCode.INVALID_TIMESTAMP
+    assert raised.value.message == "One or more records have been rejected due to invalid timestamp"
+    window = f"[{now - (2**63 - 1)}, {now + 3_600_000}]"
+    assert raised.value.record_errors == [
+        (1, f"Timestamp {now + 3_600_001} of message with offset 1 is out of range. The timestamp should be within "
+            f"{window}"),
+        (3, f"Timestamp {now + 10**8} of message with offset 3 is out of range. The timestamp should be within "
+            f"{window}")]
+    assert log.high_watermark == 0
+    relaxed = logs.create_topic("relaxed", 1, {"message.timestamp.after.max.ms": str(10**9),
+                                               "message.timestamp.before.max.ms": str(10**8)}).partitions[0]
+    with pytest.raises(KafkaError) as raised:
+        relaxed.append(ahead, now)
+    assert [index for index, _ in raised.value.record_errors] == [2]  # now the one 10^9 ms behind
+    appended = logs.create_topic("append-time", 1, {"message.timestamp.type": "LogAppendTime"}).partitions[0]
+    assert appended.append(ahead, now).base_offset == 0  # the broker's clock: producers' times are not checked

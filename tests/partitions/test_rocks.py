@@ -59,8 +59,8 @@ def test_acknowledged_appends_survive_kill_9(tmp_path):
         assert values == [b"value-%d" % i for i in range(high_watermark)]
         last = high_watermark - 1
         retry = idempotent([b"value-%d" % last], producer_id, 0, last)
-        assert log.append(retry, 0).base_offset == last and log.append(retry, 0).duplicate
-        assert log.append(idempotent([b"next"], producer_id, 0, high_watermark), 0).base_offset == high_watermark
+        assert log.append(retry, T0).base_offset == last and log.append(retry, T0).duplicate
+        assert log.append(idempotent([b"next"], producer_id, 0, high_watermark), T0).base_offset == high_watermark
         assert logs.next_producer_id() > producer_id
     finally:
         logs.close()

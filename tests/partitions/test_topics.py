@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from partitions.topic_configs import TOPIC_CONFIGS, SynonymEntry, TopicDefault
-from tests.partitions.conftest import batch
+from tests.partitions.conftest import T0, batch
 from wire.errors import ErrorCode, KafkaError
 
 
@@ -181,13 +181,13 @@ def test_delete_topic_removes_it(logs):
 def test_recreated_topic_has_a_new_id_and_an_empty_log(engine):
     logs = engine.open()
     old = logs.create_topic("t", 1)
-    old.partitions[0].append(batch([b"a", b"b", b"c"]), 0)
+    old.partitions[0].append(batch([b"a", b"b", b"c"]), T0)
     logs.delete_topic("t")
     new = logs.create_topic("t", 1)
     assert new.topic_id != old.topic_id
     log = new.partitions[0]
     assert (log.log_start_offset, log.high_watermark, log.read(0, 1 << 20)) == (0, 0, b"")
-    assert log.append(batch([b"x"]), 0).base_offset == 0
+    assert log.append(batch([b"x"]), T0).base_offset == 0
     stored = log.read(0, 1 << 20)
     reopened = engine.reopen().partition("t", 0)
     assert reopened.high_watermark == 1

@@ -14,7 +14,13 @@ from tests.wire.test_records import CODEC_NAMES, CODECS, SAMPLE, T0, raw_batch, 
 from wire import record_validation
 from wire.errors import ErrorCode
 from wire.record_codec import decompress_bounded
-from wire.record_validation import RecordValidationError, check_records, keyless_record_indexes, walk_python
+from wire.record_validation import (
+    RecordValidationError,
+    check_records,
+    check_timestamp_bounds,
+    keyless_record_indexes,
+    walk_python,
+)
 from wire.records import (
     HEADER_SIZE,
     CorruptRecordError,
@@ -126,6 +132,9 @@ def test_summary_counts_null_keys_and_keyless_record_errors_name_them(walker):
 def test_max_timestamp_is_base_plus_the_largest_delta_and_wraps_as_java(walker):
     body = good(0, ts_delta=5) + good(1, ts_delta=-3) + good(2, ts_delta=70)
     assert check_records(body, 3, T0).max_timestamp == T0 + 70
+    assert check_records(body, 3, T0).min_timestamp == T0 - 3
+    assert check_records(good(0, ts_delta=0) + good(1, ts_delta=9), 2, -1).min_timestamp == 8  # -1 is no timestamp
+    assert check_records(good(0), 1, -1).min_timestamp == -1
     assert check_records(good(0, ts_delta=-10), 1, 5).max_timestamp == -1  # below NO_TIMESTAMP: stays -1
     assert check_records(good(0, ts_delta=1), 1, 2**63 - 1).max_timestamp == -1  # wrapped to -2^63
     assert check_records(good(0, ts_delta=-(2**63)), 1, 2**63 - 1).max_timestamp == -1
@@ -137,6 +146,44 @@ def test_varints_use_java_int_arithmetic(walker):
     length = len(rec) - 1
     five_bytes = bytes([(length << 1) & 0x7F | 0x80, 0x80, 0x80, 0x80, 0x70])  # bits above 32 set, dropped
     assert check_records(five_bytes + rec[1:], 1, 0).count == 1
+
+
+# ---- message.timestamp.before/after.max.ms (LogValidator.validateTimestamp) ----
+
+HOUR = 3_600_000
+
+
+@pytest.mark.parametrize("deltas, before, after, refused", [
+    ((0, 10), 2**63 - 1, HOUR, []),
+    ((0, HOUR + 1), 2**63 - 1, HOUR, [1]),  # one record more than an hour ahead of the clock
+    ((HOUR + 5, -HOUR - 5, 0), 1000, HOUR, [0, 1]),
+    ((-(2**62), 0), 2**63 - 1, 2**63 - 1, []),  # Kafka 4 defaults for before: anything in the past
+])
+def test_timestamps_out_of_range_are_invalid_timestamp_naming_each_record(walker, deltas, before, after, refused):
+    body = b"".join(good(i, ts_delta=d) for i, d in enumerate(deltas))
+    summary = check_records(body, len(deltas), T0)
+    if not refused:
+        check_timestamp_bounds(summary, body, T0, T0, before, after)
+        return
+    with pytest.raises(RecordValidationError) as err:
+        check_timestamp_bounds(summary, body, T0, T0, before, after)
+    assert err.value.code == ErrorCode.INVALID_TIMESTAMP
+    assert str(err.value) == "One or more records have been rejected due to invalid timestamp"
+    assert [index for index, _ in err.value.record_errors] == refused
+    index, message = err.value.record_errors[0]
+    high = f"{T0 + after}" if after < 2**62 else f"{(T0 + after + 2**63) % 2**64 - 2**63}"
+    assert message == (f"Timestamp {T0 + deltas[index]} of message with offset {index} is out of range. The "
+                       f"timestamp should be within [{T0 - before}, {high}]")
+
+
+def test_records_without_timestamps_are_not_checked(walker):
+    body = good(0, ts_delta=0) + good(1, ts_delta=HOUR * 5)
+    summary = check_records(body, 2, -1)  # base -1: record 0 has no timestamp (-1), record 1 is in 1970
+    check_timestamp_bounds(summary, body, -1, T0, 2**63 - 1, HOUR)  # 1970 is allowed, -1 is not a time
+    with pytest.raises(RecordValidationError) as err:
+        check_timestamp_bounds(summary, body, -1, T0, 1000, HOUR)
+    assert [index for index, _ in err.value.record_errors] == [1]  # never record 0
+    check_timestamp_bounds(check_records(good(0), 1, -1), good(0), -1, T0, 0, 0)  # only -1: nothing to check
 
 
 # ---- decompression is bounded ----
@@ -206,10 +253,11 @@ def test_batches_from_build_batch_always_pass(records, codec):
     header = read_header(batch)
     for walk in WALKERS.values():
         block = memoryview(batch)[HEADER_SIZE:] if codec == 0 else decompress_bounded(codec, batch[HEADER_SIZE:], 1 << 24)
-        kind, count, null_keys, max_timestamp = walk(block, header.record_count, header.base_timestamp)
+        kind, count, null_keys, max_timestamp, min_timestamp = walk(block, header.record_count,
+                                                                    header.base_timestamp)
         assert (kind, count) == (0, len(records))
         assert null_keys == sum(key is None for key, *_ in records)
-        assert max_timestamp == max(ts for *_, ts in records)
+        assert (max_timestamp, min_timestamp) == (max(ts for *_, ts in records), min(ts for *_, ts in records))
 
 
 def kafka_python_reads(batch: bytes, count: int) -> bool:
