@@ -193,4 +193,14 @@ static struct PyModuleDef module = {
     "The record walk of wire/record_validation.py in C (built by setup.py; optional).", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__record_walk(void) { return PyModule_Create(&module); }
+/* Bumped whenever walk()'s answer changes shape: a stale build in a worktree is then not used. */
+#define WALK_ABI 2
+
+PyMODINIT_FUNC PyInit__record_walk(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "WALK_ABI", WALK_ABI) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -262,10 +262,13 @@ def walk_python(block, count: int, base_timestamp: int) -> tuple[int, int, int, 
     return OK, count, null_keys, max_timestamp, -1 if min_timestamp is None else min_timestamp
 
 
-try:
-    from wire._record_walk import walk as _walk
+WALK_ABI = 2  # the shape of walk()'s answer; wire/_record_walk.c says which it was built for
 
-    ACCELERATED = True
-except ImportError:  # no C compiler when the package was installed: the same checks, in Python
-    _walk = walk_python
+try:
+    from wire._record_walk import WALK_ABI as _BUILT_ABI, walk as _walk
+
+    ACCELERATED = _BUILT_ABI == WALK_ABI
+except ImportError:  # no C compiler when the package was installed (or a build older than WALK_ABI)
     ACCELERATED = False
+if not ACCELERATED:  # the same checks, in Python: `pip install -e .` rebuilds the C walker
+    _walk = walk_python
