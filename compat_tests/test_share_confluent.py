@@ -229,3 +229,30 @@ def test_broker_kill9_mid_run_redelivers_nothing_acknowledged_and_loses_nothing(
     assert acknowledged | uncertain | redelivered >= set(range(total)), "an unacknowledged record was lost"
     assert held <= redelivered, "the records held at the kill come back"
     assert all(count >= 2 for offset, count in after if offset in held), "with their delivery counts kept"
+
+
+def test_kafka_python_admin_lists_share_groups_by_type_and_deletes_an_empty_one(bootstrap, names):
+    from compat_tests.topics import admin_client
+
+    topic, group = _configured(bootstrap, names)
+    share.produce(bootstrap, topic, [b"x"], batch=1)
+    consumer = share.share_consumer(bootstrap, group, topic)
+    try:
+        deadline = time.monotonic() + 15
+        while not share.poll(consumer) and time.monotonic() < deadline:
+            pass
+        admin = admin_client(bootstrap)
+        listed = admin.list_groups(types_filter=["share"])
+        ours = [g for g in listed if g["group_id"] == group]
+        assert [(g["group_type"], g["group_state"]) for g in ours] == [("share", "Stable")], listed
+        assert group not in {g["group_id"] for g in admin.list_groups(types_filter=["classic"])}
+    finally:
+        consumer.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the member's leave is asynchronous to close()
+        if [g for g in admin.list_groups(types_filter=["share"]) if g["group_id"] == group][0]["group_state"] == "Empty":
+            break
+        time.sleep(0.1)
+    admin.delete_groups([group])
+    assert group not in {g["group_id"] for g in admin.list_groups()}
+    admin.close()
