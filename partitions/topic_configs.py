@@ -160,7 +160,7 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
     _key("min.compaction.lag.ms", _L, 0, "The shortest time a message stays uncompacted.", at_least(0),
          ["log.cleaner.min.compaction.lag.ms"]),
     _key("min.insync.replicas", _I, 1, "The fewest in-sync replicas that must acknowledge an acks=all write.",
-         at_least(1), ["min.insync.replicas"], SINGLE_BROKER),
+         at_least(1), ["min.insync.replicas"]),  # above 1, acks=all writes get NOT_ENOUGH_REPLICAS
     _key("preallocate", _B, False, "Preallocate segment files when they are created.", None,
          ["log.preallocate"], NO_SEGMENT_FILES),
     _key("remote.log.copy.disable", _B, False, "Stop copying segments to tiered storage (reads stay possible).",

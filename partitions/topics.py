@@ -71,6 +71,7 @@ class Topic:
         # What the append path reads, as attributes so a produce never looks a config up by name.
         self.max_message_bytes = self.config("max.message.bytes")
         self.log_append_time = self.config("message.timestamp.type") == "LogAppendTime"
+        self.min_insync_replicas = self.config("min.insync.replicas")  # acks=all is refused above 1
 
     def config(self, key: str) -> Any:
         """The effective typed value of a topic config: explicit, else the broker's default for topics,

@@ -10,6 +10,8 @@ record_errors (batch_index = the record's position in the batch).
 acks=0 gets no response at all. Nothing of a partition's rejected records is appended. A transactional
 batch is appended only from its producer's current epoch (else INVALID_PRODUCER_EPOCH) into a partition
 its ongoing transaction added (else INVALID_TXN_STATE, KIP-890 part 1's server-side defence).
+acks=all to a topic whose min.insync.replicas is above 1 gets NOT_ENOUGH_REPLICAS: one broker is the
+only in-sync replica, as a single-broker Kafka answers.
 """
 
 from gateway.clock import now_ms
@@ -20,6 +22,7 @@ from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
 
 OLDEST_SERVED = 3
+ISR_SIZE = 1  # one broker: every partition's in-sync replica set is the leader alone
 TOPIC_IDS_VERSION = 13  # KIP-516: topic ids instead of names
 ADMIN_CLIENT_ID = "__admin_client"  # the one client id Kafka lets append to internal topics
 ZSTD, ZSTD_MIN_VERSION = 4, 7
@@ -38,11 +41,15 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
             "error_message": message}
 
 
-def _append(ctx, topic, partition_data, now, version) -> dict:
+def _append(ctx, topic, partition_data, now, version, acks=1) -> dict:
     index = partition_data.index
     log = topic.partition(index) if topic is not None else None
     if log is None:
         return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    if acks == -1 and topic.min_insync_replicas > ISR_SIZE:  # Kafka's Partition.appendRecordsToLeader
+        return _partition_result(index, ErrorCode.NOT_ENOUGH_REPLICAS, message=(
+            f"The size of the current ISR : {ISR_SIZE} is insufficient to satisfy the min.isr requirement of "
+            f"{topic.min_insync_replicas} for partition {log}, live replica(s) broker.id are : [{ctx.broker.node_id}]"))
     records = partition_data.records
     try:
         batches = split_batches(records or b"")
@@ -95,7 +102,7 @@ async def handle_produce(ctx, request):
         else:
             if topic is None:
                 topic, _ = get_or_create(ctx, name)
-            results = [_append(ctx, topic, p, now, version) for p in topic_data.partition_data]
+            results = [_append(ctx, topic, p, now, version, request.acks) for p in topic_data.partition_data]
         responses.append({"name": name or "", "topic_id": topic_data.get("topic_id"), "partition_responses": results})
     if request.acks == 0 and refused is None:
         return None

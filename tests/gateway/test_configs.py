@@ -297,3 +297,20 @@ def test_consumer_group_configs_are_acted_on_by_the_kip848_coordinator(broker):
     tuned_deadline = timers.deadline(("session", "tuned", tuned.member_id))
     plain_deadline = timers.deadline(("session", "plain", plain.member_id))
     assert 4000 <= tuned_deadline - plain_deadline <= 5000  # 50 s against the broker's 45 s
+
+
+def test_min_insync_replicas_above_one_refuses_acks_all_as_a_single_broker_kafka_does(broker):
+    create(broker, "t", [("min.insync.replicas", "2")])
+    batch = build_batch([(None, b"v", [], 1)])
+
+    def produce_with(acks):
+        response = call(broker, PRODUCE, 9, {"transactional_id": None, "acks": acks, "timeout_ms": 1000,
+                                             "topic_data": [{"name": "t", "partition_data": [
+                                                 {"index": 0, "records": batch}]}]})
+        return response.responses[0].partition_responses[0]
+
+    refused = produce_with(-1)
+    assert refused.error_code == ErrorCode.NOT_ENOUGH_REPLICAS and "min.isr requirement of 2" in refused.error_message
+    assert produce_with(1).error_code == ErrorCode.NONE
+    assert incremental(broker, TOPIC, "t", [("min.insync.replicas", DELETE, None)]) == (0, None)
+    assert produce_with(-1).error_code == ErrorCode.NONE
