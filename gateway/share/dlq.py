@@ -21,7 +21,7 @@ import structlog
 from gateway.share.config import ShareConfigs, ShareGroupConfig
 from gateway.share.partition import DeadLetter
 from partitions.log import PartitionLog
-from wire.errors import KafkaError
+from wire.errors import ErrorCode, KafkaError
 from wire.records import build_batch, iter_records
 
 GROUP_ENABLE = "errors.deadletterqueue.group.enable"
@@ -92,8 +92,16 @@ class DeadLetterWriter:
         try:
             dlq.append(build_batch(records), now_ms)
         except KafkaError as error:
-            log.warning("dlq_write_failed", group=group_id, topic=topic.name, error=str(error))
-            return False
+            if error.code != ErrorCode.MESSAGE_TOO_LARGE or len(records) == 1:
+                log.warning("dlq_write_failed", group=group_id, topic=topic.name, error=str(error))
+                return False
+            # Over the DLQ topic's max.message.bytes together: one batch per record instead.
+            for record, letter in zip(records, letters):
+                try:
+                    dlq.append(build_batch([record]), now_ms)
+                except KafkaError as one:
+                    log.warning("dlq_write_failed", group=group_id, topic=topic.name, offset=letter.offset,
+                                error=str(one))
         log.info("dead_lettered", group=group_id, source=repr(source), dlq=repr(dlq),
                  offsets=[letter.offset for letter in letters])
         return True

@@ -143,3 +143,13 @@ def test_restart_resends_dead_letters_still_archiving():
     restarted.shares.flush()
     assert len(_dead_letters(restarted)) == 1
     assert restarted.shares.partitions["g", broker.logs.get("orders").topic_id, 0].start == 1
+
+
+def test_dead_letters_too_big_for_one_batch_go_one_by_one():
+    broker = _broker(**{"errors.deadletterqueue.copy.record.enable": "true"})
+    broker.logs.create_topic(DLQ, 1, {GROUP_ENABLE: "true", "max.message.bytes": "3000"})
+    produce(broker, "orders", [b"x" * 1000, b"y" * 1000, b"z" * 1000])
+    m = _member(broker)
+    m.fetch(partitions=[("orders", 0)])
+    m.acknowledge({("orders", 0): [(0, 2, [REJECT])]})
+    assert [r.value[:1] for _, r in _dead_letters(broker)] == [b"x", b"y", b"z"]
