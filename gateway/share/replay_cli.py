@@ -31,7 +31,16 @@ def replay_dlq(args) -> int:
     from gateway.share.replay import replay_dead_letters
     from wire.errors import KafkaError
 
-    storage = RocksStorage(os.path.join(args.data_dir, "rocksdb"))
+    path = os.path.join(args.data_dir, "rocksdb")
+    if not os.path.isdir(path):
+        print(json.dumps({"error": f"no Ottla data in {args.data_dir}"}), file=sys.stderr)
+        return 1
+    try:
+        storage = RocksStorage(path)
+    except Exception as error:  # RocksDB's lock: a broker is running on this data dir
+        print(json.dumps({"error": f"cannot open {path} (is a broker running on it? use --admin): {error}"}),
+              file=sys.stderr)
+        return 1
     try:
         result = replay_dead_letters(Logs(storage), storage.state(), args.topic, now_ms=now_ms(),
                                      max_records=args.max, source_topic=args.source_topic)

@@ -47,6 +47,9 @@ def test_cli_replays_offline_on_a_data_dir(tmp_path):
     storage = RocksStorage(os.path.join(tmp_path, "rocksdb"))
     broker = Broker(Config(data_dir=str(tmp_path)), storage)
     _seed(broker)
+    locked = subprocess.run([sys.executable, "-m", "gateway", "share-groups", "replay-dlq", "--topic", "dlq.src",
+                             "--data-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert locked.returncode == 1 and "is a broker running" in locked.stderr  # RocksDB's lock is held
     broker.close()
     run = subprocess.run([sys.executable, "-m", "gateway", "share-groups", "replay-dlq", "--topic", "dlq.src",
                           "--data-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=30)
