@@ -64,8 +64,12 @@ class Topic:
         explicit = {}
         for key, text in self.configs.items():
             known = TOPIC_CONFIGS.get(key)
-            if known is not None:
+            if known is None:
+                continue
+            try:
                 explicit[key] = known.parse(text)
+            except KafkaError:  # stored by a laxer version: the default applies, as Kafka skips it
+                continue
         self._explicit = explicit
         self._effective: dict[str, Any] = {}
         # What the append path reads, as attributes so a produce never looks a config up by name.

@@ -27,6 +27,7 @@ from gateway.configs.group_defs import CLIENT_METRICS_CONFIGS, GROUP_CONFIGS
 from partitions.config_def import ConfigSource, to_string
 from partitions.keys import CONFIG_STATE, config_state_key, parse_config_state_key
 from partitions.topic_configs import TOPIC_CONFIGS, SynonymEntry, TopicDefault
+from wire.errors import KafkaError
 
 
 class ResourceType(IntEnum):
@@ -103,7 +104,12 @@ class DynamicConfigs:
         key = BROKER_CONFIGS.get(name)
         for _, layer in self.layers():
             if name in layer:
-                return key.parse(layer[name]) if key is not None else layer[name]
+                if key is None:
+                    return layer[name]
+                try:
+                    return key.parse(layer[name])
+                except KafkaError:  # a stored value an older Ottla accepted: skipped, as Kafka skips it
+                    continue
         return key.default if key is not None else None
 
     def broker_synonyms(self, name: str) -> list[SynonymEntry]:

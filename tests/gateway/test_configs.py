@@ -314,3 +314,15 @@ def test_min_insync_replicas_above_one_refuses_acks_all_as_a_single_broker_kafka
     assert produce_with(1).error_code == ErrorCode.NONE
     assert incremental(broker, TOPIC, "t", [("min.insync.replicas", DELETE, None)]) == (0, None)
     assert produce_with(-1).error_code == ErrorCode.NONE
+
+
+def test_stored_values_that_no_longer_validate_are_skipped_not_fatal():
+    storage = MemoryStorage()
+    broker = new_broker(storage)
+    create(broker, "t")
+    broker.configs.replace(BROKER, "", {"message.max.bytes": "lots"})  # as if an older version stored it
+    record = broker.logs.get("t").record()
+    storage.save_topic(record._replace(configs={"retention.ms": "forever"}))
+    again = new_broker(storage)
+    assert again.configs.broker("message.max.bytes") == 1048588
+    assert again.logs.get("t").config("retention.ms") == 604800000
