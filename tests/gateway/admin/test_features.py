@@ -91,3 +91,14 @@ def test_v0_allow_downgrade_is_a_safe_downgrade():
     broker = new_broker()
     assert update(broker, ("transaction.version", 0, 2), version=0).error_code == ErrorCode.NONE
     assert "transaction.version" not in features(broker)[1]
+
+
+def test_api_versions_v5_checks_the_cluster_and_node_the_client_means():
+    broker = new_broker()
+    body = {"client_software_name": "t", "client_software_version": "1"}
+    right = call(broker, API_VERSIONS, 5, {**body, "cluster_id": broker.cluster_id, "node_id": broker.node_id})
+    assert right.error_code == ErrorCode.NONE and right.api_keys
+    assert call(broker, API_VERSIONS, 5, body).error_code == ErrorCode.NONE  # nothing named: nothing checked
+    for wrong in ({"cluster_id": "another-cluster"}, {"cluster_id": broker.cluster_id, "node_id": broker.node_id + 1}):
+        refused = call(broker, API_VERSIONS, 5, {**body, **wrong})
+        assert (refused.error_code, list(refused.api_keys)) == (ErrorCode.REBOOTSTRAP_REQUIRED, [])
