@@ -183,6 +183,11 @@ class SharePartition:
                 i = states.find(AVAILABLE, i, stop)
                 if i < 0:
                     break
+                if counts[i] >= limits.delivery_count_limit:  # delivered as often as allowed (a restart, a lower limit)
+                    self._archive(i, limits, DELIVERY_LIMIT)
+                    self.dirty = True
+                    i += 1
+                    continue
                 count = min(counts[i] + 1, MAX_DELIVERY_COUNT)
                 states[i], counts[i], locks[i] = ACQUIRED, count, lock
                 _append(acquired, self.start + i, 1, count)
@@ -359,7 +364,9 @@ class SharePartition:
 
     @classmethod
     def restore(cls, data: bytes, limits: Limits | None = None) -> "SharePartition":
-        """A partition from `snapshot()` bytes; Archiving records come back in `dead_letters`."""
+        """A partition from `snapshot()` bytes; Archiving records come back in `dead_letters`. With the
+        group's limits, an Available record already delivered delivery_count_limit times is archived
+        (dead-lettered with a DLQ): it was acquired at its last delivery when the broker stopped."""
         _, start, n = cls._HEADER.unpack_from(data)
         partition = cls(start)
         pos = cls._HEADER.size
@@ -370,12 +377,20 @@ class SharePartition:
             counts.byteswap()
         partition._counts = counts
         partition._locks = [None] * n
+        if limits is not None:  # acquired at its last delivery when the broker stopped: it is done with
+            i = partition._states.find(AVAILABLE)
+            while i >= 0:
+                if counts[i] >= limits.delivery_count_limit:
+                    partition._states[i] = ARCHIVING if limits.dead_letter_topic else ARCHIVED
+                i = partition._states.find(AVAILABLE, i + 1)
         i = partition._states.find(ARCHIVING)
         while i >= 0:
             count = counts[i]
             over = limits is not None and count >= limits.delivery_count_limit
             partition.dead_letters.append(DeadLetter(start + i, count, DELIVERY_LIMIT if over else REJECTED))
             i = partition._states.find(ARCHIVING, i + 1)
+        partition._advance()
+        partition.dirty = False
         return partition
 
     # -- internals
