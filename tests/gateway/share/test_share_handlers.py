@@ -304,3 +304,17 @@ def test_share_version_0_disables_share_groups_and_1_their_dead_letter_topics(br
     assert a.fetch().error_code == ErrorCode.UNSUPPORTED_VERSION
     assert _call(broker, DESCRIBE_OFFSETS, 1, {"groups": [{"group_id": "g", "topics": None}]}).groups[0].error_code \
         == ErrorCode.UNSUPPORTED_VERSION
+
+
+def test_share_session_limit_and_invalid_group_id(broker):
+    from gateway.configs import ResourceType
+
+    broker.configs.replace(ResourceType.BROKER, "", {"group.share.max.share.sessions": "1"})
+    a, b = joined(broker), joined(broker)
+    assert a.fetch().error_code == ErrorCode.NONE
+    assert b.fetch().error_code == ErrorCode.SHARE_SESSION_LIMIT_REACHED
+    assert a.fetch(epoch=-1).error_code == ErrorCode.NONE  # closing one makes room
+    assert b.fetch().error_code == ErrorCode.NONE
+    nameless = Member(broker, "", ["t"], member_id=b.member_id)
+    assert nameless.fetch().error_code == ErrorCode.INVALID_GROUP_ID
+    assert nameless.acknowledge({}, epoch=1).error_code == ErrorCode.INVALID_GROUP_ID
