@@ -12,6 +12,7 @@ import json
 import struct
 from collections.abc import Mapping, Sequence
 
+import structlog
 from rocksdict import DBCompressionType, Options, Rdict, ReadOptions, WriteBatch
 
 from partitions import keys
@@ -19,6 +20,9 @@ from partitions.storage import (
     NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, SegmentRecord, Storage, StorageError, TopicRecord,
     TxnChanges,
 )
+
+
+log = structlog.get_logger("ottla.storage")
 
 
 class RocksStorage(Storage):
@@ -30,6 +34,8 @@ class RocksStorage(Storage):
         # Producers usually compress their batches already; LZ4 is cheap for the ones that do not.
         options.set_compression_type(DBCompressionType.lz4())
         self._db = Rdict(path, options=options)
+        self._path = path
+        self._failing = False  # a write failed (disk full, I/O error): RocksDB refuses writes until reopened
         stored = self._db.get(keys.counter_key(keys.NEXT_PRODUCER_ID))
         self._next_producer_id = keys.INT64.unpack(stored)[0] if stored is not None else 0
 
@@ -117,6 +123,10 @@ class RocksStorage(Storage):
         try:
             self._db.write(write)
         except Exception as exc:  # rocksdict raises a plain Exception carrying RocksDB's status
+            if not self._failing:  # logged once: every later write fails the same way until a restart
+                self._failing = True
+                log.error("storage_write_failed", path=self._path, error=str(exc),
+                          effect="appends answer KAFKA_STORAGE_ERROR, reads go on; restart once there is space")
             raise StorageError(str(exc)) from exc
 
     def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:
@@ -197,7 +207,10 @@ class RocksStorage(Storage):
         return [(key[skip:], value) for key, value in self._scan(*keys.state_range(prefix))]
 
     def close(self) -> None:
-        self._db.flush()
+        try:
+            self._db.flush()
+        except Exception as exc:  # a full disk: what is acknowledged is in the WAL already
+            log.error("storage_flush_failed", path=self._path, error=str(exc))
         self._db.close()
 
     def _scan(self, start: bytes, end: bytes) -> list[tuple[bytes, bytes]]:
