@@ -18,8 +18,8 @@ CleanedTransactionMetadata). Keyless records (possible in a topic made compact l
 Offsets stay: batches keep their base offset and last offset delta, so gaps remain.
 
 Each chunk of a segment (a few hundred KiB of batches) is replaced by one atomic storage write that
-range-deletes its old batches and stores the kept ones, so a reader never sees half a batch or a
-missing one; between chunks the work yields (`steps()` is a generator), so requests keep flowing.
+deletes its removed batches and overwrites its rewritten ones (point writes: range tombstones would
+slow every later read), so a reader never sees half a batch or a missing one; between chunks the work yields (`steps()` is a generator), so requests keep flowing.
 Idempotent producer state is stored apart from the batches and is not touched.
 """
 
@@ -37,7 +37,7 @@ from wire.records import CONTROL_ABORT, CONTROL_COMMIT, read_header
 if TYPE_CHECKING:
     from partitions.log import PartitionLog
 
-CHUNK_BYTES = 256 * 1024  # batches read, rewritten and stored per step
+CHUNK_BYTES = 128 * 1024  # batches read, rewritten and stored per step
 MAP_BUDGET_BYTES = 64 * 1024 * 1024  # key bytes the offset map may hold (Kafka's dedupe buffer)
 
 
@@ -142,14 +142,19 @@ class Cleaning:
             last = read_header(chunk[-1])
             chunk_end = min(last.base_offset + last.last_offset_delta + 1, segment.next_offset)
             out = []
+            removed = []
             for batch in chunk:
                 seen_bytes += len(batch)
                 seen_batches += 1
                 cleaned = self._clean_batch(batch, txns)
-                if cleaned is not None:
+                if cleaned is None:
+                    removed.append(read_header(batch).base_offset)
+                elif cleaned is not batch:
                     header = read_header(cleaned)
                     out.append((BatchEntry(header.base_offset, header.last_offset_delta, header.max_timestamp,
                                            len(cleaned)), cleaned))
+                if cleaned is not None:
+                    header = read_header(cleaned)
                     kept_bytes += len(cleaned)
                     kept_batches += 1
                     max_timestamp = max(max_timestamp, header.max_timestamp)
@@ -160,20 +165,21 @@ class Cleaning:
             summary = Segment(segment.base_offset, segment.next_offset, size - seen_bytes + kept_bytes,
                               batches - seen_batches + kept_batches, segment.max_timestamp,
                               segment.rolling_timestamp, segment.created_ms)
-            self._write(position, chunk_end, out, summary)
+            self._write(removed, out, summary)
             self.bytes_before += sum(len(b) for b in chunk)
-            self.bytes_after += sum(e.size for e, _ in out)
+            self.bytes_after += kept_bytes_in(chunk, removed, out)
             position = chunk_end
             yield
         if kept_batches and max_timestamp != segment.max_timestamp and self._still_there(segment):
             segment.max_timestamp = max_timestamp  # exact now that every batch was read
-            self._write(position, position, [], segment)
+            self._write([], [], segment)
 
-    def _write(self, start: int, end: int, out, summary: Segment) -> None:
-        """One atomic replacement of [start, end) by the kept batches, with the segment's new summary."""
+    def _write(self, removed: list[int], out, summary: Segment) -> None:
+        """One atomic replacement: removed batches deleted, rewritten ones stored, the segment's new summary."""
         log = self.log
-        log.storage.rewrite(log.topic.topic_id, log.index, delete=[(start, end)] if end > start else [],
-                            batches=out, segments=[summary.record()] if summary.batches else [],
+        log.storage.rewrite(log.topic.topic_id, log.index, delete_batches=removed, batches=out,
+                            segments=[summary.record()] if summary.batches else [],
+                            delete_segments=[] if summary.batches else [summary.base_offset],
                             log_start_offset=log.log_start_offset, first_dirty_offset=log.first_dirty_offset)
         for segment in log.segments.items:
             if segment.base_offset == summary.base_offset and segment is not summary:
@@ -240,8 +246,7 @@ class Cleaning:
         log = self.log
         emptied = [s for s in segments if s.batches == 0 and self._still_there(s)]
         first_dirty = max(log.first_dirty_offset, self.end)
-        log.storage.rewrite(log.topic.topic_id, log.index,
-                            delete=[(s.base_offset, s.base_offset + 1) for s in emptied],
+        log.storage.rewrite(log.topic.topic_id, log.index, delete_segments=[s.base_offset for s in emptied],
                             log_start_offset=log.log_start_offset, first_dirty_offset=first_dirty)
         for segment in emptied:
             log.segments.remove(segment)
@@ -266,6 +271,14 @@ class Cleaning:
 
     def _aborted_txns(self) -> list[AbortedTxn]:
         return sorted(self.log.transactions.aborted_txns(), key=lambda txn: txn.first_offset)
+
+
+def kept_bytes_in(chunk: list[bytes], removed: list[int], out) -> int:
+    """Bytes of a chunk's batches after cleaning: the untouched ones plus the rewritten ones."""
+    rewritten = {entry.base_offset for entry, _ in out}
+    gone = set(removed) | rewritten
+    untouched = sum(len(b) for b in chunk if read_header(b).base_offset not in gone)
+    return untouched + sum(entry.size for entry, _ in out)
 
 
 class _TxnTracker:

@@ -115,14 +115,18 @@ class MemoryStorage(Storage):
             return []
         return stored.entries[bisect_left(stored.base_offsets, start):bisect_left(stored.base_offsets, end)]
 
-    def rewrite(self, topic_id: bytes, partition: int, *, delete=(), batches=(), segments=(),
-                log_start_offset: int, first_dirty_offset: int) -> None:
+    def rewrite(self, topic_id: bytes, partition: int, *, delete=(), delete_batches=(), batches=(), segments=(),
+                delete_segments=(), log_start_offset: int, first_dirty_offset: int) -> None:
         stored = self._partition(topic_id, partition)
-        for start, end in delete:
+        ranges = list(delete) + [(base, base + 1) for base in delete_batches]
+        for start, end in ranges:
             lo, hi = bisect_left(stored.base_offsets, start), bisect_left(stored.base_offsets, end)
             del stored.base_offsets[lo:hi], stored.entries[lo:hi], stored.batches[lo:hi]
+        for start, end in delete:
             for base in [base for base in stored.segments if start <= base < end]:
                 del stored.segments[base]
+        for base in delete_segments:
+            stored.segments.pop(base, None)
         for entry, batch in batches:
             self._insert(stored, entry, batch)
         for segment in segments:

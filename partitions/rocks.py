@@ -159,12 +159,17 @@ class RocksStorage(Storage):
         return [BatchEntry(keys.suffix_u64(key), *unpack(value))
                 for key, value in self._scan(*keys.offset_range(topic_id, partition, keys.INDEX, start, end))]
 
-    def rewrite(self, topic_id: bytes, partition: int, *, delete=(), batches=(), segments=(),
-                log_start_offset: int, first_dirty_offset: int) -> None:
+    def rewrite(self, topic_id: bytes, partition: int, *, delete=(), delete_batches=(), batches=(), segments=(),
+                delete_segments=(), log_start_offset: int, first_dirty_offset: int) -> None:
         write = WriteBatch(raw_mode=True)
         for start, end in delete:
             for kind in (keys.BATCH, keys.INDEX, keys.SEGMENT):
                 write.delete_range(*keys.offset_range(topic_id, partition, kind, start, end))
+        for base in delete_batches:
+            write.delete(keys.batch_key(topic_id, partition, base))
+            write.delete(keys.index_key(topic_id, partition, base))
+        for base in delete_segments:
+            write.delete(keys.segment_key(topic_id, partition, base))
         self._put_batches(write, topic_id, partition, batches)
         self._put_segments(write, topic_id, partition, segments)
         write.put(keys.log_meta_key(topic_id, partition), keys.LOG_META_ENTRY.pack(log_start_offset, first_dirty_offset))

@@ -33,14 +33,29 @@ _UINT32 = struct.Struct(">I")
 
 
 class RawRecord(NamedTuple):
-    """One record of a batch: what the cleaner decides on, and its bytes after the timestamp delta."""
+    """One record of a batch: what the cleaner decides on, and where its bytes after the timestamp delta
+    are in the decompressed records block (copied only if the batch is rebuilt)."""
 
     offset: int
     timestamp: int
     key: bytes | None
     has_value: bool
     attributes: int
-    rest: bytes  # offset delta, key, value and headers, exactly as stored
+    block: object  # the batch's records block (bytes or memoryview)
+    rest_start: int  # offset delta, key, value and headers: block[rest_start:rest_end], exactly as stored
+    rest_end: int
+
+    @property
+    def rest(self):
+        return self.block[self.rest_start:self.rest_end]
+
+
+def _varint(buf, pos: int, end: int, max_bytes: int = 5) -> tuple[int, int]:
+    """read_varint with a fast path for one-byte values (most deltas and small lengths)."""
+    byte = buf[pos]
+    if byte < 0x80:
+        return (byte >> 1) ^ -(byte & 1), pos + 1
+    return read_varint(buf, pos, end, max_bytes)
 
 
 def delete_horizon(header: BatchHeader) -> int | None:
@@ -54,18 +69,21 @@ def raw_records(batch) -> tuple[BatchHeader, list[RawRecord]]:
     body = _records_block(batch, 0, header)
     records = []
     pos, end = 0, len(body)
+    base_offset, base_timestamp = header.base_offset, header.base_timestamp
     for _ in range(header.record_count):
-        length, pos = read_varint(body, pos, end)
+        length, pos = _varint(body, pos, end)
         record_end = pos + length
         attributes = body[pos]
-        timestamp_delta, after_ts = read_varint(body, pos + 1, record_end, 10)
-        offset_delta, at = read_varint(body, after_ts, record_end)
-        key_length, at = read_varint(body, at, record_end)
-        key = bytes(body[at:at + key_length]) if key_length >= 0 else None
-        at += max(key_length, 0)
-        value_length, _ = read_varint(body, at, record_end)
-        records.append(RawRecord(header.base_offset + offset_delta, header.base_timestamp + timestamp_delta, key,
-                                 value_length >= 0, attributes, bytes(body[after_ts:record_end])))
+        timestamp_delta, after_ts = _varint(body, pos + 1, record_end, 10)
+        offset_delta, at = _varint(body, after_ts, record_end)
+        key_length, at = _varint(body, at, record_end)
+        if key_length >= 0:
+            key = bytes(body[at:at + key_length])
+            at += key_length
+        else:
+            key = None
+        records.append(RawRecord(base_offset + offset_delta, base_timestamp + timestamp_delta, key,
+                                 body[at] != 1, attributes, body, after_ts, record_end))  # 1: zig-zag -1, null
         pos = record_end
     return header, records
 
