@@ -36,8 +36,9 @@ def delete_records(client, name, partition, offset, version=2):
 def test_delete_records_moves_the_low_watermark_and_answers_kafkas_errors(client, version):
     name = f"delete-records-v{version}"
     create(client, name)
+    now = int(time.time() * 1000)  # recent: retention.ms (7 days) must not remove them meanwhile
     for i in range(5):
-        produce(client, name, build_batch([(b"k", b"v%d" % i, [], 1000 + i)]))
+        produce(client, name, build_batch([(b"k", b"v%d" % i, [], now + i)]))
     moved = delete_records(client, name, 0, 3, version)
     assert (moved.error_code, moved.low_watermark) == (ErrorCode.NONE, 3)
     assert list_offset(client, name, -2).offset == 3
@@ -54,7 +55,7 @@ def test_delete_records_moves_the_low_watermark_and_answers_kafkas_errors(client
 
 def test_delete_records_on_a_compact_only_topic_is_a_policy_violation(client):
     create(client, "compact-only", configs=[("cleanup.policy", "compact")])
-    produce(client, "compact-only", build_batch([(b"k", b"v", [], 1000)]))
+    produce(client, "compact-only", build_batch([(b"k", b"v", [], int(time.time() * 1000))]))
     assert delete_records(client, "compact-only", 0, 1).error_code == ErrorCode.POLICY_VIOLATION
 
 
