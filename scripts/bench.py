@@ -441,6 +441,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_admin
 
         result.groups += bench_admin.rows(bench_admin.run(result.bootstrap, args))  # extra rows, as --groups'
+    if args.lifecycle and name == "Ottla":  # starts its own Ottla brokers (stored data, maintenance intervals)
+        import bench_lifecycle
+
+        result.groups += bench_lifecycle.measure(args)  # extra rows, as --groups'
     if args.connection:
         import bench_conn
 
@@ -578,9 +582,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "with lz4 and zstd, whose batches are decompressed to be validated (scripts/bench_records.py)")
     p.add_argument("--connection", action="store_true", help="then time the connection's dispatch path: pipelined "
                    "small requests, and ApiVersions latency while another connection floods (scripts/bench_conn.py)")
+    p.add_argument("--lifecycle", action="store_true", help="then start-up and RSS against stored data, Fetch "
+                   "with and without fetch sessions, produce beside compaction and retention (scripts/bench_lifecycle.py)")
     import bench_groups
+    import bench_lifecycle
     import bench_txn
 
+    bench_lifecycle.add_arguments(p.add_argument_group("--lifecycle"))
     bench_groups.add_arguments(p.add_argument_group("--groups"))
     bench_txn.add_arguments(p.add_argument_group("--txn"))
     p.add_argument("--share", action="store_true", help="then share groups beside a classic group "
