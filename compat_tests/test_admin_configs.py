@@ -24,7 +24,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import MessageSizeTooLargeError
 from kafka.protocol.admin import AlterClientQuotasRequest, DescribeClientQuotasRequest
 
-from compat_tests.topics import admin_client, create_topic
+from compat_tests.topics import admin_client
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 DYNAMIC_TOPIC, DYNAMIC_BROKER, DYNAMIC_DEFAULT, STATIC, DEFAULT = 1, 2, 3, 4, 5

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             config = serve_config(args, argv)
-        except PropertiesError as exc:
+        except (PropertiesError, OSError) as exc:
             parser().exit(2, f"ottla: {exc}\n")
         configure(config.log_level)
         run(config)

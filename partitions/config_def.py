@@ -168,14 +168,3 @@ def parse_type(name: str, text: str | None, config_type: ConfigType) -> Any:
         return [] if not trimmed else _LIST_SPLIT.split(trimmed)
     raise ValueError(f"unknown config type {config_type}")
 
-
-def parse_all(keys: dict[str, ConfigKey], configs: dict[str, str], *, unknown: str) -> dict[str, Any]:
-    """Parse and validate every config; `unknown` is the message prefix for a name the table lacks
-    (Kafka: "Unknown topic config name", "Unknown group config name")."""
-    parsed = {}
-    for name, text in configs.items():
-        key = keys.get(name)
-        if key is None:
-            raise KafkaError(ErrorCode.INVALID_CONFIG, f"{unknown}: {name}")
-        parsed[name] = key.parse(text)
-    return parsed

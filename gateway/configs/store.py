@@ -24,7 +24,7 @@ from typing import Any
 
 from gateway.configs.broker_defs import BROKER_CONFIGS, broker_synonyms
 from gateway.configs.group_defs import CLIENT_METRICS_CONFIGS, GROUP_CONFIGS
-from partitions.config_def import ConfigSource, to_string
+from partitions.config_def import ConfigSource
 from partitions.keys import CONFIG_STATE, config_state_key, parse_config_state_key
 from partitions.topic_configs import TOPIC_CONFIGS, SynonymEntry, TopicDefault
 from wire.errors import KafkaError
@@ -166,7 +166,3 @@ def _shown(name: str, value: str | None) -> str | None:
     key = BROKER_CONFIGS.get(name)
     return None if key is not None and key.sensitive else value
 
-
-def canonical(key, text: str) -> str:
-    """A validated value as Kafka stores it (trimmed; lists without spaces)."""
-    return to_string(key.parse(text)) if key is not None else text

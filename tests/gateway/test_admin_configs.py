@@ -243,3 +243,13 @@ def test_max_connections_per_ip_overrides_act_at_once():
         client.close()
     finally:
         process.stop()
+
+
+@pytest.mark.parametrize("argv", [["--config", "/nonexistent/server.properties"], ["--set", "num.partitions=zero"]])
+def test_serve_refuses_a_bad_config_with_a_message_not_a_traceback(argv):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "gateway", "serve", "--memory", *argv], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2 and proc.stderr.startswith("ottla: ") and "Traceback" not in proc.stderr
