@@ -17,10 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gateway.logs import configure  # noqa: E402
 from tests.adversarial.fuzzer import Harness, Limits  # noqa: E402
 
 
 async def main_async(args) -> int:
+    configure("error")  # coordinators log what they do: millions of lines would be the run's cost
     limits = Limits(huge_array=args.huge_array)
     harness = Harness(seed=args.seed, limits=limits)
     step = args.report_every

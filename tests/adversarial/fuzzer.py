@@ -30,6 +30,7 @@ from gateway import registry
 from gateway.broker import Broker
 from gateway.clock import now_ms
 from gateway.config import Config
+from gateway.logs import configure
 from gateway.pipeline import RequestPipeline, _BadRequest, _EncodeFailed
 from gateway.registry import RequestContext
 from partitions.memory import MemoryStorage
@@ -436,6 +437,7 @@ def _mutate(rng: random.Random, payload: bytes) -> bytes:
 
 
 def run(frames: int | None = None, seconds: float | None = None, seed: int = 0, limits: Limits | None = None) -> Report:
+    configure("error")
     harness = Harness(seed, limits)
     return asyncio.run(harness.run(frames, seconds))
 
