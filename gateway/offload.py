@@ -2,13 +2,16 @@
 
 Every request shares one event loop with every other connection, so nothing one request does may
 hold it for long: a second client's ApiVersions round trip must stay under 50 ms whatever the first
-one sent. Three tools, used by the pipeline and by the handlers whose work grows with the request:
+one sent (tests/adversarial/test_work_bounds.py). The tools, used by the pipeline and by the
+handlers whose work grows with the request:
 
 - `decode_request` / `encode_response`: the codecs run on the loop up to `LOOP_ELEMENTS` array
   elements (a few ms: every Produce, Fetch or heartbeat stays there), and past that the whole
   decode or encode is redone on one worker thread. The loop keeps running meanwhile: a pure-Python
-  thread gives the GIL back every `sys.getswitchinterval()` (5 ms) to a loop that wants it. One
-  worker, so several huge requests queue for it instead of sharing the GIL with the loop.
+  thread gives the GIL back every switch interval, set to `OFFLOAD_SWITCH_INTERVAL_S` while big
+  work runs (the default 5 ms would cost the loop up to 5 ms per event). One worker, so several
+  huge requests queue for it instead of sharing the GIL with the loop. `is_big` / `release`: the
+  pipeline frees such a request (a million objects: 100+ ms) on the worker too.
 - `Pacer`: a handler loop over thousands of partitions or topics calls `await pacer.step()` per
   item and yields the loop once `SLICE_S` of work has passed.
 - Big work holds back the collector's full passes (`BigWork`): a full collection walks every object
