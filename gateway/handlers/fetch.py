@@ -10,6 +10,8 @@ read_uncommitted reads to the high watermark with no aborted list), log start of
 
 import asyncio
 
+from construct import Container
+
 from gateway.clock import now_ms
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
@@ -97,10 +99,14 @@ async def handle_fetch(ctx, request):
     # the broker's fetch.max.bytes caps what one response may gather (the first batch stays whole)
     budget = min(request.max_bytes, ctx.broker.config.fetch_max_bytes) if request.max_bytes > 0 else 1
     # each partition once (Kafka's fetchData map): 200,000 copies of one partition are one read
+    key = _topic_key if version >= 13 else _topic_name
+    unique, duplicated = await collapse_partitions(request.topics, key, "partition")
+    if duplicated:  # the session sees each partition once too
+        request.topics = [Container(topic, partitions=partitions) for topic, partitions in unique]
     context = ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
     if context.error:
         return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
-    wanted, _ = await collapse_partitions(context.topics, _topic_key if version >= 13 else _topic_name, "partition")
+    wanted, _ = await collapse_partitions(context.topics, key, "partition")
     responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
     if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
         await _wait_for_data(touched, request.max_wait_ms / 1000)

@@ -67,7 +67,8 @@ def test_list_offsets_with_300000_entries_of_one_partition_stalls_no_one_and_is_
     assert [(p.partition_index, p.error_code) for p in topic.partitions] == [(0, ErrorCode.INVALID_REQUEST)]
 
 
-def test_fetch_naming_one_partition_200000_times_reads_it_once():
+@pytest.mark.parametrize("session_epoch", [-1, 0], ids=["sessionless", "new-fetch-session"])
+def test_fetch_naming_one_partition_200000_times_reads_it_once(session_epoch):
     def setup(b):
         b.logs.create_topic("fd", 1)
         b.logs.get("fd").partition(0).append(build_batch([(None, b"v" * 1000, [], 1000)]), 1000)
@@ -75,7 +76,7 @@ def test_fetch_naming_one_partition_200000_times_reads_it_once():
     partition = {"partition": 0, "current_leader_epoch": -1, "fetch_offset": 0, "log_start_offset": -1,
                  "partition_max_bytes": 1 << 20}
     frame = request_frame(FETCH, 11, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 0, "max_bytes": 50 << 20,
-                                      "isolation_level": 0, "session_id": 0, "session_epoch": -1,
+                                      "isolation_level": 0, "session_id": 0, "session_epoch": session_epoch,
                                       "forgotten_topics_data": [], "rack_id": "",
                                       "topics": [{"topic": "fd", "partitions": [partition] * 200_000}]})
     stall, _ = run(_attack(frame, setup))
