@@ -107,7 +107,7 @@ def log_meta_key(topic_id: bytes, partition: int) -> bytes:
 
 
 def offset_range(topic_id: bytes, partition: int, kind: bytes, start: int, end: int) -> tuple[bytes, bytes]:
-    """[start, end) of one kind of offset-keyed key (BATCH, INDEX, SEGMENT) by base offset."""
+    """[start, end) of one kind of offset-keyed key (BATCH, INDEX, SEGMENT by base offset, ABORTED_TXN by last)."""
     prefix = partition_prefix(topic_id, partition) + kind
     return prefix + _U64.pack(start), prefix + _U64.pack(end)
 

@@ -116,8 +116,9 @@ class MemoryStorage(Storage):
         return stored.entries[bisect_left(stored.base_offsets, start):bisect_left(stored.base_offsets, end)]
 
     def rewrite(self, topic_id: bytes, partition: int, *, delete=(), delete_batches=(), batches=(), segments=(),
-                delete_segments=(), log_start_offset: int, first_dirty_offset: int) -> None:
+                delete_segments=(), log_start_offset: int, first_dirty_offset: int, aborted_below: int = 0) -> None:
         stored = self._partition(topic_id, partition)
+        stored.aborted_txns = [txn for txn in stored.aborted_txns if txn.last_offset >= aborted_below]
         ranges = list(delete) + [(base, base + 1) for base in delete_batches]
         for start, end in ranges:
             lo, hi = bisect_left(stored.base_offsets, start), bisect_left(stored.base_offsets, end)

@@ -124,10 +124,11 @@ def _remove(log: PartitionLog, doomed: list[Segment], log_start: int) -> Removed
     ranges = [(doomed[0].base_offset, end)] if doomed else []
     try:
         log.storage.rewrite(log.topic.topic_id, log.index, delete=ranges, log_start_offset=new_start,
-                            first_dirty_offset=first_dirty)
+                            first_dirty_offset=first_dirty, aborted_below=new_start)
     except StorageError as exc:
         raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while deleting segments of {log}: {exc}") from None
     segments.drop_before(end if doomed else 0)
     log.log_start_offset = new_start
     log.first_dirty_offset = first_dirty
+    log.transactions.drop_below(new_start)  # as Kafka deletes a segment's transaction index with it
     return Removed(doomed[0].base_offset, end, len(doomed)) if doomed else None

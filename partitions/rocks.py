@@ -160,8 +160,10 @@ class RocksStorage(Storage):
                 for key, value in self._scan(*keys.offset_range(topic_id, partition, keys.INDEX, start, end))]
 
     def rewrite(self, topic_id: bytes, partition: int, *, delete=(), delete_batches=(), batches=(), segments=(),
-                delete_segments=(), log_start_offset: int, first_dirty_offset: int) -> None:
+                delete_segments=(), log_start_offset: int, first_dirty_offset: int, aborted_below: int = 0) -> None:
         write = WriteBatch(raw_mode=True)
+        if aborted_below > 0:
+            write.delete_range(*keys.offset_range(topic_id, partition, keys.ABORTED_TXN, 0, aborted_below))
         for start, end in delete:
             for kind in (keys.BATCH, keys.INDEX, keys.SEGMENT):
                 write.delete_range(*keys.offset_range(topic_id, partition, kind, start, end))

@@ -125,13 +125,14 @@ class Storage(ABC):
     def rewrite(self, topic_id: bytes, partition: int, *, delete: Sequence[tuple[int, int]] = (),
                 delete_batches: Sequence[int] = (), batches: Sequence[tuple[BatchEntry, bytes]] = (),
                 segments: Sequence[SegmentRecord] = (), delete_segments: Sequence[int] = (),
-                log_start_offset: int, first_dirty_offset: int) -> None:
+                log_start_offset: int, first_dirty_offset: int, aborted_below: int = 0) -> None:
         """One atomic write: remove every batch, index entry and segment summary whose base offset is in
         one of the [start, end) ranges of `delete` (range deletes: the cost does not depend on how many
         batches they hold; retention), remove the batches at the `delete_batches` base offsets and the
         summaries at `delete_segments` (point deletes: the cleaner, whose many small removals would
-        otherwise leave range tombstones that slow every later read), then store `batches`, `segments`
-        and the log meta. Raises StorageError."""
+        otherwise leave range tombstones that slow every later read), drop the aborted transactions whose
+        marker is below `aborted_below`, then store `batches`, `segments` and the log meta. Raises
+        StorageError."""
 
     def reclaim(self, topic_id: bytes, partition: int, start: int, end: int) -> None:
         """Give the space of removed data with base offsets in [start, end) back to the file system."""

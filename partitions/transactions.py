@@ -85,6 +85,12 @@ class PartitionTransactions:
             self._aborted.append(txn)
             self._aborted_last.append(txn.last_offset)
 
+    def drop_below(self, offset: int) -> None:
+        """Forget aborted transactions whose marker is below offset (the new log start: their data is gone)."""
+        cut = bisect_left(self._aborted_last, offset)
+        if cut:
+            del self._aborted[:cut], self._aborted_last[:cut]
+
     def aborted_txns(self) -> list[AbortedTxn]:
         """The aborted-transaction index (a copy), for the log cleaner."""
         return list(self._aborted)

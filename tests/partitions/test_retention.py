@@ -106,3 +106,16 @@ def test_timestamp_lookups_skip_removed_records(logs):
     assert log.offset_for_timestamp(T0)[0] == 4
     assert log.offset_for_timestamp(T0 + 5000) == (5, T0 + 5000)
     assert log.max_timestamp() == (6, T0 + 6000)
+
+
+def test_aborted_transactions_below_the_log_start_are_forgotten(engine):
+    logs = engine.open()
+    log = logs.create_topic("t", 1, {"segment.ms": "2500"}).partitions[0]
+    log.append(batch([b"a"], producer_id=5, producer_epoch=0, base_sequence=0, transactional=True), T0)
+    log.append_control(5, 0, commit=False, coordinator_epoch=0, now_ms=T0 + 10)
+    fill(log, 3, t0=T0 + 5000)
+    assert len(log.transactions.aborted_txns()) == 1
+    delete_records(log, 3)
+    assert log.transactions.aborted_txns() == []
+    log = engine.reopen().get("t").partitions[0]
+    assert log.transactions.aborted_txns() == [] and log.log_start_offset == 3
