@@ -53,6 +53,7 @@ class Telemetry:
         self._configs = configs  # gateway.configs.DynamicConfigs: the CLIENT_METRICS subscriptions
         self.clients: OrderedDict[bytes, ClientInstance] = OrderedDict()
         self.kept_bytes = 0
+        self.software: OrderedDict[str, tuple[str, str]] = OrderedDict()  # connection id -> (name, version)
         self.version = 0
         configs.listeners.append(self._on_config_change)
 
@@ -60,16 +61,27 @@ class Telemetry:
         if resource_type == 16:  # CLIENT_METRICS: every client re-evaluates on its next request
             self.version += 1
 
+    def note_software(self, connection_id: str, name: str, version: str) -> None:
+        """What ApiVersions v3+ said the connection's client is (bounded: the oldest is forgotten first)."""
+        self.software[connection_id] = (name, version)
+        self.software.move_to_end(connection_id)
+        while len(self.software) > MAX_CLIENTS:
+            self.software.popitem(last=False)
+
     def latest(self, instance_id: bytes) -> Push | None:
         client = self.clients.get(instance_id)
         return client.latest if client is not None else None
 
-    def _instance(self, instance_id: bytes, client_id: str | None, peer: str) -> ClientInstance:
+    def _instance(self, instance_id: bytes, client_id: str | None, peer: str,
+                  connection_id: str = "") -> ClientInstance:
         client = self.clients.get(instance_id)
         if client is None:
             host, _, port = peer.rpartition(":")
             attributes = {"client_instance_id": str(uuid.UUID(bytes=instance_id)), "client_id": client_id or "",
                           "client_source_address": host, "client_source_port": port}
+            software = self.software.get(connection_id)
+            if software is not None:
+                attributes["client_software_name"], attributes["client_software_version"] = software
             client = ClientInstance(instance_id, attributes)
             self.clients[instance_id] = client
             while len(self.clients) > MAX_CLIENTS:
@@ -98,12 +110,12 @@ class Telemetry:
         client.version = self.version
 
     def get_subscriptions(self, instance_id: bytes, client_id: str | None, peer: str, now_ms: int,
-                          max_bytes: int) -> dict:
+                          max_bytes: int, connection_id: str = "") -> dict:
         if instance_id == bytes(16):
             instance_id = uuid.uuid4().bytes
             while instance_id in self.clients:
                 instance_id = uuid.uuid4().bytes
-        client = self._instance(instance_id, client_id, peer)
+        client = self._instance(instance_id, client_id, peer, connection_id)
         answer = {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "client_instance_id": instance_id,
                   "subscription_id": client.subscription_id, "accepted_compression_types": SUPPORTED_COMPRESSION,
                   "push_interval_ms": client.push_interval_ms, "telemetry_max_bytes": max_bytes,

@@ -17,6 +17,9 @@ async def handle_api_versions(ctx, request):
     if (cluster_id is not None and cluster_id != broker.cluster_id) or (node_id != NO_NODE and node_id != broker.node_id):
         ctx.log.info("api_versions_wrong_broker", cluster_id=cluster_id, node_id=node_id)
         return {"error_code": ErrorCode.REBOOTSTRAP_REQUIRED, "api_keys": [], "throttle_time_ms": 0}
+    if ctx.api_version >= 3:  # KIP-714 subscriptions may match on the client's software name and version
+        broker.telemetry.note_software(ctx.connection_id, request.client_software_name,
+                                       request.client_software_version)
     features = broker.features
     return {"error_code": ErrorCode.NONE, "api_keys": supported_versions(), "throttle_time_ms": 0,
             "supported_features": features.supported(ctx.api_version),

@@ -16,7 +16,7 @@ from wire.errors import ErrorCode, KafkaError
 async def handle_get_telemetry_subscriptions(ctx, request):
     broker = ctx.broker
     return broker.telemetry.get_subscriptions(request.client_instance_id, ctx.client_id, ctx.peer, now_ms(),
-                                              broker.configs.broker("telemetry.max.bytes"))
+                                              broker.configs.broker("telemetry.max.bytes"), ctx.connection_id)
 
 
 @handles(72, 0, 0)

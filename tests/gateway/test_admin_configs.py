@@ -253,3 +253,16 @@ def test_serve_refuses_a_bad_config_with_a_message_not_a_traceback(argv):
     proc = subprocess.run([sys.executable, "-m", "gateway", "serve", "--memory", *argv], capture_output=True,
                           text=True, timeout=30)
     assert proc.returncode == 2 and proc.stderr.startswith("ottla: ") and "Traceback" not in proc.stderr
+
+
+def test_telemetry_subscriptions_match_the_software_named_in_api_versions():
+    broker = new_broker()
+    body = {"resources": [{"resource_type": CLIENT_METRICS, "resource_name": "by-software", "configs": [
+        {"name": "metrics", "config_operation": 0, "value": "org.apache.kafka.consumer."},
+        {"name": "match", "config_operation": 0, "value": "client_software_name=ottla-.*"}]}], "validate_only": False}
+    assert call(broker, INCREMENTAL, 1, body).responses[0].error_code == 0
+    unnamed = call(broker, GET_TELEMETRY, 0, {"client_instance_id": bytes(16)})
+    assert unnamed.requested_metrics == []
+    call(broker, 18, 3, {"client_software_name": "ottla-probe", "client_software_version": "1.0"})
+    named = call(broker, GET_TELEMETRY, 0, {"client_instance_id": bytes(16)})
+    assert named.requested_metrics == ["org.apache.kafka.consumer."]
