@@ -55,6 +55,8 @@ def parser() -> argparse.ArgumentParser:
         ("max_in_flight_per_connection", "a connection stops being read with this many requests unanswered"),
         ("connections_max_idle_ms", "close connections idle this long (<= 0: never)"),
         ("request_receive_timeout_ms", "close a connection whose request takes longer to arrive (<= 0: never)"),
+        ("request_stall_timeout_ms", "while others wait for memory, close a connection whose half-sent request "
+                                     "made no progress for this long (<= 0: never)"),
         ("max_connections", "refuse connections beyond this many (also held below the fd limit)"),
         ("max_connections_per_ip", "refuse connections beyond this many from one address"),
     ):

@@ -45,6 +45,7 @@ class Config:
     queued_max_request_bytes: int = 512 * 1024 * 1024  # broker-wide; Kafka: queued.max.request.bytes (-1)
     connections_max_idle_ms: int = 600000  # Kafka: connections.max.idle.ms
     request_receive_timeout_ms: int = 30000  # a request's bytes must all arrive within this of its first
+    request_stall_timeout_ms: int = 5000  # ...and, while others wait for memory, make progress this often
     max_connections: int = 2**31 - 1  # Kafka: max.connections (held below the fd limit)
     max_connections_per_ip: int = 2**31 - 1  # Kafka: max.connections.per.ip
     properties: tuple[tuple[str, str], ...] = ()  # Kafka-named settings from --config/--set (STATIC_BROKER_CONFIG)

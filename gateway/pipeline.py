@@ -25,7 +25,9 @@ waiting per API key) + one read chunk beyond the frame being read; broker-wide s
 Timeouts: a connection with nothing in flight and no bytes in or out for `idle_timeout_s` is closed
 (Kafka's connections.max.idle.ms); a request whose bytes do not all arrive within
 `receive_timeout_s` of its first byte, counting only time we were reading, closes the connection,
-so a stalled half-sent request does not hold its reservation forever.
+so a stalled half-sent request does not hold its reservation forever; and while other connections
+wait for the pool, a half-sent request that has received nothing for `stall_timeout_s` is closed
+at once, so a few stalled senders cannot hold everyone's reading up for the whole receive timeout.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class ConnectionLimits:
     max_unsent_bytes: int = 1 << 20
     idle_timeout_s: float | None = 600.0  # None: never
     receive_timeout_s: float | None = 30.0
+    stall_timeout_s: float | None = 5.0  # while others wait for the pool
+
 
     @classmethod
     def from_config(cls, config) -> "ConnectionLimits":
@@ -78,7 +82,8 @@ class ConnectionLimits:
             return ms / 1000 if ms > 0 else None
 
         return cls(config.max_in_flight_per_connection, config.max_unsent_bytes_per_connection,
-                   seconds(config.connections_max_idle_ms), seconds(config.request_receive_timeout_ms))
+                   seconds(config.connections_max_idle_ms), seconds(config.request_receive_timeout_ms),
+                   seconds(config.request_stall_timeout_ms))
 
 
 class _BadRequest(Exception):
@@ -133,8 +138,8 @@ class RequestPipeline:
         self._pool_waiting = False
         self._pumping = False
         self._pump_again = False
-        self._frame_started: float | None = None
-        self._last_activity = self._loop.time()
+        self._frame_started: float | None = None  # the partial request's first byte (while reading)
+        self._last_activity = self._last_received = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         if self.limits.idle_timeout_s is not None:
@@ -145,7 +150,7 @@ class RequestPipeline:
     def receive_data(self, data: bytes) -> None:
         if self.closed:
             return
-        self._last_activity = self._loop.time()
+        self._last_activity = self._last_received = self._loop.time()
         self.decoder.receive(data)
         self._pump()
 
@@ -433,11 +438,13 @@ class RequestPipeline:
                 self.transport.resume_reading()
             else:
                 self.transport.pause_reading()
-        # the receive timeout runs only while we read and a request is partly here
-        if should_read and self.decoder.buffered and limits.receive_timeout_s is not None:
+        # the receive and stall timeouts run only while we read and a request is partly here
+        if should_read and self.decoder.buffered:
             if self._frame_started is None:
                 self._frame_started = self._loop.time()
-                self._arm(self._frame_started + limits.receive_timeout_s)
+                for timeout in (limits.receive_timeout_s, limits.stall_timeout_s):
+                    if timeout is not None:
+                        self._arm(self._frame_started + timeout)
         else:
             self._frame_started = None
 
@@ -480,10 +487,22 @@ class RequestPipeline:
             return
         now = self._loop.time()
         limits = self.limits
-        if self._frame_started is not None and now >= self._frame_started + limits.receive_timeout_s:
-            self.abort("request_receive_timeout", received=self.decoder.buffered,
-                       declared=self._head_reserved or None, timeout_s=limits.receive_timeout_s)
-            return
+        started = self._frame_started
+        if started is not None:
+            if limits.receive_timeout_s is not None:
+                if now >= started + limits.receive_timeout_s:
+                    self.abort("request_receive_timeout", received=self.decoder.buffered,
+                               declared=self._head_reserved or None, timeout_s=limits.receive_timeout_s)
+                    return
+                self._arm(started + limits.receive_timeout_s)
+            if limits.stall_timeout_s is not None:
+                # under memory pressure a half-sent request that makes no progress gives way to others
+                stalled_since = max(started, self._last_received)
+                if now >= stalled_since + limits.stall_timeout_s and self.pool.waiting:
+                    self.abort("request_stalled", received=self.decoder.buffered, declared=self._head_reserved or None,
+                               stalled_s=round(now - stalled_since, 1), waiting_for_memory=self.pool.waiting)
+                    return
+                self._arm(max(stalled_since, now) + limits.stall_timeout_s)
         if limits.idle_timeout_s is not None:
             idle_until = self._last_activity + limits.idle_timeout_s
             if now >= idle_until and self.idle and not self.decoder.buffered:
@@ -491,8 +510,6 @@ class RequestPipeline:
                 self._close()
                 return
             self._arm(max(idle_until, now + limits.idle_timeout_s) if now >= idle_until else idle_until)
-        if self._frame_started is not None:
-            self._arm(self._frame_started + limits.receive_timeout_s)
 
     def _close(self) -> None:
         self.closed = True

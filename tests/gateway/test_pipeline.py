@@ -320,3 +320,37 @@ def test_a_fetch_response_gathers_at_most_fetch_max_bytes():
         records = answer.responses[0].partitions[0].records
         assert 100_000 < len(records) < 150_000  # the first batch whole, the next two over the cap
     run(main())
+
+
+def test_under_memory_pressure_a_stalled_half_sent_request_gives_way():
+    async def main():
+        pool = MemoryPool(2000)
+        limits = ConnectionLimits(receive_timeout_s=30, stall_timeout_s=0.2)
+        broker, stalled, first = make(limits, pool)
+        first.receive_data(struct.pack(">i", 5000) + b"\x00" * 100)  # reserves 5004: the pool is spent
+        await settle()
+        other = RequestPipeline(broker, FakeTransport(), pool=pool, limits=limits)
+        other.transport.pipeline = other
+        other.receive_data(metadata(1))
+        await settle()
+        assert pool.waiting == 1 and not other.transport.frames()
+        await asyncio.sleep(0.1)
+        first.receive_data(b"\x00" * 100)  # progress resets the stall clock
+        await asyncio.sleep(0.15)
+        assert not stalled.closed
+        await asyncio.sleep(0.25)
+        await settle()
+        assert stalled.closed  # no progress for 0.2 s while someone waited: cut off
+        await settle()
+        assert [c for c, _ in other.transport.frames()] == [1]
+        assert pool.used == 0
+    run(main())
+
+
+def test_a_stalled_request_is_left_alone_while_nobody_waits_for_memory():
+    async def main():
+        broker, transport, pipeline = make(ConnectionLimits(receive_timeout_s=30, stall_timeout_s=0.1))
+        pipeline.receive_data(struct.pack(">i", 5000) + b"\x00" * 100)
+        await asyncio.sleep(0.35)
+        assert not transport.closed
+    run(main())
