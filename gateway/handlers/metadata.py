@@ -56,25 +56,33 @@ def topic_entry(topic, node_id: int, partitions: list[dict] | None = None) -> di
 
 
 def _encoded_entry(topic, node_id: int, version: int, operations: int):
-    """The topic's entry encoded at `version`, from the cache while nothing it shows has changed."""
+    """(the topic's entry encoded at `version`, whether it was encoded now): cached while nothing it
+    shows has changed."""
     stamp = (node_id, len(topic.partitions), tuple(p.leader_epoch for p in topic.partitions))
     cached = _ENCODED.setdefault(topic, {})
     hit = cached.get((version, operations))
     if hit is not None and hit[0] == stamp:
-        return hit[1]
+        return hit[1], False
     entry = topic_entry(topic, node_id)
     entry["topic_authorized_operations"] = operations
     encoded = encode_element(APIS[3].response, version, ("topics",), entry)
     cached[(version, operations)] = (stamp, encoded)
-    return encoded
+    return encoded, True
 
 
 async def _paced_entry(topic, node_id: int, pacer: Pacer, version: int | None = None,
                        operations: int = -2147483648):
     """topic_entry, yielding the loop between slices of partitions (a topic may have 10,000)."""
     if len(topic.partitions) <= PARTITIONS_PER_SLICE:
-        await pacer.step()
-        return topic_entry(topic, node_id) if version is None else _encoded_entry(topic, node_id, version, operations)
+        if version is None:
+            await pacer.step()
+            return topic_entry(topic, node_id)
+        entry, encoded_now = _encoded_entry(topic, node_id, version, operations)
+        if encoded_now:  # an encode is more than a step's work: look at the clock after each
+            await pacer.checkpoint()
+        else:
+            await pacer.step()
+        return entry
     entry = topic_entry(topic, node_id, [])
     entry["topic_authorized_operations"] = operations
     for start in range(0, len(topic.partitions), PARTITIONS_PER_SLICE):
