@@ -148,6 +148,20 @@ def test_confluent_kafka_create_partitions_then_produce_and_elect(bootstrap, top
     assert delivered == [(None, 1)]
 
 
+def test_confluent_kafka_authorized_operations_and_elections(bootstrap, topic):
+    from confluent_kafka import ElectionType, TopicCollection, TopicPartition as ConfluentTopicPartition
+    from confluent_kafka.admin import AclOperation, AdminClient
+
+    client = AdminClient({"bootstrap.servers": bootstrap})
+    cluster = client.describe_cluster(include_authorized_operations=True).result(TIMEOUT_S)
+    assert {AclOperation.ALTER, AclOperation.DESCRIBE, AclOperation.IDEMPOTENT_WRITE} <= set(cluster.authorized_operations)
+    described = client.describe_topics(TopicCollection([topic]), include_authorized_operations=True)[topic].result(
+        TIMEOUT_S)
+    assert {AclOperation.READ, AclOperation.WRITE, AclOperation.DELETE} <= set(described.authorized_operations)
+    elected = client.elect_leaders(ElectionType.PREFERRED, [ConfluentTopicPartition(topic, 0)]).result(TIMEOUT_S)
+    assert [error.code() for error in elected.values()] == [84]  # ELECTION_NOT_NEEDED: the preferred leader leads
+
+
 def test_aiokafka_create_partitions(bootstrap, topic):
     from aiokafka.admin import AIOKafkaAdminClient, NewPartitions as AioNewPartitions
     from aiokafka.errors import InvalidPartitionsError as AioInvalidPartitions

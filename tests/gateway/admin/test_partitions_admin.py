@@ -160,3 +160,23 @@ def test_rocksdb_engine_estimates_partition_sizes_too(tmp_path):
     produce(broker, "t", 0, b"y" * 1000)
     assert 1000 < once < log_dirs(broker)[1][("t", 0)]
     storage.close()
+
+
+def test_a_kip848_group_is_assigned_new_partitions_at_its_next_heartbeat(broker):
+    def heartbeat(epoch, owned=None):
+        return call(broker, 68, 1, {"group_id": "g848", "member_id": "m1", "member_epoch": epoch, "instance_id": None,
+                                    "rack_id": None, "rebalance_timeout_ms": 30000,
+                                    "subscribed_topic_names": ["t"] if epoch == 0 else None,
+                                    "subscribed_topic_regex": None, "server_assignor": None,
+                                    "topic_partitions": owned})
+
+    def assigned(response):
+        return sorted(p for t in (response.assignment.topic_partitions if response.assignment else [])
+                      for p in t.partitions)
+
+    joined = heartbeat(0, [])
+    assert joined.error_code == ErrorCode.NONE and assigned(joined) == [0, 1]
+    topic_id = broker.logs.get("t").topic_id
+    grow(broker, ("t", 4, None))
+    again = heartbeat(joined.member_epoch, [{"topic_id": topic_id, "partitions": [0, 1]}])
+    assert again.error_code == ErrorCode.NONE and assigned(again) == [0, 1, 2, 3]
