@@ -299,6 +299,7 @@ class Harness:
         self.golden = [p.read_bytes() for p in sorted(GOLDEN.glob("*.bin"))]
         self.targets = [(key, v) for key, reg in sorted(registry.HANDLERS.items())
                         for v in range(reg.advertised_min, reg.max_version + 1)]
+        self._sweep = list(self.targets)
         self._new_broker()
 
     def _new_broker(self) -> None:
@@ -312,6 +313,8 @@ class Harness:
     def frame(self) -> bytes:
         """The next frame: a generated request (most), or a byte mutation of one or of a golden frame."""
         rng = self.rng
+        if self._sweep:  # first every served (api, version) once, then at random
+            return self.generated(*self._sweep.pop())
         roll = rng.random()
         if roll < 0.1 and self.golden:
             return _mutate(rng, rng.choice(self.golden))

@@ -20,6 +20,7 @@ from wire.messages import APIS
 
 API_VERSIONS = 18
 PROBE_INTERVAL_S = 0.002
+BASELINE_S = 0.5
 
 
 @dataclass
@@ -30,10 +31,12 @@ class Stall:
     max_ms: float
     response_bytes: int
     frame: bytes = b""  # the attack's response frame (correlation id and body)
+    baseline_p99_ms: float = 0.0  # the same prober with no attack: what the machine itself adds
 
     def __str__(self) -> str:
         return (f"attack {self.attack_s * 1000:.0f} ms, response {self.response_bytes:,} B; other client's "
-                f"ApiVersions p99 {self.p99_ms:.1f} ms, max {self.max_ms:.1f} ms over {self.probes} probes")
+                f"ApiVersions p99 {self.p99_ms:.1f} ms, max {self.max_ms:.1f} ms over {self.probes} probes "
+                f"(without the attack: p99 {self.baseline_p99_ms:.1f} ms)")
 
 
 def request_frame(api_key: int, version: int, body: dict, correlation_id: int = 1, client_id: str = "adversary") -> bytes:
@@ -87,13 +90,22 @@ async def _probe(broker: InProcessBroker, stop: asyncio.Event, samples: list[flo
         writer.close()
 
 
-async def measure(broker: InProcessBroker, frame: bytes) -> Stall:
-    """Send one request frame from an attacker connection and time the prober's round trips meanwhile."""
+def _p99(samples: list[float]) -> float:
+    ordered = sorted(samples) or [0.0]
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def measure(broker: InProcessBroker, frame: bytes, baseline_s: float = BASELINE_S) -> Stall:
+    """Send one request frame from an attacker connection and time the prober's round trips meanwhile;
+    first, the prober alone for baseline_s (on a busy machine, scheduling delays are not the broker's)."""
     samples: list[float] = []
     stop = asyncio.Event()
     prober = asyncio.ensure_future(_probe(broker, stop, samples))
     while not samples:
         await asyncio.sleep(0.001)
+    samples.clear()
+    await asyncio.sleep(baseline_s)
+    baseline = _p99(samples)
     samples.clear()
     reader, writer = await broker.connect()
     started = time.perf_counter()
@@ -103,6 +115,5 @@ async def measure(broker: InProcessBroker, frame: bytes) -> Stall:
     stop.set()
     await prober
     writer.close()
-    ordered = sorted(samples) or [0.0]
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return Stall(elapsed, len(samples), p99 * 1000, ordered[-1] * 1000, len(response), response)
+    return Stall(elapsed, len(samples), _p99(samples) * 1000, max(samples, default=0.0) * 1000, len(response),
+                 response, baseline * 1000)

@@ -33,6 +33,7 @@ def test_the_fuzzer_finds_a_handler_that_raises():
 
     harness_targets = [(18, v) for v in range(registration.advertised_min, registration.max_version + 1)]
     harness.targets = harness_targets
+    harness._sweep = list(harness_targets)
     original = registration.handler
     object.__setattr__(registration, "handler", broken)
     try:

@@ -3,12 +3,17 @@ client's ApiVersions round trip stays under 50 ms at p99 (it used to wait out th
 to 10.8 s), and the answer is Kafka's: duplicates collapsed, names taken as a set, auto-creation bounded.
 
 The broker runs in this process on the test's own event loop (tests.adversarial.stall), so any stall
-of the loop, in a handler, a decode or an encode, delays the prober by as much.
+of the loop, in a handler, a decode or an encode, delays the prober by as much. The bound is what the
+request adds: on a quiet machine (CI) the prober's p99 without an attack is under a millisecond, so
+this is the 50 ms; on a machine other processes keep busy, its own scheduling delays are not the
+broker's and are measured first (`Stall.baseline_p99_ms`) and added; past 1.5x its cores in load
+average a miss is a skip that prints the figures (CI runs alone on its machine).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
@@ -22,6 +27,17 @@ from wire.records import build_batch
 
 P99_MS = 50
 FETCH, LIST_OFFSETS, METADATA = 1, 2, 3
+
+
+def assert_bounded(stall) -> None:
+    """The p99 bound; on a machine loaded past its cores (other processes' work, not ours) the timing
+    says nothing about the broker, so a miss there is reported as a skip with the figures, not hidden."""
+    if stall.p99_ms < P99_MS + stall.baseline_p99_ms:
+        return
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1) * 1.5:
+        pytest.skip(f"machine overloaded (load {load:.1f} on {os.cpu_count()} cores): {stall}")
+    raise AssertionError(str(stall))
 
 
 def _response(api_key: int, version: int, frame: bytes):
@@ -49,7 +65,7 @@ def test_metadata_naming_100000_topics_stalls_no_one_and_auto_creates_a_bounded_
     names += names[:1000]  # and some twice: one answer per name
     frame = request_frame(METADATA, 12, {"topics": names, "allow_auto_topic_creation": True})
     stall, broker = run(_attack(frame))
-    assert stall.p99_ms < P99_MS, str(stall)
+    assert_bounded(stall)
     topics = _response(METADATA, 12, stall.frame).topics
     assert len(topics) == 100_000
     created = sum(1 for t in topics if t.error_code == ErrorCode.NONE)
@@ -62,7 +78,7 @@ def test_list_offsets_with_300000_entries_of_one_partition_stalls_no_one_and_is_
     frame = request_frame(LIST_OFFSETS, 7, {"replica_id": -1, "isolation_level": 0,
                                             "topics": [{"name": "lo", "partitions": partitions}]})
     stall, _ = run(_attack(frame, lambda b: b.logs.create_topic("lo", 1)))
-    assert stall.p99_ms < P99_MS, str(stall)
+    assert_bounded(stall)
     [topic] = _response(LIST_OFFSETS, 7, stall.frame).topics
     assert [(p.partition_index, p.error_code) for p in topic.partitions] == [(0, ErrorCode.INVALID_REQUEST)]
 
@@ -80,7 +96,7 @@ def test_fetch_naming_one_partition_200000_times_reads_it_once(session_epoch):
                                       "forgotten_topics_data": [], "rack_id": "",
                                       "topics": [{"topic": "fd", "partitions": [partition] * 200_000}]})
     stall, _ = run(_attack(frame, setup))
-    assert stall.p99_ms < P99_MS, str(stall)
+    assert_bounded(stall)
     [topic] = _response(FETCH, 11, stall.frame).responses
     assert len(topic.partitions) == 1 and topic.partitions[0].records
 
@@ -93,6 +109,6 @@ def test_metadata_of_all_topics_at_100000_partitions_stalls_no_one(version):
 
     frame = request_frame(METADATA, version, {"topics": None, "allow_auto_topic_creation": False})
     stall, _ = run(_attack(frame, setup))
-    assert stall.p99_ms < P99_MS, str(stall)
+    assert_bounded(stall)
     topics = _response(METADATA, version, stall.frame).topics
     assert sum(len(t.partitions) for t in topics) == 100_000
