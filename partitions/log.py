@@ -90,8 +90,10 @@ class PartitionLog:
     def leader_epoch(self) -> int:
         return LEADER_EPOCH
 
-    def append(self, records: bytes, now_ms: int) -> AppendResult:
+    def append(self, records: bytes, now_ms: int, *, blocks: list | None = None) -> AppendResult:
         """Validate every batch, then assign offsets and store them all in one write, or nothing.
+
+        blocks: per batch, its records already decompressed (or None), see gateway/records_offload.py.
 
         Raises KafkaError: CORRUPT_MESSAGE, INVALID_RECORD, INVALID_TIMESTAMP, MESSAGE_TOO_LARGE,
         INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE.
@@ -99,7 +101,7 @@ class PartitionLog:
         topic = self.topic
         if topic.deleted:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
-        found = self._validate(records, now_ms)
+        found = self._validate(records, now_ms, blocks)
         stamped = topic.log_append_time
         buf = bytearray(records)
         next_offset = self.log_end_offset
@@ -173,7 +175,7 @@ class PartitionLog:
         for listener in list(self.listeners):
             listener(self)
 
-    def _validate(self, records: bytes, now_ms: int) -> list[tuple[int, BatchHeader, RecordsSummary]]:
+    def _validate(self, records: bytes, now_ms: int, blocks=None) -> list[tuple[int, BatchHeader, RecordsSummary]]:
         """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
         topic = self.topic
         max_message_bytes = topic.max_message_bytes
@@ -181,7 +183,7 @@ class PartitionLog:
                                                      topic.config("message.timestamp.after.max.ms"))
         found = []
         try:
-            for pos, header in split_batches(records):
+            for i, (pos, header) in enumerate(split_batches(records)):
                 if header.base_offset != 0:
                     raise KafkaError(ErrorCode.INVALID_RECORD, f"The baseOffset of the record batch in the "
                                      f"append to {self} should be 0, but it is {header.base_offset}")
@@ -193,7 +195,8 @@ class PartitionLog:
                 if header.is_control:
                     raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
                 # every record, once (C); the summary also says e.g. how many keys are null (compacted topics)
-                summary = validate_records(records, pos, header, timestamp_bounds=bounds)
+                block = blocks[i] if blocks is not None and i < len(blocks) else None
+                summary = validate_records(records, pos, header, timestamp_bounds=bounds, block=block)
                 if summary.null_keys and is_compacted(self.topic):
                     refuse_keyless(records, pos, header, self)
                 found.append((pos, header, summary))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -211,22 +212,24 @@ def _snappy_raw(block):
 def decompress_bounded(codec: int, data, limit: int):
     """The records block of a compressed batch, never more than `limit` bytes (a decompression bomb stops there).
 
-    Returns a buffer (bytearray or memoryview of one). Raises CorruptRecordError: CORRUPT_MESSAGE for undecodable
-    data or an unknown codec, MESSAGE_TOO_LARGE when the block would exceed `limit`. Snappy declares its size up
-    front; gzip, LZ4 and zstd decompress into a buffer that grows fourfold from 4x the input, each attempt
-    stopping as soon as the buffer is full (cramjam's decompress_into), so the work is at most ~1.3x the last.
+    Returns a buffer (a memoryview of an anonymous mmap). Raises CorruptRecordError: CORRUPT_MESSAGE for
+    undecodable data or an unknown codec, MESSAGE_TOO_LARGE when the block would exceed `limit`. The output is
+    an mmap of `limit` bytes: the kernel hands out zeroed pages only as they are written, so reserving the
+    limit costs nothing, nothing is zero-filled with the GIL held, and a bomb stops when the mapping is full
+    (cramjam's decompress_into fails rather than grow). Snappy declares its size, checked before anything.
     """
     if codec == CODEC_SNAPPY:
         view = memoryview(data)
         blocks = _xerial_blocks(view) if bytes(view[:8]) == XERIAL_MAGIC else [view]
         sizes = [_snappy_declared_size(block) for block in blocks]
-        if sum(sizes) > limit:
-            raise _too_large(sum(sizes), limit)
-        out = bytearray(sum(sizes))
+        total = sum(sizes)
+        if total > limit:
+            raise _too_large(total, limit)
+        out = memoryview(mmap.mmap(-1, max(total, 1)))[:total]
         pos = 0
         try:
             for block, size in zip(blocks, sizes):
-                written = cramjam.snappy.decompress_raw_into(block, memoryview(out)[pos : pos + size])
+                written = cramjam.snappy.decompress_raw_into(block, out[pos : pos + size])
                 if written != size:
                     raise CorruptRecordError("snappy block shorter than its declared size")
                 pos += size
@@ -236,22 +239,18 @@ def decompress_bounded(codec: int, data, limit: int):
     module = _STREAM_CODECS.get(codec)
     if module is None:
         raise CorruptRecordError(f"unknown compression codec {codec}")
-    size = min(limit, max(INITIAL_OUTPUT, 4 * len(data)))
-    while True:
-        out = bytearray(size)
-        try:
-            written = module.decompress_into(data, out)
-        except cramjam.DecompressionError as exc:
-            if not _output_full(exc):
-                raise CorruptRecordError(f"undecodable compression codec {codec} data: {exc}") from exc
-            if size >= limit:
-                raise _too_large(None, limit) from None
-            size = min(limit, size * 4)
-            continue
-        return memoryview(out)[:written] if written < size else out
+    out = mmap.mmap(-1, max(limit, 1))
+    try:
+        written = module.decompress_into(data, out)
+    except cramjam.DecompressionError as exc:
+        if _output_full(exc):
+            raise _too_large(None, limit) from None
+        raise CorruptRecordError(f"undecodable compression codec {codec} data: {exc}") from exc
+    if written > limit:  # only a zero limit (mapped as one byte) can get here
+        raise _too_large(written, limit)
+    return memoryview(out)[:written]
 
 
-INITIAL_OUTPUT = 64 * 1024
 _STREAM_CODECS = {CODEC_GZIP: cramjam.gzip, CODEC_LZ4: cramjam.lz4, CODEC_ZSTD: cramjam.zstd}
 
 

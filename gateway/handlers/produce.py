@@ -17,6 +17,7 @@ only in-sync replica, as a single-broker Kafka answers.
 from gateway.clock import now_ms
 from gateway.autocreate import get_or_create
 from gateway.internal_topics import is_internal
+from gateway.records_offload import prepared_block, release_block
 from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
@@ -41,7 +42,7 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
             "error_message": message}
 
 
-def _append(ctx, topic, partition_data, now, version, acks=1) -> dict:
+async def _append(ctx, topic, partition_data, now, version, acks=1) -> dict:
     index = partition_data.index
     log = topic.partition(index) if topic is not None else None
     if log is None:
@@ -67,11 +68,14 @@ def _append(ctx, topic, partition_data, now, version, acks=1) -> dict:
             ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=refused.name,
                          producer_id=header.producer_id, producer_epoch=header.producer_epoch)
             return _partition_result(index, refused, message=_TXN_REFUSED[refused])
+    held = [await prepared_block(records, batches[0][0], header, topic.max_message_bytes)]  # big: off the loop
     try:
-        result = log.append(records, now)
+        result = log.append(records, now, blocks=held)
     except KafkaError as exc:
         ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=exc.code.name, reason=exc.message)
         return _partition_result(index, exc.code, message=exc.message, record_errors=exc.record_errors)
+    finally:
+        await release_block(held)
     return _partition_result(index, ErrorCode.NONE, result.base_offset, result.log_append_time_ms,
                              result.log_start_offset)
 
@@ -102,7 +106,7 @@ async def handle_produce(ctx, request):
         else:
             if topic is None:
                 topic, _ = get_or_create(ctx, name)
-            results = [_append(ctx, topic, p, now, version, request.acks) for p in topic_data.partition_data]
+            results = [await _append(ctx, topic, p, now, version, request.acks) for p in topic_data.partition_data]
         responses.append({"name": name or "", "topic_id": topic_data.get("topic_id"), "partition_responses": results})
     if request.acks == 0 and refused is None:
         return None

@@ -1,0 +1,52 @@
+"""Decompress a produced batch's records off the event loop when they are big.
+
+Every compressed batch is decompressed to be validated (wire/record_validation.py). Up to
+INLINE_UNCOMPRESSED_BYTES that happens on the loop (a few ms: librdkafka's batches are at most
+~1 MB uncompressed); a bigger block, up to the 100 MiB a batch may decompress to, is decompressed on
+the codec worker thread (gateway/offload.py), which cramjam runs without the GIL, so a small batch
+that decompresses to 100 MiB cannot stall every other client. The partition log then walks the
+block it is handed instead of decompressing again, and a big block is unmapped on the worker too
+(returning 80 MiB of pages to the kernel takes tens of ms).
+"""
+
+from __future__ import annotations
+
+from gateway.offload import _off_loop, release
+from wire.errors import ErrorCode
+from wire.record_codec import CODEC_NONE, decompress_bounded
+from wire.record_validation import MAX_UNCOMPRESSED_BATCH_BYTES
+from wire.records import HEADER_SIZE, BatchHeader, CorruptRecordError, validate_batch
+
+INLINE_UNCOMPRESSED_BYTES = 2 * 1024 * 1024
+
+
+async def prepared_block(records, pos: int, header: BatchHeader, max_message_bytes: int):
+    """For PartitionLog.append(blocks=...): the batch's decompressed records, or the CorruptRecordError
+    decompressing raised, or None when the log should do it itself (uncompressed, or refused earlier in
+    Kafka's order: too large a batch, a bad CRC or header)."""
+    if header.compression == CODEC_NONE or header.size > max_message_bytes:
+        return None
+    try:
+        validate_batch(records, pos, header)  # ~35 us per MB: the log repeats it, in its order
+    except CorruptRecordError:
+        return None
+    view = memoryview(records)[pos + HEADER_SIZE : pos + header.size]
+    try:
+        return decompress_bounded(header.compression, view, INLINE_UNCOMPRESSED_BYTES)
+    except CorruptRecordError as exc:
+        if exc.code != ErrorCode.MESSAGE_TOO_LARGE:
+            return exc
+    try:
+        return await _off_loop(decompress_bounded, header.compression, view, MAX_UNCOMPRESSED_BATCH_BYTES)
+    except CorruptRecordError as exc:
+        return exc
+
+
+async def release_block(held: list) -> None:
+    """Drop the block in `held` (its only reference): a big one on the worker, a small one here."""
+    block = held[0] if held else None
+    if block is None or isinstance(block, CorruptRecordError) or len(block) <= INLINE_UNCOMPRESSED_BYTES:
+        held.clear()
+        return
+    del block
+    await release(held)
