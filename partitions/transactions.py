@@ -64,12 +64,15 @@ class TxnAppend:
 class PartitionTransactions:
     """Open transactions (producer id -> first offset) and the aborted index of one partition."""
 
-    __slots__ = ("ongoing", "_aborted", "_aborted_last")
+    __slots__ = ("ongoing", "_aborted", "_aborted_last", "_max_span")
 
     def __init__(self, ongoing: dict[int, int] | None = None, aborted: list[AbortedTxn] | None = None) -> None:
         self.ongoing: dict[int, int] = dict(ongoing or {})
         self._aborted: list[AbortedTxn] = sorted(aborted or [], key=lambda txn: txn.last_offset)
         self._aborted_last = array("q", (txn.last_offset for txn in self._aborted))
+        # the longest [first, last] of any aborted transaction: an entry whose last offset is that far past
+        # a read's end cannot start before it, so an overlap search stops there (lasts are sorted)
+        self._max_span = max((txn.last_offset - txn.first_offset for txn in self._aborted), default=0)
 
     def last_stable_offset(self, high_watermark: int) -> int:
         return min(self.ongoing.values(), default=high_watermark)
@@ -84,6 +87,7 @@ class PartitionTransactions:
         for txn in append.aborted:
             self._aborted.append(txn)
             self._aborted_last.append(txn.last_offset)
+            self._max_span = max(self._max_span, txn.last_offset - txn.first_offset)
 
     def drop_below(self, offset: int) -> None:
         """Forget aborted transactions whose marker is below offset (the new log start: their data is gone)."""
@@ -107,7 +111,7 @@ class PartitionTransactions:
             return []
         end = _end_offset(records)
         return [{"producer_id": txn.producer_id, "first_offset": txn.first_offset}
-                for txn in self._aborted[bisect_left(lasts, start):] if txn.first_offset < end]
+                for txn in self._overlap_candidates(start, end) if txn.first_offset < end]
 
     def aborted_between(self, start: int, end: int) -> list:
         """The aborted transactions (producer_id, first_offset, last_offset = its marker) whose span
@@ -115,7 +119,12 @@ class PartitionTransactions:
         lasts = self._aborted_last
         if not lasts or lasts[-1] < start:
             return []
-        return [txn for txn in self._aborted[bisect_left(lasts, start):] if txn.first_offset < end]
+        return [txn for txn in self._overlap_candidates(start, end) if txn.first_offset < end]
+
+    def _overlap_candidates(self, start: int, end: int) -> list[AbortedTxn]:
+        """Entries with last offset >= start that may start before end (last < end + the longest span)."""
+        lasts = self._aborted_last
+        return self._aborted[bisect_left(lasts, start):bisect_left(lasts, end + self._max_span)]
 
     def __len__(self) -> int:
         return len(self._aborted)

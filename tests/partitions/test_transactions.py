@@ -123,3 +123,17 @@ def test_open_and_aborted_transactions_survive_a_reopen(engine, log):
     marker(reopened, B, True)
     marker(reopened, A, True)
     assert engine.reopen().partition("t", 0).last_stable_offset == 6
+
+
+def test_the_overlap_search_finds_a_long_transaction_behind_short_ones(log):
+    log.append(txn([b"long"], A, 0), T0)                        # 0: A opens
+    for i in range(3):
+        log.append(txn([b"short"], B, i), T0)                   # 1, 3, 5
+        marker(log, B, False)                                   # 2, 4, 6
+    marker(log, A, False)                                       # 7: A's span is [0, 7]
+    log.append(idempotent([b"plain"], 9, 0, 0), T0)             # 8
+    assert log.transactions.aborted_between(1, 2) == [(B, 1, 2), (A, 0, 7)]
+    assert log.transactions.aborted_between(8, 9) == []
+    first = log.read(1, 1)
+    assert log.transactions.aborted_overlapping(1, first) == [{"producer_id": B, "first_offset": 1},
+                                                              {"producer_id": A, "first_offset": 0}]
