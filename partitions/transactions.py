@@ -67,12 +67,16 @@ class PartitionTransactions:
     __slots__ = ("ongoing", "_aborted", "_aborted_last", "_max_span")
 
     def __init__(self, ongoing: dict[int, int] | None = None, aborted: list[AbortedTxn] | None = None) -> None:
-        self.ongoing: dict[int, int] = dict(ongoing or {})
-        self._aborted: list[AbortedTxn] = sorted(aborted or [], key=lambda txn: txn.last_offset)
-        self._aborted_last = array("q", (txn.last_offset for txn in self._aborted))
+        self.ongoing: dict[int, int] = dict(ongoing) if ongoing else {}
+        self._aborted_last = array("q")
         # the longest [first, last] of any aborted transaction: an entry whose last offset is that far past
         # a read's end cannot start before it, so an overlap search stops there (lasts are sorted)
-        self._max_span = max((txn.last_offset - txn.first_offset for txn in self._aborted), default=0)
+        self._max_span = 0
+        self._aborted: list[AbortedTxn] = []
+        if aborted:  # most partitions never saw an abort: creating their log costs nothing here
+            self._aborted = sorted(aborted, key=lambda txn: txn.last_offset)
+            self._aborted_last.extend(txn.last_offset for txn in self._aborted)
+            self._max_span = max(txn.last_offset - txn.first_offset for txn in self._aborted)
 
     def last_stable_offset(self, high_watermark: int) -> int:
         return min(self.ongoing.values(), default=high_watermark)
