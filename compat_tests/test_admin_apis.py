@@ -192,3 +192,31 @@ def test_kafkajs_create_partitions_and_reassignments(bootstrap, topic):
     assert result["reassignments"] == {"topics": []}
     assert result["decrease"]["type"] == "INVALID_PARTITIONS"
     assert result["elsewhere"] is not None  # INVALID_REPLICA_ASSIGNMENT: there is no broker 2
+
+
+def test_internal_topics_exist_once_a_group_does_and_clients_hide_them(bootstrap, admin):
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin.describe_groups([samples.unique_name("compat-admin-lookup")])  # FindCoordinator: a group coordinator
+    (offsets,) = admin.describe_topics(["__consumer_offsets"])
+    assert offsets["is_internal"] is True and len(offsets["partitions"]) >= 1
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="compat-admin")
+    try:
+        assert "__consumer_offsets" not in consumer.topics()  # consumers hide internal topics
+    finally:
+        consumer.close()
+
+    async def listings():
+        aio = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        aio_admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await aio.start()
+        await aio_admin.start()
+        try:
+            return await aio.topics(), await aio_admin.list_topics()
+        finally:
+            await aio.stop()
+            await aio_admin.close()
+
+    hidden, shown = asyncio.run(listings())
+    assert "__consumer_offsets" not in hidden and "__consumer_offsets" in shown  # admin tools show them
