@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import time
 
@@ -80,6 +81,7 @@ class Server:
         max_connections = min(self.config.max_connections, fd_connection_limit(fd_soft))
         self.admission = Admission(max_connections, self.config.max_connections_per_ip)
         self.broker = Broker(self.config, open_storage(self.config))
+        gc.freeze()  # what was loaded lives as long as the broker: full GC passes need not walk it every time
         # max.connections and max.connections.per.ip may change at runtime (AlterConfigs): act at once
         self.broker.configs.listeners.append(lambda kind, name: self._apply_connection_configs(fd_soft))
         max_connections = self._apply_connection_configs(fd_soft)

@@ -576,6 +576,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=1.0, help="idle seconds after start-up before reading RSS")
     p.add_argument("--groups", action="store_true", help="then time group joins, rebalances and OffsetCommit "
                    "(scripts/bench_groups.py, options below)")
+    p.add_argument("--bounds", action="store_true", help="then what one adversarial request costs a second "
+                   "client, in-process (scripts/bench_bounds.py)")
     p.add_argument("--txn", action="store_true", help="then transactional beside idempotent produce and "
                    "read_committed beside read_uncommitted consume (scripts/bench_txn.py)")
     p.add_argument("--validation", action="store_true", help="then time record validation in-process and produce "
@@ -634,6 +636,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stop_all_brokers()
     print(markdown(results, args))
+    if args.bounds:
+        import bench_bounds
+
+        bench_bounds.main([])
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and len(r.phases) == 6 and all(p.ok for p in r.phases) for r in results)
