@@ -70,8 +70,14 @@ class Driver:
         return self.coordinator.groups[self.group_id]
 
     def advance(self, ms: int) -> None:
+        """Move the clock and tick as the server's timer does: again at once while a deadline is past
+        (a tick's work is bounded, so a long jump is caught up over several ticks)."""
         self.now += ms
         self.coordinator.tick(self.now)
+        deadline = self.coordinator.next_deadline()
+        while deadline is not None and deadline <= self.now:
+            self.coordinator.tick(self.now)
+            deadline = self.coordinator.next_deadline()
 
     def join(self, member_id: str = "", *, instance: str | None = None, protocols=None, session: int = SESSION_MS,
              rebalance: int = REBALANCE_MS, version: int = 5, client_id: str = "client",
