@@ -8,6 +8,8 @@ these logs: the topics exist so that admin tools see what they see on Kafka.
 
 from __future__ import annotations
 
+from partitions.topics import is_internal_topic
+
 GROUP_METADATA_TOPIC = "__consumer_offsets"
 TRANSACTION_STATE_TOPIC = "__transaction_state"
 SHARE_GROUP_STATE_TOPIC = "__share_group_state"
@@ -23,7 +25,7 @@ _CONFIGS = {"cleanup.policy": "compact"}
 
 
 def is_internal(name: str) -> bool:
-    return name in INTERNAL_TOPICS
+    return is_internal_topic(name)
 
 
 def ensure_internal_topic(broker, name: str, partitions: int | None = None):

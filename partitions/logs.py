@@ -16,7 +16,7 @@ from partitions.topic_configs import (
     parse_configs,
     validate_configs,
 )
-from partitions.topics import Topic, new_topic_id, unify_collision_chars, validate_topic_name
+from partitions.topics import Topic, is_internal_topic, new_topic_id, unify_collision_chars, validate_topic_name
 from wire.errors import ErrorCode, KafkaError
 
 MAX_PARTITIONS_PER_TOPIC = 10_000  # Kafka's MAX_PARTITIONS_PER_BATCH for one CreateTopics request
@@ -78,7 +78,7 @@ class Logs:
         topic_id = new_topic_id()
         while topic_id in self._by_id:
             topic_id = new_topic_id()
-        topic = Topic(name, topic_id, checked, self.topic_defaults)
+        topic = Topic(name, topic_id, checked, self.topic_defaults, is_internal=is_internal_topic(name))
         topic.partitions = [PartitionLog(topic, i, self.storage) for i in range(num_partitions)]
         if not validate_only:
             self.storage.save_topic(topic.record())
@@ -110,13 +110,7 @@ class Logs:
                               configs: Mapping[str, str] | None = None) -> Topic:
         """The internal topic `name` (is_internal, shown in Metadata), created with these partitions if missing."""
         topic = self.topics.get(name)
-        if topic is not None:
-            return topic
-        topic = self.create_topic(name, num_partitions, configs, validate_only=True)
-        topic.is_internal = True
-        self.storage.save_topic(topic.record())
-        self._register(topic)
-        return topic
+        return topic if topic is not None else self.create_topic(name, num_partitions, configs)
 
     def delete_topic(self, name: str) -> None:
         """Remove a topic with all its batches and producer state (UNKNOWN_TOPIC_OR_PARTITION if absent)."""

@@ -34,6 +34,14 @@ def validate_topic_name(name: str) -> None:
                          "alphanumerics, '.', '_' and '-'")
 
 
+# Kafka's Topic.isInternal: a topic is internal by its name, however it was created
+INTERNAL_TOPIC_NAMES = frozenset({"__consumer_offsets", "__transaction_state", "__share_group_state"})
+
+
+def is_internal_topic(name: str) -> bool:
+    return name in INTERNAL_TOPIC_NAMES
+
+
 def unify_collision_chars(name: str) -> str:
     """Kafka's Topic.unifyCollisionChars: '.' and '_' collide in metric names, so "a.b" and "a_b" clash."""
     return name.replace(".", "_")

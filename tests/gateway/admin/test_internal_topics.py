@@ -43,3 +43,12 @@ def test_producing_to_an_internal_topic_is_refused_and_appends_nothing():
         {"name": "__consumer_offsets", "partition_data": [{"index": 0, "records": build_batch([(b"k", b"v", [], 1000)])}]}]})
     assert response.responses[0].partition_responses[0].error_code == ErrorCode.INVALID_TOPIC_EXCEPTION
     assert broker.logs.partition("__consumer_offsets", 0).high_watermark == 0
+
+
+def test_an_internal_name_is_internal_however_the_topic_was_created():
+    broker = new_broker()
+    created = call(broker, 19, 7, {"timeout_ms": 1000, "validate_only": False, "topics": [
+        {"name": "__transaction_state", "num_partitions": 3, "replication_factor": -1, "assignments": [],
+         "configs": []}]}).topics[0]
+    assert created.error_code == ErrorCode.NONE
+    assert metadata(broker)["__transaction_state"].is_internal and len(metadata(broker)["__transaction_state"].partitions) == 3
