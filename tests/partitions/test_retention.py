@@ -119,3 +119,33 @@ def test_aborted_transactions_below_the_log_start_are_forgotten(engine):
     assert log.transactions.aborted_txns() == []
     log = engine.reopen().get("t").partitions[0]
     assert log.transactions.aborted_txns() == [] and log.log_start_offset == 3
+
+
+def test_compact_delete_topics_are_deleted_by_time_too(logs):
+    log = logs.create_topic("cd", 1, {"segment.ms": "1500", "retention.ms": "1000",
+                                      "cleanup.policy": "compact,delete"}).partitions[0]
+    fill(log, 4)
+    assert delete_old_segments(log, T0 + 60_000) is not None and log.log_start_offset == 4
+
+
+def test_a_data_dir_from_before_segments_opens_with_its_batches(tmp_path):
+    """Written by a broker that kept no segment summaries: the index is read once to build one."""
+    from rocksdict import Options, Rdict
+
+    from partitions import Logs, keys
+    from partitions.rocks import RocksStorage
+
+    path = str(tmp_path / "rocksdb")
+    logs = Logs(RocksStorage(path))
+    log = logs.create_topic("old", 1).partitions[0]
+    fill(log, 3)
+    topic_id = log.topic.topic_id
+    logs.close()
+    db = Rdict(path, options=Options(raw_mode=True))
+    db.delete_range(*keys.kind_range(topic_id, 0, keys.SEGMENT))
+    db.close()
+    logs = Logs(RocksStorage(path))
+    log = logs.get("old").partitions[0]
+    assert (log.high_watermark, offsets(log, 0)) == (3, [0, 1, 2])
+    assert log.append(batch([b"new"], t0=T0 + 10_000), T0 + 10_000).base_offset == 3
+    logs.close()
