@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from construct import Container
 
+from gateway.offload import Pacer
 from wire.errors import ErrorCode
 
 INVALID_SESSION_ID = 0
@@ -48,17 +49,18 @@ class CachedPartition:
     def __init__(self, topic: str | None, topic_id: bytes | None, request) -> None:
         self.topic = topic
         self.topic_id = topic_id
-        self.partition = request.partition
+        self.partition = dict.get(request, "partition")
         self.high_watermark = -1  # nothing told yet: the first answer always includes the partition
         self.local_log_start_offset = -1
         self.update(request)
 
     def update(self, request) -> None:
-        self.fetch_offset = request.fetch_offset
-        self.partition_max_bytes = request.partition_max_bytes
-        self.current_leader_epoch = request.get("current_leader_epoch", -1)
-        self.last_fetched_epoch = request.get("last_fetched_epoch", -1)
-        self.log_start_offset = request.get("log_start_offset", -1)
+        get = dict.get  # a Container's own get is Python-level: this is per partition
+        self.fetch_offset = get(request, "fetch_offset")
+        self.partition_max_bytes = get(request, "partition_max_bytes")
+        self.current_leader_epoch = get(request, "current_leader_epoch", -1)
+        self.last_fetched_epoch = get(request, "last_fetched_epoch", -1)
+        self.log_start_offset = get(request, "log_start_offset", -1)
 
     def as_request(self) -> Container:
         return Container(partition=self.partition, fetch_offset=self.fetch_offset,
@@ -93,24 +95,33 @@ class FetchSession:
 
 class FetchContext:
     """What one Fetch reads and how its answer is shaped. `topics` is what to read, in the shape of the
-    request's topics; `respond` turns the read results into the response's topics."""
+    request's topics; `respond` turns the read results into the response's topics (and, for a full
+    fetch asking for one, creates the session: only then is session_id set)."""
 
     def __init__(self, topics: list, session_id: int = INVALID_SESSION_ID, *, error: ErrorCode = ErrorCode.NONE,
-                 session: FetchSession | None = None, incremental: bool = False) -> None:
+                 session: FetchSession | None = None, incremental: bool = False,
+                 create: Callable | None = None) -> None:
         self.topics = topics
         self.session_id = session_id
         self.error = error
         self._session = session
         self._incremental = incremental
+        self._create = create
 
-    def respond(self, responses: list[dict]) -> list[dict]:
+    async def respond(self, responses: list[dict], wanted: list) -> list[dict]:
+        """The response topics; `wanted` is what was read, each partition once ([(topic, [partitions])])."""
+        if self._create is not None:
+            self._session = await self._create(wanted)
+            self.session_id = self._session.id if self._session is not None else INVALID_SESSION_ID
         session = self._session
         if session is None:
             return responses
         key = _key_of(session.uses_topic_ids)
+        pacer = Pacer()
         if not self._incremental:
             for topic in responses:
                 for p in topic["partitions"]:
+                    await pacer.step()
                     cached = session.partitions.get(key(topic, p["partition_index"]))
                     if cached is not None:
                         cached.must_respond(p)
@@ -120,6 +131,7 @@ class FetchContext:
         for topic in responses:
             kept = []
             for p in topic["partitions"]:
+                await pacer.step()
                 cached = session.partitions.get(key(topic, p["partition_index"]))
                 if cached is None or not cached.must_respond(p):
                     continue
@@ -148,7 +160,7 @@ class FetchSessionCache:
         self.sessions: dict[int, FetchSession] = {}
         self._random = random.Random()
 
-    def new_context(self, request, version: int, now_ms: int) -> FetchContext:
+    async def new_context(self, request, version: int, now_ms: int) -> FetchContext:
         session_id = request.get("session_id", INVALID_SESSION_ID)
         epoch = request.get("session_epoch", FINAL_EPOCH)
         uses_topic_ids = version >= 13
@@ -158,16 +170,16 @@ class FetchSessionCache:
             topics = list(request.topics)
             if epoch == FINAL_EPOCH:
                 return FetchContext(topics)
-            session = self._create(topics, uses_topic_ids, now_ms)
-            if session is None:
-                return FetchContext(topics)
-            return FetchContext(topics, session.id, session=session)
+
+            async def create(wanted):
+                return await self._create(wanted, uses_topic_ids, now_ms)
+            return FetchContext(topics, create=create)
         session = self.sessions.get(session_id)
         if session is None:
             return FetchContext([], error=ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
         if session.epoch != epoch:
             return FetchContext([], error=ErrorCode.INVALID_FETCH_SESSION_EPOCH)
-        self._update(session, request, uses_topic_ids)
+        await self._update(session, request, uses_topic_ids)
         if not session.partitions:
             del self.sessions[session.id]
             return FetchContext([])
@@ -175,18 +187,22 @@ class FetchSessionCache:
         session.epoch = next_epoch(session.epoch)
         return FetchContext(_as_topics(session), session.id, session=session, incremental=True)
 
-    def _create(self, topics: list, uses_topic_ids: bool, now_ms: int) -> FetchSession | None:
-        size = sum(len(t.partitions) for t in topics)
+    async def _create(self, wanted: list, uses_topic_ids: bool, now_ms: int) -> FetchSession | None:
+        """A session of the partitions a full fetch read (`wanted`: each once), if there is room."""
+        size = sum(len(partitions) for _, partitions in wanted)
         if self.max_slots <= 0 or (len(self.sessions) >= self.max_slots and not self._evict(size, now_ms)):
             return None
-        session_id = self._new_id()
-        session = FetchSession(session_id, uses_topic_ids, now_ms)
-        for topic in topics:
+        session = FetchSession(self._new_id(), uses_topic_ids, now_ms)
+        pacer = Pacer()
+        for topic, partitions in wanted:
             name, topic_id = topic.get("topic"), topic.get("topic_id")
-            for p in topic.partitions:
-                key = (topic_id if uses_topic_ids else name, p.partition)
+            for p in partitions:
+                await pacer.step()
+                key = (topic_id if uses_topic_ids else name, dict.get(p, "partition"))
                 session.partitions[key] = CachedPartition(name, topic_id, p)
-        self.sessions[session_id] = session
+        if len(self.sessions) >= self.max_slots and not self._evict(size, now_ms):
+            return None  # another fetch took the room meanwhile
+        self.sessions[session.id] = session
         return session
 
     def _evict(self, size: int, now_ms: int) -> bool:
@@ -208,12 +224,14 @@ class FetchSessionCache:
                 return session_id
 
     @staticmethod
-    def _update(session: FetchSession, request, uses_topic_ids: bool) -> None:
+    async def _update(session: FetchSession, request, uses_topic_ids: bool) -> None:
         """Kafka's FetchSession.update: add or update the requested partitions, drop the forgotten ones."""
+        pacer = Pacer()
         for topic in request.topics:
             name, topic_id = topic.get("topic"), topic.get("topic_id")
             for p in topic.partitions:
-                key = (topic_id if uses_topic_ids else name, p.partition)
+                await pacer.step()
+                key = (topic_id if uses_topic_ids else name, dict.get(p, "partition"))
                 cached = session.partitions.get(key)
                 if cached is None:
                     session.partitions[key] = CachedPartition(name, topic_id, p)
@@ -222,6 +240,7 @@ class FetchSessionCache:
         for forgotten in request.get("forgotten_topics_data", None) or []:
             ident = forgotten.get("topic_id") if uses_topic_ids else forgotten.get("topic")
             for partition in forgotten.partitions:
+                await pacer.step()
                 session.partitions.pop((ident, partition), None)
 
 

@@ -103,7 +103,7 @@ async def handle_fetch(ctx, request):
     unique, duplicated = await collapse_partitions(request.topics, key, "partition")
     if duplicated:  # the session sees each partition once too
         request.topics = [Container(topic, partitions=partitions) for topic, partitions in unique]
-    context = ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
+    context = await ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
     if context.error:
         return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
     wanted, _ = await collapse_partitions(context.topics, key, "partition")
@@ -111,8 +111,9 @@ async def handle_fetch(ctx, request):
     if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
         await _wait_for_data(touched, request.max_wait_ms / 1000)
         responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
+    responses = await context.respond(responses, wanted)  # sets session_id when a session was created
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
-            "responses": context.respond(responses)}
+            "responses": responses}
 
 
 async def _wait_for_data(logs, timeout_s: float) -> None:

@@ -1,5 +1,7 @@
 """Incremental fetch sessions (KIP-227): over the wire, and the cache's eviction rules directly."""
 
+import asyncio
+
 import pytest
 from construct import Container
 
@@ -93,15 +95,24 @@ def _request(partitions: int, epoch: int = 0, session_id: int = 0) -> Container:
             Container(partition=i, fetch_offset=0, partition_max_bytes=1) for i in range(partitions)])])
 
 
+def _fetch(cache: FetchSessionCache, request: Container, now_ms: int) -> int:
+    """The session id a Fetch answers (what fetch.py does around its reads, without the reads)."""
+    async def go():
+        context = await cache.new_context(request, 12, now_ms)
+        await context.respond([], [(t, list(t.partitions)) for t in context.topics])
+        return context.session_id
+    return asyncio.run(go())
+
+
 def test_the_cache_is_bounded_and_evicts_stale_then_smaller_sessions():
     cache = FetchSessionCache(max_slots=2)
-    small = cache.new_context(_request(1), 12, now_ms=0).session_id
-    large = cache.new_context(_request(5), 12, now_ms=0).session_id
+    small = _fetch(cache, _request(1), now_ms=0)
+    large = _fetch(cache, _request(5), now_ms=0)
     assert small and large and len(cache.sessions) == 2
-    assert cache.new_context(_request(1), 12, now_ms=1000).session_id == 0  # full, nothing smaller to evict
-    bigger = cache.new_context(_request(3), 12, now_ms=1000).session_id  # evicts the 1-partition session
+    assert _fetch(cache, _request(1), now_ms=1000) == 0  # full, nothing smaller to evict
+    bigger = _fetch(cache, _request(3), now_ms=1000)  # evicts the 1-partition session
     assert bigger and set(cache.sessions) == {large, bigger}
-    cache.new_context(_request(0, epoch=1, session_id=bigger), 12, now_ms=100_000)  # keeps `bigger` fresh
-    stale_replacement = cache.new_context(_request(1), 12, now_ms=121_001).session_id  # `large` unused 121 s
+    _fetch(cache, _request(0, epoch=1, session_id=bigger), now_ms=100_000)  # keeps `bigger` fresh
+    stale_replacement = _fetch(cache, _request(1), now_ms=121_001)  # `large` unused 121 s
     assert stale_replacement and set(cache.sessions) == {bigger, stale_replacement}
-    assert FetchSessionCache(max_slots=0).new_context(_request(1), 12, now_ms=0).session_id == 0
+    assert _fetch(FetchSessionCache(max_slots=0), _request(1), now_ms=0) == 0
