@@ -15,7 +15,8 @@ marker whose transaction has no data left) sets the batch's horizon to now + del
 (KIP-534), a later one after the horizon drops it. Aborted transactional data goes; a COMMIT or
 ABORT marker stays while data of its transaction is still in the log (Kafka's
 CleanedTransactionMetadata). Keyless records (possible in a topic made compact later) are dropped.
-Offsets stay: batches keep their base offset and last offset delta, so gaps remain.
+Offsets stay: batches keep their base offset and last offset delta, so gaps remain. Emptied
+segments go and consecutive cleaned ones merge up to segment.bytes (only their summaries change).
 
 Each chunk of a segment (a few hundred KiB of batches) is replaced by one atomic storage write that
 deletes its removed batches and overwrites its rewritten ones (point writes: range tombstones would
@@ -29,7 +30,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from partitions.log_config import settings
-from partitions.segments import Segment
+from partitions.segments import INT32_MAX, Segment
 from partitions.storage import AbortedTxn, BatchEntry
 from wire.batch_rewrite import delete_horizon, raw_records, rebuild
 from wire.records import CONTROL_ABORT, CONTROL_COMMIT, read_header
@@ -242,13 +243,18 @@ class Cleaning:
     # ---- helpers ----
 
     def _finish(self, segments: list[Segment]) -> None:
-        """Drop emptied segments and move the first dirty offset (persisted) to the end of the clean."""
+        """Drop emptied segments, merge small neighbours (Kafka's groupSegmentsBySize: a summary change
+        only, the batches stay where they are) and move the first dirty offset (persisted) to the end."""
         log = self.log
         emptied = [s for s in segments if s.batches == 0 and self._still_there(s)]
+        live = [s for s in segments if s.batches and self._still_there(s)]
+        merged, gone = _merge(live, settings(log.topic).segment_bytes)
         first_dirty = max(log.first_dirty_offset, self.end)
-        log.storage.rewrite(log.topic.topic_id, log.index, delete_segments=[s.base_offset for s in emptied],
+        log.storage.rewrite(log.topic.topic_id, log.index,
+                            delete_segments=[s.base_offset for s in emptied + gone],
+                            segments=[m.record() for m in merged],
                             log_start_offset=log.log_start_offset, first_dirty_offset=first_dirty)
-        for segment in emptied:
+        for segment in emptied + gone:
             log.segments.remove(segment)
         log.first_dirty_offset = first_dirty
 
@@ -271,6 +277,26 @@ class Cleaning:
 
     def _aborted_txns(self) -> list[AbortedTxn]:
         return sorted(self.log.transactions.aborted_txns(), key=lambda txn: txn.first_offset)
+
+
+def _merge(segments: list[Segment], segment_bytes: int) -> tuple[list[Segment], list[Segment]]:
+    """Merge runs of consecutive cleaned segments while they fit in segment_bytes: the first segment of
+    each run grows in place (returned as updated), the others go (returned as gone)."""
+    updated, gone = [], []
+    head = None
+    for segment in segments:
+        if head is not None and head.size + segment.size <= segment_bytes and \
+                segment.next_offset - head.base_offset <= INT32_MAX:
+            head.next_offset = segment.next_offset
+            head.size += segment.size
+            head.batches += segment.batches
+            head.max_timestamp = max(head.max_timestamp, segment.max_timestamp)
+            gone.append(segment)
+            if not updated or updated[-1] is not head:
+                updated.append(head)
+        else:
+            head = segment
+    return updated, gone
 
 
 def kept_bytes_in(chunk: list[bytes], removed: list[int], out) -> int:

@@ -145,3 +145,15 @@ def test_a_compacted_topic_refuses_keyless_records_naming_each(logs):
     assert refused.value.code == ErrorCode.INVALID_RECORD
     assert [i for i, _ in refused.value.record_errors] == [1, 2]
     assert log.high_watermark == 0
+
+
+def test_cleaned_segments_are_merged_up_to_segment_bytes(engine):
+    log = engine.open().create_topic("merge", 1, COMPACT).partitions[0]
+    write_history(log)
+    assert len(log.segments) == 8  # one per record: segment.ms is 1 s, records 1.5 s apart
+    clean(log, T0 + 30_000)
+    assert [(s.base_offset, s.next_offset) for s in log.segments] == [(4, 7), (7, 8)]  # emptied go, the rest merge
+    assert log.segments.items[0].batches == 3
+    log = engine.reopen().get("merge").partitions[0]
+    assert [(s.base_offset, s.next_offset, s.batches) for s in log.segments] == [(4, 7, 3), (7, 8, 1)]
+    assert contents(log) == [(4, b"b", None), (5, b"a", b"a3"), (6, b"c", b"c2"), (7, b"z", b"active")]
