@@ -12,6 +12,7 @@ LOG_DIR_NOT_FOUND, an unknown partition UNKNOWN_TOPIC_OR_PARTITION.
 import os
 import shutil
 
+from gateway.offload import Pacer
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -51,10 +52,15 @@ def _wanted(logs, request):
 async def handle_describe_log_dirs(ctx, request):
     broker = ctx.broker
     size = broker.storage.partition_size
-    topics = [{"name": topic.name, "partitions": [
-        {"partition_index": p.index, "partition_size": size(topic.topic_id, p.index), "offset_lag": 0,
-         "is_future_key": False} for p in chosen]}
-        for topic, chosen in _wanted(broker.logs, request)]
+    pacer = Pacer()  # a size is a storage scan: yield the loop between slices of them
+    topics = []
+    for topic, chosen in _wanted(broker.logs, request):
+        partitions = []
+        for p in chosen:
+            partitions.append({"partition_index": p.index, "partition_size": size(topic.topic_id, p.index),
+                               "offset_lag": 0, "is_future_key": False})
+            await pacer.checkpoint()
+        topics.append({"name": topic.name, "partitions": partitions})
     total, usable = _disk_usage(broker)
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "results": [
         {"error_code": ErrorCode.NONE, "log_dir": log_dir(broker), "topics": topics, "total_bytes": total,
