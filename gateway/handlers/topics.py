@@ -1,9 +1,11 @@
 """CreateTopics (key 19): v2-7 and DeleteTopics (key 20): v1-6 (by name, or by topic id from v6).
 
 A single broker: replication factor -1 or 1 only; manual assignments set the partition count.
+`__cluster_metadata` (the KRaft log) cannot be created, as in Kafka.
 """
 
 from gateway.clock import now_ms
+from gateway.handlers.describe_quorum import METADATA_TOPIC as CLUSTER_METADATA_TOPIC
 from gateway.limits import fit_message
 from gateway.registry import handles
 from partitions.topic_configs import describe
@@ -38,6 +40,10 @@ async def handle_create_topics(ctx, request):
             results.append(_failed(t.name, ErrorCode.INVALID_REQUEST, "Duplicate topic name."))
             continue
         seen.add(t.name)
+        if t.name == CLUSTER_METADATA_TOPIC:  # the KRaft log DescribeQuorum describes
+            results.append(_failed(t.name, ErrorCode.INVALID_REQUEST,
+                                   f"Creation of internal topic {CLUSTER_METADATA_TOPIC} is prohibited."))
+            continue
         if t.replication_factor not in (-1, 1) or any(len(a.broker_ids) != 1 for a in t.assignments):
             results.append(_failed(t.name, ErrorCode.INVALID_REPLICATION_FACTOR,
                                    f"Replication factor: {t.replication_factor} larger than available brokers: 1."))

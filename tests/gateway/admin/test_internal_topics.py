@@ -52,3 +52,13 @@ def test_an_internal_name_is_internal_however_the_topic_was_created():
          "configs": []}]}).topics[0]
     assert created.error_code == ErrorCode.NONE
     assert metadata(broker)["__transaction_state"].is_internal and len(metadata(broker)["__transaction_state"].partitions) == 3
+
+
+def test_the_cluster_metadata_topic_cannot_be_created():
+    broker = new_broker()
+    created = call(broker, 19, 7, {"timeout_ms": 1000, "validate_only": False, "topics": [
+        {"name": "__cluster_metadata", "num_partitions": 1, "replication_factor": -1, "assignments": [],
+         "configs": []}]}).topics[0]
+    assert (created.error_code, created.error_message) == (
+        ErrorCode.INVALID_REQUEST, "Creation of internal topic __cluster_metadata is prohibited.")
+    assert broker.logs.get("__cluster_metadata") is None
