@@ -221,6 +221,8 @@ class RequestPipeline:
                     held, self._held = self._held, None
                     self._dispatch_decoded(*held)
                     continue
+                if not self._may_dispatch():
+                    break  # (before looking at the next frame: a bad one is reached only in turn)
                 size = decoder.peek_size()
                 if size is None:
                     break
@@ -230,8 +232,6 @@ class RequestPipeline:
                         break
                     self._head_reserved = size + 4
                     self.pool.charge(size + 4)
-                if not self._may_dispatch():
-                    break
                 payload = decoder.next_frame()
                 if payload is None:
                     break
@@ -449,7 +449,10 @@ class RequestPipeline:
             self._frame_started = None
 
     def _whole_frame_buffered(self) -> bool:
-        size = self.decoder.peek_size()
+        try:
+            size = self.decoder.peek_size()
+        except FrameError:
+            return True  # stop reading: the pump closes the connection when it gets to this frame
         return size is not None and self.decoder.buffered >= size + 4
 
     def _wait_for_pool(self) -> None:

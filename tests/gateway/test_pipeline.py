@@ -354,3 +354,17 @@ def test_a_stalled_request_is_left_alone_while_nobody_waits_for_memory():
         await asyncio.sleep(0.35)
         assert not transport.closed
     run(main())
+
+
+def test_a_bad_frame_behind_a_held_back_request_closes_when_reached_and_never_raises():
+    async def main():
+        broker, transport, pipeline = make(ConnectionLimits(max_unsent_bytes=10))
+        transport.stalled = True
+        pipeline.receive_data(api_versions(1) + api_versions(2))
+        await settle()
+        pipeline.receive_data(struct.pack(">i", -7))  # dispatch has stopped: nothing reads this size yet
+        assert not transport.closed and not transport.reading
+        transport.drain()
+        await settle()
+        assert transport.closed and len(transport.frames()) == 2
+    run(main())
