@@ -189,23 +189,12 @@ def decompress(codec: int, data) -> bytes:
 
 def _xerial_decompress(data: memoryview) -> bytes:
     """Snappy in xerial framing (Java and Python clients): a 16-byte header, then (int32 size, block)*."""
-    pos, end, blocks = XERIAL_HEADER_SIZE, len(data), []
-    while pos < end:
-        if end - pos < 4:
-            raise CorruptRecordError("xerial snappy block size truncated")
-        (size,) = _INT32.unpack_from(data, pos)
-        pos += 4
-        if size < 0 or pos + size > end:
-            raise CorruptRecordError(f"xerial snappy block of {size} bytes overruns the batch")
-        blocks.append(_snappy_raw(data[pos : pos + size]))
-        pos += size
-    return b"".join(bytes(block) for block in blocks)
+    return b"".join(bytes(_snappy_raw(block)) for block in _xerial_blocks(data))
 
 
 def _snappy_raw(block):
     """Raw snappy, refusing a declared size no block can expand to (a copy makes at most 64 bytes from 3)."""
-    if cramjam.snappy.decompress_raw_len(block) > SNAPPY_MAX_EXPANSION * len(block):
-        raise CorruptRecordError("snappy block declares an impossible uncompressed size")
+    _snappy_declared_size(block)
     return cramjam.snappy.decompress_raw(block)
 
 
@@ -266,6 +255,7 @@ def _too_large(size: int | None, limit: int) -> CorruptRecordError:
 
 
 def _xerial_blocks(data: memoryview) -> list[memoryview]:
+    """The raw snappy blocks of xerial framing, every (int32 size, block) checked to fit before any is read."""
     pos, end, blocks = XERIAL_HEADER_SIZE, len(data), []
     while pos < end:
         if end - pos < 4:
