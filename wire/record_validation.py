@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from wire.errors import ErrorCode
-from wire.record_codec import CorruptRecordError
+from wire.record_codec import CorruptRecordError, read_varint
 
 __all__ = [
     "ACCELERATED", "MAX_UNCOMPRESSED_BATCH_BYTES", "RecordValidationError", "RecordsSummary",
@@ -128,11 +128,11 @@ def check_timestamp_bounds(summary: RecordsSummary, block, base_timestamp: int, 
 
 def _record_timestamps(block, count: int, base_timestamp: int):
     """(index, timestamp) of each record of a block check_records passed (error paths only)."""
-    pos = 0
+    pos, size = 0, len(block)
     for index in range(count):
-        length, pos = _varint(block, pos, 5)
+        length, pos = read_varint(block, pos, size)
         end = pos + length
-        delta = _varint(block, pos + 1, 10)[0]
+        delta = read_varint(block, pos + 1, end, 10)[0]
         yield index, _long(base_timestamp + delta)
         pos = end
 
@@ -140,28 +140,16 @@ def _record_timestamps(block, count: int, base_timestamp: int):
 def keyless_record_indexes(block, count: int) -> list[int]:
     """Indexes of the records with a null key, in a block that check_records passed (the error path only)."""
     indexes = []
-    pos = 0
+    pos, size = 0, len(block)
     for index in range(count):
-        length, pos = _varint(block, pos, 5)
+        length, pos = read_varint(block, pos, size)
         end = pos + length
-        pos = _varint(block, pos + 1, 10)[1]  # attributes, timestamp delta
-        pos = _varint(block, pos, 5)[1]  # offset delta
-        if _varint(block, pos, 5)[0] < 0:
+        pos = read_varint(block, pos + 1, end, 10)[1]  # attributes, timestamp delta
+        pos = read_varint(block, pos, end)[1]  # offset delta
+        if read_varint(block, pos, end)[0] < 0:
             indexes.append(index)
         pos = end
     return indexes
-
-
-def _varint(buf, pos: int, max_bytes: int) -> tuple[int, int]:
-    raw = shift = 0
-    while True:
-        byte = buf[pos]
-        pos += 1
-        raw |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            raw &= 0xFFFFFFFF if max_bytes == 5 else 0xFFFFFFFFFFFFFFFF
-            return (raw >> 1) ^ -(raw & 1), pos
-        shift += 7
 
 
 class _Fault(Exception):
