@@ -175,13 +175,8 @@ def walk_python(block, count: int, base_timestamp: int) -> tuple[int, int, int, 
             pos += 1
             raw |= (byte & 0x7F) << shift
             if byte < 0x80:
-                if max_bytes == 5:
-                    raw &= 0xFFFFFFFF
-                    value = (raw >> 1) ^ -(raw & 1)
-                else:
-                    raw &= 0xFFFFFFFFFFFFFFFF
-                    value = (raw >> 1) ^ -(raw & 1)
-                return value
+                raw &= 0xFFFFFFFF if max_bytes == 5 else 0xFFFFFFFFFFFFFFFF
+                return (raw >> 1) ^ -(raw & 1)
             shift += 7
         raise _Fault(STRUCTURE, 0, 0)
 
