@@ -36,7 +36,15 @@ def _share_group(broker, group_id: str, *, create: bool = False):
     return group, ErrorCode.NONE, None
 
 
-def _described_partition(index: int, partition, log, version: int) -> dict:
+def _empty_share_group(broker, group_id: str, *, create: bool = False):
+    """(group, error code, message) for Alter and Delete: NON_EMPTY_GROUP while the group has members."""
+    group, error, message = _share_group(broker, group_id, create=create)
+    if not error and not group.is_empty():
+        return group, ErrorCode.NON_EMPTY_GROUP, "The group is not empty."
+    return group, error, message
+
+
+def _described_partition(index: int, partition, log) -> dict:
     entry = {"partition_index": index, "start_offset": NO_OFFSET, "leader_epoch": 0, "lag": -1,
              "error_code": ErrorCode.NONE, "error_message": None}
     if partition is not None:
@@ -75,8 +83,7 @@ async def handle_describe_share_group_offsets(ctx, request):
                                        "lag": -1, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                                        "error_message": "This server does not host this topic-partition."})
                     continue
-                partitions.append(_described_partition(index, state.get((topic.topic_id, index)), log,
-                                                       ctx.api_version))
+                partitions.append(_described_partition(index, state.get((topic.topic_id, index)), log))
             topics.append({"topic_name": name, "topic_id": topic.topic_id if topic else b"\x00" * 16,
                            "partitions": partitions})
         groups.append({"group_id": requested.group_id, "topics": topics, "error_code": ErrorCode.NONE,
@@ -87,9 +94,7 @@ async def handle_describe_share_group_offsets(ctx, request):
 @handles(91, 0, 0)
 async def handle_alter_share_group_offsets(ctx, request):
     broker = ctx.broker
-    group, error, message = _share_group(broker, request.group_id, create=True)
-    if not error and not group.is_empty():
-        error, message = ErrorCode.NON_EMPTY_GROUP, "The group is not empty."
+    group, error, message = _empty_share_group(broker, request.group_id, create=True)
     if error:
         return {"throttle_time_ms": 0, "error_code": error, "error_message": message, "responses": []}
     responses = []
@@ -117,9 +122,7 @@ async def handle_alter_share_group_offsets(ctx, request):
 @handles(92, 0, 0)
 async def handle_delete_share_group_offsets(ctx, request):
     broker = ctx.broker
-    group, error, message = _share_group(broker, request.group_id)
-    if not error and not group.is_empty():
-        error, message = ErrorCode.NON_EMPTY_GROUP, "The group is not empty."
+    group, error, message = _empty_share_group(broker, request.group_id)
     if error:
         return {"throttle_time_ms": 0, "error_code": error, "error_message": message, "responses": []}
     responses = []
