@@ -13,8 +13,10 @@ from gateway.registry import handles
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.group import ShareGroup
 from wire.errors import ErrorCode
+from wire.schema import ZERO_UUID
 
 NO_OFFSET = -1
+UNKNOWN_PARTITION_MESSAGE = "This server does not host this topic-partition."
 
 
 def _share_group(broker, group_id: str, *, create: bool = False):
@@ -81,10 +83,10 @@ async def handle_describe_share_group_offsets(ctx, request):
                 if log is None:
                     partitions.append({"partition_index": index, "start_offset": NO_OFFSET, "leader_epoch": -1,
                                        "lag": -1, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                                       "error_message": "This server does not host this topic-partition."})
+                                       "error_message": UNKNOWN_PARTITION_MESSAGE})
                     continue
                 partitions.append(_described_partition(index, state.get((topic.topic_id, index)), log))
-            topics.append({"topic_name": name, "topic_id": topic.topic_id if topic else b"\x00" * 16,
+            topics.append({"topic_name": name, "topic_id": topic.topic_id if topic else ZERO_UUID,
                            "partitions": partitions})
         groups.append({"group_id": requested.group_id, "topics": topics, "error_code": ErrorCode.NONE,
                        "error_message": None})
@@ -104,7 +106,7 @@ async def handle_alter_share_group_offsets(ctx, request):
         for p in requested.partitions:
             log = topic.partition(p.partition_index) if topic is not None else None
             if log is None:
-                code, text = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition."
+                code, text = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_PARTITION_MESSAGE
             elif p.start_offset < 0:
                 code, text = ErrorCode.INVALID_REQUEST, f"Invalid start offset {p.start_offset}."
             else:
@@ -112,7 +114,7 @@ async def handle_alter_share_group_offsets(ctx, request):
                 code, text = ErrorCode.NONE, None
             partitions.append({"partition_index": p.partition_index, "error_code": code, "error_message": text})
         responses.append({"topic_name": requested.topic_name,
-                          "topic_id": topic.topic_id if topic else b"\x00" * 16, "partitions": partitions})
+                          "topic_id": topic.topic_id if topic else ZERO_UUID, "partitions": partitions})
     broker.shares.flush()
     ctx.log.info("share_group_offsets_altered", group_id=request.group_id,
                  topics=[t.topic_name for t in request.topics])
@@ -129,9 +131,9 @@ async def handle_delete_share_group_offsets(ctx, request):
     for requested in request.topics:
         topic = broker.logs.get(requested.topic_name)
         if topic is None:
-            responses.append({"topic_name": requested.topic_name, "topic_id": b"\x00" * 16,
+            responses.append({"topic_name": requested.topic_name, "topic_id": ZERO_UUID,
                               "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                              "error_message": "This server does not host this topic-partition."})
+                              "error_message": UNKNOWN_PARTITION_MESSAGE})
             continue
         broker.shares.delete_topic_state(request.group_id, topic.topic_id)
         responses.append({"topic_name": topic.name, "topic_id": topic.topic_id, "error_code": ErrorCode.NONE,
