@@ -32,9 +32,14 @@ DEFAULT_MAX_RECORDS = 500
 def _partition_entry(index: int, node_id: int, log=None) -> dict:
     return {"partition_index": index, "error_code": ErrorCode.NONE, "error_message": None,
             "acknowledge_error_code": ErrorCode.NONE, "acknowledge_error_message": None,
-            "current_leader": {"leader_id": node_id if log is not None else -1,
-                               "leader_epoch": log.leader_epoch if log is not None else -1},
-            "records": b"", "acquired_records": []}
+            "current_leader": _current_leader(node_id, log), "records": b"", "acquired_records": []}
+
+
+def _current_leader(node_id: int, log) -> dict:
+    """This broker and the partition's epoch for a partition we have; -1, -1 for one we do not."""
+    if log is None:
+        return {"leader_id": -1, "leader_epoch": -1}
+    return {"leader_id": node_id, "leader_epoch": log.leader_epoch}
 
 
 def _resolve(logs, topic_id: bytes, index: int):
@@ -94,7 +99,7 @@ def _acknowledge_all(ctx, request, allow_renew: bool, now: int, entries: dict) -
                 except KafkaError as exc:
                     error, entry["acknowledge_error_message"] = exc.code, exc.message
             entry["acknowledge_error_code"] = error
-            entry["current_leader"] = _partition_entry(0, broker.node_id, log)["current_leader"]
+            entry["current_leader"] = _current_leader(broker.node_id, log)
 
 
 def _responses(entries: dict) -> list[dict]:
