@@ -56,6 +56,10 @@ def _top_error(code: ErrorCode, message: str | None) -> dict:
             "node_endpoints": [], "acquisition_lock_timeout_ms": 0}
 
 
+def _unknown_member(group_id: str, member_id: str) -> KafkaError:
+    return KafkaError(ErrorCode.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of share group {group_id}.")
+
+
 def _session(broker, request, *, acknowledge_only: bool):
     """The share session the request opens or continues; raises the session errors."""
     group_id, member_id, epoch = request.group_id, request.member_id, request.share_session_epoch
@@ -73,8 +77,7 @@ def _session(broker, request, *, acknowledge_only: bool):
         if any(p.acknowledgement_batches for t in request.topics for p in t.partitions):
             raise KafkaError(ErrorCode.INVALID_REQUEST, "Acknowledge data present in the initial share fetch request.")
         if not broker.share_groups.is_member(group_id, member_id):
-            raise KafkaError(ErrorCode.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of share group "
-                                                          f"{group_id}.")
+            raise _unknown_member(group_id, member_id)
         return sessions.open(group_id, member_id, [(t.topic_id, p.partition_index) for t in request.topics
                                                     for p in t.partitions])
     if epoch < FINAL_EPOCH:
@@ -134,8 +137,8 @@ async def handle_share_fetch(ctx, request):
         if not broker.share_groups.is_member(group_id, member_id):
             # Fenced or gone: its last acknowledgements were applied, but it fetches nothing more.
             broker.shares.flush()
-            return _top_error(ErrorCode.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of share group "
-                                                           f"{group_id}.")
+            exc = _unknown_member(group_id, member_id)
+            return _top_error(exc.code, exc.message)
         await _fetch(ctx, request, session, entries)
     broker.shares.flush()
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
