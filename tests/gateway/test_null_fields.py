@@ -27,6 +27,7 @@ NULL_IN_KAFKA = {
     (1, "node_endpoints.rack"): "Node.rack()",
     (1, "cluster_id"): "tagged, absent unless set",
     (3, "brokers.rack"): "Node.rack()",
+    (3, "cluster_id"): "MetadataRequest.getErrorResponse: the default, null (v10-11 asked by topic id)",
     (3, "topics.name"): "KafkaApis.getTopicMetadata: null name for an unknown topic id (v12+)",
     (11, "protocol_type"): "GroupCoordinator join errors: protocolType None -> null (v7+)",
     (11, "protocol_name"): "KafkaApis: protocolName.orNull from v7",
@@ -125,7 +126,7 @@ def provoking(key: int, version: int) -> list[dict]:
             {"partition_index": p, "current_leader_epoch": -1, "timestamp": t} for p in (0, 9) for t in (-1, -3, 5)]}
             for n in (TOPIC, "no-such-topic")]}]
     if key == METADATA:
-        by_id = [{"name": None, "topic_id": b"\x03" * 16}] if version >= 12 else []  # v10-11: class 6 (bounds)
+        by_id = [{"name": None, "topic_id": b"\x03" * 16}] if version >= 10 else []
         return [{"topics": [{"name": "no-such-topic", "topic_id": ZERO_UUID}, *by_id], "allow_auto_topic_creation": False}]
     if key == OFFSET_FETCH:
         topics = [{"name": TOPIC, "partition_indexes": [0, 9]}, {"name": "no-such-topic", "partition_indexes": [0]}]
