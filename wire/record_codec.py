@@ -201,11 +201,13 @@ def _snappy_raw(block):
 def decompress_bounded(codec: int, data, limit: int):
     """The records block of a compressed batch, never more than `limit` bytes (a decompression bomb stops there).
 
-    Returns a buffer (a memoryview of an anonymous mmap). Raises CorruptRecordError: CORRUPT_MESSAGE for
-    undecodable data or an unknown codec, MESSAGE_TOO_LARGE when the block would exceed `limit`. The output is
-    an mmap of `limit` bytes: the kernel hands out zeroed pages only as they are written, so reserving the
-    limit costs nothing, nothing is zero-filled with the GIL held, and a bomb stops when the mapping is full
-    (cramjam's decompress_into fails rather than grow). Snappy declares its size, checked before anything.
+    Returns a buffer. Raises CorruptRecordError: CORRUPT_MESSAGE for undecodable data or an unknown codec,
+    MESSAGE_TOO_LARGE when the block would exceed `limit`. cramjam's decompress_into fails rather than grow
+    its output, so each attempt stops once the output is full. Small blocks (every librdkafka batch) go to a
+    bytearray from 4x the input, growing fourfold up to HEAP_OUTPUT_BYTES (heap memory the allocator reuses:
+    no page faults); a bigger one gets one anonymous mmap of the limit, whose pages the kernel hands out
+    zeroed only as they are written, so reserving 100 MiB costs nothing and nothing is zero-filled with the
+    GIL held. Snappy declares its size, checked before anything is decompressed.
     """
     if codec == CODEC_SNAPPY:
         view = memoryview(data)
@@ -214,7 +216,7 @@ def decompress_bounded(codec: int, data, limit: int):
         total = sum(sizes)
         if total > limit:
             raise _too_large(total, limit)
-        out = memoryview(mmap.mmap(-1, max(total, 1)))[:total]
+        out = memoryview(bytearray(total) if total <= HEAP_OUTPUT_BYTES else mmap.mmap(-1, total))[:total]
         pos = 0
         try:
             for block, size in zip(blocks, sizes):
@@ -228,18 +230,23 @@ def decompress_bounded(codec: int, data, limit: int):
     module = _STREAM_CODECS.get(codec)
     if module is None:
         raise CorruptRecordError(f"unknown compression codec {codec}")
-    out = mmap.mmap(-1, max(limit, 1))
-    try:
-        written = module.decompress_into(data, out)
-    except cramjam.DecompressionError as exc:
-        if _output_full(exc):
-            raise _too_large(None, limit) from None
-        raise CorruptRecordError(f"undecodable compression codec {codec} data: {exc}") from exc
-    if written > limit:  # only a zero limit (mapped as one byte) can get here
-        raise _too_large(written, limit)
-    return memoryview(out)[:written]
+    size = min(limit, HEAP_OUTPUT_BYTES, max(64 * 1024, 4 * len(data)))
+    while True:
+        out = bytearray(size) if size <= HEAP_OUTPUT_BYTES else mmap.mmap(-1, size)
+        try:
+            written = module.decompress_into(data, out)
+        except cramjam.DecompressionError as exc:
+            if not _output_full(exc):
+                raise CorruptRecordError(f"undecodable compression codec {codec} data: {exc}") from exc
+            if size >= limit:
+                raise _too_large(None, limit) from None
+            size = min(size * 4, HEAP_OUTPUT_BYTES, limit) if size < HEAP_OUTPUT_BYTES else limit
+            del out  # before the next buffer: one at a time
+            continue
+        return memoryview(out)[:written]
 
 
+HEAP_OUTPUT_BYTES = 4 * 1024 * 1024  # above this, decompressed records go to an mmap (see decompress_bounded)
 _STREAM_CODECS = {CODEC_GZIP: cramjam.gzip, CODEC_LZ4: cramjam.lz4, CODEC_ZSTD: cramjam.zstd}
 
 
