@@ -9,7 +9,7 @@ e.g. "Invalid value abc for configuration retention.ms: Not a number of type LON
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -142,6 +142,19 @@ class ConfigKey:
 
     def default_string(self) -> str | None:
         return to_string(self.default)
+
+
+def parse_all(configs: Mapping[str, str | None], keys: Mapping[str, ConfigKey], what: str) -> dict[str, Any]:
+    """Every value of `configs` parsed by its key in `keys` (a config table); KafkaError(INVALID_CONFIG) naming
+    every null value, else the first unknown name, as Kafka's LogConfig and GroupConfig validate them.
+    `what` names the table in the messages ("topic", "group")."""
+    nulls = [name for name, value in configs.items() if value is None]
+    if nulls:
+        raise KafkaError(ErrorCode.INVALID_CONFIG, f"Null value not supported for {what} configs: " + ",".join(nulls))
+    for name in configs:
+        if name not in keys:
+            raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown {what} config name: {name}")
+    return {name: keys[name].parse(value) for name, value in configs.items()}
 
 
 def parse_type(name: str, text: str | None, config_type: ConfigType) -> Any:

@@ -24,6 +24,7 @@ from partitions.config_def import (
     each_one_of,
     invalid,
     one_of,
+    parse_all,
     to_string,
 )
 from wire.errors import ErrorCode, KafkaError
@@ -193,15 +194,7 @@ TOPIC_CONFIGS: dict[str, TopicConfigKey] = {k.name: k for k in sorted([
 
 def parse_configs(configs: Mapping[str, str | None]) -> dict[str, Any]:
     """Every config parsed and validated (typed values), or KafkaError(INVALID_CONFIG) naming the first bad one."""
-    parsed = {}
-    nulls = [name for name, value in configs.items() if value is None]
-    if nulls:
-        raise KafkaError(ErrorCode.INVALID_CONFIG, "Null value not supported for topic configs: " + ",".join(nulls))
-    for name in configs:
-        if name not in TOPIC_CONFIGS:
-            raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {name}")
-    for name, value in configs.items():
-        parsed[name] = TOPIC_CONFIGS[name].parse(value)
+    parsed = parse_all(configs, TOPIC_CONFIGS, "topic")
     _check_together(parsed)
     return parsed
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import re2
 
-from partitions.config_def import ConfigKey, ConfigType, at_least, between, invalid, one_of
+from partitions.config_def import ConfigKey, ConfigType, at_least, between, invalid, one_of, parse_all
 from wire.errors import ErrorCode, KafkaError
 
 
@@ -83,13 +83,7 @@ _BOUNDS = [
 
 def validate_group_configs(configs: Mapping[str, str | None], broker: Callable[[str], Any]) -> dict[str, Any]:
     """The group's whole set of overrides parsed and checked; `broker(name)` reads a broker config."""
-    nulls = [name for name, value in configs.items() if value is None]
-    if nulls:
-        raise KafkaError(ErrorCode.INVALID_CONFIG, "Null value not supported for group configs: " + ",".join(nulls))
-    for name in configs:
-        if name not in GROUP_CONFIGS:
-            raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown group config name: {name}")
-    parsed = {name: GROUP_CONFIGS[name].parse(value) for name, value in configs.items()}
+    parsed = parse_all(configs, GROUP_CONFIGS, "group")
 
     def value(name: str) -> Any:
         key = GROUP_CONFIGS[name]
