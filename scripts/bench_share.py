@@ -72,21 +72,12 @@ def alter_start_offsets(bootstrap: str, group: str, topic: str, partitions: int)
     payload = encode_request_header(ALTER_SHARE_GROUP_OFFSETS, 0, 1, "bench-share") + encode(api.request, 0, body)
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(struct.pack(">i", len(payload)) + payload)
-        size = struct.unpack(">i", _read(sock, 4))[0]
-        answer = decode(api.response, 0, _read(sock, size), response_header_size(ALTER_SHARE_GROUP_OFFSETS, 0))
+        size = struct.unpack(">i", bench.recv_exact(sock, 4))[0]
+        frame = bench.recv_exact(sock, size)
+    answer = decode(api.response, 0, frame, response_header_size(ALTER_SHARE_GROUP_OFFSETS, 0))
     errors = [answer.error_code] + [p.error_code for t in answer.responses for p in t.partitions]
     if any(errors):
         raise RuntimeError(f"AlterShareGroupOffsets answered {errors}")
-
-
-def _read(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("broker closed the connection")
-        data += chunk
-    return data
 
 
 def produce(bootstrap: str, topic: str, records: int, size: int, timeout_s: float) -> None:
