@@ -351,9 +351,15 @@ class TransactionCoordinator:
                  partitions=len(txn.partitions), groups=len(txn.groups))
 
     def _schedule_sweeps(self, now_ms: int) -> None:
+        self._schedule_timeout_sweep(now_ms)
+        self._schedule_expiry_sweep(now_ms)
+
+    def _schedule_timeout_sweep(self, now_ms: int) -> None:
         self.timers.schedule(TIMEOUT_SWEEP_KEY,
                              now_ms + self.config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
                              self._abort_timed_out)
+
+    def _schedule_expiry_sweep(self, now_ms: int) -> None:
         self.timers.schedule(EXPIRY_SWEEP_KEY,
                              now_ms + self.config.transaction_remove_expired_transaction_cleanup_interval_ms,
                              self._expire_transactional_ids)
@@ -362,9 +368,7 @@ class TransactionCoordinator:
         for txn in list(self.txns.values()):
             if txn.state == ONGOING and now_ms >= txn.txn_start_ms + txn.timeout_ms:
                 self._fence_and_abort(txn, now_ms, reason="timeout")
-        self.timers.schedule(TIMEOUT_SWEEP_KEY,
-                             now_ms + self.config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
-                             self._abort_timed_out)
+        self._schedule_timeout_sweep(now_ms)
 
     def _expire_transactional_ids(self, now_ms: int) -> None:
         for txn in list(self.txns.values()):
@@ -376,9 +380,7 @@ class TransactionCoordinator:
                     if self._by_producer_id.get(producer_id) is txn:
                         del self._by_producer_id[producer_id]
                 log.info("txn_id_expired", transactional_id=txn.transactional_id, producer_id=txn.producer_id)
-        self.timers.schedule(EXPIRY_SWEEP_KEY,
-                             now_ms + self.config.transaction_remove_expired_transaction_cleanup_interval_ms,
-                             self._expire_transactional_ids)
+        self._schedule_expiry_sweep(now_ms)
 
     @staticmethod
     def _copy(txn: TransactionMetadata) -> TransactionMetadata:
