@@ -376,9 +376,7 @@ class TransactionCoordinator:
                 txn.transition(DEAD, now_ms)
                 self._store.delete(txn_key(txn.transactional_id))
                 del self.txns[txn.transactional_id]
-                for producer_id in (txn.producer_id, txn.last_producer_id):
-                    if self._by_producer_id.get(producer_id) is txn:
-                        del self._by_producer_id[producer_id]
+                self._unindex(txn)
                 log.info("txn_id_expired", transactional_id=txn.transactional_id, producer_id=txn.producer_id)
         self._schedule_expiry_sweep(now_ms)
 
@@ -394,10 +392,14 @@ class TransactionCoordinator:
     def _install(self, txn: TransactionMetadata) -> None:
         old = self.txns.get(txn.transactional_id)
         if old is not None:
-            for producer_id in (old.producer_id, old.last_producer_id):
-                if self._by_producer_id.get(producer_id) is old:
-                    del self._by_producer_id[producer_id]
+            self._unindex(old)
         self.txns[txn.transactional_id] = txn
         if txn.last_producer_id != NO_PRODUCER_ID:
             self._by_producer_id[txn.last_producer_id] = txn
         self._by_producer_id[txn.producer_id] = txn
+
+    def _unindex(self, txn: TransactionMetadata) -> None:
+        """Drop txn's producer ids from the index where they still point at it."""
+        for producer_id in (txn.producer_id, txn.last_producer_id):
+            if self._by_producer_id.get(producer_id) is txn:
+                del self._by_producer_id[producer_id]
