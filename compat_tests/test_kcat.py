@@ -101,7 +101,7 @@ def test_compressed_batches_round_trip(bootstrap, topic, codec):
     # -d msg puts its reason ("not compressing batch") in the captured stderr of a failure
     records = batch(codec, 20)
     headers = {"codec": codec}
-    window = produce(bootstrap, topic, records, headers, f"compression.codec={codec}", "linger.ms=50", debug="msg")
+    window = produce(bootstrap, topic, records, headers, f"compression.codec={codec}", "linger.ms=500", debug="msg")
     assert_messages(consume(bootstrap, topic), records, [headers] * 20, [window] * 20)
     scenarios.assert_stored_compression(bootstrap, topic, codec)
 
