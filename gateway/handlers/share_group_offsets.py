@@ -12,7 +12,7 @@ from gateway.limits import fits_every_version
 from gateway.registry import handles
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.group import ShareGroup
-from wire.errors import ErrorCode
+from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
 NO_OFFSET = -1
@@ -25,17 +25,15 @@ def _share_group(broker, group_id: str, *, create: bool = False):
         return None, ErrorCode.UNSUPPORTED_VERSION, DISABLED_MESSAGE
     if not group_id:
         return None, ErrorCode.INVALID_GROUP_ID, "The group id must not be empty."
-    group = broker.groups.groups.get(group_id)
-    if group is None:
-        if create and not fits_every_version(group_id):
+    if create and group_id not in broker.groups.groups:
+        if not fits_every_version(group_id):
             return None, ErrorCode.INVALID_GROUP_ID, "Group ids longer than 32767 bytes are not accepted."
-        if create:
-            group = broker.groups.groups[group_id] = ShareGroup(group_id)
-            return group, ErrorCode.NONE, None
-        return None, ErrorCode.GROUP_ID_NOT_FOUND, f"Group {group_id} not found."
-    if not isinstance(group, ShareGroup):
-        return None, ErrorCode.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a share group."
-    return group, ErrorCode.NONE, None
+        group = broker.groups.groups[group_id] = ShareGroup(group_id)
+        return group, ErrorCode.NONE, None
+    try:
+        return broker.share_groups.existing(group_id), ErrorCode.NONE, None
+    except KafkaError as exc:
+        return None, exc.code, exc.message
 
 
 def _empty_share_group(broker, group_id: str, *, create: bool = False):

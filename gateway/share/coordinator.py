@@ -156,7 +156,7 @@ class ShareGroupCoordinator:
             group.assignment_epoch = group.group_epoch
 
     def _leave(self, request) -> dict:
-        group = self._existing(request.group_id)
+        group = self.existing(request.group_id)
         if request.member_id not in group.members:
             raise KafkaError(ErrorCode.UNKNOWN_MEMBER_ID,
                              f"Member {request.member_id} is not a member of group {group.group_id}.")
@@ -177,7 +177,8 @@ class ShareGroupCoordinator:
         self._refresh(group, bump=False)
         self.on_member_gone(group.group_id, member_id)
 
-    def _existing(self, group_id: str) -> ShareGroup:
+    def existing(self, group_id: str) -> ShareGroup:
+        """The share group of that id; GROUP_ID_NOT_FOUND if there is none or the id is another type's."""
         group = self.groups.get(group_id)
         if group is None:
             raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"Group {group_id} not found.")
@@ -193,7 +194,7 @@ class ShareGroupCoordinator:
             try:
                 if not group_id:
                     raise KafkaError(ErrorCode.INVALID_GROUP_ID, "Group id must not be empty.")
-                group = self._existing(group_id)
+                group = self.existing(group_id)
             except KafkaError as error:
                 described.append({"error_code": error.code, "error_message": error.message, "group_id": group_id,
                                   "group_state": "Dead", "group_epoch": -1, "assignment_epoch": -1,
