@@ -187,10 +187,10 @@ async def _fetch(ctx, request, session, entries: dict) -> None:
                 continue
             if entry is None:
                 entry = entries[topic_id, index] = _partition_entry(index, broker.node_id, log)
-            entry["records"] = (entry["records"] or b"") + records
-            entry["acquired_records"] = entry["acquired_records"] + [
+            entry["records"] += records
+            entry["acquired_records"].extend(
                 {"first_offset": a.first_offset, "last_offset": a.last_offset, "delivery_count": a.delivery_count}
-                for a in acquired]
+                for a in acquired)
             gathered += len(records)
             max_records -= sum(a.last_offset - a.first_offset + 1 for a in acquired)
         remaining = deadline - time.monotonic()
