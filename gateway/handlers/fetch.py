@@ -8,11 +8,11 @@ reads below the last stable offset and gets every aborted transaction overlappin
 read_uncommitted reads to the high watermark with no aborted list), log start offset and OFFSET_OUT_OF_RANGE.
 """
 
-import asyncio
 
 from construct import Container
 
 from gateway.clock import now_ms
+from gateway.long_poll import wait_for_any
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
 from wire.errors import ErrorCode, KafkaError
@@ -109,32 +109,8 @@ async def handle_fetch(ctx, request):
     wanted, _ = await collapse_partitions(context.topics, key, "partition")
     responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
     if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
-        await _wait_for_data(touched, request.max_wait_ms / 1000)
+        await wait_for_any((log.listeners for log in touched), request.max_wait_ms / 1000)
         responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
     responses = await context.respond(responses, wanted)  # sets session_id when a session was created
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
             "responses": responses}
-
-
-async def _wait_for_data(logs, timeout_s: float) -> None:
-    """Sleep until any of these partitions gets an append, or the timeout passes."""
-    loop = asyncio.get_running_loop()
-    woken = loop.create_future()
-
-    def wake(_log) -> None:
-        if not woken.done():
-            woken.set_result(None)
-
-    for log in logs:
-        log.listeners.append(wake)
-    try:
-        async with asyncio.timeout(timeout_s):  # unlike wait_for on 3.11, never swallows a cancellation
-            await woken
-    except TimeoutError:
-        pass
-    finally:
-        for log in logs:
-            try:
-                log.listeners.remove(wake)
-            except ValueError:
-                pass

@@ -16,10 +16,10 @@ acknowledge only. Everything a request changed is persisted
 before the response is sent. share.version finalized at 0: UNSUPPORTED_VERSION.
 """
 
-import asyncio
 import time
 
 from gateway.clock import now_ms
+from gateway.long_poll import wait_for_any
 from gateway.registry import handles
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.partition import AcquireMode
@@ -197,33 +197,7 @@ async def _fetch(ctx, request, session, entries: dict) -> None:
         if gathered >= min_bytes or max_records <= 0 or remaining <= 0 or not logs:
             return
         shares.flush()  # what was acquired so far is persisted while this fetch waits for more
-        await _wait(shares, logs, remaining)
-
-
-async def _wait(shares, logs, timeout_s: float) -> None:
-    """Until one of these partitions gets an append, records are released, or the timeout passes."""
-    loop = asyncio.get_running_loop()
-    woken = loop.create_future()
-
-    def wake(*_) -> None:
-        if not woken.done():
-            woken.set_result(None)
-
-    for log in logs:
-        log.listeners.append(wake)
-    shares.listeners.append(wake)
-    try:
-        async with asyncio.timeout(timeout_s):
-            await woken
-    except TimeoutError:
-        pass
-    finally:
-        for log in logs:
-            try:
-                log.listeners.remove(wake)
-            except ValueError:
-                pass
-        shares.listeners.remove(wake)
+        await wait_for_any([*(log.listeners for log in logs), shares.listeners], remaining)
 
 
 @handles(79, 1, 2)
