@@ -48,13 +48,14 @@ def metadata_request() -> bytes:
 
 
 def recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
+    chunks, left = [], n
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
         if not chunk:
             raise ConnectionError("connection closed before the response was complete")
-        data += chunk
-    return data
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)  # joined once: a multi-MB Metadata answer is not copied per chunk
 
 
 def metadata_answers(host: str, port: int, timeout_s: float) -> bool:

@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 
+import bench  # scripts/bench.py: recv_exact
 from wire.codec import decode, encode
 from wire.errors import ErrorCode
 from wire.headers import encode_request_header, response_header_size
@@ -46,20 +47,10 @@ class Client:
         payload += encode(APIS[api_key].request, version, body)
         started = time.perf_counter()
         self.sock.sendall(struct.pack(">i", len(payload)) + payload)
-        (size,) = struct.unpack(">i", self._read(4))
-        frame = self._read(size)
+        (size,) = struct.unpack(">i", bench.recv_exact(self.sock, 4))
+        frame = bench.recv_exact(self.sock, size)
         seconds = time.perf_counter() - started
         return seconds, decode(APIS[api_key].response, version, frame, response_header_size(api_key, version))
-
-    def _read(self, n: int) -> bytes:
-        chunks, left = [], n
-        while left:
-            chunk = self.sock.recv(min(left, 1 << 20))
-            if not chunk:
-                raise AdminBenchError("connection closed")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
 
     def close(self) -> None:
         self.sock.close()
