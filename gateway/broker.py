@@ -110,6 +110,8 @@ class Broker:
         self.maintenance = LogMaintenance(self)  # retention and cleaning; started by the server
         self.fetch_sessions = FetchSessionCache(config.max_incremental_fetch_session_cache_slots)
 
+        self.metrics = None  # gateway.metrics.Metrics while the HTTP server runs (--http-port); None: not counted
+        self.connections: set = set()  # the server's live connections (the console and /metrics read them)
         self.on_deadline: Callable[[int], None] | None = None  # the server's timer: see deadline_changed
         self._timer_sources: list = []
         self.add_timer_source(self.groups, self.groups.timers)

@@ -45,7 +45,13 @@ def parser() -> argparse.ArgumentParser:
                        default=Config.transaction_abort_timed_out_transaction_cleanup_interval_ms,
                        help="how often timed-out transactions are looked for and aborted")
     serve.add_argument("--transactional-id-expiration-ms", type=int, default=Config.transactional_id_expiration_ms)
-    serve.add_argument("--admin-port", type=int, help="serve the HTTP admin endpoint (gateway.admin_http) here")
+    serve.add_argument("--http-port", type=int, help="serve the web console, /metrics and the HTTP control API "
+                       "here, on --host (off by default; no authentication: keep it on loopback)")
+    serve.add_argument("--admin-port", dest="http_port", type=int, help="an alias of --http-port (the old admin "
+                       "endpoint, POST /share-groups/replay-dlq, is served there)")
+    serve.add_argument("--log-format", choices=("auto", "console", "json", "kv"), default="auto",
+                       help="console: structlog's renderer (colour on a TTY); json: one JSON object a line; "
+                       "kv: key=value; auto: console on a TTY, else kv")
     serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
     limits = serve.add_argument_group("connection limits (ARCHITECTURE.md, Resource model)")
     for name, help_text in (
@@ -73,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--max", type=int, help="replay at most this many records")
     replay.add_argument("--source-topic", help="only the dead letters of this source topic")
     where = replay.add_mutually_exclusive_group(required=True)
-    where.add_argument("--admin", metavar="HOST:PORT", help="a running broker's --admin-port")
+    where.add_argument("--admin", metavar="HOST:PORT", help="a running broker's --http-port")
     where.add_argument("--data-dir", help="the data dir of a stopped broker")
     return p
 
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             config = serve_config(args, argv)
         except (PropertiesError, OSError) as exc:
             parser().exit(2, f"ottla: {exc}\n")
-        configure(config.log_level)
+        configure(config.log_level, config.log_format)
         run(config)
     elif args.command == "share-groups":
         from gateway.share.replay_cli import replay_dlq

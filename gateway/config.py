@@ -34,7 +34,8 @@ class Config:
     transactional_id_expiration_ms: int = 7 * 24 * 3600 * 1000
     crash_at: str | None = None  # tests only: a fault point that SIGKILLs the broker (gateway.txn.markers)
     shutdown_grace_s: float = 5.0
-    admin_port: int | None = None  # the HTTP admin endpoint (gateway.admin_http); off by default
+    http_port: int | None = None  # the HTTP server (gateway.http: console, /metrics, control API); off by default
+    log_format: str = "auto"  # gateway.logs: "console" (colour on a TTY), "json" lines, or auto (console)
     # connections and the memory they may make the broker hold: see ARCHITECTURE.md "Resource model"
     log_retention_check_interval_ms: int = 300000  # Kafka's default; tests set it low
     log_cleaner_backoff_ms: int = 15000  # how often the cleaner looks for compactable logs

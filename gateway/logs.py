@@ -1,4 +1,9 @@
-"""Structured logging: one event per line, saying what happened to whom."""
+"""Structured logging: one event per line, saying what happened to whom.
+
+`--log-format`: console (structlog's ConsoleRenderer, colour when stderr is a TTY), json (one JSON
+object a line: timestamp, level, event and the fields), kv (key=value, greppable), auto (console on a
+TTY, else kv: what a log file or a test's pipe has always had).
+"""
 
 from __future__ import annotations
 
@@ -33,10 +38,28 @@ def _below_level(logger, method_name: str, event_dict):
     return event_dict
 
 
-def configure(level: str = "info") -> None:
+LOG_FORMATS = ("auto", "console", "json", "kv")
+
+
+def _renderer(log_format: str, stream):
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    if log_format == "auto":
+        log_format = "console" if tty else "kv"
+    if log_format == "console":
+        return structlog.dev.ConsoleRenderer(colors=tty, exception_formatter=structlog.dev.plain_traceback)
+    if log_format == "json":
+        return structlog.processors.JSONRenderer(default=repr)
+    if log_format == "kv":
+        return structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], drop_missing=True)
+    raise ValueError(f"unknown log format {log_format!r} (one of {', '.join(LOG_FORMATS)})")
+
+
+def configure(level: str = "info", log_format: str = "auto", stream=None) -> None:
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}")
+    stream = sys.stderr if stream is None else stream
+    renderer = _renderer(log_format, stream)
     set_level({logging.DEBUG: "DEBUG", logging.INFO: "INFO", logging.WARNING: "WARN", logging.ERROR: "ERROR",
                logging.CRITICAL: "FATAL"}.get(numeric, "INFO"))
     structlog.configure(
@@ -44,10 +67,10 @@ def configure(level: str = "info") -> None:
             _below_level,  # the level may change at runtime, so the filtering wrapper lets everything through
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], drop_missing=True),
+            *(() if isinstance(renderer, structlog.dev.ConsoleRenderer) else (structlog.processors.format_exc_info,)),
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )

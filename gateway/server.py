@@ -71,7 +71,8 @@ class Server:
         self.limits = ConnectionLimits.from_config(config)
         self.admission: Admission | None = None
         self._listener: asyncio.AbstractServer | None = None
-        self._admin = None  # the HTTP admin endpoint, with --admin-port
+        self.http_port: int | None = None  # the HTTP server's bound port
+        self._http = None  # gateway.http's server (console, /metrics, control API), with --http-port
         self._stop = asyncio.Event()
         self._timers: DeadlineTimer | None = None
 
@@ -100,13 +101,21 @@ class Server:
         self.broker.on_deadline = self._timers.arm
         self._timers.fire_now()
         self.broker.maintenance.start()
-        if self.config.admin_port is not None:
-            from gateway.admin_http import AdminServer
-
-            self._admin = AdminServer(self.broker)
-            log.info("admin_endpoint", host=self.config.host,
-                     port=await self._admin.start(self.config.host, self.config.admin_port))
+        if self.config.http_port is not None:
+            await self._start_http()
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
+
+    async def _start_http(self) -> None:
+        from gateway.http.server import HttpServer
+        from gateway.metrics import Metrics
+
+        self.broker.metrics = Metrics()  # counting starts with the server that can show it
+        self.broker.connections = self.connections
+        self._http = HttpServer(self.broker)
+        self.http_port = port = await self._http.start(self.config.host, self.config.http_port)
+        log.info("http_server", host=self.config.host, port=port, console=f"http://{self.config.host}:{port}/",
+                 metrics=f"http://{self.config.host}:{port}/metrics")
+        print(f"ottla http on {self.config.host}:{port}", flush=True)
 
     def _apply_connection_configs(self, fd_soft: int) -> int:
         configs = self.broker.configs
@@ -137,8 +146,8 @@ class Server:
         log.info("shutting_down", connections=len(self.connections))
         if self._listener is not None:
             self._listener.close()
-        if self._admin is not None:
-            self._admin.close()
+        if self._http is not None:
+            await self._http.close()
         if self._timers is not None:
             self._timers.stop()
         deadline = time.monotonic() + self.config.shutdown_grace_s

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from gateway.admin_http import handle
+from gateway.http.admin import handle
 from gateway.share.dlq import GROUP_ENABLE
 from tests.gateway.conftest import ROOT
 from tests.gateway.share.support import new_broker
