@@ -191,6 +191,7 @@ class Phase:
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
     broker_cpu_percent: float | None = None
+    broker_cpu_seconds: float | None = None
     client_cpu_percent: float | None = None
     per_partition: list[int] = field(default_factory=list)  # records delivered / read per partition
     expected_per_partition: list[int] | None = None  # consume: what the produce phase delivered
@@ -215,6 +216,14 @@ class Phase:
     def records_per_s(self) -> float | None:
         return self.records / self.seconds if self.seconds > 0 else None
 
+    @property
+    def broker_cpu_ms_per_mb(self) -> float | None:
+        """Broker CPU (user + system, /proc) per MB of values: efficiency that the shared machine's load
+        moves far less than MB/s."""
+        if self.broker_cpu_seconds is None or not self.bytes:
+            return None
+        return self.broker_cpu_seconds * 1000 / (self.bytes / 1e6)
+
 
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted, non-empty list."""
@@ -235,7 +244,8 @@ class CpuMeter:
         wall = time.perf_counter() - self.wall
         phase.client_cpu_percent = 100 * (time.process_time() - self.client) / wall
         if self.broker_cpu is not None and (now := self.broker.cpu_seconds()) is not None:
-            phase.broker_cpu_percent = 100 * (now - self.broker_cpu) / wall
+            phase.broker_cpu_seconds = now - self.broker_cpu
+            phase.broker_cpu_percent = 100 * phase.broker_cpu_seconds / wall
 
 
 def client_config(bootstrap: str) -> dict:
@@ -403,7 +413,7 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
             time.sleep(args.settle)
             result.idle_rss_kib = broker.status_kib("VmRSS")
         admin = AdminClient(client_config(result.bootstrap))
-        for partitions in PARTITION_COUNTS:
+        for partitions in () if args.skip_phases else PARTITION_COUNTS:
             produced = None
             for acks in ACKS:
                 topic = f"bench-{run}-p{partitions}-acks{acks}"
@@ -446,6 +456,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_lifecycle
 
         result.groups += bench_lifecycle.measure(args)  # extra rows, as --groups'
+    if args.scale:
+        import bench_scale
+
+        result.groups += bench_scale.measure(name, result.bootstrap, broker, args)  # extra rows, as --groups'
     if args.connection:
         import bench_conn
 
@@ -495,6 +509,7 @@ def rows(result: BrokerResult) -> list[tuple[str, str, float | None, str | None]
         if phase.kind == "produce":
             metrics += [("latency p50, ms", phase.latency_p50_ms), ("latency p99, ms", phase.latency_p99_ms)]
         metrics.append(("broker CPU, % of a core", phase.broker_cpu_percent))
+        metrics.append(("broker CPU per MB, ms", phase.broker_cpu_ms_per_mb))
         metrics.append(("bench client CPU, % of a core", phase.client_cpu_percent))
         out += [(phase.label, metric, value, note) for metric, value in metrics]
     return out + result.groups + result.share + result.connection
@@ -504,7 +519,7 @@ def fmt(value: float | None, metric: str) -> str:
     if value is None:
         return "n/a"
     if metric in ("records/s", "requests/s") or metric.endswith("count") or metric.startswith("start-up") \
-            or "CPU" in metric:
+            or ("CPU" in metric and " per " not in metric):
         return f"{value:,.0f}"
     return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
 
@@ -575,6 +590,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--phase-timeout", type=float, default=20.0, help="seconds each phase may take (default %(default)s)")
     p.add_argument("--startup-timeout", type=float, default=30.0, help="seconds a broker may take to answer Metadata")
     p.add_argument("--settle", type=float, default=1.0, help="idle seconds after start-up before reading RSS")
+    p.add_argument("--skip-phases", action="store_true", help="skip the closed-loop produce/consume phases "
+                   "(start-up, RSS and the flags below only)")
+    p.add_argument("--latency", action="store_true", help="then open-loop produce latency at 10/50/90%% of the "
+                   "lower peak and end-to-end latency, both brokers side by side (scripts/bench_latency.py)")
+    p.add_argument("--scale", action="store_true", help="then cost as work grows: 1-1,000 partitions, 1-500 "
+                   "connections, Metadata of 100,000 partitions (scripts/bench_scale.py)")
     p.add_argument("--groups", action="store_true", help="then time group joins, rebalances and OffsetCommit "
                    "(scripts/bench_groups.py, options below)")
     p.add_argument("--bounds", action="store_true", help="then what one adversarial request costs a second "
@@ -604,6 +625,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_admin
 
     bench_admin.add_arguments(p.add_argument_group("--admin"))
+    import bench_latency
+    import bench_scale
+
+    bench_latency.add_arguments(p.add_argument_group("--latency"))
+    bench_scale.add_arguments(p.add_argument_group("--scale"))
     args = p.parse_args(argv)
     if args.records < 1 or args.record_size < 1:
         p.error("--records and --record-size must be positive")
@@ -631,6 +657,12 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(bench_broker("Ottla", None, ottla_process(workdir, args.memory), args))
             if args.against_tansu:
                 results.append(bench_broker("Tansu", None, tansu_process(workdir), args))
+            if args.latency:  # its own brokers, side by side, the points interleaved
+                import bench_latency
+
+                latency = bench_latency.measure(workdir, args)
+                for r in results:
+                    r.groups += latency.get(r.name, [])
         except KeyboardInterrupt:
             print(f"# interrupted by signal {STOP_SIGNAL or signal.SIGINT}; brokers stopped", file=sys.stderr)
             return 128 + (STOP_SIGNAL or signal.SIGINT)
@@ -643,7 +675,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_bounds.main([])
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
-    complete = all(r.failure is None and len(r.phases) == 6 and all(p.ok for p in r.phases) for r in results)
+    complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)
+                   for r in results)
     return 0 if complete else 1
 
 

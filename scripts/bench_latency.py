@@ -1,0 +1,254 @@
+"""Open-loop produce latency and end-to-end latency, Ottla beside Tansu in one session (bench.py --latency).
+
+Closed-loop figures (bench.py's phases) time a producer that sends as fast as it can, so their
+latency is mostly the client's own queue. Here a librdkafka producer offers a fixed rate instead:
+10%, 50% and 90% (--latency-fractions) of the lower of the two brokers' peak, measured first by a
+closed-loop produce of the same shape (acks, partitions) on each. Every record's latency is
+produce() to its delivery callback; the schedule is kept by count, so a broker that answers late
+does not slow the offered rate (what a service's users see). Broker CPU per MB over the same
+seconds makes efficiency a ratio at equal work. End-to-end: at 50% of peak, a consumer in its own
+process (no shared GIL) reads the topic as it is written; latency is produce() to the consumer's
+receipt, from a CLOCK_MONOTONIC stamp in each value.
+
+Both brokers run side by side and the points are interleaved (Ottla, Tansu, Tansu, Ottla, ...), so
+the shared machine's drift hits both alike. Client settings are the same for both: linger.ms
+(--latency-linger-ms, default 1), batch.size 1,000,000, no idempotence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+import uuid
+from functools import partial
+from pathlib import Path
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+import bench  # scripts/bench.py: processes, phases, percentile, topic creation
+
+CONFIGS = (("1", 1), ("all", 1), ("1", 8), ("all", 8))
+STAMP = struct.Struct("<d")  # CLOCK_MONOTONIC seconds at produce(), the first 8 bytes of an end-to-end value
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--latency-seconds", type=float, default=2.0, help="seconds each open-loop point offers "
+                   "(default %(default)s)")
+    p.add_argument("--latency-fractions", default="10,50,90", help="offered rates, %% of the lower peak "
+                   "(default %(default)s)")
+    p.add_argument("--latency-peak", type=float, default=0.0, help="records/s to take as the peak instead of "
+                   "measuring it (the same figure for every shape)")
+    p.add_argument("--latency-peak-records", type=int, default=150_000, help="records of each peak measurement")
+    p.add_argument("--latency-linger-ms", type=float, default=1.0, help="librdkafka linger.ms of the open-loop "
+                   "producer, both brokers (default %(default)s)")
+    p.add_argument("--latency-configs", default="1:1,all:1,1:8,all:8", help="acks:partitions shapes "
+                   "(default %(default)s)")
+
+
+def producer_config(bootstrap: str, acks: str, linger_ms: float, timeout_s: float) -> dict:
+    return {
+        **bench.client_config(bootstrap),
+        "acks": acks,
+        "linger.ms": linger_ms,
+        "batch.size": 1_000_000,
+        "queue.buffering.max.messages": 2_000_000,
+        "queue.buffering.max.kbytes": 2_097_151,
+        "message.timeout.ms": int(timeout_s * 1000),
+        "enable.idempotence": False,
+    }
+
+
+def summary(latencies: list[float]) -> dict:
+    if not latencies:
+        return {"p50": None, "p99": None, "p99.9": None}
+    latencies.sort()
+    return {q: bench.percentile(latencies, float(q[1:])) * 1000 for q in ("p50", "p99", "p99.9")}
+
+
+def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: float, seconds: float,
+              record_size: int, linger_ms: float, broker: bench.BrokerProcess | None, stamp: bool = False) -> dict:
+    """Offer `rate` records/s for `seconds`; per-record produce()-to-acknowledgement latencies."""
+    producer = Producer(producer_config(bootstrap, acks, linger_ms, 30.0))
+    payload = os.urandom(record_size)
+    for p in range(partitions):  # connections, metadata and each leader's first request before the clock
+        producer.produce(topic, payload, partition=p)
+    producer.flush(30.0)
+    latencies: list[float] = []
+    state = {"errors": 0, "first_error": None}
+    clock = time.perf_counter
+    monotonic = time.monotonic
+
+    def delivered(sent_at: float, err, msg) -> None:
+        if err is not None:
+            state["errors"] += 1
+            state["first_error"] = state["first_error"] or str(err)
+        else:
+            latencies.append(clock() - sent_at)
+
+    total = max(1, int(rate * seconds))
+    produce, poll = producer.produce, producer.poll
+    tail = payload[STAMP.size:]
+    cpu_before = broker.cpu_seconds() if broker else None
+    started = clock()
+    sent = 0
+    while sent < total:
+        due = min(total, int((clock() - started) * rate) + 1)
+        while sent < due:
+            value = STAMP.pack(monotonic()) + tail if stamp else payload
+            try:
+                produce(topic, value, partition=sent % partitions, on_delivery=partial(delivered, clock()))
+            except BufferError:  # the client's queue is full: the broker is far behind the offered rate
+                poll(0.001)
+                continue
+            sent += 1
+        # until the next record is due: serve delivery callbacks (poll returns as soon as one is served)
+        poll(0.001 if (sent + 1) / rate - (clock() - started) > 0.001 else 0)
+    offered_s = clock() - started
+    left = producer.flush(30.0)
+    cpu = broker.cpu_seconds() - cpu_before if broker else None
+    mb = len(latencies) * record_size / 1e6
+    return {"offered_rate": sent / offered_s, "records": len(latencies), "errors": state["errors"] + left,
+            "first_error": state["first_error"], "broker_cpu_ms_per_mb": cpu / mb * 1000 if cpu and mb else None,
+            **summary(latencies)}
+
+
+def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeout_s: float) -> None:
+    """The end-to-end reader (its own process): prints 'ready', then one JSON line of percentiles."""
+    consumer = Consumer({**bench.client_config(bootstrap), "group.id": f"ottla-bench-e2e-{uuid.uuid4().hex[:8]}",
+                         "enable.auto.commit": False, "fetch.queue.backoff.ms": 10,
+                         "enable.partition.eof": False})
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+    consumer.consume(num_messages=1, timeout=0.5)  # connected and fetching before the producer starts
+    print("ready", flush=True)
+    latencies, errors, first_error = [], 0, None
+    monotonic, unpack = time.monotonic, STAMP.unpack_from
+    deadline = time.monotonic() + timeout_s
+    while len(latencies) < count and time.monotonic() < deadline:
+        for msg in consumer.consume(num_messages=1000, timeout=0.05):
+            if msg.error() is not None:
+                if msg.error().code() != KafkaError._PARTITION_EOF:
+                    errors += 1
+                    first_error = first_error or str(msg.error())
+                continue
+            now = monotonic()
+            value = msg.value()
+            if len(value) >= STAMP.size:
+                latencies.append(now - unpack(value)[0])
+    consumer.close()
+    print(json.dumps({"records": len(latencies), "errors": errors, "first_error": first_error,
+                      **summary(latencies)}), flush=True)
+
+
+def end_to_end(bootstrap: str, topic: str, partitions: int, rate: float, seconds: float, record_size: int,
+               linger_ms: float, broker: bench.BrokerProcess | None) -> dict:
+    total = max(1, int(rate * seconds))
+    reader = subprocess.Popen([sys.executable, __file__, "--e2e-consumer", bootstrap, topic, str(partitions),
+                               str(total + partitions), str(seconds + 30)], stdout=subprocess.PIPE, text=True)
+    try:
+        if reader.stdout.readline().strip() != "ready":
+            raise RuntimeError("the end-to-end consumer did not start")
+        produced = open_loop(bootstrap, topic, partitions, "1", rate, seconds, record_size, linger_ms, broker,
+                             stamp=True)
+        out, _ = reader.communicate(timeout=seconds + 60)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
+    received = json.loads(out.strip().splitlines()[-1])
+    received["offered_rate"] = produced["offered_rate"]
+    return received
+
+
+def _peak(bootstrap: str, broker, acks: str, partitions: int, args, admin: AdminClient, run: str) -> float:
+    topic = f"bench-peak-{run}-{acks}-{partitions}"
+    bench.create_topic(admin, topic, partitions, args.phase_timeout)
+    phase = bench.Phase("produce", partitions, acks, topic, args.latency_peak_records)
+    bench.produce_phase(bootstrap, phase, args.record_size, args.phase_timeout, broker)
+    admin.delete_topics([topic])
+    return phase.records_per_s or 0.0
+
+
+def measure(workdir: Path, args) -> dict[str, list[tuple]]:
+    """Start Ottla (as bench.py does) and, with --against-tansu, Tansu; interleave every point on both.
+    Returns rows (what, metric, value, note) by broker name, for bench.py's table."""
+    brokers = [bench.ottla_process(workdir / "latency-ottla", args.memory)]
+    (workdir / "latency-ottla").mkdir(exist_ok=True)
+    if args.against_tansu:
+        (workdir / "latency-tansu").mkdir(exist_ok=True)
+        brokers.append(bench.tansu_process(workdir / "latency-tansu"))
+    rows: dict[str, list[tuple]] = {b.name: [] for b in brokers}
+    fractions = [float(f) for f in args.latency_fractions.split(",") if f]
+    configs = [(a, int(p)) for a, p in (c.split(":") for c in args.latency_configs.split(",") if c)]
+    run = uuid.uuid4().hex[:6]
+    try:
+        for b in brokers:
+            b.start(args.startup_timeout)
+        admins = {b.name: AdminClient(bench.client_config(f"{bench.HOST}:{b.port}")) for b in brokers}
+        flip = False
+        lower: dict[tuple[str, int], float] = {}
+        for acks, partitions in configs:
+            shape = f"acks={acks}, {partitions} partition{'s' if partitions > 1 else ''}"
+            peaks = {}
+            for b in brokers:
+                peaks[b.name] = args.latency_peak or _peak(f"{bench.HOST}:{b.port}", b, acks, partitions, args,
+                                                           admins[b.name], run)
+                rows[b.name].append((f"open loop, {shape}", "peak (closed loop), records/s", peaks[b.name], None))
+            peak = lower[(acks, partitions)] = min(peaks.values())
+            for fraction in fractions:
+                rate = peak * fraction / 100
+                what = f"open loop, {shape}, {fraction:g}% of the lower peak"
+                flip = not flip
+                for b in (brokers if flip else brokers[::-1]):
+                    bootstrap = f"{bench.HOST}:{b.port}"
+                    topic = f"bench-ol-{run}-{acks}-{partitions}-{fraction:g}"
+                    bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout)
+                    r = open_loop(bootstrap, topic, partitions, acks, rate, args.latency_seconds, args.record_size,
+                                  args.latency_linger_ms, b)
+                    admins[b.name].delete_topics([topic])
+                    _report(rows[b.name], what, r, b.name)
+        for partitions in sorted({p for _, p in configs}):
+            peak = lower.get(("1", partitions)) or min(lower.values())
+            what = f"end to end, acks=1, {partitions} partition{'s' if partitions > 1 else ''}, 50% of the lower peak"
+            for b in brokers:
+                topic = f"bench-e2e-{run}-{partitions}"
+                bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout)
+                r = end_to_end(f"{bench.HOST}:{b.port}", topic, partitions, peak * 0.5, args.latency_seconds,
+                               args.record_size, args.latency_linger_ms, b)
+                admins[b.name].delete_topics([topic])
+                _report(rows[b.name], what, r, b.name)
+        admins = None
+    except Exception as exc:
+        print(f"#   latency: {type(exc).__name__}: {exc}", file=sys.stderr)
+        for name in rows:
+            rows[name].append(("open loop", "stopped early", None, f"{type(exc).__name__}: {exc}"))
+    finally:
+        for b in brokers:
+            b.stop()
+    return rows
+
+
+def _report(rows: list[tuple], what: str, r: dict, name: str) -> None:
+    note = None
+    if r.get("errors"):
+        note = f"{r['errors']} errors, first: {r.get('first_error')}"
+    print(f"#   {name} {what}: {r['offered_rate']:,.0f} records/s offered, p50 {_ms(r['p50'])} "
+          f"p99 {_ms(r['p99'])} p99.9 {_ms(r['p99.9'])} ms", file=sys.stderr)
+    rows.append((what, "offered, records/s", r["offered_rate"], note))
+    for q in ("p50", "p99", "p99.9"):
+        rows.append((what, f"latency {q}, ms", r[q], note))
+    if "broker_cpu_ms_per_mb" in r:
+        rows.append((what, "broker CPU per MB, ms", r["broker_cpu_ms_per_mb"], note))
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--e2e-consumer":
+    _, _, bootstrap_, topic_, partitions_, count_, timeout_ = sys.argv
+    consumer_main(bootstrap_, topic_, int(partitions_), int(count_), float(timeout_))
