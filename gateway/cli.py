@@ -1,18 +1,44 @@
-"""The `ottla` command line."""
+"""The `ottla` command line: `ottla serve` (the broker) and `ottla <noun> <verb>` (the tools, gateway/tools/).
+
+Only `serve` loads the broker's config machinery; a tool's command line is parsed without it, so
+`ottla topics list` pays for argparse, its noun module and the Kafka client, nothing more.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from gateway.config import Config
-from gateway.configs.properties import PropertiesError, check_static, config_fields, parse_set, read_properties
-from gateway.logs import configure
-from gateway.startup_topics import parse_topic_spec
+DESCRIPTION = "A Kafka-compatible broker (ottla serve) and the tools to use any Kafka cluster (ottla <noun> <verb>)."
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ottla", description="A Kafka-compatible broker.")
-    commands = p.add_subparsers(dest="command", required=True)
+def parser(tools: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; tools=False leaves out the tool nouns (the serve path)."""
+    p = argparse.ArgumentParser(prog="ottla", description=DESCRIPTION)
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    if tools:
+        from gateway.tools import register_all
+
+        register_all(commands)
+    return p
+
+
+def _tools_parser() -> argparse.ArgumentParser:
+    """The tools' command line with `serve` as a name only (its flags need the broker's Config)."""
+    from gateway.tools import register_all
+
+    p = argparse.ArgumentParser(prog="ottla", description=DESCRIPTION)
+    commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run a broker")
+    register_all(commands)
+    return p
+
+
+def _add_serve(commands) -> None:
+    from gateway.config import Config
+    from gateway.startup_topics import parse_topic_spec
+
     serve = commands.add_parser("serve", help="run a broker")
     serve.add_argument("--config", metavar="FILE", help="Kafka-style server.properties (key=value, Kafka's names)")
     serve.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
@@ -72,38 +98,39 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-cleaner-backoff-ms", type=int, default=Config.log_cleaner_backoff_ms)
     serve.add_argument("--max-incremental-fetch-session-cache-slots", type=int,
                        default=Config.max_incremental_fetch_session_cache_slots)
-    share_groups = commands.add_parser("share-groups", help="share-group tools")
-    share_commands = share_groups.add_subparsers(dest="share_command", required=True)
-    replay = share_commands.add_parser("replay-dlq", help="move dead-lettered records back to their source topic")
-    replay.add_argument("--topic", required=True, help="the dead-letter topic")
-    replay.add_argument("--max", type=int, help="replay at most this many records")
-    replay.add_argument("--source-topic", help="only the dead letters of this source topic")
-    where = replay.add_mutually_exclusive_group(required=True)
-    where.add_argument("--admin", metavar="HOST:PORT", help="a running broker's --http-port")
-    where.add_argument("--data-dir", help="the data dir of a stopped broker")
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if args.command == "serve":
-        from gateway.server import run
+    argv = sys.argv[1:] if argv is None else argv
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first == "serve" or first is None:
+        args = parser(tools=first is None).parse_args(argv)
+        return _serve(args, argv)
+    args = _tools_parser().parse_args(argv)
+    from gateway.tools._main import run_verb
 
-        try:
-            config = serve_config(args, argv)
-        except (PropertiesError, OSError) as exc:
-            parser().exit(2, f"ottla: {exc}\n")
-        configure(config.log_level, config.log_format)
-        run(config)
-    elif args.command == "share-groups":
-        from gateway.share.replay_cli import replay_dlq
+    return run_verb(args)
 
-        return replay_dlq(args)
+
+def _serve(args: argparse.Namespace, argv: list[str]) -> int:
+    from gateway.configs.properties import PropertiesError
+    from gateway.logs import configure
+    from gateway.server import run
+
+    try:
+        config = serve_config(args, argv)
+    except (PropertiesError, OSError) as exc:
+        parser(tools=False).exit(2, f"ottla: {exc}\n")
+    configure(config.log_level, config.log_format)
+    run(config)
     return 0
 
 
-def serve_config(args: argparse.Namespace, argv: list[str] | None) -> Config:
+def serve_config(args: argparse.Namespace, argv: list[str] | None):
     """The broker's Config: Ottla's defaults < the --config file < flags given < --set."""
+    from gateway.config import Config
+    from gateway.configs.properties import check_static, config_fields, parse_set, read_properties
+
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "config", "set")}
     given = _given_flags(argv)
     file_props = read_properties(open(args.config, encoding="utf-8").read()) if args.config else {}
@@ -117,7 +144,7 @@ def serve_config(args: argparse.Namespace, argv: list[str] | None) -> Config:
 
 def _given_flags(argv: list[str] | None) -> set[str]:
     """The serve flags given on the command line (not defaulted)."""
-    p = parser()
+    p = parser(tools=False)
     serve = p._subparsers._group_actions[0].choices["serve"]
     for action in serve._actions:
         action.default = argparse.SUPPRESS
