@@ -15,6 +15,7 @@ from gateway.configs.broker_defs import BROKER_CONFIGS
 from gateway.configs.properties import static_configs
 from gateway.configs.quotas import ClientQuotas
 from gateway.telemetry import Telemetry
+from gateway.faults import FaultSet
 from gateway.features import Features
 from gateway.groups import GroupConfig, GroupCoordinator
 from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
@@ -57,6 +58,7 @@ class Broker:
     def __init__(self, config: Config, storage) -> None:
         self.config = config
         self.storage = storage
+        self.faults = FaultSet.from_file(config.faults)  # injected errors, latency, drops (gateway/faults)
         self.node_id = config.node_id
         self.host, self.port = config.advertised
         self.cluster_id = load_cluster_id(config)

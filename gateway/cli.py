@@ -78,6 +78,8 @@ def _add_serve(commands) -> None:
     serve.add_argument("--log-format", choices=("auto", "console", "json", "kv"), default="auto",
                        help="console: structlog's renderer (colour on a TTY); json: one JSON object a line; "
                        "kv: key=value; auto: console on a TTY, else kv")
+    serve.add_argument("--faults", metavar="FILE", help="inject these faults from start-up: a JSON list of fault "
+                       "specs as POST /v1/faults takes them (README: Testing with Ottla)")
     serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
     limits = serve.add_argument_group("connection limits (ARCHITECTURE.md, Resource model)")
     for name, help_text in (
@@ -119,7 +121,12 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
 
     try:
         config = serve_config(args, argv)
-    except (PropertiesError, OSError) as exc:
+        if config.faults:
+            from gateway.faults import FaultSet, load_faults_file
+
+            for spec in load_faults_file(config.faults):
+                FaultSet().add(spec)  # refused here, before the broker starts, if any is bad
+    except (PropertiesError, OSError, ValueError) as exc:
         parser(tools=False).exit(2, f"ottla: {exc}\n")
     configure(config.log_level, config.log_format)
     run(config)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 
 from gateway import registry
+from gateway.faults.serve import DropConnection, faulted, faults_of
 from gateway.memory_pool import MemoryPool
 from gateway.registry import RequestContext
 from gateway.offload import decode_request, encode_response, is_big, release
@@ -122,6 +123,7 @@ class RequestPipeline:
         self.pool = pool if pool is not None else MemoryPool()
         self.limits = limits if limits is not None else ConnectionLimits()
         self.decoder = FrameDecoder(broker.config.max_request_size)
+        self._faults = faults_of(broker)  # gateway.faults: `armed` is all a request reads when none is set
         self.log = log.bind(peer=peer, connection_id=connection_id)
         self.pending: collections.deque[_Slot] = collections.deque()
         self.closed = False
@@ -285,6 +287,8 @@ class RequestPipeline:
             return
         slot = _Slot(header, reserved)
         self.pending.append(slot)
+        if self._faults.armed:
+            reg = faulted(reg, self._faults)
         task = self._loop.create_task(self._serve(ctx, reg, payload, header.body_offset))
         slot.task = task
         self._unsettled = slot
@@ -350,7 +354,10 @@ class RequestPipeline:
             return
         exc = task.exception()
         if exc is not None:
-            if isinstance(exc, _BadRequest):
+            if isinstance(exc, DropConnection):
+                ctx.log.info("fault_dropped_connection")
+                self._close()
+            elif isinstance(exc, _BadRequest):
                 ctx.log.warning("bad_request_body", error=str(exc))  # bound to client id, api, version
                 self._close()
             elif isinstance(exc, _EncodeFailed):
