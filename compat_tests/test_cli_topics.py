@@ -29,7 +29,7 @@ def test_create_list_describe_alter_delete(bootstrap):
     row = next(t for t in listed.json() if t["name"] == name)
     assert row["partitions"] == 3 and row["replication_factor"] >= 1
     table = ottla(bootstrap, "topics", "list")
-    assert table.out.splitlines()[0].split() == ["NAME", "PARTITIONS", "REPLICATION_FACTOR"]
+    assert table.out.splitlines()[0].split() == ["NAME", "PARTITIONS", "REPLICATION-FACTOR"]
     assert [line.split()[1] for line in table.out.splitlines() if line.split()[0] == name] == ["3"]
 
     described = ottla(bootstrap, "topics", "describe", name, json_output=True)

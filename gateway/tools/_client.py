@@ -128,6 +128,8 @@ def producer(args: argparse.Namespace, extra: dict[str, Any]):
         return Producer({**client_config(args), **extra})
     except KafkaException as error:
         raise usage(f"bad producer config: {error.args[0].str()}") from None
+    except (ValueError, TypeError) as error:
+        raise usage(f"bad producer config: {error}") from None
 
 
 def consumer(args: argparse.Namespace, extra: dict[str, Any]):
@@ -137,6 +139,8 @@ def consumer(args: argparse.Namespace, extra: dict[str, Any]):
         return Consumer({**client_config(args), **extra})
     except KafkaException as error:
         raise usage(f"bad consumer config: {error.args[0].str()}") from None
+    except (ValueError, TypeError) as error:
+        raise usage(f"bad consumer config: {error}") from None
 
 
 def call(args: argparse.Namespace, fn: Callable, *a, **kw):
@@ -177,3 +181,11 @@ def results(args: argparse.Namespace, futures: dict) -> tuple[dict, dict[Any, Cl
 def metadata(args: argparse.Namespace, client, topic: str | None = None):
     """ClusterMetadata (every topic, or one), failing with exit 3 when no broker answers in --timeout."""
     return call(args, client.list_topics, topic=topic, timeout=args.timeout)
+
+
+def partitions(args: argparse.Namespace, client, topic: str) -> list[int]:
+    """A topic's partition ids by DescribeTopics (a Metadata lookup that never auto-creates the topic)."""
+    from confluent_kafka import TopicCollection
+
+    future = client.describe_topics(TopicCollection([topic]), request_timeout=args.timeout)[topic]
+    return sorted(p.id for p in result(args, future).partitions)

@@ -143,7 +143,7 @@ def format_table(rows: Iterable[dict], columns: Sequence[str], colour: bool = Fa
     """Left-aligned columns two spaces apart, numbers right-aligned; a header row in capitals."""
     rows = list(rows)
     text = [[cell(row.get(c)) for c in columns] for row in rows]
-    headers = [c.upper() for c in columns]
+    headers = [c.upper().replace("_", "-") for c in columns]
     widths = [max([len(headers[i])] + [len(r[i]) for r in text]) for i in range(len(columns))]
     numeric = [all(_is_number(r[i]) for r in text) and bool(text) for i in range(len(columns))]
 
