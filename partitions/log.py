@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from partitions.producers import BatchMetadata, ProducerAppend, ProducerStateEntry, increment_sequence
 from partitions.log_config import is_compacted, refuse_keyless, roll_limits
 from partitions.segments import SegmentList
-from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, Storage, StorageError
+from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, PartitionWrite, Storage, StorageError
 from partitions.transactions import PartitionTransactions
 from wire.errors import ErrorCode, KafkaError
 from wire.records import (
@@ -51,6 +51,26 @@ class AppendResult(NamedTuple):
     log_append_time_ms: int
     log_start_offset: int
     duplicate: bool = False
+
+
+class StagedControl(NamedTuple):
+    """A marker staged by PartitionLog.stage_control: `write` for the storage engine, then `commit()`."""
+
+    log: PartitionLog
+    write: PartitionWrite
+    segments: object  # segments.Staged
+    producer_id: int
+    producer: ProducerStateEntry
+    txns: object  # transactions.TxnAppend
+
+    def commit(self) -> int:
+        """Storage has `write`: make the marker visible (offsets, producer epoch, LSO); returns its offset."""
+        log = self.log
+        log._stored(self.segments, self.write.batches)
+        log._producers[self.producer_id] = self.producer
+        self.txns.commit()
+        log._appended()
+        return self.write.batches[0][0].base_offset
 
 
 class PartitionLog:
@@ -146,7 +166,20 @@ class PartitionLog:
 
     def append_control(self, producer_id: int, producer_epoch: int, *, commit: bool, coordinator_epoch: int,
                        now_ms: int) -> int:
-        """Write a transaction marker (COMMIT or ABORT control batch) for producer_id; returns its offset.
+        """Write a transaction marker (COMMIT or ABORT control batch) for producer_id; returns its offset."""
+        staged = self.stage_control(producer_id, producer_epoch, commit=commit, coordinator_epoch=coordinator_epoch,
+                                    now_ms=now_ms)
+        try:
+            self._storage.append(*staged.write)
+        except StorageError as exc:
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}") from None
+        return staged.commit()
+
+    def stage_control(self, producer_id: int, producer_epoch: int, *, commit: bool, coordinator_epoch: int,
+                      now_ms: int) -> StagedControl:
+        """A transaction marker (COMMIT or ABORT control batch) for producer_id, not yet stored: the caller
+        stores `.write` (alone, or with other partitions' markers in one Storage.append_many), then calls
+        `.commit()`; nothing may be appended to this partition in between.
 
         The coordinator's own path: no sequence, the producer's epoch moves up to the marker's (a fenced
         producer's older epoch is then refused here), its open transaction closes, an ABORT is indexed."""
@@ -164,11 +197,10 @@ class PartitionLog:
         txns = self.transactions.begin()
         txns.marker(producer_id, commit, offset)
         entry = BatchEntry(offset, 0, now_ms, len(buf))
-        self._store([(entry, bytes(buf))], {producer_id: producer.to_bytes()}, txns.changes(), now_ms)
-        self._producers[producer_id] = producer
-        txns.commit()
-        self._appended()
-        return offset
+        segments = self.segments.stage([entry], now_ms, *roll_limits(self.topic))
+        write = PartitionWrite(self.topic.topic_id, self.index, [(entry, bytes(buf))],
+                               {producer_id: producer.to_bytes()}, txns.changes(), segments.records())
+        return StagedControl(self, write, segments, producer_id, producer, txns)
 
     def _appended(self) -> None:
         self.last_stable_offset = self.transactions.last_stable_offset(self.high_watermark)
@@ -215,6 +247,9 @@ class PartitionLog:
             self._storage.append(self.topic.topic_id, self.index, batches, producers, txns, staged.records())
         except StorageError as exc:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}") from None
+        self._stored(staged, batches)
+
+    def _stored(self, staged, batches: list[tuple[BatchEntry, bytes]]) -> None:
         staged.commit()
         last = batches[-1][0]
         self.log_end_offset = last.base_offset + last.last_offset_delta + 1

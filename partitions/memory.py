@@ -10,7 +10,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 
 from partitions.storage import (
-    NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, SegmentRecord, Storage, TopicRecord, TxnChanges,
+    NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, PartitionWrite, SegmentRecord, Storage, TopicRecord,
+    TxnChanges,
 )
 
 
@@ -74,6 +75,11 @@ class MemoryStorage(Storage):
             stored.aborted_txns.extend(txns.aborted)
         for segment in segments:
             stored.segments[segment.base_offset] = segment
+
+    def append_many(self, writes: Sequence[PartitionWrite], states: Sequence[tuple[bytes, bytes]] = ()) -> None:
+        for one in writes:
+            self.append(*one)
+        self.put_states(list(states))
 
     @staticmethod
     def _insert(stored: _Partition, entry: BatchEntry, batch: bytes) -> None:

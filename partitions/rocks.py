@@ -17,8 +17,8 @@ from rocksdict import DBCompressionType, Options, Rdict, ReadOptions, WriteBatch
 
 from partitions import keys
 from partitions.storage import (
-    NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, SegmentRecord, Storage, StorageError, TopicRecord,
-    TxnChanges,
+    NO_TXN_CHANGES, AbortedTxn, BatchEntry, PartitionState, PartitionWrite, SegmentRecord, Storage, StorageError,
+    TopicRecord, TxnChanges,
 )
 
 
@@ -91,8 +91,21 @@ class RocksStorage(Storage):
                producers: Mapping[int, bytes], txns: TxnChanges = NO_TXN_CHANGES,
                segments: Sequence[SegmentRecord] = ()) -> None:
         write = WriteBatch(raw_mode=True)
-        self._put_batches(write, topic_id, partition, batches)
-        for producer_id, state in producers.items():
+        self._put_append(write, PartitionWrite(topic_id, partition, batches, producers, txns, segments))
+        self._write(write)
+
+    def append_many(self, writes: Sequence[PartitionWrite], states: Sequence[tuple[bytes, bytes]] = ()) -> None:
+        write = WriteBatch(raw_mode=True)
+        for one in writes:
+            self._put_append(write, one)
+        for key, value in states:
+            write.put(keys.state_key(key), value)
+        self._write(write)
+
+    def _put_append(self, write: WriteBatch, one: PartitionWrite) -> None:
+        topic_id, partition, txns = one.topic_id, one.partition, one.txns
+        self._put_batches(write, topic_id, partition, one.batches)
+        for producer_id, state in one.producers.items():
             write.put(keys.producer_key(topic_id, partition, producer_id), state)
         if txns is not NO_TXN_CHANGES:
             for producer_id, first_offset in txns.opened.items():
@@ -102,8 +115,7 @@ class RocksStorage(Storage):
             for txn in txns.aborted:
                 write.put(keys.aborted_txn_key(topic_id, partition, txn.last_offset),
                           keys.ABORTED_TXN_ENTRY.pack(txn.producer_id, txn.first_offset))
-        self._put_segments(write, topic_id, partition, segments)
-        self._write(write)
+        self._put_segments(write, topic_id, partition, one.segments)
 
     @staticmethod
     def _put_batches(write: WriteBatch, topic_id: bytes, partition: int,

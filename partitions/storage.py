@@ -52,6 +52,17 @@ class TxnChanges(NamedTuple):
 NO_TXN_CHANGES = TxnChanges({}, [], [])
 
 
+class PartitionWrite(NamedTuple):
+    """One partition's part of a multi-partition write (`Storage.append_many`): what `append` takes."""
+
+    topic_id: bytes
+    partition: int
+    batches: Sequence[tuple[BatchEntry, bytes]]
+    producers: Mapping[int, bytes]
+    txns: TxnChanges = NO_TXN_CHANGES
+    segments: Sequence[SegmentRecord] = ()
+
+
 class SegmentRecord(NamedTuple):
     """What is persisted about one segment (a run of consecutive batches, see partitions/segments.py)."""
 
@@ -107,6 +118,12 @@ class Storage(ABC):
         the given producer ids, apply the transaction changes and store the given segment summaries.
         Once this returns the write survives the process being killed. Raises StorageError (and
         stores nothing) if it cannot."""
+
+    @abstractmethod
+    def append_many(self, writes: Sequence[PartitionWrite], states: Sequence[tuple[bytes, bytes]] = ()) -> None:
+        """One atomic write of several partitions' appends (each as `append` stores it) and of state values
+        (as `put_states`): a transaction's markers with its coordinator's completed state. Raises
+        StorageError (and stores nothing) if it cannot."""
 
     @abstractmethod
     def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:

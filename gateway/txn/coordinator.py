@@ -4,8 +4,9 @@ Every call takes `now_ms`; the owner calls `tick(now_ms)` when `next_deadline()`
 transaction sweep, the transactional id expiry sweep, a failed marker write's retry). Every state
 change is written to the store before the call returns, so what a client was told survives kill -9.
 Markers go out through a `MarkerWriter`: `write()` returns True once every COMMIT/ABORT marker is
-stored (the broker's writer appends them synchronously), or False, and the writer then calls
-`markers_written()` later; meanwhile the transaction is PrepareCommit/PrepareAbort and InitProducerId,
+stored together with the completed state it is handed (the broker's writer stores both in one write,
+synchronously), or False, and the writer then calls `markers_written()` later (the coordinator then
+stores the completed state itself); meanwhile the transaction is PrepareCommit/PrepareAbort and InitProducerId,
 AddPartitionsToTxn, AddOffsetsToTxn and a retried EndTxn answer CONCURRENT_TRANSACTIONS. A writer that
 raises leaves the transaction prepared; it is retried after MARKER_RETRY_MS (and on the next start).
 
@@ -55,11 +56,14 @@ class Markers(NamedTuple):
     producer_epoch: int
     commit: bool
     partitions: list[tuple[str, int]]
+    # The transactional id's CompleteCommit/CompleteAbort state (store key, value): stored with the markers
+    completion: tuple[bytes, bytes] | None = None
 
 
 class MarkerWriter(Protocol):
     def write(self, markers: Markers, now_ms: int) -> bool:
-        """Write every marker; True when all are stored, False when `markers_written` will be called later."""
+        """Write every marker and, in the same atomic write, `markers.completion`; True when all is stored,
+        False when `markers_written` will be called later (and nothing of the completion is stored)."""
 
 
 class InitResult(NamedTuple):
@@ -317,10 +321,19 @@ class TransactionCoordinator:
         self._send_markers(new, now_ms)
 
     def _send_markers(self, txn: TransactionMetadata, now_ms: int) -> None:
+        """The markers, with the completed state in the same write. A commit's staged offsets land first:
+        should the markers' write not happen, the transaction stays prepared, and committing the same
+        offsets again when it is retried (or on the next start) changes nothing."""
         self.timers.cancel(("markers", txn.transactional_id))
-        markers = Markers(txn.transactional_id, txn.producer_id, txn.producer_epoch, txn.state == PREPARE_COMMIT,
-                          txn.sorted_partitions())
+        commit = txn.state == PREPARE_COMMIT
+        completed = self._completed(txn, now_ms)
+        markers = Markers(txn.transactional_id, txn.producer_id, txn.producer_epoch, commit, txn.sorted_partitions(),
+                          (txn_key(txn.transactional_id), completed.to_bytes()))
         try:
+            for group_id in sorted(txn.groups) if commit else ():
+                staged = self.offsets.staged(group_id, txn.producer_id)
+                if staged:
+                    self._commit_offsets(group_id, as_commit_topics(staged), now_ms)
             done = self._markers.write(markers, now_ms)
         except Exception as exc:  # a storage failure: stay prepared and try again
             log.warning("txn_markers_failed", transactional_id=txn.transactional_id, error=repr(exc))
@@ -328,26 +341,32 @@ class TransactionCoordinator:
                                  lambda at, tid=txn.transactional_id: self._retry_markers(tid, at))
             return
         if done:
-            self._complete(self.txns[txn.transactional_id], now_ms)
+            self._finish(txn, completed)
 
     def _retry_markers(self, transactional_id: str, now_ms: int) -> None:
         txn = self.txns.get(transactional_id)
         if txn is not None and txn.state in (PREPARE_COMMIT, PREPARE_ABORT):
             self._send_markers(txn, now_ms)
 
-    def _complete(self, txn: TransactionMetadata, now_ms: int) -> None:
-        commit = txn.state == PREPARE_COMMIT
-        for group_id in sorted(txn.groups):
-            staged = self.offsets.staged(group_id, txn.producer_id)
-            if commit and staged:
-                self._commit_offsets(group_id, as_commit_topics(staged), now_ms)
-            self.offsets.discard(group_id, txn.producer_id)
+    def _completed(self, txn: TransactionMetadata, now_ms: int) -> TransactionMetadata:
         new = self._copy(txn)
-        new.transition(COMPLETE_COMMIT if commit else COMPLETE_ABORT, now_ms)
+        new.transition(COMPLETE_COMMIT if txn.state == PREPARE_COMMIT else COMPLETE_ABORT, now_ms)
         new.partitions, new.groups, new.txn_start_ms = set(), set(), NO_START_TIME
-        self._persist(new)
-        log.info("txn_completed", transactional_id=txn.transactional_id, producer_id=txn.producer_id,
-                 producer_epoch=txn.producer_epoch, result="commit" if commit else "abort",
+        return new
+
+    def _complete(self, txn: TransactionMetadata, now_ms: int) -> None:
+        """A deferring writer stored the markers (not the completed state): store it here."""
+        completed = self._completed(txn, now_ms)
+        self._store.put(txn_key(completed.transactional_id), completed.to_bytes())
+        self._finish(txn, completed)
+
+    def _finish(self, txn: TransactionMetadata, completed: TransactionMetadata) -> None:
+        """The completed state is stored: drop the staged offsets, make it visible."""
+        for group_id in sorted(txn.groups):
+            self.offsets.discard(group_id, txn.producer_id)
+        self._install(completed)
+        log.debug("txn_completed",  # one a transaction: debug, as Kafka's coordinator logs it transactional_id=txn.transactional_id, producer_id=txn.producer_id,
+                 producer_epoch=txn.producer_epoch, result="commit" if completed.state == COMPLETE_COMMIT else "abort",
                  partitions=len(txn.partitions), groups=len(txn.groups))
 
     def _schedule_sweeps(self, now_ms: int) -> None:

@@ -22,7 +22,8 @@ TP = [("t", 0), ("t", 1)]
 
 
 class Writer:
-    """A MarkerWriter that records what it is asked (and the stored state at that moment)."""
+    """A MarkerWriter that records what it is asked (and the stored state at that moment), and stores the
+    completed state it is handed unless it fails or defers (as the broker's writer does in one write)."""
 
     def __init__(self, store) -> None:
         self.store = store
@@ -37,6 +38,8 @@ class Writer:
         if self.fail:
             self.fail -= 1
             raise OSError("disk on fire")
+        if not self.defer:
+            self.store.put(*markers.completion)
         return not self.defer
 
 
