@@ -24,7 +24,7 @@ class Metrics:
     """The counters. Only the event-loop thread touches them."""
 
     __slots__ = ("requests", "latency", "bytes_in", "messages_in", "bytes_out", "produce_requests",
-                 "fetch_requests", "failed_produce_requests")
+                 "fetch_requests")
 
     def __init__(self) -> None:
         self.requests: dict[tuple[int, int], int] = {}  # (api key, version) -> requests answered
@@ -33,9 +33,8 @@ class Metrics:
         self.bytes_in: dict[str, int] = {}  # topic -> record bytes appended by Produce
         self.messages_in: dict[str, int] = {}  # topic -> records appended by Produce
         self.bytes_out: dict[str, int] = {}  # topic -> record bytes sent by Fetch
-        self.produce_requests = 0
-        self.fetch_requests = 0
-        self.failed_produce_requests = 0
+        self.produce_requests = 0  # partition appends by Produce (Kafka counts TotalProduceRequests so too)
+        self.fetch_requests = 0  # Fetch responses
 
     def request(self, api_key: int, version: int, seconds: float) -> None:
         key = (api_key, version)
@@ -48,11 +47,21 @@ class Metrics:
         histogram[-1] += seconds
 
     def produced(self, topic: str, size: int, count: int) -> None:
+        self.produce_requests += 1
         self.bytes_in[topic] = self.bytes_in.get(topic, 0) + size
         self.messages_in[topic] = self.messages_in.get(topic, 0) + count
 
-    def fetched(self, topic: str, size: int) -> None:
-        self.bytes_out[topic] = self.bytes_out.get(topic, 0) + size
+    def fetched_response(self, topics: list[dict]) -> None:
+        """A Fetch response's record bytes, per topic (what is sent, after the fetch session's filtering)."""
+        self.fetch_requests += 1
+        bytes_out = self.bytes_out
+        for topic in topics:
+            size = 0
+            for partition in topic["partitions"]:
+                size += len(partition["records"] or b"")
+            if size:
+                name = topic["topic"]
+                bytes_out[name] = bytes_out.get(name, 0) + size
 
 
 def exposition(broker) -> tuple[bytes, str]:

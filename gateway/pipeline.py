@@ -98,7 +98,7 @@ class _EncodeFailed(Exception):
 class _Slot:
     """A request awaiting its turn to answer, in arrival order."""
 
-    __slots__ = ("header", "reserved", "payload", "size", "task", "waiting", "finished")
+    __slots__ = ("header", "reserved", "payload", "size", "task", "waiting", "finished", "started")
 
     def __init__(self, header: RequestHeader, reserved: int) -> None:
         self.header = header
@@ -108,6 +108,7 @@ class _Slot:
         self.task: asyncio.Task | None = None
         self.waiting = False
         self.finished = False
+        self.started = 0.0  # loop time of dispatch, when gateway.metrics counts (broker.metrics)
 
 
 class RequestPipeline:
@@ -286,6 +287,8 @@ class RequestPipeline:
                        principal=self.principal)
             return
         slot = _Slot(header, reserved)
+        if self.broker.metrics is not None:
+            slot.started = self._loop.time()
         self.pending.append(slot)
         if self._faults.armed:
             reg = faulted(reg, self._faults)
@@ -352,6 +355,8 @@ class RequestPipeline:
         task = slot.task
         if task.cancelled():
             return
+        if self.broker.metrics is not None:  # requests and latency per API (gateway.metrics)
+            self.broker.metrics.request(ctx.api_key, ctx.api_version, self._loop.time() - slot.started)
         exc = task.exception()
         if exc is not None:
             if isinstance(exc, DropConnection):

@@ -225,6 +225,10 @@ class RocksStorage(Storage):
         skip = len(keys.STATE)
         return [(key[skip:], value) for key, value in self._scan(*keys.state_range(prefix))]
 
+    def property_int_value(self, name: str) -> int | None:
+        """A RocksDB integer property ("rocksdb.total-sst-files-size" ...) for /metrics and the console."""
+        return self._db.property_int_value(name)
+
     def close(self) -> None:
         try:
             self._db.flush()

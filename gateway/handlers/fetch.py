@@ -112,5 +112,7 @@ async def handle_fetch(ctx, request):
         await wait_for_any((log.listeners for log in touched), request.max_wait_ms / 1000)
         responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
     responses = await context.respond(responses, wanted)  # sets session_id when a session was created
+    if ctx.broker.metrics is not None:  # gateway.metrics: bytes out per topic
+        ctx.broker.metrics.fetched_response(responses)
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
             "responses": responses}

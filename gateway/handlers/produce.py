@@ -76,6 +76,8 @@ async def _append(ctx, topic, partition_data, now, version, acks=1) -> dict:
         return _partition_result(index, exc.code, message=exc.message, record_errors=exc.record_errors)
     finally:
         await release_block(held)
+    if ctx.broker.metrics is not None and not result.duplicate:  # gateway.metrics: bytes and messages in
+        ctx.broker.metrics.produced(topic.name, len(records), header.record_count)
     return _partition_result(index, ErrorCode.NONE, result.base_offset, result.log_append_time_ms,
                              result.log_start_offset)
 

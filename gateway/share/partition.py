@@ -141,6 +141,11 @@ class SharePartition:
     def in_flight(self) -> int:
         return len(self._states)
 
+    def state_counts(self) -> dict[RecordState, int]:
+        """How many offsets of the in-flight window are in each state (the console and /metrics)."""
+        states = self._states
+        return {state: states.count(int(state)) for state in RecordState}
+
     def terminal_in_flight(self) -> int:
         return self._states.count(ACKNOWLEDGED) + self._states.count(ARCHIVED)
 

@@ -57,7 +57,7 @@ def _partition(broker, log) -> PartitionView:
     return PartitionView(
         partition=log.index, log_start_offset=log.log_start_offset, high_watermark=log.high_watermark,
         last_stable_offset=log.last_stable_offset, messages=max(0, log.high_watermark - log.log_start_offset),
-        size_bytes=log.segments.size(), segments=len(log.segments), leader=_leader(broker, log),
+        size_bytes=log.segments.size, segments=len(log.segments), leader=_leader(broker, log),
         leader_epoch=log.leader_epoch)
 
 
@@ -81,7 +81,7 @@ def list_topics(broker, *, internal: bool = True) -> list[TopicSummary]:
             name=name, topic_id=str(uuid.UUID(bytes=topic.topic_id)), internal=topic.is_internal,
             partitions=len(topic.partitions),
             messages=sum(max(0, p.high_watermark - p.log_start_offset) for p in topic.partitions),
-            size_bytes=sum(p.segments.size() for p in topic.partitions), modified_configs=len(topic.configs)))
+            size_bytes=sum(p.segments.size for p in topic.partitions), modified_configs=len(topic.configs)))
     return topics
 
 
