@@ -62,8 +62,8 @@ def _struct(resp_fields, req_fields, req, version, error, message) -> dict:
             else:
                 key = _scalar_key(f, version, source)
                 out[f.name] = [{**_struct(f.fields, (), None, version, error, message), key: e} for e in elements]
-        elif f.is_struct:
-            out[f.name] = _struct(f.fields, (), None, version, error, message)
+        elif f.is_struct:  # a tagged one (KIP-951's current_leader) stays out: the leader is not known
+            out[f.name] = f.default if f.tag is not None else _struct(f.fields, (), None, version, error, message)
         else:
             src = req_present.get(_norm(f.name))
             if src is not None and not src.is_array and src.type == f.type:
