@@ -18,6 +18,8 @@ import weakref
 from gateway.internal_topics import ensure_internal_topic, is_internal
 from wire.errors import ErrorCode, KafkaError
 
+CREATE, TOPIC = 5, 2  # AclOperation.CREATE, ResourceType.TOPIC (gateway.security.acls)
+
 MAX_AUTO_CREATED_PARTITIONS_PER_REQUEST = 10_000  # Kafka's MAX_RECORDS_PER_USER_OP
 AUTO_CREATE_BURST = 10_000  # partitions the broker creates for clients at once
 AUTO_CREATE_RATE = 1_000.0  # partitions per second, refilling the burst
@@ -61,6 +63,11 @@ def bucket_for(broker) -> PartitionBucket:
     return bucket
 
 
+def may_create(ctx, name: str) -> bool:
+    """Whether ctx's principal may create the topic (CLUSTER CREATE, else TOPIC CREATE on its name)."""
+    return ctx.broker.authorizer is None or ctx.authorize_cluster(CREATE, log=False) or ctx.authorize(CREATE, TOPIC, name)
+
+
 def get_or_create(ctx, name: str, allowed: bool = True, budget: RequestBudget | None = None):
     """(topic, ErrorCode.NONE), or (None, why): UNKNOWN_TOPIC_OR_PARTITION, or the creation's error."""
     logs = ctx.broker.logs
@@ -69,6 +76,8 @@ def get_or_create(ctx, name: str, allowed: bool = True, budget: RequestBudget | 
         return topic, ErrorCode.NONE
     if not (allowed and logs.auto_create_topics):
         return None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    if not may_create(ctx, name):  # Kafka: CLUSTER CREATE or TOPIC CREATE on the name
+        return None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
     if is_internal(name):  # Kafka creates these with their own partition count and configs
         return ensure_internal_topic(ctx.broker, name), ErrorCode.NONE
     partitions = logs.default_partitions

@@ -80,6 +80,11 @@ def _add_serve(commands) -> None:
                        "kv: key=value; auto: console on a TTY, else kv")
     serve.add_argument("--faults", metavar="FILE", help="inject these faults from start-up: a JSON list of fault "
                        "specs as POST /v1/faults takes them (README: Testing with Ottla)")
+    serve.add_argument("--authorizer", action="store_true", help="enforce ACLs (Kafka's authorizer.class.name)")
+    serve.add_argument("--super-user", dest="super_users", action="append", default=[], metavar="User:NAME",
+                       help="a principal allowed everything (repeatable; Kafka's super.users)")
+    serve.add_argument("--allow-everyone-if-no-acl-found", action="store_true",
+                       help="a resource no ACL covers is open to all (Kafka's allow.everyone.if.no.acl.found)")
     serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
     limits = serve.add_argument_group("connection limits (ARCHITECTURE.md, Resource model)")
     for name, help_text in (

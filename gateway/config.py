@@ -50,6 +50,9 @@ class Config:
     request_stall_timeout_ms: int = 5000  # ...and, while others wait for memory, make progress this often
     max_connections: int = 2**31 - 1  # Kafka: max.connections (held below the fd limit)
     max_connections_per_ip: int = 2**31 - 1  # Kafka: max.connections.per.ip
+    authorizer: bool = False  # --authorizer (or authorizer.class.name set): ACLs enforced (gateway.security)
+    super_users: tuple[str, ...] = ()  # --super-user User:NAME (repeatable; also super.users)
+    allow_everyone_if_no_acl_found: bool = False  # allow.everyone.if.no.acl.found
     properties: tuple[tuple[str, str], ...] = ()  # Kafka-named settings from --config/--set (STATIC_BROKER_CONFIG)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from construct import Container
 
+from gateway.authorized_operations import authorized_operations
+from gateway.security.acls import host_of
+from gateway.security.acls_requests import guard
 from wire.messages import APIS
 from wire.schema import Api
 
@@ -29,8 +32,47 @@ class RequestContext:
     connection_id: str = ""  # Kafka's form: "localhost:port-peerhost:port-index", unique per broker run
     principal: str = "User:ANONYMOUS"  # who the connection authenticated as (no security yet)
     listener_name: str = "PLAINTEXT"
+    throttle_ms: int = 0  # set by quota enforcement before the handler runs (gateway.quota_enforcement)
+
+    # authorization (gateway.security.authorizer): True at once when no authorizer is configured
+    def authorize(self, operation: int, resource_type: int, name: str, log: bool = True) -> bool:
+        authorizer = self.broker.authorizer
+        if authorizer is None or authorizer.authorize(self.principal, host_of(self.peer), operation, resource_type,
+                                                      name):
+            return True
+        if log:
+            authorizer.denied_log(self, operation, resource_type, name)
+        return False
+
+    def authorized(self, operation: int, resource_type: int, names) -> set:
+        """The names among `names` the principal may perform `operation` on (Kafka's filterByAuthorized)."""
+        authorizer = self.broker.authorizer
+        if authorizer is None:
+            return set(names)
+        principal, host = self.principal, host_of(self.peer)
+        return {n for n in names if authorizer.authorize(principal, host, operation, resource_type, n)}
+
+    def denied(self, operation: int, resource_type: int, names) -> set:
+        """The names among `names` the principal may NOT perform `operation` on (empty at once with no
+        authorizer); each refusal is logged."""
+        if self.broker.authorizer is None:
+            return _NOTHING
+        return {n for n in names if n is not None and not self.authorize(operation, resource_type, n)}
+
+    def authorize_cluster(self, operation: int, log: bool = True) -> bool:
+        return self.authorize(operation, 4, "kafka-cluster", log)  # ResourceType.CLUSTER, CLUSTER_NAME
+
+    def authorize_by_resource_type(self, operation: int, resource_type: int) -> bool:
+        authorizer = self.broker.authorizer
+        return authorizer is None or authorizer.authorize_by_resource_type(self.principal, host_of(self.peer),
+                                                                           operation, resource_type)
+
+    def authorized_operations(self, resource_type: int, name: str, requested: bool) -> int:
+        """KIP-430's bit set for a resource (INT32_MIN when the client did not ask)."""
+        return authorized_operations(self, resource_type, name, requested)
 
 
+_NOTHING: frozenset = frozenset()
 Handler = Callable[[RequestContext, Container], Awaitable[dict | None]]
 
 
@@ -61,7 +103,7 @@ def handles(api_key: int, min_version: int, max_version: int, *, advertised_min:
         for version in (low, max_version):
             if not (api.request.decodable(version) and api.response.decodable(version)):
                 raise ValueError(f"{api.name} v{version} is not declared")
-        HANDLERS[api_key] = Registration(api, min_version, max_version, low, handler)
+        HANDLERS[api_key] = Registration(api, min_version, max_version, low, guard(api_key, handler))
         return handler
 
     return register

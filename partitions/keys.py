@@ -21,6 +21,8 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
     S C <resource type:u8> <resource name utf-8>                one resource's dynamic configs (JSON object;
                                                                 gateway.configs: BROKER, GROUP, CLIENT_METRICS)
     S U <entity (JSON list of [type, name])>                    one client-quota entity's quotas (JSON object)
+    S A <binding (JSON list: type, name, pattern, principal,   one ACL binding (empty value; gateway.security.acls)
+         host, operation, permission)>
 
 Everything a topic owns lives under D <topic id>, so deleting a topic is one range delete, and a
 re-created topic (a new id) can never see the old one's data.
@@ -44,6 +46,7 @@ LOG_META = b"L"
 STATE = b"S"
 CONFIG_STATE = b"C"  # state keys (relative to S, as storage.state() takes them)
 QUOTA_STATE = b"U"  # (O, G, F, X and Q are taken by groups, features and transactions)
+ACL_STATE = b"A"
 
 NEXT_PRODUCER_ID = b"next_producer_id"
 

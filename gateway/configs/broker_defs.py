@@ -243,8 +243,11 @@ _OWN = [
     # security: none served yet, named so that describing them answers as Kafka does
     _b("sasl.enabled.mechanisms", _LIST, ["GSSAPI"], "The SASL mechanisms the broker offers.",
        ignored="no authentication yet"),
-    _b("super.users", _S, None, "Principals allowed everything.", ignored="no authorizer yet"),
-    _b("authorizer.class.name", _S, "", "The authorizer.", ignored="no authorizer yet"),
+    _b("super.users", _S, None, "Principals allowed everything (semicolon-separated)."),
+    _b("authorizer.class.name", _S, "", "The authorizer: any class name turns Ottla's StandardAuthorizer on."),
+    _b("allow.everyone.if.no.acl.found", _B, False, "Allow everyone on a resource that no ACL covers."),
+    _b("quota.window.num", _I, 11, "The number of samples client quotas are measured over.", at_least(1)),
+    _b("quota.window.size.seconds", _I, 1, "The time span of each client-quota sample.", at_least(1)),
     _b("ssl.keystore.password", _P, None, "The keystore password.", ignored="no TLS yet", sensitive=True),
     _b("create.topic.policy.class.name", _C, None, "A policy that vets CreateTopics.", ignored="no policies"),
     _b("alter.config.policy.class.name", _C, None, "A policy that vets AlterConfigs.", ignored="no policies"),

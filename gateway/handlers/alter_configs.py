@@ -8,7 +8,12 @@ a resource named twice in one request is refused both times; validate_only check
 from gateway.configs.alter import duplicate_resources, incremental_alter, legacy_alter
 from gateway.limits import fit_message
 from gateway.registry import handles
+from gateway.security.acls import Operation
+from gateway.security.acls_checks import config_refusal
 from wire.errors import ErrorCode, KafkaError
+
+
+ALTER_CONFIGS = Operation.ALTER_CONFIGS
 
 
 def _answer(ctx, request, alter) -> dict:
@@ -18,6 +23,8 @@ def _answer(ctx, request, alter) -> dict:
         code, message = ErrorCode.NONE, None
         if (resource.resource_type, resource.resource_name) in twice:
             code, message = ErrorCode.INVALID_REQUEST, "Each resource must appear at most once."
+        elif (denied := config_refusal(ctx, resource.resource_type, resource.resource_name, ALTER_CONFIGS)):
+            code = denied
         else:
             try:
                 alter(ctx.broker, resource, request.validate_only)

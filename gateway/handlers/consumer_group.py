@@ -6,6 +6,8 @@ The broker computes assignments itself (uniform and range assignors); see gatewa
 from gateway.clock import now_ms
 from gateway.handlers.group_membership import client_host
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
+from gateway.security.acls_checks import in_request_order
 from wire.errors import ErrorCode
 
 
@@ -22,4 +24,12 @@ async def handle_consumer_group_heartbeat(ctx, request):
 
 @handles(69, 0, 1)
 async def handle_consumer_group_describe(ctx, request):
-    return {"throttle_time_ms": 0, "groups": ctx.broker.consumer_groups.describe(request.group_ids)}
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.GROUP, request.group_ids)
+    groups = ctx.broker.consumer_groups.describe([g for g in request.group_ids if g not in denied])
+    for group in groups:
+        if not group.get("error_code") and ctx.broker.authorizer is not None:
+            group["authorized_operations"] = ctx.authorized_operations(
+                ResourceType.GROUP, group["group_id"], request.include_authorized_operations)
+    if denied:
+        groups = in_request_order(request.group_ids, groups, denied, "groups")
+    return {"throttle_time_ms": 0, "groups": groups}

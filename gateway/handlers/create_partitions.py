@@ -8,6 +8,7 @@ Consumers see the new partitions on their next metadata refresh; KIP-848 groups 
 """
 
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
 
 
@@ -43,6 +44,9 @@ async def handle_create_partitions(ctx, request):
                for name in duplicates]
     for t in request.topics:
         if t.name in duplicates:
+            continue
+        if not ctx.authorize(Operation.ALTER, ResourceType.TOPIC, t.name):
+            results.append({"name": t.name, "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED, "error_message": None})
             continue
         try:
             topic = logs.add_partitions(t.name, t.count, validate_only=True)

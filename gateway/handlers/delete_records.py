@@ -9,6 +9,7 @@ watermark, or negative), POLICY_VIOLATION (cleanup.policy without delete), KAFKA
 import asyncio
 
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from partitions.retention import delete_records
 from wire.errors import ErrorCode, KafkaError
 
@@ -38,7 +39,11 @@ async def handle_delete_records(ctx, request):
     logs = ctx.broker.logs
     topics = []
     for topic_request in request.topics:
-        partitions = [_delete(ctx, logs, topic_request.name, p) for p in topic_request.partitions]
+        if not ctx.authorize(Operation.DELETE, ResourceType.TOPIC, topic_request.name):
+            partitions = [{"partition_index": p.partition_index, "low_watermark": -1,
+                           "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED} for p in topic_request.partitions]
+        else:
+            partitions = [_delete(ctx, logs, topic_request.name, p) for p in topic_request.partitions]
         topics.append({"name": topic_request.name, "partitions": partitions})
         await asyncio.sleep(0)  # many topics: let other requests in between
     return {"throttle_time_ms": 0, "topics": topics}

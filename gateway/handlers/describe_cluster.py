@@ -1,7 +1,7 @@
 """DescribeCluster (key 60): v0-2. One broker, which is also the controller; cluster_authorized_operations
 (KIP-430) when asked: with no authorizer, every cluster operation."""
 
-from gateway.authorized_operations import CLUSTER, authorized
+from gateway.authorized_operations import CLUSTER_TYPE
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -20,5 +20,6 @@ async def handle_describe_cluster(ctx, request):
         "endpoint_type": ENDPOINT_BROKERS, "cluster_id": broker.cluster_id, "controller_id": broker.node_id,
         "brokers": [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None,
                      "is_fenced": False}],
-        "cluster_authorized_operations": authorized(CLUSTER, request.include_cluster_authorized_operations),
+        "cluster_authorized_operations": ctx.authorized_operations(
+            CLUSTER_TYPE, "kafka-cluster", request.include_cluster_authorized_operations),
     }

@@ -7,6 +7,8 @@ include_documentation and config_type. Null or empty configuration_keys asks for
 
 from gateway.configs.describe import describe_resource
 from gateway.registry import handles
+from gateway.security.acls import Operation
+from gateway.security.acls_checks import config_refusal
 
 
 @handles(32, 0, 4)
@@ -15,4 +17,7 @@ async def handle_describe_configs(ctx, request):
     documentation = ctx.api_version >= 3 and request.get("include_documentation", False)
     return {"throttle_time_ms": 0, "results": [
         describe_resource(ctx.broker, r, include_synonyms=synonyms, include_documentation=documentation)
+        if not (denied := config_refusal(ctx, r.resource_type, r.resource_name, Operation.DESCRIBE_CONFIGS)) else
+        {"error_code": denied, "error_message": None, "resource_type": r.resource_type,
+         "resource_name": r.resource_name, "configs": []}
         for r in request.resources]}

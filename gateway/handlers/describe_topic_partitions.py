@@ -11,6 +11,7 @@ import weakref
 
 from gateway.authorized_operations import TOPIC
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from partitions.topics import validate_topic_name
 from wire.codec import encode_element
 from wire.errors import ErrorCode, KafkaError
@@ -76,19 +77,28 @@ async def handle_describe_topic_partitions(ctx, request):
     if cursor is not None and cursor.partition_index < 0:
         return _refused(request)
     remaining = max(min(MAX_REQUEST_PARTITION_SIZE_LIMIT, request.response_partition_limit), 1)
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, names) if not fetch_all else set()
+    if fetch_all and broker.authorizer is not None:  # "every topic" is every topic the principal may DESCRIBE
+        names = [n for n in names if n in ctx.authorized(Operation.DESCRIBE, ResourceType.TOPIC, [n])]
     topics, next_cursor = [], None
     for name in sorted(names):
         if remaining == 0:
             next_cursor = {"topic_name": name, "partition_index": 0}
             break
         topic = logs.get(name)
+        if name in denied:
+            topics.append({**_missing(name), "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED})
+            continue
         if topic is None:
             if not fetch_all:
                 topics.append(_missing(name))
             continue
         start = cursor.partition_index if cursor is not None and name == cursor_topic else 0
         end = min(len(topic.partitions), start + remaining)
-        if start == 0 and end == len(topic.partitions):
+        if broker.authorizer is not None:  # the bit set is the principal's: not cached
+            topics.append({**_entry(topic, broker.node_id, start, end), "topic_authorized_operations":
+                           ctx.authorized_operations(ResourceType.TOPIC, name, True)})
+        elif start == 0 and end == len(topic.partitions):
             topics.append(_whole_topic(topic, broker.node_id))
         else:
             topics.append(_entry(topic, broker.node_id, start, end))

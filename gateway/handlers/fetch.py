@@ -15,6 +15,7 @@ from gateway.clock import now_ms
 from gateway.long_poll import wait_for_any
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
@@ -47,7 +48,7 @@ def _partition_error(index, code, log=None) -> dict:
     }
 
 
-async def _read_all(logs, request, version, budget, wanted):
+async def _read_all(logs, request, version, budget, wanted, authorize):
     """One pass over the requested partitions: (response topics, bytes gathered, logs read)."""
     committed = request.get("isolation_level", 0) == READ_COMMITTED
     responses = []
@@ -56,6 +57,9 @@ async def _read_all(logs, request, version, budget, wanted):
     pacer = Pacer()
     for topic_request, requested in wanted:
         topic, missing = _resolve(logs, topic_request, version)
+        name = topic.name if topic is not None else topic_request.get("topic")
+        if name is not None and not authorize(Operation.READ, ResourceType.TOPIC, name):
+            topic, missing = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
         partitions = []
         for p in requested:
             await pacer.step()
@@ -107,10 +111,10 @@ async def handle_fetch(ctx, request):
     if context.error:
         return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
     wanted, _ = await collapse_partitions(context.topics, key, "partition")
-    responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
+    responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize)
     if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
         await wait_for_any((log.listeners for log in touched), request.max_wait_ms / 1000)
-        responses, gathered, touched = await _read_all(logs, request, version, budget, wanted)
+        responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize)
     responses = await context.respond(responses, wanted)  # sets session_id when a session was created
     if ctx.broker.metrics is not None:  # gateway.metrics: bytes out per topic
         ctx.broker.metrics.fetched_response(responses)

@@ -2,9 +2,12 @@
 
 from gateway.internal_topics import GROUP_METADATA_TOPIC, TRANSACTION_STATE_TOPIC, ensure_internal_topic
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode
 
 GROUP, TRANSACTION = 0, 1
+COORDINATED = {GROUP: ResourceType.GROUP, TRANSACTION: ResourceType.TRANSACTIONAL_ID}  # DESCRIBE on the key
+DENIED = {GROUP: ErrorCode.GROUP_AUTHORIZATION_FAILED, TRANSACTION: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
 INTERNAL_TOPIC = {GROUP: GROUP_METADATA_TOPIC, TRANSACTION: TRANSACTION_STATE_TOPIC}
 # Kafka answers Errors.message(), never null: "NONE" on success, the error's default message otherwise
 ERROR_MESSAGES = {
@@ -25,6 +28,8 @@ async def handle_find_coordinator(ctx, request):
         error = ErrorCode.NONE if key_type in (GROUP, TRANSACTION) else ErrorCode.INVALID_REQUEST
         if key_type == GROUP and not key:
             error = ErrorCode.INVALID_GROUP_ID
+        if error == ErrorCode.NONE and not ctx.authorize(Operation.DESCRIBE, COORDINATED[key_type], key):
+            error = DENIED[key_type]
         found = error == ErrorCode.NONE
         if found:  # as Kafka does, the coordinator's internal topic exists from the first lookup on
             ensure_internal_topic(broker, INTERNAL_TOPIC[key_type])

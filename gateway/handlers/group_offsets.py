@@ -12,10 +12,13 @@ offsets for (TxnOffsetCommit, gateway.txn).
 
 from gateway.clock import now_ms
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
+from gateway.security.acls_checks import Everything, restrict_offsets, topic_errors
 from gateway.txn.offsets import mark_unstable
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
+GROUP_DENIED = ErrorCode.GROUP_AUTHORIZATION_FAILED
 BATCHED_GROUPS = 8  # OffsetFetch v8+: several groups per request
 TOPIC_IDS_VERSION = 10  # OffsetCommit and OffsetFetch v10+: topics by id
 
@@ -57,8 +60,11 @@ async def handle_offset_commit(ctx, request):
     broker = ctx.broker
     now = now_ms()
     _name_topics(broker.logs, request.topics, ctx.api_version)
-    known, unknown = _split_known(broker.logs, request.topics)
     group_id = request.group_id
+    if not ctx.authorize(Operation.READ, ResourceType.GROUP, group_id):
+        return {"throttle_time_ms": 0, "topics": _in_request_order(request.topics, Everything(GROUP_DENIED))}
+    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t.name for t in request.topics})
+    known, unknown = _split_known(broker.logs, [t for t in request.topics if t.name not in denied])
     epoch = request.generation_id_or_member_epoch
     retention = request.get("retention_time_ms", -1)
     if broker.consumer_groups.consumer_group(group_id) is not None:
@@ -77,11 +83,14 @@ async def handle_offset_commit(ctx, request):
             group_instance_id=request.get("group_instance_id"), topics=known, now_ms=now, retention_time_ms=retention)
     errors = {(t["name"], p["partition_index"]): p["error_code"] for t in response["topics"] for p in t["partitions"]}
     errors.update({key: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION for key in unknown})
+    errors.update(topic_errors(request.topics, denied))
     return {"throttle_time_ms": 0, "topics": _in_request_order(request.topics, errors)}
 
 
 def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1, require_stable=False) -> dict:
     broker = ctx.broker
+    if not ctx.authorize(Operation.DESCRIBE, ResourceType.GROUP, group_id):
+        return {"group_id": group_id, "error_code": GROUP_DENIED, "topics": []}
     if broker.consumer_groups.consumer_group(group_id) is not None:
         try:
             broker.consumer_groups.validate_offset_fetch(group_id, member_id, member_epoch)
@@ -91,6 +100,7 @@ def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1, re
     wanted = None if topics is None else [{"name": t.name, "partition_indexes": t.partition_indexes}
                                           for t in topics if t.name is not None]
     response = broker.groups.offset_fetch(group_id=group_id, topics=wanted)
+    restrict_offsets(ctx, response, topics is None)
     if require_stable:
         mark_unstable(broker.txn, group_id, response["topics"])
     if ctx.api_version >= TOPIC_IDS_VERSION:
@@ -125,7 +135,14 @@ async def handle_offset_fetch(ctx, request):
 
 @handles(47, 0, 0)
 async def handle_offset_delete(ctx, request):
+    if not ctx.authorize(Operation.DELETE, ResourceType.GROUP, request.group_id):
+        return {"throttle_time_ms": 0, "error_code": GROUP_DENIED, "topics": []}
+    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t.name for t in request.topics})
     topics = [{"name": t.name, "partitions": [{"partition_index": p.partition_index} for p in t.partitions]}
-              for t in request.topics]
+              for t in request.topics if t.name not in denied]
     response = ctx.broker.groups.offset_delete(group_id=request.group_id, topics=topics, now_ms=now_ms())
+    if denied and response["error_code"] == ErrorCode.NONE:
+        response["topics"] += [{"name": t.name, "partitions": [{"partition_index": p.partition_index, "error_code":
+                                ErrorCode.TOPIC_AUTHORIZATION_FAILED} for p in t.partitions]}
+                               for t in request.topics if t.name in denied]
     return {"throttle_time_ms": 0, **response}

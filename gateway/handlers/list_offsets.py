@@ -10,6 +10,7 @@ A partition named more than once is one INVALID_REQUEST entry (Kafka's duplicate
 
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode
 
 LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED, EARLIEST_PENDING_UPLOAD = -1, -2, -3, -4, -5, -6
@@ -50,6 +51,8 @@ async def handle_list_offsets(ctx, request):
             log = topic.partition(p.partition_index) if topic is not None else None
             if (topic_request.name, p.partition_index) in duplicated:
                 entry["error_code"] = ErrorCode.INVALID_REQUEST
+            elif not ctx.authorize(Operation.DESCRIBE, ResourceType.TOPIC, topic_request.name):
+                entry["error_code"] = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             elif log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif p.get("current_leader_epoch", -1) > log.leader_epoch:

@@ -10,15 +10,17 @@ lookup per topic, not an encode per partition.
 
 import weakref
 
-from gateway.authorized_operations import CLUSTER as CLUSTER_OPERATIONS, TOPIC as TOPIC_OPERATIONS, authorized
+from gateway.authorized_operations import TOPIC as TOPIC_OPERATIONS, authorized, topic_operations, visible_topics
 from gateway.autocreate import RequestBudget, get_or_create
 from gateway.offload import Pacer
 from gateway.registry import handles
+from gateway.security.acls import CLUSTER_NAME, Operation, ResourceType
 from wire.codec import encode_element
 from wire.errors import ErrorCode
 from wire.messages import APIS
 from wire.schema import ZERO_UUID
 
+DESCRIBE, TOPIC, CLUSTER = Operation.DESCRIBE, ResourceType.TOPIC, ResourceType.CLUSTER
 _ENCODED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> {(version, ops): (stamp, bytes)}
 
 
@@ -119,8 +121,10 @@ async def handle_metadata(ctx, request):
     version = ctx.api_version
     # KIP-430 (v8+): with no authorizer every topic operation is allowed
     operations = authorized(TOPIC_OPERATIONS, request.get("include_topic_authorized_operations", False))
+    ops = topic_operations(ctx, request, operations)  # per topic when an authorizer decides
     if wanted is None or (ctx.api_version == 0 and not wanted):
-        topics = [await _paced_entry(t, broker.node_id, pacer, version, operations) for t in list(logs.topics.values())]
+        listed = list(logs.topics.values()) if broker.authorizer is None else visible_topics(ctx, logs.topics.values())
+        topics = [await _paced_entry(t, broker.node_id, pacer, version, ops(t.name)) for t in listed]
     else:
         allow_create = request.get("allow_auto_topic_creation", True)
         budget = RequestBudget()
@@ -135,8 +139,14 @@ async def handle_metadata(ctx, request):
             seen.add((name, topic_id))
             if name is None:
                 topic = logs.get_by_id(topic_id)
-                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, operations) if topic
+                if topic is not None and not ctx.authorize(DESCRIBE, TOPIC, topic.name):
+                    topics.append(_error_entry(None, topic_id, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+                    continue
+                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, ops(topic.name)) if topic
                               else _error_entry(None, topic_id, ErrorCode.UNKNOWN_TOPIC_ID))
+                continue
+            if not ctx.authorize(DESCRIBE, TOPIC, name):
+                topics.append(_error_entry(name, None, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
                 continue
             known = logs.get(name)
             topic, error = get_or_create(ctx, name, allow_create, budget)
@@ -145,18 +155,18 @@ async def handle_metadata(ctx, request):
             if topic is None:
                 topics.append(_error_entry(name, None, error))
             else:
-                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, operations))
+                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, ops(topic.name)))
     for entry in topics:
         if entry.__class__ is dict:
-            entry["topic_authorized_operations"] = operations
+            entry["topic_authorized_operations"] = ops(entry["name"]) if not entry["error_code"] else operations
     return {
         "throttle_time_ms": 0,
         "brokers": [broker_entry(broker)],
         "cluster_id": broker.cluster_id,
         "controller_id": broker.node_id,
         "topics": topics,
-        "cluster_authorized_operations": authorized(CLUSTER_OPERATIONS,
-                                                    request.get("include_cluster_authorized_operations", False)),
+        "cluster_authorized_operations": ctx.authorized_operations(
+            CLUSTER, CLUSTER_NAME, request.get("include_cluster_authorized_operations", False)),
         "error_code": ErrorCode.NONE,
     }
 

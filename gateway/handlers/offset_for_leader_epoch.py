@@ -5,6 +5,7 @@ newer than ours is UNKNOWN_LEADER_EPOCH (older cannot happen: ours never changes
 """
 
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode
 
 
@@ -18,7 +19,9 @@ async def handle_offset_for_leader_epoch(ctx, request):
         for p in t.partitions:
             entry = {"error_code": ErrorCode.NONE, "partition": p.partition, "leader_epoch": -1, "end_offset": -1}
             log = topic.partition(p.partition) if topic is not None else None
-            if log is None:
+            if not ctx.authorize(Operation.DESCRIBE, ResourceType.TOPIC, t.topic):
+                entry["error_code"] = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            elif log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif p.current_leader_epoch > log.leader_epoch:
                 entry["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH

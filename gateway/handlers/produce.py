@@ -19,6 +19,7 @@ from gateway.autocreate import get_or_create
 from gateway.internal_topics import is_internal
 from gateway.records_offload import prepared_block, release_block
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
 
@@ -90,6 +91,9 @@ async def handle_produce(ctx, request):
         refused = ErrorCode.UNSUPPORTED_VERSION
     elif request.acks not in (0, 1, -1):
         refused = ErrorCode.INVALID_REQUIRED_ACKS
+    if refused is None and request.transactional_id is not None and not ctx.authorize(
+            Operation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id):
+        refused = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now = now_ms()
     responses = []
     by_id = version >= TOPIC_IDS_VERSION
@@ -103,6 +107,8 @@ async def handle_produce(ctx, request):
             results = [_partition_result(p.index, refused) for p in topic_data.partition_data]
         elif by_id and topic is None:
             results = [_partition_result(p.index, ErrorCode.UNKNOWN_TOPIC_ID) for p in topic_data.partition_data]
+        elif not ctx.authorize(Operation.WRITE, ResourceType.TOPIC, name):
+            results = [_partition_result(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED) for p in topic_data.partition_data]
         elif is_internal(name) and ctx.client_id != ADMIN_CLIENT_ID:  # Kafka: "Cannot append to internal topic"
             results = [_partition_result(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION) for p in topic_data.partition_data]
         else:

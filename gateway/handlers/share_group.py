@@ -5,10 +5,11 @@ UNSUPPORTED_VERSION, as Kafka does when share groups are disabled. The member id
 on the broker (see gateway.share.coordinator).
 """
 
-from gateway.authorized_operations import GROUP, authorized
 from gateway.clock import now_ms
 from gateway.handlers.group_membership import client_host
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
+from gateway.security.acls_checks import in_request_order
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.coordinator import heartbeat_error
 from wire.errors import ErrorCode
@@ -28,10 +29,14 @@ async def handle_share_group_heartbeat(ctx, request):
 
 @handles(77, 1, 1)
 async def handle_share_group_describe(ctx, request):
-    groups = ctx.broker.share_groups.describe(request.group_ids)
+    denied = ctx.denied(Operation.DESCRIBE, ResourceType.GROUP, request.group_ids)
+    groups = ctx.broker.share_groups.describe([g for g in request.group_ids if g not in denied])
+    if denied:
+        groups = in_request_order(request.group_ids, groups, denied, "groups")
     if not share_groups_enabled(ctx.broker.features):
         for group in groups:
             group.update(error_code=ErrorCode.UNSUPPORTED_VERSION, error_message=DISABLED_MESSAGE, members=[])
     for group in groups:  # KIP-430: no authorizer, so every group operation when asked
-        group["authorized_operations"] = authorized(GROUP, request.include_authorized_operations)
+        group["authorized_operations"] = ctx.authorized_operations(ResourceType.GROUP, group["group_id"],
+                                                                   request.include_authorized_operations)
     return {"throttle_time_ms": 0, "groups": groups}

@@ -7,7 +7,9 @@ A single broker: replication factor -1 or 1 only; manual assignments set the par
 from gateway.clock import now_ms
 from gateway.handlers.describe_quorum import METADATA_TOPIC as CLUSTER_METADATA_TOPIC
 from gateway.limits import fit_message
+from gateway.autocreate import may_create
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from partitions.topic_configs import describe
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
@@ -40,6 +42,9 @@ async def handle_create_topics(ctx, request):
             results.append(_failed(t.name, ErrorCode.INVALID_REQUEST, "Duplicate topic name."))
             continue
         seen.add(t.name)
+        if not may_create(ctx, t.name):  # CLUSTER CREATE, or TOPIC CREATE on the name
+            results.append(_failed(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+            continue
         if t.name == CLUSTER_METADATA_TOPIC:  # the KRaft log DescribeQuorum describes
             results.append(_failed(t.name, ErrorCode.INVALID_REQUEST,
                                    f"Creation of internal topic {CLUSTER_METADATA_TOPIC} is prohibited."))
@@ -62,6 +67,8 @@ async def handle_create_topics(ctx, request):
         ctx.log.info("topic_created", topic=t.name, partitions=len(topic.partitions),
                      validate_only=request.get("validate_only", False))
         results.append(_created(topic, logs))
+        if not ctx.authorize(Operation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name, log=False):
+            results[-1].update(configs=[], topic_config_error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED)
     return {"throttle_time_ms": 0, "topics": results}
 
 
@@ -74,7 +81,9 @@ async def handle_delete_topics(ctx, request):
     for name, topic_id in wanted:
         topic = logs.get(name) if name is not None else logs.get_by_id(topic_id)
         entry = {"name": name, "topic_id": topic_id, "error_code": ErrorCode.NONE, "error_message": None}
-        if topic is None:
+        if not ctx.authorize(Operation.DELETE, ResourceType.TOPIC, name or (topic.name if topic else "")):
+            entry["error_code"] = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        elif topic is None:
             entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name is not None else ErrorCode.UNKNOWN_TOPIC_ID
         else:
             entry["name"], entry["topic_id"] = topic.name, topic.topic_id

@@ -11,6 +11,8 @@ unknown_state_filters), producer id, v1 duration (running longer than), v2 trans
 from gateway.clock import now_ms
 from gateway.groups.kip848.regex import InvalidRegex, compile_regex
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
+from gateway.security.acls_checks import describe_transaction
 from wire.errors import ErrorCode
 
 
@@ -31,7 +33,10 @@ async def handle_describe_producers(ctx, request):
         partitions = []
         for index in t.partition_indexes:
             log = topic.partition(index) if topic is not None else None
-            if log is None:
+            if not ctx.authorize(Operation.READ, ResourceType.TOPIC, t.name):
+                partitions.append({"partition_index": index, "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                                   "error_message": None, "active_producers": []})
+            elif log is None:
                 partitions.append({"partition_index": index, "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                                    "error_message": f"{t.name}-{index} does not exist", "active_producers": []})
             else:
@@ -44,7 +49,8 @@ async def handle_describe_producers(ctx, request):
 @handles(65, 0, 0)
 async def handle_describe_transactions(ctx, request):
     txn = ctx.broker.txn
-    return {"throttle_time_ms": 0, "transaction_states": [txn.describe(i) for i in request.transactional_ids]}
+    return {"throttle_time_ms": 0, "transaction_states": [describe_transaction(ctx, txn, i)
+                                                          for i in request.transactional_ids]}
 
 
 @handles(66, 0, 2)
@@ -60,5 +66,9 @@ async def handle_list_transactions(ctx, request):
     listed, unknown = ctx.broker.txn.list_transactions(
         request.state_filters, request.producer_id_filters, request.get("duration_filter", -1), matches,
         now_ms=now_ms())
+    if ctx.broker.authorizer is not None:  # only the ids the principal may DESCRIBE
+        allowed = ctx.authorized(Operation.DESCRIBE, ResourceType.TRANSACTIONAL_ID,
+                                 [t["transactional_id"] for t in listed])
+        listed = [t for t in listed if t["transactional_id"] in allowed]
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "unknown_state_filters": unknown,
             "transaction_states": listed}

@@ -10,6 +10,8 @@ PRODUCER_FENCED arrived in v2 of all three: older versions get INVALID_PRODUCER_
 
 from gateway.clock import now_ms
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
+from gateway.security.acls_checks import topic_errors
 from wire.errors import ErrorCode
 
 PRODUCER_FENCED_VERSION = 2
@@ -26,8 +28,10 @@ async def handle_add_partitions_to_txn(ctx, request):
     topics = request.v3_and_below_topics
     unknown = {(t.name, p) for t in topics for p in t.partitions
                if (topic := logs.get(t.name)) is None or topic.partition(p) is None}
-    if unknown:
-        error_for = {key: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION for key in unknown}
+    refused = topic_errors(topics, ctx.denied(Operation.WRITE, ResourceType.TOPIC, {t.name for t in topics}),
+                           index=lambda p: p)  # (TRANSACTIONAL_ID WRITE is checked first, by acls_requests)
+    if unknown or refused:
+        error_for = {**{key: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION for key in unknown}, **refused}
         default = ErrorCode.OPERATION_NOT_ATTEMPTED
     else:
         error = ctx.broker.txn.add_partitions(

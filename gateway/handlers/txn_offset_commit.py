@@ -10,9 +10,18 @@ INVALID_PRODUCER_EPOCH before (pre-KIP-447 clients know only that). v6 (topic id
 
 from gateway.handlers.txn_coordinator import fenced_for
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
 
 KIP_447 = 3
+
+
+def refusal(ctx, request) -> ErrorCode:
+    if not ctx.authorize(Operation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id):
+        return ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    if not ctx.authorize(Operation.READ, ResourceType.GROUP, request.group_id):
+        return ErrorCode.GROUP_AUTHORIZATION_FAILED
+    return ErrorCode.NONE
 
 
 def _membership_error(broker, group_id: str, generation: int, member_id: str, instance_id) -> ErrorCode:
@@ -32,9 +41,12 @@ def _membership_error(broker, group_id: str, generation: int, member_id: str, in
 async def handle_txn_offset_commit(ctx, request):
     broker = ctx.broker
     group_id = request.group_id
-    error = broker.txn.check_txn_offset_commit(request.transactional_id, request.producer_id,
-                                               request.producer_epoch, group_id)
-    error = fenced_for(error, ctx.api_version, since=KIP_447)
+    error = refusal(ctx, request)  # TRANSACTIONAL_ID WRITE, then GROUP READ
+    if not error:
+        error = broker.txn.check_txn_offset_commit(request.transactional_id, request.producer_id,
+                                                   request.producer_epoch, group_id)
+        error = fenced_for(error, ctx.api_version, since=KIP_447)
+    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t.name for t in request.topics})
     if not error:
         error = _membership_error(broker, group_id, request.get("generation_id_or_member_epoch", -1),
                                   request.get("member_id", ""), request.get("group_instance_id"))
@@ -46,6 +58,8 @@ async def handle_txn_offset_commit(ctx, request):
         for p in t.partitions:
             if error:
                 code = error
+            elif t.name in denied:
+                code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             elif topic is None or topic.partition(p.partition_index) is None:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif len((p.committed_metadata or "").encode("utf-8")) > max_metadata:

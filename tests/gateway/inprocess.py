@@ -18,12 +18,14 @@ def new_broker(storage=None, **config) -> Broker:
     return Broker(Config(**{"memory": True, **config}), storage if storage is not None else MemoryStorage())
 
 
-def call(broker: Broker, api_key: int, version: int, body: dict, client_id: str = "test"):
+def call(broker: Broker, api_key: int, version: int, body: dict, client_id: str = "test",
+         principal: str = "User:ANONYMOUS", peer: str = ""):
     """The decoded response to `body` sent at `version` (None when the handler sends none)."""
     registration = lookup(api_key, version)
     assert registration is not None, f"api {api_key} v{version} is not served"
     request = decode(registration.api.request, version, encode(registration.api.request, version, body))
-    ctx = RequestContext(broker, api_key, version, 1, client_id, structlog.get_logger())
+    ctx = RequestContext(broker, api_key, version, 1, client_id, structlog.get_logger(), peer=peer,
+                         principal=principal)
     response = asyncio.run(registration.handler(ctx, request))
     if response is None:
         return None

@@ -1,0 +1,1 @@
+"""Security: authentication (gateway.listeners, SASL) and authorization (authorizer, acls)."""
