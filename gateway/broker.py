@@ -56,6 +56,8 @@ def _new_cluster_id() -> str:
 
 
 class Broker:
+    multi = False  # a gateway.cluster.Cluster of several brokers (or under faults) says True: see there
+
     def __init__(self, config: Config, storage) -> None:
         self.config = config
         self.storage = storage

@@ -50,6 +50,8 @@ def _add_serve(commands) -> None:
     serve.add_argument("--advertised-host")
     serve.add_argument("--advertised-port", type=int)
     serve.add_argument("--node-id", type=int, default=1)
+    serve.add_argument("--brokers", type=int, default=1, metavar="N",
+                       help="run a cluster of N brokers (node ids 1..N) on ports --port .. --port+N-1")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--max-request-size", type=int, default=Config.max_request_size)
     serve.add_argument("--no-auto-create-topics", dest="auto_create_topics", action="store_false")

@@ -16,6 +16,7 @@ class Config:
     advertised_host: str | None = None
     advertised_port: int | None = None
     node_id: int = 1
+    brokers: int = 1  # --brokers N: a cluster of N brokers (node ids 1..N, ports port..port+N-1), gateway/cluster.py
     log_level: str = "info"
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
     auto_create_topics: bool = True

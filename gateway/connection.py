@@ -18,6 +18,7 @@ from gateway.pipeline import DEFAULT_LISTENER, ConnectionLimits, RequestPipeline
 if TYPE_CHECKING:
     from gateway.admission import Admission
     from gateway.broker import Broker
+    from gateway.node import Node
 
 log = structlog.get_logger("ottla.connection")
 _index = itertools.count()
@@ -30,8 +31,11 @@ def _address(sockaddr) -> tuple[str, int | str]:
 class KafkaConnection(asyncio.Protocol):
     def __init__(self, broker: "Broker", on_close: Callable[["KafkaConnection"], None] | None = None, *,
                  pool: MemoryPool | None = None, limits: ConnectionLimits | None = None,
-                 admission: "Admission | None" = None, listener_name: str = DEFAULT_LISTENER) -> None:
+                 admission: "Admission | None" = None, listener_name: str = DEFAULT_LISTENER,
+                 node: "Node | None" = None) -> None:
         self.broker = broker
+        self.node = node  # the cluster's broker this connection reached (gateway/node.py)
+        self._held: list[bytes] | None = None  # what arrived while the node is paused
         self.pool = pool
         self.limits = limits if limits is not None else ConnectionLimits.from_config(broker.config)
         self.admission = admission
@@ -57,14 +61,44 @@ class KafkaConnection(asyncio.Protocol):
         transport.set_write_buffer_limits(high=0, low=0)  # type: ignore[attr-defined]
         connection_id = f"{local_host}:{local_port}-{self.peer}-{next(_index)}"  # Kafka's form
         self.pipeline = RequestPipeline(self.broker, transport, connection_id=connection_id, peer=self.peer,
-                                        listener_name=self.listener_name, pool=self.pool, limits=self.limits)
+                                        listener_name=self.listener_name, pool=self.pool, limits=self.limits,
+                                        node=self.node)
         self.pipeline.log.debug("connection_opened")
 
     def data_received(self, data: bytes) -> None:
-        if self.pipeline is not None:
+        node = self.node
+        if node is not None and node.paused:
+            self._hold(data)
+        elif self.pipeline is not None:
             self.pipeline.receive_data(data)
 
+    def _hold(self, data: bytes) -> None:
+        """A paused (hung) broker: keep what arrives unread, and stop reading more, until it resumes."""
+        if self._held is None:
+            self._held = []
+            self.node.on_resume.append(self._resumed)
+        self._held.append(data)
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def _resumed(self) -> None:
+        held, self._held = self._held or [], None
+        if self.in_resume_list():
+            self.node.on_resume.remove(self._resumed)
+        if self.pipeline is None or self.pipeline.closed:
+            return
+        for data in held:
+            self.pipeline.receive_data(data)
+        if not self.pipeline.closed and self.pipeline.reading and self.transport is not None:
+            self.transport.resume_reading()
+
+    def in_resume_list(self) -> bool:
+        return self.node is not None and self._resumed in self.node.on_resume
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._held is not None and self.in_resume_list():
+            self.node.on_resume.remove(self._resumed)
+        self._held = None
         if self.pipeline is not None:
             self.pipeline.connection_lost()
             self.pipeline.log.debug("connection_closed", error=str(exc) if exc else None)

@@ -114,8 +114,9 @@ class _Slot:
 class RequestPipeline:
     def __init__(self, broker: "Broker", transport: Transport, *, connection_id: str = "", peer: str = "",
                  listener_name: str = DEFAULT_LISTENER, pool: MemoryPool | None = None,
-                 limits: ConnectionLimits | None = None) -> None:
+                 limits: ConnectionLimits | None = None, node=None) -> None:
         self.broker = broker
+        self.node = node  # gateway/node.py: the cluster's broker this connection reached (None: the only one)
         self.transport = transport
         self.connection_id = connection_id
         self.peer = peer
@@ -185,6 +186,11 @@ class RequestPipeline:
         """Close this one connection (what Kafka does on bad input); the broker serves everyone else."""
         self.log.warning(event, **fields)
         self._close()
+
+    @property
+    def reading(self) -> bool:
+        """Whether the pipeline wants the transport read (it pauses itself under back-pressure)."""
+        return self._reading
 
     @property
     def idle(self) -> bool:
@@ -279,7 +285,7 @@ class RequestPipeline:
             correlation_id=header.correlation_id, client_id=header.client_id,
             log=self.log.bind(client_id=header.client_id, api=reg.api.name, api_version=header.api_version),
             peer=self.peer, connection_id=self.connection_id, principal=self.principal,
-            listener_name=self.listener_name,
+            listener_name=self.listener_name, node=self.node,
         )
         if not self.authorize(ctx, reg):
             self.pool.release(reserved)

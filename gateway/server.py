@@ -1,4 +1,5 @@
-"""The server: owns the listener, the live connections and a graceful shutdown."""
+"""The server: owns the listeners (one set per broker of the cluster), the live connections and a graceful
+shutdown."""
 
 from __future__ import annotations
 
@@ -6,18 +7,21 @@ import asyncio
 import gc
 import signal
 import time
+from functools import partial
 
 import structlog
 
 from gateway import handlers  # noqa: F401  (registers every API handler)
 from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
 from gateway.configs.broker_defs import per_ip_overrides
-from gateway.broker import Broker, open_storage
+from gateway.broker import open_storage
+from gateway.cluster import Cluster
 from gateway.startup_topics import create_startup_topics
 from gateway.clock import now_ms
 from gateway.config import Config
 from gateway.connection import KafkaConnection
 from gateway.memory_pool import MemoryPool
+from gateway.node import Node
 from gateway.pipeline import ConnectionLimits
 
 log = structlog.get_logger("ottla.server")
@@ -66,7 +70,7 @@ class Server:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.connections: set[KafkaConnection] = set()
-        self.broker: Broker | None = None
+        self.broker: Cluster | None = None
         self.pool = MemoryPool(config.queued_max_request_bytes)
         self.limits = ConnectionLimits.from_config(config)
         self.admission: Admission | None = None
@@ -81,20 +85,23 @@ class Server:
         fd_soft, fd_hard = raise_fd_limit()
         max_connections = min(self.config.max_connections, fd_connection_limit(fd_soft))
         self.admission = Admission(max_connections, self.config.max_connections_per_ip)
-        self.broker = Broker(self.config, open_storage(self.config))
+        self.broker = Cluster(self.config, open_storage(self.config))
         gc.freeze()  # what was loaded lives as long as the broker: full GC passes need not walk it every time
         # max.connections and max.connections.per.ip may change at runtime (AlterConfigs): act at once
         self.broker.configs.listeners.append(lambda kind, name: self._apply_connection_configs(fd_soft))
         max_connections = self._apply_connection_configs(fd_soft)
         create_startup_topics(self.broker, self.config.topics, log)
         loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(self._new_connection, self.config.host, self.config.port,
-                                                  reuse_address=True, backlog=1024)
+        for node in self.broker.nodes.values():  # every broker's sockets bound before any is served
+            await asyncio.gather(*self._listen(node))
+        self.broker.listen = self._listen  # start_node opens them again
+        first = next(iter(self.broker.nodes.values()))
+        self._listener = first.servers[0]
         bound = self._listener.sockets[0].getsockname()
-        if not self.broker.port:  # --port 0: advertise the port the OS picked
-            self.broker.port = bound[1]
+        self.broker.host, self.broker.port = first.host, first.port  # --port 0: the port the OS picked
         log.info("ready", host=bound[0], port=bound[1], advertised=f"{self.broker.host}:{self.broker.port}",
-                 node_id=self.config.node_id, data_dir=None if self.config.memory else self.config.data_dir,
+                 node_id=self.broker.node_id, brokers=len(self.broker.nodes),
+                 data_dir=None if self.config.memory else self.config.data_dir,
                  startup_ms=round((time.monotonic() - started) * 1000, 1), fd_limit=fd_soft, fd_hard_limit=fd_hard,
                  max_connections=max_connections, queued_max_request_bytes=self.config.queued_max_request_bytes)
         self._timers = DeadlineTimer(loop, self.broker.tick)
@@ -124,11 +131,35 @@ class Server:
         self.admission.per_ip_overrides = per_ip_overrides(configs.broker("max.connections.per.ip.overrides"))
         return self.admission.max_connections
 
-    def _new_connection(self) -> KafkaConnection:
-        connection = KafkaConnection(self.broker, on_close=self.connections.discard, pool=self.pool,
-                                     limits=self.limits, admission=self.admission)
+    def _listen(self, node: Node) -> list:
+        """Bind the node's listeners now; serving them starts with the returned tasks (awaitable)."""
+        loop = asyncio.get_running_loop()
+        tasks = []
+        for endpoint, sock in zip(list(node.endpoints), node.bind()):
+            factory = partial(self._new_connection, node, endpoint.name)
+            tasks.append(loop.create_task(self._serve_socket(node, factory, sock)))
+        return tasks
+
+    @staticmethod
+    async def _serve_socket(node: Node, factory, sock) -> None:
+        server = await asyncio.get_running_loop().create_server(factory, sock=sock, backlog=1024)
+        if node.alive:
+            node.servers.append(server)
+        else:  # stopped again before it was served
+            server.close()
+
+    def _new_connection(self, node: Node, listener_name: str) -> KafkaConnection:
+        connection = KafkaConnection(self.broker, on_close=self._connection_closed, pool=self.pool,
+                                     limits=self.limits, admission=self.admission, listener_name=listener_name,
+                                     node=node)
         self.connections.add(connection)
+        node.connections.add(connection)
         return connection
+
+    def _connection_closed(self, connection: KafkaConnection) -> None:
+        self.connections.discard(connection)
+        if connection.node is not None:
+            connection.node.connections.discard(connection)
 
     def stop(self) -> None:
         self._stop.set()
@@ -144,8 +175,11 @@ class Server:
     async def shutdown(self) -> None:
         """Stop accepting, let in-flight requests finish within the grace period, then close storage."""
         log.info("shutting_down", connections=len(self.connections))
-        if self._listener is not None:
-            self._listener.close()
+        if self.broker is not None:
+            for node in self.broker.nodes.values():
+                node.alive = False  # nothing reopens them now
+                node.close_listeners()
+                node.resume()
         if self._http is not None:
             await self._http.close()
         if self._timers is not None:

@@ -47,6 +47,7 @@ STATE = b"S"
 CONFIG_STATE = b"C"  # state keys (relative to S, as storage.state() takes them)
 QUOTA_STATE = b"U"  # (O, G, F, X and Q are taken by groups, features and transactions)
 ACL_STATE = b"A"
+REPLICA_STATE = b"E"  # a cluster's per-partition replicas, leader, epoch, ISR (gateway/replicas.py)
 
 NEXT_PRODUCER_ID = b"next_producer_id"
 

@@ -39,7 +39,7 @@ from wire.records import (
 if TYPE_CHECKING:
     from partitions.topics import Topic
 
-LEADER_EPOCH = 0  # a single broker leads every partition, in epoch 0, forever
+LEADER_EPOCH = 0  # a partition's first leader epoch (a single broker keeps it forever)
 NO_TIMESTAMP = -1
 
 
@@ -89,6 +89,7 @@ class PartitionLog:
         self.high_watermark = 0
         self.last_stable_offset = 0
         self.segments = SegmentList()
+        self.leader_epoch = LEADER_EPOCH  # stamped on appended batches; a cluster moves it (gateway/replicas.py)
         self._producers: dict[int, ProducerStateEntry] = {}
         if state is not None:
             self.segments = SegmentList(state.segments)
@@ -105,10 +106,6 @@ class PartitionLog:
     @property
     def storage(self) -> Storage:
         return self._storage
-
-    @property
-    def leader_epoch(self) -> int:
-        return LEADER_EPOCH
 
     def append(self, records: bytes, now_ms: int, *, blocks: list | None = None) -> AppendResult:
         """Validate every batch, then assign offsets and store them all in one write, or nothing.
@@ -146,7 +143,7 @@ class PartitionLog:
                         txns = self.transactions.begin()
                     txns.data_batch(header.producer_id, header.is_transactional, next_offset, self)
             assign_offsets(buf, pos, next_offset)
-            set_partition_leader_epoch(buf, pos, LEADER_EPOCH)
+            set_partition_leader_epoch(buf, pos, self.leader_epoch)
             if stamped:
                 stamp_log_append_time(buf, pos, header, now_ms)
             else:
@@ -188,7 +185,7 @@ class PartitionLog:
         offset = self.log_end_offset
         buf = bytearray(control_batch(producer_id, producer_epoch, commit=commit, coordinator_epoch=coordinator_epoch,
                                       timestamp_ms=now_ms, base_offset=offset))
-        set_partition_leader_epoch(buf, 0, LEADER_EPOCH)
+        set_partition_leader_epoch(buf, 0, self.leader_epoch)
         current = self._producers.get(producer_id)
         producer = current.copy() if current is not None else ProducerStateEntry(producer_epoch)
         if producer_epoch > producer.producer_epoch:

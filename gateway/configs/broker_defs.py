@@ -118,8 +118,8 @@ _OWN = [
     _b("num.partitions", _I, 1, "The partition count of topics created without one.", at_least(1)),
     _b("auto.create.topics.enable", _B, True, "Create a topic when a client asks for metadata of, or produces "
        "to, a topic that does not exist."),
-    _b("default.replication.factor", _I, 1, "The replication factor of automatically created topics.",
-       ignored=SINGLE_BROKER),
+    _b("default.replication.factor", _I, 1, "The replication factor of automatically created topics (capped at "
+       "the cluster's broker count, --brokers)."),
     _b("delete.topic.enable", _B, True, "Allow topics to be deleted.", ignored="topics can always be deleted"),
     _b("log.cleaner.enable", _B, True, "Run the log cleaner (compaction).", ignored=NOT_YET),
     _b("log.cleaner.threads", _I, 1, "The number of log cleaner threads.", at_least(0), CLUSTER_WIDE, NO_THREADS),
@@ -179,6 +179,8 @@ _OWN = [
     _b("offsets.retention.check.interval.ms", _L, 600_000, "How often stale offsets are looked for.",
        at_least(1)),
     _b("offsets.topic.num.partitions", _I, 50, "The partition count of __consumer_offsets.", at_least(1)),
+    _b("offsets.topic.replication.factor", _I, 3, "The replication factor of __consumer_offsets (capped at the "
+       "cluster's broker count).", at_least(1)),
     _b("group.coordinator.rebalance.protocols", _LIST, ["classic", "consumer"], "The group protocols the "
        "coordinator serves.", each_one_of("classic", "consumer", "share", "streams")),
     # consumer groups (KIP-848)
@@ -236,6 +238,8 @@ _OWN = [
        "their timeout are aborted.", at_least(1)),
     _b("transaction.state.log.num.partitions", _I, 50, "The partition count of __transaction_state.",
        at_least(1)),
+    _b("transaction.state.log.replication.factor", _I, 3, "The replication factor of __transaction_state (capped "
+       "at the cluster's broker count).", at_least(1)),
     _b("producer.id.expiration.ms", _I, 86_400_000, "How long an idle producer's sequence state is kept.",
        at_least(1), CLUSTER_WIDE, NOT_YET),
     _b("transaction.partition.verification.enable", _B, True, "Verify that a transactional write's partition "

@@ -1,4 +1,5 @@
-"""CreatePartitions (key 37): v0-3. Grows topics; the new partitions get this broker as leader and replica.
+"""CreatePartitions (key 37): v0-3. Grows topics; the new partitions are placed as Kafka places them
+(gateway/cluster.py), or on the brokers a manual assignment names.
 
 Checked as Kafka's controller checks (ReplicationControlManager.createPartitions), with its messages:
 duplicate names INVALID_REQUEST, unknown topics UNKNOWN_TOPIC_OR_PARTITION, a count that is not an
@@ -12,7 +13,7 @@ from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
 
 
-def _check_assignments(assignments, added: int, first_new: int, node_id: int) -> None:
+def _check_assignments(assignments, added: int, first_new: int, node_ids) -> None:
     if len(assignments) != added:
         raise KafkaError(ErrorCode.INVALID_REPLICATION_ASSIGNMENT,
                          f"Attempted to add {added} additional partition(s), but only {len(assignments)} "
@@ -24,7 +25,7 @@ def _check_assignments(assignments, added: int, first_new: int, node_id: int) ->
                              "The manual partition assignment includes an empty replica list.")
         previous = None
         for broker_id in replicas:
-            if broker_id != node_id:
+            if broker_id not in node_ids:
                 raise KafkaError(ErrorCode.INVALID_REPLICATION_ASSIGNMENT,
                                  f"The manual partition assignment includes broker {broker_id}, but no such "
                                  "broker is registered.")
@@ -52,8 +53,11 @@ async def handle_create_partitions(ctx, request):
             topic = logs.add_partitions(t.name, t.count, validate_only=True)
             current = len(topic.partitions)
             if t.assignments is not None:
-                _check_assignments(t.assignments, t.count - current, current, broker.node_id)
+                _check_assignments(t.assignments, t.count - current, current,
+                                   getattr(broker, "nodes", None) or {broker.node_id})
             if not request.validate_only:
+                if t.assignments and hasattr(broker, "assign"):
+                    broker.assign(topic.topic_id, {current + i: list(a.broker_ids) for i, a in enumerate(t.assignments)})
                 logs.add_partitions(t.name, t.count)
         except KafkaError as exc:
             results.append({"name": t.name, "error_code": exc.code, "error_message": exc.message})

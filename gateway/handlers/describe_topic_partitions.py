@@ -5,6 +5,8 @@ holds at most min(response_partition_limit, max.request.partition.size.limit = 2
 least 1) and ends with next_cursor where the next page starts. A cursor whose topic is not in the
 list, or whose partition is negative, is INVALID_REQUEST for every requested topic. Unknown topics
 asked by name get UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for an illegal name).
+In a cluster (gateway/cluster.py) partitions show their replicas, ISR, offline replicas and leader
+epoch; an offline one has leader -1 (Kafka's KIP-966 ELR fields stay empty: no ELR here).
 """
 
 import weakref
@@ -22,26 +24,32 @@ MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000
 _ENCODED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> (stamp, whole topic's entry)
 
 
-def _partition(p, node_id) -> dict:
+def _partition(p, node_id, cluster=None) -> dict:
+    if cluster is not None:
+        entry = cluster.partition_entry(p)
+        entry["error_code"] = ErrorCode.NONE  # DescribeTopicPartitions shows an offline partition by leader -1
+        entry["eligible_leader_replicas"], entry["last_known_elr"] = [], []
+        return entry
     return {"error_code": ErrorCode.NONE, "partition_index": p.index, "leader_id": node_id,
             "leader_epoch": p.leader_epoch, "replica_nodes": [node_id], "isr_nodes": [node_id],
             "eligible_leader_replicas": [], "last_known_elr": [], "offline_replicas": []}
 
 
-def _entry(topic, node_id, start, end) -> dict:
+def _entry(topic, node_id, start, end, cluster=None) -> dict:
     return {"error_code": ErrorCode.NONE, "name": topic.name, "topic_id": topic.topic_id,
             "is_internal": topic.is_internal,
-            "partitions": [_partition(p, node_id) for p in topic.partitions[start:end]],
+            "partitions": [_partition(p, node_id, cluster) for p in topic.partitions[start:end]],
             "topic_authorized_operations": TOPIC}
 
 
-def _whole_topic(topic, node_id):
+def _whole_topic(topic, node_id, cluster=None):
     """The entry of all the topic's partitions, kept encoded while its partitions and epochs stay the same."""
-    stamp = (node_id, len(topic.partitions), tuple(p.leader_epoch for p in topic.partitions))
+    stamp = (node_id, cluster.version if cluster is not None else 0, len(topic.partitions),
+             tuple(p.leader_epoch for p in topic.partitions))
     hit = _ENCODED.get(topic)
     if hit is None or hit[0] != stamp:
         hit = _ENCODED[topic] = (stamp, encode_element(APIS[75].response, 0, ("topics",),
-                                                       _entry(topic, node_id, 0, len(topic.partitions))))
+                                                       _entry(topic, node_id, 0, len(topic.partitions), cluster)))
     return hit[1]
 
 
@@ -65,6 +73,7 @@ def _refused(request) -> dict:
 async def handle_describe_topic_partitions(ctx, request):
     broker = ctx.broker
     logs = broker.logs
+    cluster = broker if broker.multi else None
     cursor = request.cursor
     cursor_topic = cursor.topic_name if cursor is not None else ""
     fetch_all = not request.topics
@@ -96,12 +105,12 @@ async def handle_describe_topic_partitions(ctx, request):
         start = cursor.partition_index if cursor is not None and name == cursor_topic else 0
         end = min(len(topic.partitions), start + remaining)
         if broker.authorizer is not None:  # the bit set is the principal's: not cached
-            topics.append({**_entry(topic, broker.node_id, start, end), "topic_authorized_operations":
+            topics.append({**_entry(topic, broker.node_id, start, end, cluster), "topic_authorized_operations":
                            ctx.authorized_operations(ResourceType.TOPIC, name, True)})
         elif start == 0 and end == len(topic.partitions):
-            topics.append(_whole_topic(topic, broker.node_id))
+            topics.append(_whole_topic(topic, broker.node_id, cluster))
         else:
-            topics.append(_entry(topic, broker.node_id, start, end))
+            topics.append(_entry(topic, broker.node_id, start, end, cluster))
         if end < len(topic.partitions):
             next_cursor = {"topic_name": name, "partition_index": end}
             break

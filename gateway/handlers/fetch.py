@@ -6,12 +6,17 @@ Honours max_wait_ms/min_bytes (a waiting fetch wakes as soon as data arrives), m
 partition_max_bytes with the first batch always whole (KIP-74), isolation level (read_committed
 reads below the last stable offset and gets every aborted transaction overlapping what it reads;
 read_uncommitted reads to the high watermark with no aborted list), log start offset and OFFSET_OUT_OF_RANGE.
+In a cluster (gateway/cluster.py) a broker serves the partitions it leads, and from v11 (KIP-392: the
+request has client metadata) those it follows; otherwise NOT_LEADER_OR_FOLLOWER, and a
+current_leader_epoch older than the leader's FENCED_LEADER_EPOCH, with the current leader (v12+) and
+its address (v16+, KIP-951).
 """
 
 
 from construct import Container
 
 from gateway.clock import now_ms
+from gateway.leadership import LEADER_HINT_ERRORS, current_leader, partition_error
 from gateway.long_poll import wait_for_any
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
@@ -48,8 +53,10 @@ def _partition_error(index, code, log=None) -> dict:
     }
 
 
-async def _read_all(logs, request, version, budget, wanted, authorize):
-    """One pass over the requested partitions: (response topics, bytes gathered, logs read)."""
+async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None, endpoints=None):
+    """One pass over the requested partitions: (response topics, bytes gathered, logs read).
+    ctx: a cluster's (leadership is checked), else None; `endpoints` collects the KIP-951 leaders
+    (and the key None when some partition was answered with an error)."""
     committed = request.get("isolation_level", 0) == READ_COMMITTED
     responses = []
     gathered = 0
@@ -68,8 +75,17 @@ async def _read_all(logs, request, version, budget, wanted, authorize):
             if log is None:
                 partitions.append(_partition_error(index, missing if topic is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 continue
+            if ctx is not None:
+                code = partition_error(ctx, log, p.get("current_leader_epoch", -1), follower_ok=version >= 11)
+                if code:
+                    entry = _partition_error(index, code, log)
+                    if code in LEADER_HINT_ERRORS and version >= 12:
+                        entry["current_leader"] = current_leader(ctx, log, endpoints)
+                    partitions.append(entry)
+                    endpoints.setdefault(None, True)  # an error is an answer: Kafka's DelayedFetch completes at once
+                    continue
             touched.append(log)
-            if p.get("current_leader_epoch", -1) > log.leader_epoch:
+            if ctx is None and p.get("current_leader_epoch", -1) > log.leader_epoch:
                 partitions.append(_partition_error(index, ErrorCode.UNKNOWN_LEADER_EPOCH, log))
                 continue
             limit = min(p.partition_max_bytes, budget - gathered)
@@ -111,12 +127,21 @@ async def handle_fetch(ctx, request):
     if context.error:
         return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
     wanted, _ = await collapse_partitions(context.topics, key, "partition")
-    responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize)
-    if gathered < request.min_bytes and request.max_wait_ms > 0 and touched:
+    cluster = ctx if ctx.broker.multi else None
+    endpoints = {}
+    responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize, cluster,
+                                                   endpoints)
+    answered = endpoints.pop(None, False)  # a leadership error: answer now
+    if gathered < request.min_bytes and request.max_wait_ms > 0 and touched and not answered:
         await wait_for_any((log.listeners for log in touched), request.max_wait_ms / 1000)
-        responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize)
+        responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize,
+                                                       cluster, endpoints)
+        endpoints.pop(None, None)
     responses = await context.respond(responses, wanted)  # sets session_id when a session was created
     if ctx.broker.metrics is not None:  # gateway.metrics: bytes out per topic
         ctx.broker.metrics.fetched_response(responses)
-    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
-            "responses": responses}
+    response = {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
+                "responses": responses}
+    if endpoints and version >= 16:
+        response["node_endpoints"] = list(endpoints.values())
+    return response

@@ -8,6 +8,7 @@ answers offset -1 for both (UnifiedLog.fetchOffsetByTimestamp). v10 adds timeout
 A partition named more than once is one INVALID_REQUEST entry (Kafka's duplicatePartitions).
 """
 
+from gateway.leadership import partition_error
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
@@ -55,8 +56,8 @@ async def handle_list_offsets(ctx, request):
                 entry["error_code"] = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             elif log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            elif p.get("current_leader_epoch", -1) > log.leader_epoch:
-                entry["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
+            elif code := partition_error(ctx, log, p.get("current_leader_epoch", -1)):  # a follower, an old epoch
+                entry["error_code"] = code
             else:
                 entry["offset"], entry["timestamp"] = _lookup(log, p.timestamp, committed)
                 entry["leader_epoch"] = log.leader_epoch if entry["offset"] >= 0 else -1

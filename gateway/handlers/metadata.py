@@ -6,6 +6,9 @@ the work yields the loop as it goes (gateway.offload.Pacer), and a response of m
 encoded off the loop. A topic's entry (up to PARTITIONS_PER_SLICE partitions) is kept encoded per
 version until its partitions or their leader epochs change, so Metadata of every topic costs a
 lookup per topic, not an encode per partition.
+In a cluster (gateway/cluster.py) the brokers are the live ones, at their address on the listener the
+client came through; partitions show their replicas, ISR, offline replicas and leader epoch, and an
+offline partition (no live leader) is LEADER_NOT_AVAILABLE with leader -1.
 """
 
 import weakref
@@ -31,7 +34,9 @@ def broker_entry(broker) -> dict:
 PARTITIONS_PER_SLICE = 500
 
 
-def partition_entries(partitions, node_id: int) -> list[dict]:
+def partition_entries(partitions, node_id: int, cluster=None) -> list[dict]:
+    if cluster is not None:
+        return [cluster.partition_entry(p) for p in partitions]
     return [
         {
             "error_code": ErrorCode.NONE,
@@ -46,26 +51,27 @@ def partition_entries(partitions, node_id: int) -> list[dict]:
     ]
 
 
-def topic_entry(topic, node_id: int, partitions: list[dict] | None = None) -> dict:
+def topic_entry(topic, node_id: int, partitions: list[dict] | None = None, cluster=None) -> dict:
     return {
         "error_code": ErrorCode.NONE,
         "name": topic.name,
         "topic_id": topic.topic_id,
         "is_internal": topic.is_internal,
-        "partitions": partition_entries(topic.partitions, node_id) if partitions is None else partitions,
+        "partitions": partition_entries(topic.partitions, node_id, cluster) if partitions is None else partitions,
         "topic_authorized_operations": -2147483648,
     }
 
 
-def _encoded_entry(topic, node_id: int, version: int, operations: int):
+def _encoded_entry(topic, node_id: int, version: int, operations: int, cluster=None):
     """(the topic's entry encoded at `version`, whether it was encoded now): cached while nothing it
     shows has changed."""
-    stamp = (node_id, len(topic.partitions), tuple(p.leader_epoch for p in topic.partitions))
+    stamp = (node_id, cluster.version if cluster is not None else 0, len(topic.partitions),
+             tuple(p.leader_epoch for p in topic.partitions))
     cached = _ENCODED.setdefault(topic, {})
     hit = cached.get((version, operations))
     if hit is not None and hit[0] == stamp:
         return hit[1], False
-    entry = topic_entry(topic, node_id)
+    entry = topic_entry(topic, node_id, cluster=cluster)
     entry["topic_authorized_operations"] = operations
     encoded = encode_element(APIS[3].response, version, ("topics",), entry)
     cached[(version, operations)] = (stamp, encoded)
@@ -73,13 +79,13 @@ def _encoded_entry(topic, node_id: int, version: int, operations: int):
 
 
 async def _paced_entry(topic, node_id: int, pacer: Pacer, version: int | None = None,
-                       operations: int = -2147483648):
+                       operations: int = -2147483648, cluster=None):
     """topic_entry, yielding the loop between slices of partitions (a topic may have 10,000)."""
     if len(topic.partitions) <= PARTITIONS_PER_SLICE:
         if version is None:
             await pacer.step()
-            return topic_entry(topic, node_id)
-        entry, encoded_now = _encoded_entry(topic, node_id, version, operations)
+            return topic_entry(topic, node_id, cluster=cluster)
+        entry, encoded_now = _encoded_entry(topic, node_id, version, operations, cluster)
         if encoded_now:  # an encode is more than a step's work: look at the clock after each
             await pacer.checkpoint()
         else:
@@ -89,7 +95,8 @@ async def _paced_entry(topic, node_id: int, pacer: Pacer, version: int | None = 
     entry["topic_authorized_operations"] = operations
     for start in range(0, len(topic.partitions), PARTITIONS_PER_SLICE):
         await pacer.checkpoint()
-        entry["partitions"].extend(partition_entries(topic.partitions[start:start + PARTITIONS_PER_SLICE], node_id))
+        entry["partitions"].extend(partition_entries(topic.partitions[start:start + PARTITIONS_PER_SLICE], node_id,
+                                                     cluster))
     return entry
 
 
@@ -122,9 +129,14 @@ async def handle_metadata(ctx, request):
     # KIP-430 (v8+): with no authorizer every topic operation is allowed
     operations = authorized(TOPIC_OPERATIONS, request.get("include_topic_authorized_operations", False))
     ops = topic_operations(ctx, request, operations)  # per topic when an authorizer decides
+    cluster = broker if broker.multi else None
+
+    async def paced(topic):
+        return await _paced_entry(topic, broker.node_id, pacer, version, ops(topic.name), cluster)
+
     if wanted is None or (ctx.api_version == 0 and not wanted):
         listed = list(logs.topics.values()) if broker.authorizer is None else visible_topics(ctx, logs.topics.values())
-        topics = [await _paced_entry(t, broker.node_id, pacer, version, ops(t.name)) for t in listed]
+        topics = [await paced(t) for t in listed]
     else:
         allow_create = request.get("allow_auto_topic_creation", True)
         budget = RequestBudget()
@@ -142,7 +154,7 @@ async def handle_metadata(ctx, request):
                 if topic is not None and not ctx.authorize(DESCRIBE, TOPIC, topic.name):
                     topics.append(_error_entry(None, topic_id, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
                     continue
-                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, ops(topic.name)) if topic
+                topics.append(await paced(topic) if topic
                               else _error_entry(None, topic_id, ErrorCode.UNKNOWN_TOPIC_ID))
                 continue
             if not ctx.authorize(DESCRIBE, TOPIC, name):
@@ -155,15 +167,15 @@ async def handle_metadata(ctx, request):
             if topic is None:
                 topics.append(_error_entry(name, None, error))
             else:
-                topics.append(await _paced_entry(topic, broker.node_id, pacer, version, ops(topic.name)))
+                topics.append(await paced(topic))
     for entry in topics:
         if entry.__class__ is dict:
             entry["topic_authorized_operations"] = ops(entry["name"]) if not entry["error_code"] else operations
     return {
         "throttle_time_ms": 0,
-        "brokers": [broker_entry(broker)],
+        "brokers": broker.broker_entries(ctx.listener_name) if cluster is not None else [broker_entry(broker)],
         "cluster_id": broker.cluster_id,
-        "controller_id": broker.node_id,
+        "controller_id": broker.controller_id if cluster is not None else broker.node_id,
         "topics": topics,
         "cluster_authorized_operations": ctx.authorized_operations(
             CLUSTER, CLUSTER_NAME, request.get("include_cluster_authorized_operations", False)),

@@ -1,9 +1,14 @@
-"""OffsetForLeaderEpoch (key 23): v2-4. Every partition has had one leader epoch, 0, since it was created.
+"""OffsetForLeaderEpoch (key 23): v2-4. Where each leader epoch of a partition ended (KIP-101/KIP-320).
 
-Epoch 0 ends at the log end offset; an epoch above ours is UNDEFINED (-1, -1); a current leader epoch
-newer than ours is UNKNOWN_LEADER_EPOCH (older cannot happen: ours never changes).
+A single broker leads every partition in epoch 0: it ends at the log end offset. In a cluster
+(gateway/cluster.py) each leadership change starts an epoch at the log end offset of that moment;
+an epoch ends where the next one starts, the current one at the log end offset (Kafka's
+LeaderEpochFileCache.endOffsetFor); an epoch older than every known one is UNDEFINED (-1, -1).
+The leader answers (replica_id -1: a consumer) with current_leader_epoch checked as Kafka does:
+older is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH; a follower says NOT_LEADER_OR_FOLLOWER.
 """
 
+from gateway.leadership import partition_error
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode
@@ -11,7 +16,8 @@ from wire.errors import ErrorCode
 
 @handles(23, 2, 4)
 async def handle_offset_for_leader_epoch(ctx, request):
-    logs = ctx.broker.logs
+    broker = ctx.broker
+    logs = broker.logs
     topics = []
     for t in request.topics:
         topic = logs.get(t.topic)
@@ -23,8 +29,11 @@ async def handle_offset_for_leader_epoch(ctx, request):
                 entry["error_code"] = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             elif log is None:
                 entry["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            elif p.current_leader_epoch > log.leader_epoch:
-                entry["error_code"] = ErrorCode.UNKNOWN_LEADER_EPOCH
+            elif code := partition_error(ctx, log, p.current_leader_epoch):
+                entry["error_code"] = code
+            elif broker.multi:
+                entry["leader_epoch"], entry["end_offset"] = broker.state(log).end_offset_for(
+                    p.leader_epoch, log.log_end_offset)
             elif p.leader_epoch <= log.leader_epoch:
                 entry["leader_epoch"] = log.leader_epoch
                 entry["end_offset"] = log.high_watermark

@@ -10,13 +10,15 @@ record_errors (batch_index = the record's position in the batch).
 acks=0 gets no response at all. Nothing of a partition's rejected records is appended. A transactional
 batch is appended only from its producer's current epoch (else INVALID_PRODUCER_EPOCH) into a partition
 its ongoing transaction added (else INVALID_TXN_STATE, KIP-890 part 1's server-side defence).
-acks=all to a topic whose min.insync.replicas is above 1 gets NOT_ENOUGH_REPLICAS: one broker is the
-only in-sync replica, as a single-broker Kafka answers.
+acks=all to a partition whose ISR is smaller than min.insync.replicas gets NOT_ENOUGH_REPLICAS (one
+broker: its only replica). In a cluster (gateway/cluster.py) a broker that does not lead a partition
+answers NOT_LEADER_OR_FOLLOWER, from v10 with the current leader and its address (KIP-951).
 """
 
 from gateway.clock import now_ms
 from gateway.autocreate import get_or_create
 from gateway.internal_topics import is_internal
+from gateway.leadership import current_leader, isr_size, isr_text, partition_error
 from gateway.records_offload import prepared_block, release_block
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
@@ -24,7 +26,7 @@ from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
 
 OLDEST_SERVED = 3
-ISR_SIZE = 1  # one broker: every partition's in-sync replica set is the leader alone
+KIP_951_VERSION = 10  # current_leader and node_endpoints
 TOPIC_IDS_VERSION = 13  # KIP-516: topic ids instead of names
 ADMIN_CLIENT_ID = "__admin_client"  # the one client id Kafka lets append to internal topics
 ZSTD, ZSTD_MIN_VERSION = 4, 7
@@ -43,15 +45,23 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
             "error_message": message}
 
 
-async def _append(ctx, topic, partition_data, now, version, acks=1) -> dict:
+async def _append(ctx, topic, partition_data, now, version, acks=1, endpoints=None) -> dict:
     index = partition_data.index
     log = topic.partition(index) if topic is not None else None
     if log is None:
         return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-    if acks == -1 and topic.min_insync_replicas > ISR_SIZE:  # Kafka's Partition.appendRecordsToLeader
+    if ctx.broker.multi:  # a cluster: only the leader appends
+        code = partition_error(ctx, log)
+        if code:
+            result = _partition_result(index, code)
+            if version >= KIP_951_VERSION:
+                result["current_leader"] = current_leader(ctx, log, endpoints)
+            return result
+    if acks == -1 and topic.min_insync_replicas > isr_size(ctx, log):  # Kafka's Partition.appendRecordsToLeader
         return _partition_result(index, ErrorCode.NOT_ENOUGH_REPLICAS, message=(
-            f"The size of the current ISR : {ISR_SIZE} is insufficient to satisfy the min.isr requirement of "
-            f"{topic.min_insync_replicas} for partition {log}, live replica(s) broker.id are : [{ctx.broker.node_id}]"))
+            f"The size of the current ISR : {isr_size(ctx, log)} is insufficient to satisfy the min.isr "
+            f"requirement of {topic.min_insync_replicas} for partition {log}, live replica(s) broker.id are : "
+            f"[{isr_text(ctx, log)}]"))
     records = partition_data.records
     try:
         batches = split_batches(records or b"")
@@ -96,6 +106,7 @@ async def handle_produce(ctx, request):
         refused = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now = now_ms()
     responses = []
+    endpoints = {}  # KIP-951: the leaders named in current_leader hints
     by_id = version >= TOPIC_IDS_VERSION
     for topic_data in request.topic_data:
         if by_id:  # v13: topics by id, never auto-created
@@ -114,8 +125,11 @@ async def handle_produce(ctx, request):
         else:
             if topic is None:
                 topic, _ = get_or_create(ctx, name)
-            results = [await _append(ctx, topic, p, now, version, request.acks) for p in topic_data.partition_data]
+            results = [await _append(ctx, topic, p, now, version, request.acks, endpoints)
+                       for p in topic_data.partition_data]
         responses.append({"name": name or "", "topic_id": topic_data.get("topic_id"), "partition_responses": results})
     if request.acks == 0 and refused is None:
         return None
+    if endpoints:
+        return {"responses": responses, "throttle_time_ms": 0, "node_endpoints": list(endpoints.values())}
     return {"responses": responses, "throttle_time_ms": 0}

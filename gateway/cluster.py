@@ -1,0 +1,419 @@
+"""A cluster of N brokers in one process over one storage engine: a simulation of a Kafka cluster for
+clients (leaders, ISRs, coordinators, broker failures), not replication.
+
+`Cluster` is the `Broker` (gateway/broker.py: config, logs, coordinators, storage; `ctx.broker` in
+handlers) plus its `nodes` (gateway/node.py; `ctx.node` is the one serving a connection) and each
+partition's replica state (gateway/replicas.py), placed as Kafka places them (gateway/placement.py).
+
+With one broker (the default) nothing here is consulted on the request path: `multi` stays False and
+handlers answer as a single broker does, until a control operation (stop, move, ISR...) is used.
+
+Control operations (the fault front ends call these; all synchronous, on the event loop):
+`stop_node`, `start_node`, `pause_node`, `resume_node`, `move_leader`, `move_coordinator`, `set_isr`;
+reads: `nodes`, `partition_state`, `coordinator`. A bad argument raises ClusterError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+
+from gateway.broker import Broker
+from gateway.config import Config
+from gateway.coordination import install as install_coordination
+from gateway.internal_topics import GROUP_METADATA_TOPIC, TRANSACTION_STATE_TOPIC, ensure_internal_topic
+from gateway.node import Endpoint, Node
+from gateway.placement import assign_replicas, coordinator_partition, elect_leader, seeded_start
+from gateway.replicas import ReplicaState, ReplicaStore
+from wire.errors import ErrorCode
+
+log = structlog.get_logger("ottla.cluster")
+
+GROUP, TRANSACTION = "group", "transaction"
+COORDINATOR_TOPICS = {GROUP: GROUP_METADATA_TOPIC, TRANSACTION: TRANSACTION_STATE_TOPIC}
+_NUM_PARTITIONS = {GROUP: "offsets.topic.num.partitions", TRANSACTION: "transaction.state.log.num.partitions"}
+_INTERNAL_RF = {GROUP_METADATA_TOPIC: "offsets.topic.replication.factor",
+                TRANSACTION_STATE_TOPIC: "transaction.state.log.replication.factor",
+                "__share_group_state": "share.coordinator.state.topic.replication.factor"}
+
+
+class ClusterError(ValueError):
+    """A control operation that cannot be done (unknown node, not a replica...)."""
+
+
+def node_endpoints(config: Config, index: int) -> list[Endpoint]:
+    """Broker `index`'s (0-based) listeners: every configured listener at its port + index."""
+    listeners = getattr(config, "listeners", None)
+    if listeners:  # gateway/listeners.py (Listener: name, host, port, advertised_host, advertised_port)
+        return [Endpoint(lst.name, lst.host, lst.port + index if lst.port else 0,
+                         lst.advertised_host or lst.host,
+                         (lst.advertised_port or lst.port) + index if (lst.advertised_port or lst.port) else 0)
+                for lst in listeners]
+    host, port = config.advertised
+    return [Endpoint("PLAINTEXT", config.host, config.port + index if config.port else 0, host,
+                     port + index if port else 0)]
+
+
+class Cluster(Broker):
+    def __init__(self, config: Config, storage, brokers: int | None = None) -> None:
+        super().__init__(config, storage)
+        brokers = brokers if brokers is not None else getattr(config, "brokers", 1)
+        if brokers < 1:
+            raise ValueError(f"a cluster needs at least one broker, not {brokers}")
+        ids = [config.node_id] if brokers == 1 else list(range(1, brokers + 1))
+        self.nodes: dict[int, Node] = {nid: Node(nid, node_endpoints(config, i)) for i, nid in enumerate(ids)}
+        self.size = brokers
+        self.multi = brokers > 1  # whether handlers consult replica states at all (see the docstring)
+        self.version = 0  # moves with every replica state change (Metadata's encoded-entry caches)
+        self.controller_id = ids[0]
+        self._store = ReplicaStore(storage.state())
+        self._states: dict[tuple[bytes, int], ReplicaState] = {}
+        self._replication: dict[bytes, int] = {}  # topic id -> the replication factor CreateTopics asked
+        self._assigned: dict[tuple[bytes, int], list[int]] = {}  # manual assignments not yet placed
+        self.listen: Callable[[Node], None] | None = None  # the server's: open a node's listeners
+        if self.multi:
+            self._load()
+            install_coordination()
+        self.node_id = ids[0]
+        self.host, self.port = self.nodes[ids[0]].host, self.nodes[ids[0]].port
+
+    # reads ---------------------------------------------------------------------------------------
+
+    def alive_ids(self) -> list[int]:
+        return [nid for nid, node in self.nodes.items() if node.alive]
+
+    def live_nodes(self) -> list[Node]:
+        return [node for node in self.nodes.values() if node.alive]
+
+    def node(self, node_id: int) -> Node:
+        node = self.nodes.get(node_id)
+        if node is None:
+            raise ClusterError(f"no broker {node_id} (brokers: {sorted(self.nodes)})")
+        return node
+
+    def state(self, log) -> ReplicaState:
+        """The replica state of a partition log, placed on first use."""
+        key = (log.topic.topic_id, log.index)
+        state = self._states.get(key)
+        if state is None:
+            self._place(log.topic)
+            state = self._states[key]
+        return state
+
+    def partition_state(self, topic: str, partition: int) -> dict:
+        log_ = self._log(topic, partition)
+        state = self.state(log_)
+        return {"topic": topic, "partition": partition, "leader": state.leader, "epoch": state.epoch,
+                "replicas": list(state.replicas), "isr": list(state.isr),
+                "offline": [r for r in state.replicas if not self._alive(r)]}
+
+    def partition_entry(self, log_) -> dict:
+        """The partition as Metadata and DescribeTopicPartitions show it (LEADER_NOT_AVAILABLE: offline)."""
+        state = self.state(log_)
+        return {"error_code": ErrorCode.LEADER_NOT_AVAILABLE if state.leader < 0 else ErrorCode.NONE,
+                "partition_index": log_.index, "leader_id": state.leader, "leader_epoch": state.epoch,
+                "replica_nodes": list(state.replicas), "isr_nodes": list(state.isr),
+                "offline_replicas": [r for r in state.replicas if not self._alive(r)]}
+
+    def broker_entries(self, listener_name: str) -> list[dict]:
+        """Every live broker's address on the listener the client came through (Kafka advertises that one)."""
+        entries = []
+        for node in self.live_nodes():
+            host, port = node.address(listener_name)
+            entries.append({"node_id": node.node_id, "host": host, "port": port, "rack": None})
+        return entries
+
+    def coordinator(self, kind: str, key: str) -> Node | None:
+        """The node coordinating a group or transactional id (the leader of its internal partition),
+        None while that partition is offline."""
+        if not self.multi:
+            return self.nodes[self.node_id]
+        log_ = self._coordinator_log(kind, key)
+        leader = self.state(log_).leader
+        return self.nodes.get(leader) if leader >= 0 else None
+
+    def is_coordinator(self, node: Node | None, kind: str, key: str) -> bool:
+        if not self.multi or node is None:
+            return True
+        coordinator = self.coordinator(kind, key)
+        return coordinator is node
+
+    def leader_error(self, node: Node | None, log_, current_leader_epoch: int = -1, *,
+                     follower_ok: bool = False) -> ErrorCode:
+        """What `node` answers for a request about this partition: Kafka's
+        Partition.localLogWithEpochOrThrow (a broker that holds no replica, or a follower asked for a
+        leader's work, is NOT_LEADER_OR_FOLLOWER; the client's epoch older than the leader's is
+        FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH)."""
+        if node is None:
+            return ErrorCode.NONE
+        state = self.state(log_)
+        node_id = node.node_id
+        if node_id not in state.replicas:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        if current_leader_epoch >= 0:
+            if current_leader_epoch < state.epoch:
+                return ErrorCode.FENCED_LEADER_EPOCH
+            if current_leader_epoch > state.epoch:
+                return ErrorCode.UNKNOWN_LEADER_EPOCH
+        if state.leader != node_id and not follower_ok:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        return ErrorCode.NONE
+
+    def leader_hint(self, log_) -> tuple[dict, Node | None]:
+        """KIP-951: ({leader_id, leader_epoch} of the current leader, its Node)."""
+        state = self.state(log_)
+        node = self.nodes.get(state.leader) if state.leader >= 0 and self._alive(state.leader) else None
+        return ({"leader_id": state.leader if node else -1, "leader_epoch": state.epoch if node else -1}, node)
+
+    # control -------------------------------------------------------------------------------------
+
+    def stop_node(self, node_id: int) -> None:
+        """The broker dies: its listeners and connections close, it leaves every ISR, leadership and
+        coordinators move to live in-sync replicas (or go offline), the controller moves."""
+        node = self.node(node_id)
+        if not node.alive:
+            return
+        self._activate()
+        node.alive = False
+        node.paused = False
+        node.close_listeners()
+        node.close_connections()
+        node.resume()  # held connections are closed; nothing more waits on this node
+        changed = []
+        alive = self.alive_ids()
+        for key, state in self._all_states():
+            if node_id not in state.replicas:
+                continue
+            moved = False
+            if state.leader == node_id:
+                leader = elect_leader(state.replicas, [r for r in state.isr if r != node_id], alive,
+                                      unclean=self._unclean(key))
+                moved = self._set_leader(key, state, leader)
+            if node_id in state.isr and len(state.isr) > 1:
+                state.isr = [r for r in state.isr if r != node_id]  # the last member stays: Kafka's ELR-less ISR
+                if state.leader >= 0 and state.leader not in state.isr:
+                    state.isr.append(state.leader)
+                moved = True
+            if moved:
+                changed.append((key, state))
+        if self.controller_id == node_id:
+            self.controller_id = alive[0] if alive else -1
+        self._saved(changed)
+        log.info("broker_stopped", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
+
+    def start_node(self, node_id: int) -> None:
+        """The broker comes back: its listeners open, it rejoins the ISR of what it replicates (its log
+        is the shared one: caught up at once) and leads offline partitions it can lead."""
+        node = self.node(node_id)
+        if node.alive:
+            return
+        self._activate()
+        node.alive = True
+        if self.listen is not None:
+            self.listen(node)
+        changed = []
+        for key, state in self._all_states():
+            if node_id not in state.replicas:
+                continue
+            if state.leader < 0:
+                if node_id in state.isr:
+                    self._set_leader(key, state, node_id)
+                elif self._unclean(key):
+                    state.isr = [node_id]
+                    self._set_leader(key, state, node_id)
+                else:
+                    continue  # stays offline: only an in-sync replica may lead
+            elif node_id not in state.isr:
+                state.isr = sorted(state.isr + [node_id], key=state.replicas.index)
+            else:
+                continue
+            changed.append((key, state))
+        if self.controller_id < 0:
+            self.controller_id = node_id
+        self._saved(changed)
+        log.info("broker_started", node_id=node_id, partitions_changed=len(changed))
+
+    def pause_node(self, node_id: int) -> None:
+        """The broker hangs: it accepts connections and requests and answers none of them until resumed."""
+        node = self.node(node_id)
+        if node.alive and not node.paused:
+            node.paused = True
+            log.info("broker_paused", node_id=node_id)
+
+    def resume_node(self, node_id: int) -> None:
+        node = self.node(node_id)
+        if node.paused:
+            node.resume()
+            log.info("broker_resumed", node_id=node_id)
+
+    def move_leader(self, topic: str, partition: int, node_id: int) -> None:
+        """Make node_id the leader (it must be a live in-sync replica, as an ElectLeaders/reassignment needs)."""
+        log_ = self._log(topic, partition)
+        node = self.node(node_id)
+        state = self.state(log_)
+        if node_id not in state.replicas:
+            raise ClusterError(f"broker {node_id} is not a replica of {topic}-{partition} {state.replicas}")
+        if not node.alive:
+            raise ClusterError(f"broker {node_id} is stopped")
+        if node_id not in state.isr:
+            raise ClusterError(f"broker {node_id} is not in the ISR of {topic}-{partition} {state.isr}")
+        self._activate()
+        key = (log_.topic.topic_id, partition)
+        if self._set_leader(key, state, node_id):
+            self._saved([(key, state)])
+            log.info("leader_moved", topic=topic, partition=partition, leader=node_id, epoch=state.epoch)
+
+    def move_coordinator(self, kind: str, key: str, node_id: int) -> None:
+        """Move the coordinator of a group ("group") or transactional id ("transaction") to node_id:
+        the leader of its __consumer_offsets / __transaction_state partition moves (so do the
+        coordinators of every key in that partition, as in Kafka)."""
+        if kind not in COORDINATOR_TOPICS:
+            raise ClusterError(f"coordinator kind must be one of {sorted(COORDINATOR_TOPICS)}, not {kind!r}")
+        log_ = self._coordinator_log(kind, key)
+        self.move_leader(log_.topic.name, log_.index, node_id)
+
+    def set_isr(self, topic: str, partition: int, node_ids: list[int]) -> None:
+        """Shrink or grow the ISR to node_ids (replicas of the partition); a leader outside it gives way
+        to the first live member."""
+        log_ = self._log(topic, partition)
+        state = self.state(log_)
+        isr = [r for r in state.replicas if r in set(node_ids)]
+        unknown = set(node_ids) - set(state.replicas)
+        if unknown or not isr:
+            raise ClusterError(f"the ISR of {topic}-{partition} must be a non-empty subset of its replicas "
+                               f"{state.replicas}, not {sorted(node_ids)}")
+        self._activate()
+        key = (log_.topic.topic_id, partition)
+        state.isr = isr
+        if state.leader not in isr:
+            self._set_leader(key, state, elect_leader(state.replicas, isr, self.alive_ids()))
+        self._saved([(key, state)])
+        log.info("isr_changed", topic=topic, partition=partition, isr=isr, leader=state.leader)
+
+    # topics --------------------------------------------------------------------------------------
+
+    def replication_for(self, topic_id: bytes, replication_factor: int,
+                        assignment: list[list[int]] | None = None) -> None:
+        """What CreateTopics asked for a new topic (-1: default.replication.factor)."""
+        self._replication[topic_id] = replication_factor
+        if assignment:
+            self.assign(topic_id, dict(enumerate(assignment)))
+
+    def assign(self, topic_id: bytes, replicas: dict[int, list[int]]) -> None:
+        """Manual replica assignments (CreateTopics, CreatePartitions) for partitions not placed yet."""
+        for index, ids in replicas.items():
+            self._assigned[topic_id, index] = list(ids)
+
+    def default_replication_factor(self, name: str = "") -> int:
+        config = _INTERNAL_RF.get(name, "default.replication.factor")
+        try:
+            wanted = self.configs.broker(config)
+        except KeyError:
+            wanted = None
+        return max(1, min(wanted if wanted is not None else 3, self.size))
+
+    def topic_deleted(self, topic) -> None:
+        found = [self._states.pop((topic.topic_id, index), None) for index in range(len(topic.partitions))]
+        if self.multi and any(s is not None for s in found):
+            self._store.delete_topic(topic.topic_id, len(topic.partitions))
+        self._replication.pop(topic.topic_id, None)
+        for key in [k for k in self._assigned if k[0] == topic.topic_id]:
+            del self._assigned[key]
+
+    # internals -----------------------------------------------------------------------------------
+
+    def _alive(self, node_id: int) -> bool:
+        node = self.nodes.get(node_id)
+        return node is not None and node.alive
+
+    def _activate(self) -> None:
+        """A control operation on a single broker: from now on handlers consult replica states."""
+        if not self.multi:
+            self.multi = True
+            self._load()
+            install_coordination()
+
+    def _load(self) -> None:
+        for key, state in self._store.load().items():
+            topic = self.logs.get_by_id(key[0])
+            if topic is None or key[1] >= len(topic.partitions):
+                continue
+            self._states[key] = state
+            topic.partitions[key[1]].leader_epoch = state.epoch
+
+    def _all_states(self):
+        for topic in list(self.logs.topics.values()):
+            for log_ in topic.partitions:
+                yield (topic.topic_id, log_.index), self.state(log_)
+
+    def _place(self, topic) -> None:
+        """Replica states for the topic's partitions that have none: Kafka's placement, live replicas
+        in the ISR, the first live replica leading."""
+        rf = self._replication.get(topic.topic_id, -1)
+        existing = [i for i in range(len(topic.partitions)) if (topic.topic_id, i) in self._states]
+        ids = sorted(self.nodes)
+        if existing and rf < 0:
+            rf = len(self._states[topic.topic_id, existing[0]].replicas)
+        if rf < 0:
+            rf = self.default_replication_factor(topic.name)
+        rf = max(1, min(rf, len(ids)))
+        start, shift = seeded_start(topic.topic_id, len(ids))
+        placed = assign_replicas(len(topic.partitions), rf, ids, start_index=start, shift=shift)
+        alive = self.alive_ids()
+        new = []
+        for index, log_ in enumerate(topic.partitions):
+            key = (topic.topic_id, index)
+            if key in self._states:
+                continue
+            replicas = self._assigned.pop(key, None) or placed[index]
+            isr = [r for r in replicas if r in alive] or [replicas[0]]
+            leader = elect_leader(replicas, isr, alive)
+            state = ReplicaState(replicas, leader, log_.leader_epoch, isr, [(log_.leader_epoch, log_.log_end_offset)])
+            self._states[key] = state
+            new.append((key, state))
+        if self.multi:
+            self._saved(new)
+
+    def _set_leader(self, key, state: ReplicaState, leader: int) -> bool:
+        """A leadership change (to -1: offline); bumps the leader epoch as Kafka's controller does."""
+        if leader == state.leader:
+            return False
+        topic = self.logs.get_by_id(key[0])
+        log_ = topic.partitions[key[1]] if topic is not None and key[1] < len(topic.partitions) else None
+        state.leader = leader
+        state.epoch += 1
+        if leader >= 0:
+            state.epochs.append((state.epoch, log_.log_end_offset if log_ is not None else 0))
+            if len(state.epochs) > 1000:  # the oldest epochs are of no use past a point (bounded)
+                del state.epochs[:len(state.epochs) - 1000]
+        if log_ is not None:
+            log_.leader_epoch = state.epoch
+        return True
+
+    def _saved(self, changed: list) -> None:
+        if changed:
+            self.version += 1
+            self._store.save_many([(key[0], key[1], state) for key, state in changed])
+
+    def _unclean(self, key) -> bool:
+        topic = self.logs.get_by_id(key[0])
+        return bool(topic is not None and topic.config("unclean.leader.election.enable"))
+
+    def _log(self, topic: str, partition: int):
+        t = self.logs.get(topic)
+        log_ = t.partition(partition) if t is not None else None
+        if log_ is None:
+            raise ClusterError(f"no partition {topic}-{partition}")
+        return log_
+
+    def _coordinator_log(self, kind: str, key: str):
+        topic = ensure_internal_topic(self, COORDINATOR_TOPICS[kind])
+        partitions = len(topic.partitions)
+        try:
+            configured = self.configs.broker(_NUM_PARTITIONS[kind])
+        except KeyError:
+            configured = None
+        if configured:
+            partitions = min(partitions, configured)
+        return topic.partitions[coordinator_partition(key, partitions)]
