@@ -49,6 +49,11 @@ class Broker:
         self.admin_port = free_port() if data_dir is not None else None  # Ottla's HTTP admin endpoint
 
     @property
+    def http_port(self) -> int | None:
+        """Ottla's HTTP server (console, /metrics): --admin-port is an alias of --http-port."""
+        return self.admin_port
+
+    @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
 

@@ -6,8 +6,9 @@
   function draw() {
     var top = Math.max(1, Math.max.apply(null, rates.map(function (r) { return Math.max(r[0], r[1]); })));
     ["in", "out"].forEach(function (name, i) {
-      var points = rates.map(function (r, x) {
-        return (x * WIDTH / (POINTS - 1)).toFixed(1) + "," + (HEIGHT - 4 - r[i] / top * (HEIGHT - 24)).toFixed(1);
+      var points = rates.map(function (r, x) {  // the newest at the right edge, one step a second
+        var left = WIDTH - (rates.length - 1 - x) * WIDTH / (POINTS - 1);
+        return left.toFixed(1) + "," + (HEIGHT - 4 - r[i] / top * (HEIGHT - 24)).toFixed(1);
       });
       document.getElementById("line-" + name).setAttribute("points", points.join(" "));
     });
@@ -23,8 +24,8 @@
         var rate = [(s.bytes_in - last.bytes_in) / dt, (s.bytes_out - last.bytes_out) / dt];
         rates.push(rate);
         if (rates.length > POINTS) rates.shift();
-        document.getElementById("rate-in").textContent = fmt(rate[0]);
-        document.getElementById("rate-out").textContent = fmt(rate[1]);
+        document.getElementById("rate-in").textContent = fmt(rate[0]) + "/s";
+        document.getElementById("rate-out").textContent = fmt(rate[1]) + "/s";
         draw();
       }
       last = s;
