@@ -52,8 +52,10 @@ def _child(argv: list[str], log_path: str, cwd: str | None) -> None:
     except (OSError, AttributeError):
         pass
     os.setpgid(0, 0)  # its own process group: a signal to the test run's group does not reach it twice
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh Python has them; SIGPIPE stays
+    # ignored, as Python sets it: a write to a socket the peer closed is an EPIPE, not the broker's death
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
