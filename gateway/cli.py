@@ -7,6 +7,7 @@ Only `serve` loads the broker's config machinery; a tool's command line is parse
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 DESCRIPTION = "A Kafka-compatible broker (ottla serve) and the tools to use any Kafka cluster (ottla <noun> <verb>)."
@@ -110,6 +111,10 @@ def _add_serve(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (gateway/tools/completion.py)
+        import argcomplete
+
+        argcomplete.autocomplete(parser(tools=True))
     argv = sys.argv[1:] if argv is None else argv
     first = next((a for a in argv if not a.startswith("-")), None)
     if first == "serve" or first is None:

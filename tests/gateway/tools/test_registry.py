@@ -124,3 +124,22 @@ def test_unreachable_cluster_exits_3():
                           "--timeout", "5"], capture_output=True, text=True)
     assert run.returncode == _output.UNREACHABLE, run.stderr
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("ottla: _")
+
+
+def complete(line: str, tmp_path) -> list[str]:
+    """What the shell would be offered for `line` (argcomplete's protocol: env in, words in a file out)."""
+    out = tmp_path / "completions"
+    env = dict(__import__("os").environ, _ARGCOMPLETE="1", _ARGCOMPLETE_IFS="\n", COMP_LINE=line,
+               COMP_POINT=str(len(line)), _ARGCOMPLETE_STDOUT_FILENAME=str(out), COMP_TYPE="9")
+    subprocess.run([sys.executable, "-m", "gateway"], env=env, capture_output=True, timeout=60)
+    return [w.strip() for w in out.read_text().split("\n")] if out.exists() else []
+
+
+def test_shell_completion_offers_nouns_verbs_and_flags(tmp_path):
+    assert {"topics", "produce", "consume", "groups", "serve"} <= set(complete("ottla ", tmp_path))
+    assert set(complete("ottla groups ", tmp_path)) >= {"list", "describe", "reset-offsets", "delete"}
+    assert "--to-earliest" in complete("ottla groups reset-offsets g --to-e", tmp_path)
+    assert "--bootstrap-server" in complete("ottla topics list --boot", tmp_path)
+    for shell in ("bash", "zsh", "fish"):
+        code = subprocess.run([sys.executable, "-m", "gateway", "completion", shell], capture_output=True, text=True)
+        assert code.returncode == 0 and "ottla" in code.stdout and "_ARGCOMPLETE" in code.stdout
