@@ -24,6 +24,8 @@ from wire.messages import APIS
 
 SPEC_KEYS = frozenset({"api", "error", "count", "probability", "delay_ms", "drop_connection", "broker", "topic",
                        "partition", "group", "client_id", "message"})
+MAX_FAULTS = 10_000  # faults held at once (each request walks them while any is armed): ARCHITECTURE.md
+MAX_DELAY_MS = 3_600_000
 _API_BY_NAME = {api.name.lower(): api for api in APIS.values()}
 
 
@@ -157,6 +159,8 @@ class FaultSet:
     def add(self, spec: dict) -> Fault:
         if not isinstance(spec, dict):
             raise FaultSpecError("a fault is a JSON object")
+        if len(self.faults) >= MAX_FAULTS:
+            raise FaultSpecError(f"at most {MAX_FAULTS} faults at once: remove some first")
         unknown = sorted(set(spec) - SPEC_KEYS)
         if unknown:
             raise FaultSpecError(f"unknown fault keys: {', '.join(unknown)}")
@@ -173,8 +177,8 @@ class FaultSet:
             raise FaultSpecError("count: at least 1")
         if probability is not None and not 0.0 < probability <= 1.0:
             raise FaultSpecError("probability: in (0, 1]")
-        if delay_ms < 0 or delay_ms > 3_600_000:
-            raise FaultSpecError("delay_ms: 0 to 3600000")
+        if delay_ms < 0 or delay_ms > MAX_DELAY_MS:
+            raise FaultSpecError(f"delay_ms: 0 to {MAX_DELAY_MS}")
         fault = Fault(
             id=self._next_id, api_key=api_key_of(spec.get("api")), error=error, message=_optional(spec, "message", str),
             count=count, probability=probability, delay_ms=delay_ms, drop_connection=drop,

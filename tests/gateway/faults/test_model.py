@@ -113,3 +113,16 @@ def test_faults_file(tmp_path):
     path.write_text("42")
     with pytest.raises(FaultSpecError):
         load_faults_file(str(path))
+
+
+def test_the_number_of_faults_is_bounded(monkeypatch):
+    from gateway.faults import model
+
+    monkeypatch.setattr(model, "MAX_FAULTS", 3)
+    faults = FaultSet()
+    for _ in range(3):
+        faults.add({"api": "Produce", "delay_ms": 1})
+    with pytest.raises(FaultSpecError, match="at most 3"):
+        faults.add({"api": "Produce", "delay_ms": 1})
+    faults.remove(1)
+    faults.add({"api": "Produce", "delay_ms": 1})
