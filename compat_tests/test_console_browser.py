@@ -95,7 +95,7 @@ class Page:
                 element.send_keys(value)
 
     def submit(self, form: str, confirm: bool = False) -> None:
-        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.common.exceptions import WebDriverException
 
         before = self.css("html")
         self.css(f"{form} button[type=submit]").click()
@@ -106,8 +106,12 @@ class Page:
             try:
                 before.tag_name
                 return False
-            except StaleElementReferenceException:
+            except WebDriverException:  # stale, or "does not belong to the document": the old page is gone
+                pass
+            try:
                 return self.driver.execute_script("return document.readyState") == "complete"
+            except WebDriverException:  # between documents
+                return False
 
         _wait(replaced, f"the page after submitting {form}")
 

@@ -115,6 +115,7 @@ class Server:
     async def _start_http(self) -> None:
         from gateway.http.server import HttpServer
         from gateway.metrics import Metrics
+        from gateway import metrics_collector  # noqa: F401  (prometheus_client: imported now, not at the first scrape)
 
         self.broker.metrics = Metrics()  # counting starts with the server that can show it
         self.broker.connections = self.connections

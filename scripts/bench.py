@@ -628,6 +628,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_latency
     import bench_scale
 
+    p.add_argument("--metrics", action="store_true", help="then produce/consume MB/s and broker CPU per MB with "
+                   "the HTTP server's metrics off and on (scripts/bench_metrics.py; --records, --record-size, "
+                   "--memory apply)")
+    p.add_argument("--metrics-rounds", type=int, default=3, help="--metrics: interleaved off/on rounds")
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
     args = p.parse_args(argv)
@@ -673,6 +677,12 @@ def main(argv: list[str] | None = None) -> int:
         import bench_bounds
 
         bench_bounds.main([])
+    if args.metrics:
+        import bench_metrics
+
+        print(bench_metrics.table(bench_metrics.measure(argparse.Namespace(
+            records=args.records, record_size=args.record_size, partitions=1, rounds=args.metrics_rounds,
+            memory=args.memory))))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)

@@ -16,6 +16,7 @@ class NodeView:
     port: int
     alive: bool
     paused: bool
+    connections: int
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,13 @@ class ClusterView:
 def _nodes(broker) -> list[NodeView]:
     nodes = getattr(broker, "nodes", None)
     if not nodes:
-        return [NodeView(broker.node_id, broker.host, broker.port, True, False)]
+        return [NodeView(broker.node_id, broker.host, broker.port, True, False, len(broker.connections))]
     views = []
     for node_id, node in sorted(nodes.items()):
         host = getattr(node, "host", None) or broker.host
         port = getattr(node, "port", None) or 0
         views.append(NodeView(node_id, host, port, bool(getattr(node, "alive", True)),
-                              bool(getattr(node, "paused", False))))
+                              bool(getattr(node, "paused", False)), len(getattr(node, "connections", ()))))
     return views
 
 

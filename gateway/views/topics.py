@@ -65,9 +65,10 @@ def _leader(broker, log) -> int:
     state = getattr(broker, "partition_state", None)  # the cluster (several nodes), once it exists
     if state is not None:
         try:
-            return state(log.topic.name, log.index).leader
+            found = state(log.topic.name, log.index)
         except Exception:  # noqa: BLE001 - a view must render even if the cluster cannot say
             return -1
+        return found["leader"] if isinstance(found, dict) else found.leader
     return broker.node_id
 
 
