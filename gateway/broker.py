@@ -14,6 +14,7 @@ from gateway.configs import DynamicConfigs, ResourceType
 from gateway.configs.broker_defs import BROKER_CONFIGS
 from gateway.configs.properties import static_configs
 from gateway.configs.quotas import ClientQuotas
+from gateway.quota_enforcement.manager import for_config as quota_manager_for
 from gateway.security.authorizer import from_config as authorizer_from_config
 from gateway.telemetry import Telemetry
 from gateway.faults import FaultSet
@@ -80,6 +81,7 @@ class Broker:
             structlog.get_logger("ottla.broker").warning("unknown_broker_configs", names=unknown)
         self.quotas = ClientQuotas(storage.state())
         self.authorizer = authorizer_from_config(config, storage.state())  # None: no authorizer (allow all)
+        self.quota_manager = quota_manager_for(self.quotas, config)  # enforces self.quotas (off while none)
         self.telemetry = Telemetry(self.configs)
         self.groups = GroupCoordinator(GroupConfig(
             group_min_session_timeout_ms=config.group_min_session_timeout_ms,

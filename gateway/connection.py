@@ -54,6 +54,13 @@ class KafkaConnection(asyncio.Protocol):
         local_host, local_port = _address(transport.get_extra_info("sockname") or ("", ""))
         self.peer = f"{peer_host}:{peer_port}"
         self._ip = peer_host
+        quotas = self.broker.quota_manager
+        if quotas.active and (delay_ms := quotas.connection_throttle_ms(peer_host)):
+            # Kafka's connection_creation_rate: the connection is closed once its throttle time has passed
+            log.info("connection_throttled", peer=self.peer, throttle_ms=delay_ms, quota="connection_creation_rate")
+            transport.pause_reading()  # type: ignore[attr-defined]
+            asyncio.get_running_loop().call_later(delay_ms / 1000, transport.close)
+            return
         if self.admission is not None and not self.admission.admit(peer_host):
             transport.close()  # refused: accepted and closed at once (the admission logged why)
             return

@@ -44,6 +44,8 @@ from gateway import registry
 from gateway.faults.serve import DropConnection, faulted, faults_of
 from gateway.memory_pool import MemoryPool
 from gateway.registry import RequestContext
+from gateway.quota_enforcement.throttle import FETCH_KEY, Timed, record_fetch, record_request, wants_timing, \
+    without_data
 from gateway.offload import decode_request, encode_response, is_big, release
 from wire.codec import ProtocolError, encode
 from wire.errors import ErrorCode
@@ -146,6 +148,8 @@ class RequestPipeline:
         self._last_activity = self._last_received = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        self._muted = False  # throttled by a quota (KIP-219): nothing read or dispatched until _unmute
+        self._mute_timer: asyncio.TimerHandle | None = None
         if self.limits.idle_timeout_s is not None:
             self._arm(self._last_activity + self.limits.idle_timeout_s)
 
@@ -255,7 +259,7 @@ class RequestPipeline:
         self._update_reading()
 
     def _may_dispatch(self) -> bool:
-        return (self._unsettled is None and len(self.pending) < self.limits.max_in_flight
+        return (self._unsettled is None and not self._muted and len(self.pending) < self.limits.max_in_flight
                 and self._queued_bytes + self._transport_bytes <= self.limits.max_unsent_bytes)
 
     def _dispatch(self, payload: bytes, reserved: int) -> None:
@@ -316,8 +320,19 @@ class RequestPipeline:
             request = await decode_request(reg.api.request, ctx.api_version, payload, body_offset)
         except ProtocolError as exc:
             raise _BadRequest(str(exc)) from None
+        metered = ctx.broker.quota_manager.active  # client quotas (gateway.quota_enforcement): off when none
+        size = len(payload)
         del payload
-        response = await reg.handler(ctx, request)
+        if metered and wants_timing(ctx):
+            timed = Timed(reg.handler(ctx, request))
+            response = await timed
+            ctx.throttle_ms = record_request(ctx, size, timed.busy_ns)
+        else:
+            response = await reg.handler(ctx, request)
+            if metered:
+                ctx.throttle_ms = record_request(ctx, size, 0)
+        if ctx.throttle_ms and response is not None:
+            response["throttle_time_ms"] = max(response.get("throttle_time_ms", 0), ctx.throttle_ms)
         if is_big(request):  # a million objects freed on the loop would be a stall: free them off it
             held = [request]
             del request
@@ -328,6 +343,11 @@ class RequestPipeline:
             body = await encode_response(reg.api.response, ctx.api_version, response)
         except Exception as exc:  # an unencodable response is our bug, not the client's
             raise _EncodeFailed(repr(exc)) from exc
+        if metered and ctx.api_key == FETCH_KEY and (throttle := record_fetch(ctx, len(body))):
+            ctx.throttle_ms = max(ctx.throttle_ms, throttle)  # KIP-219: over quota, the response carries no data
+            response = without_data(response)
+            response["throttle_time_ms"] = ctx.throttle_ms
+            body = await encode_response(reg.api.response, ctx.api_version, response)
         if is_big(response):
             held = [response]
             del response
@@ -387,6 +407,8 @@ class RequestPipeline:
             slot.size = 4 + len(head) + len(body)
             self._queued_bytes += slot.size
         self._flush()
+        if ctx.throttle_ms:
+            self._mute(ctx.throttle_ms)
 
     def _release_request(self, slot: _Slot) -> None:
         if slot.reserved:
@@ -446,7 +468,7 @@ class RequestPipeline:
     def _update_reading(self) -> None:
         limits = self.limits
         should_read = not (
-            self._pool_waiting or self._held is not None or len(self.pending) >= limits.max_in_flight
+            self._muted or self._pool_waiting or self._held is not None or len(self.pending) >= limits.max_in_flight
             or self._queued_bytes + self._transport_bytes > limits.max_unsent_bytes
             or self._whole_frame_buffered()
         )
@@ -501,6 +523,9 @@ class RequestPipeline:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._mute_timer is not None:
+            self._mute_timer.cancel()
+            self._mute_timer = None
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -531,6 +556,23 @@ class RequestPipeline:
                 self._close()
                 return
             self._arm(max(idle_until, now + limits.idle_timeout_s) if now >= idle_until else idle_until)
+
+    def _mute(self, throttle_ms: int) -> None:
+        """Kafka's channel mute after a throttled response: read and dispatch nothing for throttle_ms."""
+        until = self._loop.time() + throttle_ms / 1000
+        if self._mute_timer is not None:
+            if self._mute_timer.when() >= until:
+                return
+            self._mute_timer.cancel()
+        self._muted = True
+        self._mute_timer = self._loop.call_at(until, self._unmute)
+        self._update_reading()
+
+    def _unmute(self) -> None:
+        self._mute_timer = None
+        self._muted = False
+        if not self.closed:
+            self._pump()
 
     def _close(self) -> None:
         self.closed = True

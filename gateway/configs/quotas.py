@@ -1,6 +1,6 @@
 """Client quotas (AlterClientQuotas / DescribeClientQuotas): stored and described with Kafka's entity
 rules (ClientQuotaControlManager, ClientQuotasImage.describe); persisted through storage.state()
-(keys: partitions.keys QUOTA_STATE). Not enforced yet: enforcement comes with authentication.
+(keys: partitions.keys QUOTA_STATE); enforced by gateway.quota_enforcement.
 
 An entity is a set of (entity type, name) pairs: user and/or client-id, or ip alone; a None name is
 the type's default entity.
@@ -91,6 +91,7 @@ class ClientQuotas:
     def __init__(self, store=None) -> None:
         self._store = store
         self.entities: dict[Entity, dict[str, float]] = {}
+        self.version = 0  # bumped on every change (gateway.quota_enforcement caches resolutions by it)
         if store is not None:
             for key, value in store.scan(QUOTA_STATE):
                 entity = tuple((t, n) for t, n in json.loads(key[len(QUOTA_STATE):].decode()))
@@ -109,6 +110,7 @@ class ClientQuotas:
         if validate_only or current == self.entities.get(entity, {}):
             return
         key = QUOTA_STATE + json.dumps([list(p) for p in entity]).encode()
+        self.version += 1
         if current:
             self.entities[entity] = current
             if self._store is not None:

@@ -1,7 +1,7 @@
 """DescribeClientQuotas (key 48): v0-1 and AlterClientQuotas (key 49): v0-1.
 
 Quotas are stored and described with Kafka's entity rules (gateway/configs/quotas.py) and survive
-restarts; they are not enforced yet. Each AlterClientQuotas entry is answered on its own.
+restarts; gateway.quota_enforcement enforces them. Each AlterClientQuotas entry is answered on its own.
 """
 
 from gateway.limits import fit_message

@@ -19,6 +19,7 @@ from gateway.clock import now_ms
 from gateway.leadership import LEADER_HINT_ERRORS, current_leader, partition_error
 from gateway.long_poll import wait_for_any
 from gateway.offload import Pacer, collapse_partitions
+from gateway.quota_enforcement.throttle import fetch_window_bytes
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
@@ -118,6 +119,7 @@ async def handle_fetch(ctx, request):
     version = ctx.api_version
     # the broker's fetch.max.bytes caps what one response may gather (the first batch stays whole)
     budget = min(request.max_bytes, ctx.broker.config.fetch_max_bytes) if request.max_bytes > 0 else 1
+    budget = min(budget, fetch_window_bytes(ctx))  # consumer_byte_rate: at most one quota window per response
     # each partition once (Kafka's fetchData map): 200,000 copies of one partition are one read
     key = _topic_key if version >= 13 else _topic_name
     unique, duplicated = await collapse_partitions(request.topics, key, "partition")
