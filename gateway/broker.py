@@ -17,6 +17,7 @@ from gateway.configs.quotas import ClientQuotas
 from gateway.quota_enforcement.manager import for_config as quota_manager_for
 from gateway.security.authorizer import from_config as authorizer_from_config
 from gateway.telemetry import Telemetry
+from gateway.clients import ClientRegistry
 from gateway.faults import FaultSet
 from gateway.features import Features
 from gateway.groups import GroupConfig, GroupCoordinator
@@ -118,6 +119,7 @@ class Broker:
         self.maintenance = LogMaintenance(self)  # retention and cleaning; started by the server
         self.fetch_sessions = FetchSessionCache(config.max_incremental_fetch_session_cache_slots)
 
+        self.clients = ClientRegistry(self)  # live connections; observes requests with --trace or --http-port
         self.metrics = None  # gateway.metrics.Metrics while the HTTP server runs (--http-port); None: not counted
         self.connections: set = set()  # the server's live connections (the console and /metrics read them)
         self.on_deadline: Callable[[int], None] | None = None  # the server's timer: see deadline_changed

@@ -88,6 +88,10 @@ def _add_serve(commands) -> None:
                        help="a principal allowed everything (repeatable; Kafka's super.users)")
     serve.add_argument("--allow-everyone-if-no-acl-found", action="store_true",
                        help="a resource no ACL covers is open to all (Kafka's allow.everyone.if.no.acl.found)")
+    serve.add_argument("--trace", metavar="FILE", help="write one JSON line per request and response to FILE "
+                       "(README: Protocol trace and compatibility report); off by default")
+    serve.add_argument("--trace-max-bytes", type=int, default=Config.trace_max_bytes, help="past this size the "
+                       "trace is renamed FILE.1 (replacing an older one) and a new FILE begins (default %(default)s)")
     serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
     limits = serve.add_argument_group("connection limits (ARCHITECTURE.md, Resource model)")
     for name, help_text in (
@@ -138,6 +142,10 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
 
             for spec in load_faults_file(config.faults):
                 FaultSet().add(spec)  # refused here, before the broker starts, if any is bad
+        if config.trace:
+            if config.trace_max_bytes < 1024:
+                raise ValueError(f"--trace-max-bytes must be at least 1024, not {config.trace_max_bytes}")
+            open(config.trace, "a").close()  # an unwritable path is refused before the broker starts
     except (PropertiesError, OSError, ValueError) as exc:
         parser(tools=False).exit(2, f"ottla: {exc}\n")
     configure(config.log_level, config.log_format)

@@ -33,6 +33,8 @@ class Config:
     transaction_max_timeout_ms: int = 900000
     transaction_abort_timed_out_transaction_cleanup_interval_ms: int = 10000
     transactional_id_expiration_ms: int = 7 * 24 * 3600 * 1000
+    trace: str | None = None  # --trace FILE: the protocol trace (gateway/trace.py); off by default
+    trace_max_bytes: int = 100 * 1024 * 1024  # then FILE becomes FILE.1 and a new FILE begins
     faults: str | None = None  # --faults FILE: fault specs injected from start-up (gateway/faults)
     crash_at: str | None = None  # tests only: a fault point that SIGKILLs the broker (gateway.txn.markers)
     shutdown_grace_s: float = 5.0

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 
 from gateway import registry
+from gateway.clients import registry_of
 from gateway.faults.serve import DropConnection, faulted, faults_of
 from gateway.memory_pool import MemoryPool
 from gateway.registry import RequestContext
@@ -100,7 +101,7 @@ class _EncodeFailed(Exception):
 class _Slot:
     """A request awaiting its turn to answer, in arrival order."""
 
-    __slots__ = ("header", "reserved", "payload", "size", "task", "waiting", "finished", "started")
+    __slots__ = ("header", "reserved", "payload", "size", "task", "waiting", "finished", "started", "observation")
 
     def __init__(self, header: RequestHeader, reserved: int) -> None:
         self.header = header
@@ -111,6 +112,7 @@ class _Slot:
         self.waiting = False
         self.finished = False
         self.started = 0.0  # loop time of dispatch, when gateway.metrics counts (broker.metrics)
+        self.observation = None  # gateway.clients.Observation while the registry observes (trace, HTTP)
 
 
 class RequestPipeline:
@@ -128,6 +130,7 @@ class RequestPipeline:
         self.limits = limits if limits is not None else ConnectionLimits()
         self.decoder = FrameDecoder(broker.config.max_request_size)
         self._faults = faults_of(broker)  # gateway.faults: `armed` is all a request reads when none is set
+        self._clients = registry_of(broker)  # gateway.clients: `observer` is all a request reads when off
         self.log = log.bind(peer=peer, connection_id=connection_id)
         self.pending: collections.deque[_Slot] = collections.deque()
         self.closed = False
@@ -152,6 +155,7 @@ class RequestPipeline:
         self._mute_timer: asyncio.TimerHandle | None = None
         if self.limits.idle_timeout_s is not None:
             self._arm(self._last_activity + self.limits.idle_timeout_s)
+        self._clients.opened(self)
 
     # events from the adapter --------------------------------------------------------------------
 
@@ -171,6 +175,7 @@ class RequestPipeline:
     def connection_lost(self) -> None:
         """The socket is gone: cancel what runs and give back everything held (idempotent)."""
         self.closed = True
+        self._clients.closed(self)
         self._cancel_timer()
         if self._pool_waiting:
             self._pool_waiting = False
@@ -273,8 +278,11 @@ class RequestPipeline:
         if reg is None:
             self.pool.release(reserved)
             if header.api_key == API_VERSIONS_KEY:
-                self._answer_unsupported_api_versions(header)
+                self._answer_unsupported_api_versions(header, len(payload) + 4)
             else:
+                if self._clients.observer is not None:
+                    self._clients.observer.refused(self, header, "Ottla does not serve this API version (ApiVersions "
+                                                   "did not offer it); connection closed", len(payload) + 4)
                 self.abort("unsupported_api", client_id=header.client_id, api_key=header.api_key,
                            api_version=header.api_version)
             return
@@ -292,6 +300,9 @@ class RequestPipeline:
             listener_name=self.listener_name, node=self.node,
         )
         if not self.authorize(ctx, reg):
+            if self._clients.observer is not None:
+                self._clients.observer.refused(self, header, f"not authorized for {self.principal}; connection "
+                                               "closed", len(payload) + 4)
             self.pool.release(reserved)
             self.abort("request_not_authorized", client_id=header.client_id, api=reg.api.name,
                        principal=self.principal)
@@ -302,6 +313,8 @@ class RequestPipeline:
         self.pending.append(slot)
         if self._faults.armed:
             reg = faulted(reg, self._faults)
+        if self._clients.observer is not None:  # after the faults: the trace shows what was answered
+            reg, slot.observation = self._clients.observer.begin(reg, len(payload) + 4)
         task = self._loop.create_task(self._serve(ctx, reg, payload, header.body_offset))
         slot.task = task
         self._unsettled = slot
@@ -385,6 +398,8 @@ class RequestPipeline:
             self.broker.metrics.request(ctx.api_key, ctx.api_version, self._loop.time() - slot.started)
         exc = task.exception()
         if exc is not None:
+            if slot.observation is not None:
+                self._clients.observer.finish(self, ctx, slot.observation, 0, exc)
             if isinstance(exc, DropConnection):
                 ctx.log.info("fault_dropped_connection")
                 self._close()
@@ -406,6 +421,8 @@ class RequestPipeline:
             slot.payload = (frame_prefix(len(head) + len(body)) + head, body)  # no copy of a large body
             slot.size = 4 + len(head) + len(body)
             self._queued_bytes += slot.size
+        if slot.observation is not None:  # gateway.clients: trace line, registry, compatibility report
+            self._clients.observer.finish(self, ctx, slot.observation, slot.size)
         self._flush()
         if ctx.throttle_ms:
             self._mute(ctx.throttle_ms)
@@ -415,7 +432,7 @@ class RequestPipeline:
             self.pool.release(slot.reserved)
             slot.reserved = 0
 
-    def _answer_unsupported_api_versions(self, header: RequestHeader) -> None:
+    def _answer_unsupported_api_versions(self, header: RequestHeader, bytes_in: int = 0) -> None:
         """An ApiVersions newer than ours: error 35 and our ranges in a v0 body, so the client retries lower."""
         self.log.info("api_versions_unsupported", client_id=header.client_id, api_version=header.api_version)
         body = encode(APIS[API_VERSIONS_KEY].response, 0, {
@@ -428,6 +445,8 @@ class RequestPipeline:
         slot.finished = True
         self._queued_bytes += slot.size
         self.pending.append(slot)
+        if self._clients.observer is not None:
+            self._clients.observer.answered(self, header, {"UNSUPPORTED_VERSION": 1}, bytes_in, slot.size)
         self._flush()
 
     # responses -> transport ---------------------------------------------------------------------

@@ -92,6 +92,8 @@ class Server:
         max_connections = self._apply_connection_configs(fd_soft)
         create_startup_topics(self.broker, self.config.topics, log)
         loop = asyncio.get_running_loop()
+        if self.config.trace or self.config.http_port is not None:  # the trace, /v1/clients and the console
+            self.broker.clients.observe(self.config.trace, self.config.trace_max_bytes, loop)
         for node in self.broker.nodes.values():  # every broker's sockets bound before any is served
             await asyncio.gather(*self._listen(node))
         self.broker.listen = self._listen  # start_node opens them again
@@ -192,6 +194,7 @@ class Server:
             if connection.transport is not None:
                 connection.transport.close()
         if self.broker is not None:
+            self.broker.clients.close()  # the trace's last lines
             await self.broker.maintenance.stop()
             self.broker.close()
         log.info("stopped")

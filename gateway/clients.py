@@ -1,0 +1,239 @@
+"""The registry of live client connections, and the observer that traces requests and builds the report.
+
+`broker.clients` (a ClientRegistry) always knows the live connections: id, peer, listener, principal,
+connected_at, and the software ApiVersions v3+ named (KIP-511, noted by its handler in
+broker.telemetry). While something needs more (`observe()`: `--trace FILE` or the HTTP server), an
+Observer sees every request after its response is encoded: it adds the client id, the APIs and versions
+used and the client's KIP-714 instance to the connection's entry, writes the trace line
+(gateway/trace.py) and feeds the compatibility report (gateway/report.py). When nothing observes, the
+pipeline's per-request cost is one attribute read (`registry.observer is None`).
+
+Bounded: one entry per live connection (the broker bounds those: max.connections), removed when it
+closes; the report's bounds are gateway/report.py's, the trace's gateway/trace.py's.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+
+import structlog
+
+from gateway.report import Compatibility
+from gateway.trace import DEFAULT_MAX_BYTES, TraceWriter, answered_errors, summarize, timestamp
+from wire.messages import APIS
+
+log = structlog.get_logger("ottla.clients")
+
+_GET_TELEMETRY, _PUSH_TELEMETRY = 71, 72
+_NO_INSTANCE = bytes(16)
+_REASONS = {  # the pipeline's exceptions (by name: they are its private classes) -> why it refused
+    "_BadRequest": "the request body does not decode; connection closed",
+    "_EncodeFailed": "Ottla could not encode its response (its bug); connection closed",
+    "DropConnection": "an injected fault dropped the connection (gateway/faults)",
+}
+
+
+@dataclass
+class ClientConnection:
+    connection_id: str
+    peer: str
+    listener: str
+    connected_at_ms: int
+    client_id: str | None = None
+    requests: int = 0
+    apis: dict[str, set[int]] = field(default_factory=dict)
+    telemetry_instance: bytes | None = None  # KIP-714 client instance id, once it asked for a subscription
+    pipeline: object = None  # the RequestPipeline: its principal is read when the entry is shown
+
+
+class Observation:
+    """One observed request: what the pipeline and the wrapped handler hand the observer."""
+
+    __slots__ = ("started", "bytes_in", "request", "response")
+
+    def __init__(self, started: float, bytes_in: int) -> None:
+        self.started = started
+        self.bytes_in = bytes_in
+        self.request = None
+        self.response = None
+
+
+class ClientRegistry:
+    def __init__(self, broker) -> None:
+        self._broker = broker
+        self.live: dict[str, ClientConnection] = {}
+        self.observer: Observer | None = None
+
+    def opened(self, pipeline) -> None:
+        self.live[pipeline.connection_id] = ClientConnection(pipeline.connection_id, pipeline.peer,
+                                                             pipeline.listener_name, int(time.time() * 1000),
+                                                             pipeline=pipeline)
+
+    def closed(self, pipeline) -> None:
+        self.live.pop(pipeline.connection_id, None)
+
+    def observe(self, trace_path: str | None = None, trace_max_bytes: int | None = None, loop=None) -> Observer:
+        """Start observing every request (idempotent); with trace_path, also write the trace there."""
+        if self.observer is None:
+            trace = TraceWriter(trace_path, trace_max_bytes or DEFAULT_MAX_BYTES, loop) if trace_path else None
+            self.observer = Observer(self, self._broker, trace, Compatibility())
+        return self.observer
+
+    def close(self) -> None:
+        if self.observer is not None and self.observer.trace is not None:
+            self.observer.trace.close()
+
+    def entries(self) -> list[dict]:
+        """The live connections, as the console and GET /v1/clients show them."""
+        software = self._broker.telemetry.software
+        telemetry = self._broker.telemetry.clients
+        out = []
+        for entry in list(self.live.values()):
+            name, version = software.get(entry.connection_id, (None, None))
+            pipeline = entry.pipeline
+            out.append({
+                "connection_id": entry.connection_id, "peer": entry.peer, "listener": entry.listener,
+                "principal": getattr(pipeline, "principal", None), "client_id": entry.client_id,
+                "software_name": name, "software_version": version,
+                "connected_at": _iso(entry.connected_at_ms / 1000), "requests": entry.requests,
+                "apis": {api: sorted(versions) for api, versions in sorted(entry.apis.items())},
+                "telemetry": _telemetry(telemetry.get(entry.telemetry_instance)) if entry.telemetry_instance
+                else None,
+            })
+        return sorted(out, key=lambda e: e["connection_id"])
+
+    def report(self) -> dict | None:
+        """The compatibility report of everything observed since start-up (None when not observing)."""
+        return self.observer.compat.report() if self.observer is not None else None
+
+
+class _NoRegistry:
+    """What a pipeline uses when its broker has no registry (tests' stand-in brokers)."""
+
+    observer = None
+
+    def opened(self, pipeline) -> None:
+        pass
+
+    def closed(self, pipeline) -> None:
+        pass
+
+
+NO_REGISTRY = _NoRegistry()
+
+
+def registry_of(broker) -> ClientRegistry | _NoRegistry:
+    return getattr(broker, "clients", None) or NO_REGISTRY
+
+
+class Observer:
+    def __init__(self, registry: ClientRegistry, broker, trace, compat) -> None:
+        self._registry = registry
+        self._broker = broker
+        self.trace = trace
+        self.compat = compat
+        self._failed = False
+
+    def begin(self, reg, bytes_in: int):
+        """(reg with its handler wrapped to keep the decoded request and the response, the Observation)."""
+        observation = Observation(time.perf_counter(), bytes_in)  # (uvloop's loop.time() counts whole ms)
+        handler = reg.handler
+
+        async def observed(ctx, request):
+            observation.request = request
+            observation.response = response = await handler(ctx, request)
+            return response
+
+        return replace(reg, handler=observed), observation
+
+    def finish(self, pipeline, ctx, observation: Observation, bytes_out: int,
+               exc: BaseException | None = None) -> None:
+        now = time.perf_counter()
+        refused = None
+        if exc is not None:
+            refused = _REASONS.get(type(exc).__name__, "the handler failed (Ottla's bug); connection closed")
+            if str(exc):
+                refused += f": {str(exc)[:200]}"
+        try:
+            self._record(pipeline, ctx.api_key, ctx.api_version, ctx.correlation_id, ctx.client_id,
+                         observation.request, observation.response, observation.bytes_in, bytes_out,
+                         (now - observation.started) * 1000, refused)
+        except Exception as exc:  # the trace must never cost a client its answer
+            self._failed_once(exc, api_key=ctx.api_key)
+
+    def refused(self, pipeline, header, reason: str, bytes_in: int) -> None:
+        """A request answered without a handler, or refused before one ran (the connection is closed)."""
+        try:
+            self._record(pipeline, header.api_key, header.api_version, header.correlation_id, header.client_id,
+                         None, None, bytes_in, 0, 0.0, reason)
+        except Exception as exc:
+            self._failed_once(exc, api_key=header.api_key)
+
+    def answered(self, pipeline, header, errors: dict[str, int], bytes_in: int, bytes_out: int) -> None:
+        """A request the pipeline answered itself (ApiVersions newer than ours: UNSUPPORTED_VERSION)."""
+        try:
+            self._record(pipeline, header.api_key, header.api_version, header.correlation_id, header.client_id,
+                         None, None, bytes_in, bytes_out, 0.0, None, errors)
+        except Exception as exc:
+            self._failed_once(exc, api_key=header.api_key)
+
+    def _record(self, pipeline, api_key, version, correlation_id, client_id, request, response, bytes_in,
+                bytes_out, latency_ms, refused, errors=None) -> None:
+        api = APIS.get(api_key)
+        summary = summarize(api, version, request, self._topic_name) if request is not None else None
+        messages: dict[str, str] = {}
+        if response is not None:
+            errors, messages = answered_errors(response)
+        connection_id = pipeline.connection_id
+        name, software_version = self._broker.telemetry.software.get(connection_id, (None, None))
+        line = {
+            "time": timestamp(time.time()), "connection": connection_id, "peer": pipeline.peer,
+            "listener": pipeline.listener_name, "principal": pipeline.principal, "client_id": client_id,
+            "client_software_name": name, "client_software_version": software_version,
+            "api": api.name if api is not None else None, "api_key": api_key, "version": version,
+            "correlation_id": correlation_id, "request": summary, "errors": errors or {},
+            "error_messages": messages, "refused": refused, "bytes_in": bytes_in, "bytes_out": bytes_out,
+            "latency_ms": round(latency_ms, 3),
+        }
+        entry = self._registry.live.get(connection_id)
+        if entry is not None:
+            entry.requests += 1
+            entry.client_id = client_id
+            entry.apis.setdefault(line["api"] or f"key {api_key}", set()).add(version)
+            if api_key == _GET_TELEMETRY and response is not None:
+                instance = response.get("client_instance_id")
+                if instance and bytes(instance) != _NO_INSTANCE:
+                    entry.telemetry_instance = bytes(instance)
+            elif api_key == _PUSH_TELEMETRY and request is not None:
+                entry.telemetry_instance = bytes(request.get("client_instance_id") or _NO_INSTANCE)
+        self.compat.add(line)
+        if self.trace is not None:
+            self.trace.write(line)
+
+    def _topic_name(self, topic_id: bytes) -> str | None:
+        topic = self._broker.logs.get_by_id(bytes(topic_id))
+        return topic.name if topic is not None else None
+
+    def _failed_once(self, exc: Exception, **fields) -> None:
+        if not self._failed:
+            self._failed = True
+            log.error("trace_record_failed", error=repr(exc), exc_info=exc, **fields)
+
+
+def _iso(epoch_s: float) -> str:
+    return timestamp(epoch_s)
+
+
+def _telemetry(client) -> dict | None:
+    """What the client's KIP-714 instance pushed (the latest push, as stored: compressed OTLP bytes)."""
+    if client is None:
+        return None
+    latest = client.latest
+    return {"client_instance_id": str(uuid.UUID(bytes=client.instance_id)), "subscribed": list(client.metrics),
+            "push_interval_ms": client.push_interval_ms,
+            "last_push": _iso(latest.received_ms / 1000) if latest is not None else None,
+            "last_push_bytes": len(latest.metrics) if latest is not None else 0,
+            "last_push_compression": latest.compression_type if latest is not None else None,
+            "terminating": client.terminating}
