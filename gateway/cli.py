@@ -25,14 +25,16 @@ def parser(tools: bool = True) -> argparse.ArgumentParser:
     return p
 
 
-def _tools_parser() -> argparse.ArgumentParser:
-    """The tools' command line with `serve` as a name only (its flags need the broker's Config)."""
-    from gateway.tools import register_all
+def _tools_parser(noun: str | None = None) -> argparse.ArgumentParser:
+    """The tools' command line with `serve` as a name only (its flags need the broker's Config); given the noun
+    the command line names, only that noun's module (an unknown one: all, so argparse lists the choices)."""
+    from gateway.tools import register_all, register_noun
 
     p = argparse.ArgumentParser(prog="ottla", description=DESCRIPTION)
     commands = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run a broker")
-    register_all(commands)
+    if noun is None or not register_noun(commands, noun):
+        register_all(commands)
     return p
 
 
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if first == "serve" or first is None:
         args = parser(tools=first is None).parse_args(argv)
         return _serve(args, argv)
-    args = _tools_parser().parse_args(argv)
+    args = _tools_parser(first).parse_args(argv)
     from gateway.tools._main import run_verb
 
     return run_verb(args)

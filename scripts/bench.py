@@ -460,6 +460,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_scale
 
         result.groups += bench_scale.measure(name, result.bootstrap, broker, args)  # extra rows, as --groups'
+    if args.cli:
+        import bench_cli
+
+        result.groups += bench_cli.rows(result.bootstrap, args)  # extra rows, as --groups'
     if args.connection:
         import bench_conn
 
@@ -625,6 +629,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_admin
 
     bench_admin.add_arguments(p.add_argument_group("--admin"))
+    p.add_argument("--cli", action="store_true", help="then time the ottla command: start-up to a topics list, "
+                   "--help, produce --count (scripts/bench_cli.py)")
+    import bench_cli
+
+    bench_cli.add_arguments(p.add_argument_group("--cli"))
     import bench_latency
     import bench_scale
 

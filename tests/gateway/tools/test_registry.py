@@ -143,3 +143,14 @@ def test_shell_completion_offers_nouns_verbs_and_flags(tmp_path):
     for shell in ("bash", "zsh", "fish"):
         code = subprocess.run([sys.executable, "-m", "gateway", "completion", shell], capture_output=True, text=True)
         assert code.returncode == 0 and "ottla" in code.stdout and "_ARGCOMPLETE" in code.stdout
+
+
+def test_a_command_line_loads_only_its_nouns_module():
+    code = ("import sys; from gateway import cli; cli._tools_parser('topics').parse_args(['topics', 'list']); "
+            "from gateway.tools import noun_modules; "
+            "print(sorted(n for n in noun_modules() if 'gateway.tools.' + n in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['topics']"
+    assert cli._tools_parser("share-groups").parse_args(["share-groups", "list"]).verb == "list"
+    with pytest.raises(SystemExit):  # an unknown noun gets argparse's list of every choice
+        cli._tools_parser("nope").parse_args(["nope"])
