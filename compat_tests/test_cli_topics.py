@@ -54,3 +54,26 @@ def test_create_list_describe_alter_delete(bootstrap):
     assert missing.code == 4 and missing.err.startswith("ottla: UNKNOWN_TOPIC_OR_PARTITION")
     assert ottla(bootstrap, "topics", "delete", name).code == 4
     assert ottla(bootstrap, "topics", "delete", name, "--if-exists").code == 0
+
+
+def test_command_config_file_in_kafkas_client_format(bootstrap, tmp_path):
+    """bootstrap.servers and client settings from a Kafka client properties file, no --bootstrap-server."""
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "client.properties"
+    config.write_text(f"# Kafka client settings\nbootstrap.servers={bootstrap}\nclient.id=ottla-cli-test\n"
+                      "key.deserializer=org.apache.kafka.common.serialization.StringDeserializer\n"
+                      "request.timeout.ms=20000\n")
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    run = subprocess.run([sys.executable, "-m", "gateway", "topics", "list", "--command-config", str(config),
+                          "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert isinstance(run.stdout and __import__("json").loads(run.stdout), list)
+    env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    assert subprocess.run([sys.executable, "-m", "gateway", "topics", "list"], capture_output=True, env=env,
+                          timeout=60).returncode == 0
+    missing = subprocess.run([sys.executable, "-m", "gateway", "topics", "list", "--command-config",
+                              str(tmp_path / "absent")], capture_output=True, text=True, env=env, timeout=60)
+    assert missing.returncode == 2 and missing.stderr.startswith("ottla: cannot read --command-config")
