@@ -10,7 +10,8 @@ async def wait_for_any(listener_lists: Iterable[list], timeout_s: float) -> None
     """Register one wake-up callback on every list (a PartitionLog's or a share manager's listeners)
     and return at the first call or when the timeout passes, removing the callback from each list."""
     lists = list(listener_lists)
-    woken = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    woken = loop.create_future()
 
     def wake(*_) -> None:
         if not woken.done():
@@ -18,12 +19,13 @@ async def wait_for_any(listener_lists: Iterable[list], timeout_s: float) -> None
 
     for listeners in lists:
         listeners.append(wake)
+    # a loop timer, not asyncio.timeout: a handler's first step runs outside any task (gateway.pipeline
+    # starts it inline), and a cancellation still reaches `await woken` unchanged
+    timer = loop.call_later(timeout_s, wake)
     try:
-        async with asyncio.timeout(timeout_s):  # unlike wait_for on 3.11, never swallows a cancellation
-            await woken
-    except TimeoutError:
-        pass
+        await woken
     finally:
+        timer.cancel()
         for listeners in lists:
             try:
                 listeners.remove(wake)

@@ -10,9 +10,12 @@ transport (anything with writelines, get_write_buffer_size, pause_reading, resum
 Concurrency and back-pressure (Kafka answers one request per connection at a time and mutes the
 connection until the response is sent; Ottla runs a connection's requests concurrently, so that a
 long-polling Fetch does not hold up a Produce behind it, and bounds what that may hold instead):
-- Requests are dispatched one at a time, in order: the next is dispatched once the previous one has
-  either finished (most handlers finish in their first step) or is waiting (a long-poll Fetch, a
-  JoinGroup). So the response bytes a dispatch adds are known before the next one is started.
+- Requests are dispatched one at a time, in order: a handler's first step runs at once, inside the
+  dispatch (most handlers finish in it: no task, no loop turn); one that suspends (a long-poll
+  Fetch, a JoinGroup) goes on as a task and counts as waiting. So the response bytes a dispatch adds
+  are known before the next one is started. At most TURN_REQUESTS requests or TURN_BYTES of them
+  (at least one) are dispatched per loop turn, then the connection yields to the others; the
+  responses a turn finishes go out in one write.
 - At most one waiting request per API key: a second Fetch behind a waiting Fetch waits for it (what
   Kafka does for every request), so unread Fetch responses cannot pile up.
 - Dispatch and reading stop while the unsent response bytes (queued behind an earlier response, or
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import types
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -61,6 +65,34 @@ log = structlog.get_logger("ottla.connection")
 ANONYMOUS = "User:ANONYMOUS"  # Kafka's principal for a connection that did not authenticate
 DEFAULT_LISTENER = "PLAINTEXT"
 _NO_RESPONSE = (b"",)  # a finished request that sends nothing (Produce acks=0)
+TURN_REQUESTS = 16  # requests one connection may dispatch per loop turn before the others get theirs,
+TURN_BYTES = 64 * 1024  # or request bytes (at least one request a turn, whatever its size)
+
+
+@types.coroutine
+def _continue(coro, yielded):
+    """Drive a coroutine whose first step already ran (it yielded `yielded`), exactly as its Task would
+    have: what the task sends or throws in goes to the coroutine. (Python 3.12's eager tasks, by hand.)"""
+    while True:
+        try:
+            sent = yield yielded
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # a cancellation the task throws in
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def _resume(coro, yielded):
+    return await _continue(coro, yielded)
 
 
 class Transport(Protocol):
@@ -136,7 +168,6 @@ class RequestPipeline:
         self.closed = False
         self._loop = asyncio.get_running_loop()
         self._waiting_keys: set[int] = set()
-        self._unsettled: _Slot | None = None  # dispatched, its first step not yet run
         self._held: tuple[bytes, int, RequestHeader, Any] | None = None  # behind a waiting one of its key
         self._head_reserved = 0  # pool bytes reserved for the frame at the front of the buffer
         self._buffer_charge = 0  # pool bytes for buffered bytes beyond that frame's reservation
@@ -147,6 +178,8 @@ class RequestPipeline:
         self._pool_waiting = False
         self._pumping = False
         self._pump_again = False
+        self._turn_scheduled = False  # a pump is due next loop turn (this one's share is used)
+        self._turn_left, self._turn_bytes = TURN_REQUESTS, TURN_BYTES
         self._frame_started: float | None = None  # the partial request's first byte (while reading)
         self._last_activity = self._last_received = self._loop.time()
         self._timer: asyncio.TimerHandle | None = None
@@ -219,6 +252,8 @@ class RequestPipeline:
             self._pump_again = True
             return
         self._pumping = True
+        if not self._turn_scheduled:  # each event (bytes in, a handler done, drained) brings a turn's share
+            self._turn_left, self._turn_bytes = TURN_REQUESTS, TURN_BYTES
         try:
             while True:
                 self._pump_again = False
@@ -233,13 +268,24 @@ class RequestPipeline:
         self._transport_bytes = self.transport.get_write_buffer_size()
         try:
             while not self.closed:
+                if self._turn_left <= 0 or self._turn_bytes <= 0:  # this turn's share is used: go on in the next
+                    if not self._turn_scheduled:
+                        self._turn_scheduled = True
+                        self._loop.call_soon(self._next_turn)
+                    break
                 if self._held is not None:
-                    if self._held[2].api_key in self._waiting_keys or not self._may_dispatch():
+                    if self._held[2].api_key in self._waiting_keys:
+                        break
+                    if not self._may_dispatch():
+                        if self._flush():  # finished responses out: the bound may allow more now
+                            continue
                         break
                     held, self._held = self._held, None
                     self._dispatch_decoded(*held)
                     continue
                 if not self._may_dispatch():
+                    if self._flush():  # finished responses out: the bound may allow more now
+                        continue
                     break  # (before looking at the next frame: a bad one is reached only in turn)
                 size = decoder.peek_size()
                 if size is None:
@@ -260,11 +306,17 @@ class RequestPipeline:
             self.abort("bad_frame_size", error=str(exc))
         if self.closed:
             return
+        self._flush()  # every response this pump finished, in one write
         self._sync_charges()
         self._update_reading()
 
+    def _next_turn(self) -> None:
+        self._turn_scheduled = False
+        if not self.closed:
+            self._pump()
+
     def _may_dispatch(self) -> bool:
-        return (self._unsettled is None and not self._muted and len(self.pending) < self.limits.max_in_flight
+        return (not self._muted and len(self.pending) < self.limits.max_in_flight
                 and self._queued_bytes + self._transport_bytes <= self.limits.max_unsent_bytes)
 
     def _dispatch(self, payload: bytes, reserved: int) -> None:
@@ -315,10 +367,23 @@ class RequestPipeline:
             reg = faulted(reg, self._faults)
         if self._clients.observer is not None:  # after the faults: the trace shows what was answered
             reg, slot.observation = self._clients.observer.begin(reg, len(payload) + 4)
-        task = self._loop.create_task(self._serve(ctx, reg, payload, header.body_offset))
+        self._turn_left -= 1
+        self._turn_bytes -= len(payload)
+        coro = self._serve(ctx, reg, payload, header.body_offset)
+        del payload
+        try:
+            yielded = coro.send(None)  # the first step, now: most handlers finish in it
+        except StopIteration as stop:
+            self._finish(slot, ctx, stop.value)
+            return
+        except Exception as exc:
+            self._finish(slot, ctx, None, exc)
+            return
+        task = self._loop.create_task(_resume(coro, yielded))  # suspended: the rest is a task's
         slot.task = task
-        self._unsettled = slot
-        self._loop.call_soon(self._settle, slot, ctx)  # runs right after the task's first step
+        slot.waiting = True
+        self._waiting_keys.add(header.api_key)
+        task.add_done_callback(partial(self._handler_done, slot, ctx))
 
     def authorize(self, ctx: RequestContext, reg) -> bool:
         """Whether ctx.principal may make this request at all: the hook point for authentication state
@@ -367,36 +432,26 @@ class RequestPipeline:
             await release(held)
         return body
 
-    def _settle(self, slot: _Slot, ctx: RequestContext) -> None:
-        if self._unsettled is slot:
-            self._unsettled = None
-        if self.closed:
-            return
-        task = slot.task
-        if task.done():
-            self._finish(slot, ctx)
-        else:
-            slot.waiting = True
-            self._waiting_keys.add(slot.header.api_key)
-            task.add_done_callback(partial(self._handler_done, slot, ctx))
-        self._pump()
-
     def _handler_done(self, slot: _Slot, ctx: RequestContext, task: asyncio.Task) -> None:
         if not self.closed:
-            self._finish(slot, ctx)
+            if task.cancelled():
+                self._finish(slot, ctx, cancelled=True)
+            else:
+                exc = task.exception()
+                self._finish(slot, ctx, None if exc is not None else task.result(), exc)
             self._pump()
 
-    def _finish(self, slot: _Slot, ctx: RequestContext) -> None:
+    def _finish(self, slot: _Slot, ctx: RequestContext, body: bytes | None = None,
+                exc: BaseException | None = None, cancelled: bool = False) -> None:
+        """The handler is done: queue its response (sent by the pump, in request order) or act on its error."""
         slot.finished = True
         if slot.waiting:
             self._waiting_keys.discard(slot.header.api_key)
         self._release_request(slot)
-        task = slot.task
-        if task.cancelled():
+        if cancelled:
             return
         if self.broker.metrics is not None:  # requests and latency per API (gateway.metrics)
             self.broker.metrics.request(ctx.api_key, ctx.api_version, self._loop.time() - slot.started)
-        exc = task.exception()
         if exc is not None:
             if slot.observation is not None:
                 self._clients.observer.finish(self, ctx, slot.observation, 0, exc)
@@ -413,7 +468,6 @@ class RequestPipeline:
                 ctx.log.error("handler_failed", error=repr(exc), exc_info=exc)
                 self.abort("handler_failed")
             return
-        body = task.result()
         if body is None:
             slot.payload = _NO_RESPONSE
         else:
@@ -423,9 +477,8 @@ class RequestPipeline:
             self._queued_bytes += slot.size
         if slot.observation is not None:  # gateway.clients: trace line, registry, compatibility report
             self._clients.observer.finish(self, ctx, slot.observation, slot.size)
-        self._flush()
         if ctx.throttle_ms:
-            self._mute(ctx.throttle_ms)
+            self._mute(ctx.throttle_ms)  # the response still goes out, at the end of this pump
 
     def _release_request(self, slot: _Slot) -> None:
         if slot.reserved:
@@ -451,7 +504,8 @@ class RequestPipeline:
 
     # responses -> transport ---------------------------------------------------------------------
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Write every finished response at the head of the queue, in one writelines; True if any."""
         pending = self.pending
         out: list[bytes] = []
         sent = 0
@@ -465,6 +519,8 @@ class RequestPipeline:
             self.transport.writelines(out)
             self._transport_bytes = self.transport.get_write_buffer_size()
             self._last_activity = self._loop.time()
+            return True
+        return False
 
     def _sync_charges(self) -> None:
         """Bring the pool up to date with this connection's buffer (beyond the reserved frame) and its
