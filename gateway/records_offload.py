@@ -20,19 +20,33 @@ from wire.records import HEADER_SIZE, BatchHeader, CorruptRecordError
 INLINE_UNCOMPRESSED_BYTES = 2 * 1024 * 1024
 
 
-async def prepared_block(records, pos: int, header: BatchHeader, max_message_bytes: int):
-    """For PartitionLog.append(blocks=...): the batch's decompressed records, or the CorruptRecordError
-    decompressing raised, or None when the log should do it itself (uncompressed, or too large a batch to
-    be read at all). The log checks the header and CRC before it looks at the block, so Kafka's order of
-    errors holds; a batch with a bad CRC costs at most a wasted decompression, on the worker if big."""
+NEEDS_WORKER = object()  # inline_block's answer for a block too big to decompress on the loop
+
+
+def inline_block(records, pos: int, header: BatchHeader, max_message_bytes: int):
+    """prepared_block without waiting: its answer, or NEEDS_WORKER when only the worker may decompress
+    it (the caller then awaits prepared_block; the Produce handler stores what it staged first)."""
     if header.compression == CODEC_NONE or header.size > max_message_bytes:
         return None
     view = memoryview(records)[pos + HEADER_SIZE : pos + header.size]
     try:
         return decompress_bounded(header.compression, view, INLINE_UNCOMPRESSED_BYTES)
     except CorruptRecordError as exc:
-        if exc.code != ErrorCode.MESSAGE_TOO_LARGE:
-            return exc
+        return exc if exc.code != ErrorCode.MESSAGE_TOO_LARGE else NEEDS_WORKER
+
+
+async def prepared_block(records, pos: int, header: BatchHeader, max_message_bytes: int):
+    """For PartitionLog.append(blocks=...): the batch's decompressed records, or the CorruptRecordError
+    decompressing raised, or None when the log should do it itself (uncompressed, or too large a batch to
+    be read at all). The log checks the header and CRC before it looks at the block, so Kafka's order of
+    errors holds; a batch with a bad CRC costs at most a wasted decompression, on the worker if big."""
+    block = inline_block(records, pos, header, max_message_bytes)
+    return block if block is not NEEDS_WORKER else await worker_block(records, pos, header)
+
+
+async def worker_block(records, pos: int, header: BatchHeader):
+    """The block inline_block could not decompress on the loop, decompressed on the codec worker."""
+    view = memoryview(records)[pos + HEADER_SIZE : pos + header.size]
     try:
         return await _off_loop(decompress_bounded, header.compression, view, MAX_UNCOMPRESSED_BATCH_BYTES)
     except CorruptRecordError as exc:

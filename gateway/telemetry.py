@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import crc32c
+from wire.crc import crc32c
 
 from gateway.configs.group_defs import DEFAULT_INTERVAL_MS, parse_match
 from wire.errors import ErrorCode, KafkaError
@@ -104,7 +104,7 @@ class Telemetry:
             metrics = {ALL_METRICS}
         client.metrics = sorted(metrics)
         client.push_interval_ms = interval
-        digest = crc32c.crc32c(f"{client.metrics}{interval}".encode())
+        digest = crc32c(f"{client.metrics}{interval}".encode())
         subscription_id = digest ^ (int.from_bytes(client.instance_id[:4], "big"))
         client.subscription_id = subscription_id - 2**32 if subscription_id >= 2**31 else subscription_id
         client.version = self.version

@@ -73,6 +73,29 @@ class StagedControl(NamedTuple):
         return self.write.batches[0][0].base_offset
 
 
+class StagedAppend(NamedTuple):
+    """Produced batches staged by PartitionLog.stage_append (validated, offsets assigned): `write` for the
+    storage engine (alone, or with other partitions' in one Storage.append_many: a Produce request's
+    one write), then `commit()`. Nothing of it is visible before."""
+
+    log: PartitionLog
+    write: PartitionWrite
+    segments: object  # segments.Staged
+    producers: object  # producers.ProducerAppend or None
+    txns: object  # transactions.TxnAppend or None
+    log_append_time_ms: int
+
+    def commit(self) -> AppendResult:
+        log = self.log
+        log._stored(self.segments, self.write.batches)
+        if self.producers is not None:
+            self.producers.commit()
+        if self.txns is not None:
+            self.txns.commit()
+        log._appended()
+        return AppendResult(self.write.batches[0][0].base_offset, self.log_append_time_ms, log.log_start_offset)
+
+
 class PartitionLog:
     """One partition: its batches in offset order, its producers' state and transactions, and three
     offsets: the log end offset (next offset to assign), the high watermark (the end of what is stored
@@ -107,18 +130,37 @@ class PartitionLog:
     def storage(self) -> Storage:
         return self._storage
 
-    def append(self, records: bytes, now_ms: int, *, blocks: list | None = None) -> AppendResult:
+    def append(self, records: bytes, now_ms: int, *, blocks: list | None = None,
+               split: list | None = None) -> AppendResult:
         """Validate every batch, then assign offsets and store them all in one write, or nothing.
 
         blocks: per batch, its records already decompressed (or None), see gateway/records_offload.py.
+        split: split_batches(records), when the caller has it already (the Produce handler does).
 
         Raises KafkaError: CORRUPT_MESSAGE, INVALID_RECORD, INVALID_TIMESTAMP, MESSAGE_TOO_LARGE,
-        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE.
+        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE, KAFKA_STORAGE_ERROR.
         """
+        staged = self.stage_append(records, now_ms, blocks=blocks, split=split)
+        if isinstance(staged, AppendResult):  # a duplicate: nothing to store
+            return staged
+        try:
+            self._storage.append(*staged.write)
+        except StorageError as exc:
+            raise self.storage_error(exc) from None
+        return staged.commit()
+
+    def storage_error(self, exc: StorageError) -> KafkaError:
+        return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}")
+
+    def stage_append(self, records: bytes, now_ms: int, *, blocks: list | None = None,
+                     split: list | None = None) -> StagedAppend | AppendResult:
+        """append() up to the storage write (an AppendResult for a duplicate batch: nothing to write).
+        The caller stores `.write`, then calls `.commit()`; nothing may be appended to this partition in
+        between. Raises what append() raises, but KAFKA_STORAGE_ERROR."""
         topic = self.topic
         if topic.deleted:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
-        found = self._validate(records, now_ms, blocks)
+        found = self._validate(records, now_ms, blocks, split)
         stamped = topic.log_append_time
         buf = bytearray(records)
         next_offset = self.log_end_offset
@@ -150,16 +192,15 @@ class PartitionLog:
                 set_max_timestamp(buf, pos, header, max_timestamp)
             entries.append(BatchEntry(next_offset, delta, max_timestamp, header.size))
             next_offset += delta + 1
-        view = memoryview(buf)
-        batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, *_) in zip(entries, found)]
-        self._store(batches, producers.encoded() if producers else {}, txns.changes() if txns else NO_TXN_CHANGES,
-                    now_ms)
-        if producers is not None:
-            producers.commit()
-        if txns is not None:
-            txns.commit()
-        self._appended()
-        return AppendResult(entries[0].base_offset, now_ms if stamped else NO_TIMESTAMP, self.log_start_offset)
+        if len(found) == 1:  # the usual single batch is the whole buffer: one copy, no slicing
+            batches = [(entries[0], bytes(buf))]
+        else:
+            view = memoryview(buf)
+            batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, *_) in zip(entries, found)]
+        segments = self.segments.stage(entries, now_ms, *roll_limits(topic))
+        write = PartitionWrite(topic.topic_id, self.index, batches, producers.encoded() if producers else {},
+                               txns.changes() if txns else NO_TXN_CHANGES, segments.records())
+        return StagedAppend(self, write, segments, producers, txns, now_ms if stamped else NO_TIMESTAMP)
 
     def append_control(self, producer_id: int, producer_epoch: int, *, commit: bool, coordinator_epoch: int,
                        now_ms: int) -> int:
@@ -169,7 +210,7 @@ class PartitionLog:
         try:
             self._storage.append(*staged.write)
         except StorageError as exc:
-            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}") from None
+            raise self.storage_error(exc) from None
         return staged.commit()
 
     def stage_control(self, producer_id: int, producer_epoch: int, *, commit: bool, coordinator_epoch: int,
@@ -204,7 +245,8 @@ class PartitionLog:
         for listener in list(self.listeners):
             listener(self)
 
-    def _validate(self, records: bytes, now_ms: int, blocks=None) -> list[tuple[int, BatchHeader, RecordsSummary]]:
+    def _validate(self, records: bytes, now_ms: int, blocks=None,
+                  split=None) -> list[tuple[int, BatchHeader, RecordsSummary]]:
         """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
         topic = self.topic
         max_message_bytes = topic.max_message_bytes
@@ -212,7 +254,7 @@ class PartitionLog:
                                                      topic.config("message.timestamp.after.max.ms"))
         found = []
         try:
-            for i, (pos, header) in enumerate(split_batches(records)):
+            for i, (pos, header) in enumerate(split if split is not None else split_batches(records)):
                 if header.base_offset != 0:
                     raise KafkaError(ErrorCode.INVALID_RECORD, f"The baseOffset of the record batch in the "
                                      f"append to {self} should be 0, but it is {header.base_offset}")
@@ -237,16 +279,8 @@ class PartitionLog:
         """The producers this partition has state for (DescribeProducers); read-only for callers."""
         return self._producers
 
-    def _store(self, batches: list[tuple[BatchEntry, bytes]], producers, txns, now_ms: int) -> None:
-        """One storage write of batches with their segment summaries, then the offsets move past them."""
-        staged = self.segments.stage([entry for entry, _ in batches], now_ms, *roll_limits(self.topic))
-        try:
-            self._storage.append(self.topic.topic_id, self.index, batches, producers, txns, staged.records())
-        except StorageError as exc:
-            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}") from None
-        self._stored(staged, batches)
-
     def _stored(self, staged, batches: list[tuple[BatchEntry, bytes]]) -> None:
+        """The batches are stored: their segment summaries and the offsets move past them."""
         staged.commit()
         last = batches[-1][0]
         self.log_end_offset = last.base_offset + last.last_offset_delta + 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from crc32c import crc32c
+from wire.crc import crc32c
 
 from wire.record_codec import compress, read_varint, write_varint
 from wire.records import (

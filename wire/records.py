@@ -18,7 +18,7 @@ import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from crc32c import crc32c
+from wire.crc import crc32c
 
 from wire.errors import ErrorCode
 from wire.record_codec import (

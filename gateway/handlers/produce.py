@@ -13,15 +13,24 @@ its ongoing transaction added (else INVALID_TXN_STATE, KIP-890 part 1's server-s
 acks=all to a partition whose ISR is smaller than min.insync.replicas gets NOT_ENOUGH_REPLICAS (one
 broker: its only replica). In a cluster (gateway/cluster.py) a broker that does not lead a partition
 answers NOT_LEADER_OR_FOLLOWER, from v10 with the current leader and its address (KIP-951).
+
+One storage write a request: every partition's batches are validated and staged (offsets assigned,
+nothing visible), then stored together (Storage.append_many, one RocksDB WriteBatch) and committed,
+so the response, sent after, acknowledges only stored records (an acknowledged write survives kill -9).
+A write that fails answers KAFKA_STORAGE_ERROR for every partition it held. The group is stored early
+before anything that may wait (a big block decompressed on the worker), so no other append can come
+between a partition's staging and its commit, and before a partition the request names twice.
 """
 
 from gateway.clock import now_ms
 from gateway.autocreate import get_or_create
 from gateway.internal_topics import is_internal
 from gateway.leadership import current_leader, isr_size, isr_text, partition_error
-from gateway.records_offload import prepared_block, release_block
+from gateway.records_offload import INLINE_UNCOMPRESSED_BYTES, NEEDS_WORKER, inline_block, release_block, worker_block
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
+from partitions.log import AppendResult
+from partitions.storage import StorageError
 from wire.errors import ErrorCode, KafkaError
 from wire.records import CorruptRecordError, split_batches
 
@@ -45,7 +54,47 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
             "error_message": message}
 
 
-async def _append(ctx, topic, partition_data, now, version, acks=1, endpoints=None) -> dict:
+class _Staged:
+    """A request's staged partition appends (their result dicts filled in once stored), one write."""
+
+    __slots__ = ("ctx", "entries", "keys")
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.entries: list[tuple[dict, object, int, int]] = []  # (result, StagedAppend, bytes, records)
+        self.keys: set[tuple[bytes, int]] = set()
+
+    def add(self, result: dict, staged, size: int, count: int) -> None:
+        if self.entries and self.entries[0][1].log.storage is not staged.log.storage:
+            self.store()  # one write is one engine's
+        self.entries.append((result, staged, size, count))
+        self.keys.add((staged.write.topic_id, staged.write.partition))
+
+    def store(self) -> None:
+        """One storage write of everything staged, then each partition commits (or all get the error)."""
+        entries = self.entries
+        if not entries:
+            return
+        self.entries, self.keys = [], set()
+        try:
+            entries[0][1].log.storage.append_many([entry[1].write for entry in entries])
+        except StorageError as exc:
+            for result, staged, _, _ in entries:
+                error = staged.log.storage_error(exc)
+                self.ctx.log.info("produce_rejected", topic=staged.log.topic.name, partition=staged.log.index,
+                                  error=error.code.name, reason=error.message)
+                result.update(error_code=error.code, error_message=error.message)
+            return
+        metrics = self.ctx.broker.metrics
+        for result, staged, size, count in entries:
+            appended = staged.commit()
+            result.update(base_offset=appended.base_offset, log_append_time_ms=appended.log_append_time_ms,
+                          log_start_offset=appended.log_start_offset)
+            if metrics is not None:  # gateway.metrics: bytes and messages in
+                metrics.produced(staged.log.topic.name, size, count)
+
+
+async def _append(ctx, topic, partition_data, now, version, acks, endpoints, group: _Staged) -> dict:
     index = partition_data.index
     log = topic.partition(index) if topic is not None else None
     if log is None:
@@ -79,18 +128,29 @@ async def _append(ctx, topic, partition_data, now, version, acks=1, endpoints=No
             ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=refused.name,
                          producer_id=header.producer_id, producer_epoch=header.producer_epoch)
             return _partition_result(index, refused, message=_TXN_REFUSED[refused])
-    held = [await prepared_block(records, batches[0][0], header, topic.max_message_bytes)]  # big: off the loop
+    block = inline_block(records, batches[0][0], header, topic.max_message_bytes)
+    if block is NEEDS_WORKER:  # big: decompressed off the loop, so first store what waits
+        group.store()
+        block = await worker_block(records, batches[0][0], header)
+    held = [block]
     try:
-        result = log.append(records, now, blocks=held)
+        if (topic.topic_id, index) in group.keys:  # named twice: the first append is stored first
+            group.store()
+        staged = log.stage_append(records, now, blocks=held, split=batches)
+        if isinstance(staged, AppendResult):  # a duplicate of a stored batch: its original offsets
+            return _partition_result(index, ErrorCode.NONE, staged.base_offset, staged.log_append_time_ms,
+                                     staged.log_start_offset)
+        result = _partition_result(index)
+        group.add(result, staged, len(records), header.record_count)
+        return result
     except KafkaError as exc:
         ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=exc.code.name, reason=exc.message)
         return _partition_result(index, exc.code, message=exc.message, record_errors=exc.record_errors)
     finally:
-        await release_block(held)
-    if ctx.broker.metrics is not None and not result.duplicate:  # gateway.metrics: bytes and messages in
-        ctx.broker.metrics.produced(topic.name, len(records), header.record_count)
-    return _partition_result(index, ErrorCode.NONE, result.base_offset, result.log_append_time_ms,
-                             result.log_start_offset)
+        if block is not None and not isinstance(block, CorruptRecordError) and len(block) > INLINE_UNCOMPRESSED_BYTES:
+            group.store()  # releasing a big block waits for the worker
+            await release_block(held)
+        held.clear()
 
 
 @handles(0, OLDEST_SERVED, 13, advertised_min=0)
@@ -106,6 +166,7 @@ async def handle_produce(ctx, request):
         refused = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now = now_ms()
     responses = []
+    group = _Staged(ctx)
     endpoints = {}  # KIP-951: the leaders named in current_leader hints
     by_id = version >= TOPIC_IDS_VERSION
     for topic_data in request.topic_data:
@@ -125,9 +186,10 @@ async def handle_produce(ctx, request):
         else:
             if topic is None:
                 topic, _ = get_or_create(ctx, name)
-            results = [await _append(ctx, topic, p, now, version, request.acks, endpoints)
+            results = [await _append(ctx, topic, p, now, version, request.acks, endpoints, group)
                        for p in topic_data.partition_data]
         responses.append({"name": name or "", "topic_id": topic_data.get("topic_id"), "partition_responses": results})
+    group.store()  # before the response: it acknowledges stored records only
     if request.acks == 0 and refused is None:
         return None
     if endpoints:
