@@ -31,6 +31,21 @@ const actions = {
   async metadata(admin, { topic }) {
     return await admin.fetchTopicMetadata({ topics: [topic] })
   },
+  // A multi-broker cluster as kafkajs sees it, and one record produced (acks=all) to every partition's leader.
+  async cluster(admin, { topic, partitions, bootstrap }) {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 3 }], timeout: 10000,
+                               waitForLeaders: true })
+    const producer = kafkaFor({ bootstrap }).producer({ allowAutoTopicCreation: false })
+    await producer.connect()
+    try {
+      const messages = [...Array(partitions).keys()].map(p => ({ partition: p, value: `v${p}` }))
+      const produced = await producer.send({ topic, acks: -1, messages })
+      return { cluster: await admin.describeCluster(), metadata: await admin.fetchTopicMetadata({ topics: [topic] }),
+               produced }
+    } finally {
+      await producer.disconnect()
+    }
+  },
   async offsets(admin, { topic }) {
     return await admin.fetchTopicOffsets(topic)
   },
