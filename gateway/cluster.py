@@ -38,6 +38,9 @@ _INTERNAL_RF = {GROUP_METADATA_TOPIC: "offsets.topic.replication.factor",
                 "__share_group_state": "share.coordinator.state.topic.replication.factor"}
 
 
+MAX_EPOCHS = 1000  # leader epochs kept per partition for OffsetForLeaderEpoch (ARCHITECTURE.md resource model)
+
+
 class ClusterError(ValueError):
     """A control operation that cannot be done (unknown node, not a replica...)."""
 
@@ -385,8 +388,8 @@ class Cluster(Broker):
         state.epoch += 1
         if leader >= 0:
             state.epochs.append((state.epoch, log_.log_end_offset if log_ is not None else 0))
-            if len(state.epochs) > 1000:  # the oldest epochs are of no use past a point (bounded)
-                del state.epochs[:len(state.epochs) - 1000]
+            if len(state.epochs) > MAX_EPOCHS:  # the oldest epochs are of no use past a point (bounded)
+                del state.epochs[:len(state.epochs) - MAX_EPOCHS]
         if log_ is not None:
             log_.leader_epoch = state.epoch
         return True

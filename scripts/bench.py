@@ -641,6 +641,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "the HTTP server's metrics off and on (scripts/bench_metrics.py; --records, --record-size, "
                    "--memory apply)")
     p.add_argument("--metrics-rounds", type=int, default=3, help="--metrics: interleaved off/on rounds")
+    p.add_argument("--cluster", action="store_true", help="then --brokers 3 (8 partitions, RF 3) beside 1 broker: "
+                   "start-up to first Metadata, produce/consume MB/s, broker CPU per MB (scripts/bench_cluster.py)")
+    import bench_cluster
+
+    bench_cluster.add_arguments(p.add_argument_group("--cluster"))
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
     args = p.parse_args(argv)
@@ -692,6 +697,11 @@ def main(argv: list[str] | None = None) -> int:
         print(bench_metrics.table(bench_metrics.measure(argparse.Namespace(
             records=args.records, record_size=args.record_size, partitions=1, rounds=args.metrics_rounds,
             memory=args.memory))))
+    if args.cluster:
+        import bench_cluster
+
+        print(bench_cluster.table(bench_cluster.measure(argparse.Namespace(
+            records=args.records, record_size=args.record_size, rounds=args.cluster_rounds, memory=args.memory))))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)
