@@ -29,6 +29,7 @@ from gateway.txn import TransactionCoordinator, TxnConfig
 from gateway.txn.markers import LogMarkerWriter
 from gateway.fetch_sessions import FetchSessionCache
 from gateway.log_maintenance import LogMaintenance
+from gateway.security.credentials import Credentials
 from partitions import Logs
 
 
@@ -66,6 +67,7 @@ class Broker:
         self.faults = FaultSet.from_file(config.faults)  # injected errors, latency, drops (gateway/faults)
         self.node_id = config.node_id
         self.host, self.port = config.advertised
+        self.credentials = Credentials(storage.state(), config.users)  # SASL users and SCRAM credentials
         self.cluster_id = load_cluster_id(config)
         self.logs = Logs(
             storage,

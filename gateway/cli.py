@@ -94,6 +94,9 @@ def _add_serve(commands) -> None:
                        "(README: Protocol trace and compatibility report); off by default")
     serve.add_argument("--trace-max-bytes", type=int, default=Config.trace_max_bytes, help="past this size the "
                        "trace is renamed FILE.1 (replacing an older one) and a new FILE begins (default %(default)s)")
+    from gateway.security.flags import add_security_flags
+
+    add_security_flags(serve)
     serve.add_argument("--crash-at", help=argparse.SUPPRESS)  # tests only: see gateway.txn.markers
     limits = serve.add_argument_group("connection limits (ARCHITECTURE.md, Resource model)")
     for name, help_text in (
@@ -159,6 +162,7 @@ def serve_config(args: argparse.Namespace, argv: list[str] | None):
     """The broker's Config: Ottla's defaults < the --config file < flags given < --set."""
     from gateway.config import Config
     from gateway.configs.properties import check_static, config_fields, parse_set, read_properties
+    from gateway.security.flags import finish_fields
 
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "config", "set")}
     given = _given_flags(argv)
@@ -166,6 +170,7 @@ def serve_config(args: argparse.Namespace, argv: list[str] | None):
     set_props = parse_set(args.set)
     fields.update({k: v for k, v in config_fields(file_props).items() if k not in given})
     fields.update(config_fields(set_props))
+    finish_fields(fields, given)
     properties = {**file_props, **set_props}
     check_static(properties)
     return Config(**fields, properties=tuple(sorted(properties.items())))

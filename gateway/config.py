@@ -57,10 +57,30 @@ class Config:
     super_users: tuple[str, ...] = ()  # --super-user User:NAME (repeatable; also super.users)
     allow_everyone_if_no_acl_found: bool = False  # allow.everyone.if.no.acl.found
     properties: tuple[tuple[str, str], ...] = ()  # Kafka-named settings from --config/--set (STATIC_BROKER_CONFIG)
+    # security (gateway/listeners.py, gateway/security/): listeners as NAME://HOST:PORT; () = host/port, PLAINTEXT
+    listener_specs: tuple[str, ...] = ()
+    listeners: tuple = ()  # gateway.listeners.Listener, derived from the above (never given)
+    users: tuple[tuple[str, str], ...] = ()  # --user NAME:PASSWORD: PLAIN users and SCRAM credentials
+    ssl_cert: str | None = None  # PEM; none given: a CA and server certificate are made in <data-dir>/tls
+    ssl_key: str | None = None
+    ssl_ca: str | None = None  # the CA client certificates must chain to (mTLS)
+    ssl_client_auth: str = "none"  # Kafka's ssl.client.auth: none, requested, required (SSL listeners)
+    sasl_enabled_mechanisms: tuple[str, ...] = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+    connections_max_reauth_ms: int = 0  # KIP-368: 0 = sessions never expire
 
     def __post_init__(self) -> None:
         if 0 < self.queued_max_request_bytes < self.max_request_size:  # Kafka's own check
             raise ValueError("queued.max.request.bytes must be larger or equal to socket.request.max.bytes")
+        from gateway.listeners import build_from_config
+
+        listeners = build_from_config(self)
+        object.__setattr__(self, "listeners", listeners)
+        if self.listener_specs:  # the first listener is the broker's "host:port" for everything single-address
+            first = listeners[0]
+            object.__setattr__(self, "host", first.host)
+            object.__setattr__(self, "port", first.port)
+            object.__setattr__(self, "advertised_host", first.advertised_host)
+            object.__setattr__(self, "advertised_port", first.advertised_port)
 
     @property
     def advertised(self) -> tuple[str, int]:

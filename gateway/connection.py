@@ -32,8 +32,9 @@ class KafkaConnection(asyncio.Protocol):
     def __init__(self, broker: "Broker", on_close: Callable[["KafkaConnection"], None] | None = None, *,
                  pool: MemoryPool | None = None, limits: ConnectionLimits | None = None,
                  admission: "Admission | None" = None, listener_name: str = DEFAULT_LISTENER,
-                 node: "Node | None" = None) -> None:
+                 node: "Node | None" = None, security_protocol: str = "PLAINTEXT") -> None:
         self.broker = broker
+        self.security_protocol = security_protocol  # the listener's (gateway/listeners.py)
         self.node = node  # the cluster's broker this connection reached (gateway/node.py)
         self._held: list[bytes] | None = None  # what arrived while the node is paused
         self.pool = pool
@@ -67,10 +68,17 @@ class KafkaConnection(asyncio.Protocol):
         # report every buffered byte (pause_writing above 0, resume_writing at 0): the pipeline counts them
         transport.set_write_buffer_limits(high=0, low=0)  # type: ignore[attr-defined]
         connection_id = f"{local_host}:{local_port}-{self.peer}-{next(_index)}"  # Kafka's form
-        self.pipeline = RequestPipeline(self.broker, transport, connection_id=connection_id, peer=self.peer,
-                                        listener_name=self.listener_name, pool=self.pool, limits=self.limits,
-                                        node=self.node)
-        self.pipeline.log.debug("connection_opened")
+        pipeline_class = RequestPipeline
+        if self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+            from gateway.security.sasl_pipeline import SaslPipeline as pipeline_class
+        self.pipeline = pipeline_class(self.broker, transport, connection_id=connection_id, peer=self.peer,
+                                       listener_name=self.listener_name, pool=self.pool, limits=self.limits,
+                                       node=self.node)
+        if self.security_protocol == "SSL":  # mTLS: the client certificate's subject (ssl.principal.mapping.rules)
+            from gateway.security.tls import principal_of
+
+            self.pipeline.principal = principal_of(transport) or self.pipeline.principal
+        self.pipeline.log.debug("connection_opened", listener=self.listener_name, principal=self.pipeline.principal)
 
     def data_received(self, data: bytes) -> None:
         node = self.node

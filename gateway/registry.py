@@ -34,6 +34,7 @@ class RequestContext:
     listener_name: str = "PLAINTEXT"
     throttle_ms: int = 0  # set by quota enforcement before the handler runs (gateway.quota_enforcement)
     node: Any = None  # gateway.node.Node serving the connection (None: outside a server, e.g. unit tests)
+    sasl: Any = None  # the connection's gateway.security.sasl.SaslSession on a SASL listener, else None
 
     # authorization (gateway.security.authorizer): True at once when no authorizer is configured
     def authorize(self, operation: int, resource_type: int, name: str, log: bool = True) -> bool:

@@ -77,6 +77,8 @@ class Server:
         self._listener: asyncio.AbstractServer | None = None
         self.http_port: int | None = None  # the HTTP server's bound port
         self._http = None  # gateway.http's server (console, /metrics, control API), with --http-port
+        self._tls: dict = {}  # listener name -> ssl.SSLContext (SSL and SASL_SSL listeners)
+        self._protocols = {listener.name: listener.security_protocol for listener in config.listeners}
         self._stop = asyncio.Event()
         self._timers: DeadlineTimer | None = None
 
@@ -94,6 +96,7 @@ class Server:
         loop = asyncio.get_running_loop()
         if self.config.trace or self.config.http_port is not None:  # the trace, /v1/clients and the console
             self.broker.clients.observe(self.config.trace, self.config.trace_max_bytes, loop)
+        self._tls = self._tls_contexts()
         for node in self.broker.nodes.values():  # every broker's sockets bound before any is served
             await asyncio.gather(*self._listen(node))
         self.broker.listen = self._listen  # start_node opens them again
@@ -112,7 +115,27 @@ class Server:
         self.broker.maintenance.start()
         if self.config.http_port is not None:
             await self._start_http()
+        for node in self.broker.nodes.values():
+            for endpoint in node.endpoints:
+                protocol = self._protocols.get(endpoint.name, "PLAINTEXT")
+                if len(node.endpoints) > 1 or protocol != "PLAINTEXT":
+                    print(f"ottla listener {endpoint.name} ({protocol}) of broker {node.node_id} on "
+                          f"{endpoint.host}:{endpoint.port}", flush=True)
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
+
+    def _tls_contexts(self) -> dict:
+        """An SSLContext per SSL/SASL_SSL listener (gateway/security/tls.py); none without TLS listeners."""
+        tls_listeners = [listener for listener in self.config.listeners if listener.tls]
+        if not tls_listeners:
+            return {}
+        from gateway.security.tls import client_auth_of, server_context, tls_files
+
+        files = tls_files(self.config)
+        if files.generated:
+            log.info("tls_ca", path=files.ca)
+            print(f"ottla TLS CA: {files.ca} (clients: ssl.ca.location)", flush=True)
+        return {listener.name: server_context(files, client_auth_of(self.config, listener))
+                for listener in tls_listeners}
 
     async def _start_http(self) -> None:
         from gateway.http.server import HttpServer
@@ -140,12 +163,14 @@ class Server:
         tasks = []
         for endpoint, sock in zip(list(node.endpoints), node.bind()):
             factory = partial(self._new_connection, node, endpoint.name)
-            tasks.append(loop.create_task(self._serve_socket(node, factory, sock)))
+            tasks.append(loop.create_task(self._serve_socket(node, factory, sock, self._tls.get(endpoint.name))))
         return tasks
 
-    @staticmethod
-    async def _serve_socket(node: Node, factory, sock) -> None:
-        server = await asyncio.get_running_loop().create_server(factory, sock=sock, backlog=1024)
+    async def _serve_socket(self, node: Node, factory, sock, tls=None) -> None:
+        # a TLS handshake must finish within the request receive timeout (as a request must arrive)
+        timeout_ms = self.config.request_receive_timeout_ms
+        extra = {"ssl": tls, "ssl_handshake_timeout": timeout_ms / 1000 if timeout_ms > 0 else 60.0} if tls else {}
+        server = await asyncio.get_running_loop().create_server(factory, sock=sock, backlog=1024, **extra)
         if node.alive:
             node.servers.append(server)
         else:  # stopped again before it was served
@@ -154,7 +179,7 @@ class Server:
     def _new_connection(self, node: Node, listener_name: str) -> KafkaConnection:
         connection = KafkaConnection(self.broker, on_close=self._connection_closed, pool=self.pool,
                                      limits=self.limits, admission=self.admission, listener_name=listener_name,
-                                     node=node)
+                                     node=node, security_protocol=self._protocols.get(listener_name, "PLAINTEXT"))
         self.connections.add(connection)
         node.connections.add(connection)
         return connection

@@ -48,6 +48,7 @@ CONFIG_STATE = b"C"  # state keys (relative to S, as storage.state() takes them)
 QUOTA_STATE = b"U"  # (O, G, F, X and Q are taken by groups, features and transactions)
 ACL_STATE = b"A"
 REPLICA_STATE = b"E"  # a cluster's per-partition replicas, leader, epoch, ISR (gateway/replicas.py)
+SCRAM_STATE = b"W"  # SCRAM credentials: W + mechanism + NUL + user name (gateway/security/credentials.py)
 
 NEXT_PRODUCER_ID = b"next_producer_id"
 

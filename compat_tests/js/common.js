@@ -1,15 +1,25 @@
 'use strict'
 // Shared by the compat scripts: JSON parameters in argv[2], one JSON result line on stdout, logs on stderr.
+const fs = require('fs')
 const { Kafka, logLevel } = require('kafkajs')
 
 const stderrLogCreator = () => ({ namespace, label, log }) => {
   process.stderr.write(JSON.stringify({ label, namespace, ...log }) + '\n')
 }
 
+// {ssl: true | {ca, cert, key} (PEM file paths), sasl: {mechanism, username, password}}: the security tests
+function sslFor(ssl) {
+  if (!ssl || ssl === true) return ssl
+  const read = path => (path ? fs.readFileSync(path) : undefined)
+  return { ca: ssl.ca ? [read(ssl.ca)] : undefined, cert: read(ssl.cert), key: read(ssl.key) }
+}
+
 function kafkaFor(params) {
   return new Kafka({
     clientId: 'compat-kafkajs',
     brokers: [params.bootstrap],
+    ssl: sslFor(params.ssl),
+    sasl: params.sasl,
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },

@@ -105,8 +105,8 @@ _OWN = [
     _b("listeners", _LIST, ["PLAINTEXT://:9092"], "The address the broker listens on (Ottla: --host/--port)."),
     _b("advertised.listeners", _LIST, None, "The address clients are told to connect to (Ottla: "
        "--advertised-host/--advertised-port)."),
-    _b("listener.security.protocol.map", _S, "PLAINTEXT:PLAINTEXT", "Listener names to security protocols.",
-       ignored="only PLAINTEXT is served"),
+    _b("listener.security.protocol.map", _S, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,"
+       "SASL_SSL:SASL_SSL", "Listener names to security protocols (Ottla: gateway/listeners.py)."),
     _b("inter.broker.listener.name", _S, None, "The listener brokers talk to each other on.",
        ignored=SINGLE_BROKER),
     _b("controller.listener.names", _S, None, "The listeners the controller uses.", ignored=SINGLE_BROKER),
@@ -244,9 +244,17 @@ _OWN = [
        at_least(1), CLUSTER_WIDE, NOT_YET),
     _b("transaction.partition.verification.enable", _B, True, "Verify that a transactional write's partition "
        "is in the transaction (KIP-890).", None, CLUSTER_WIDE, NOT_YET),
-    # security: none served yet, named so that describing them answers as Kafka does
-    _b("sasl.enabled.mechanisms", _LIST, ["GSSAPI"], "The SASL mechanisms the broker offers.",
-       ignored="no authentication yet"),
+    # security (gateway/security/): authentication; authorization (the authorizer) below
+    _b("sasl.enabled.mechanisms", _LIST, ["GSSAPI"], "The SASL mechanisms the broker offers (Ottla: PLAIN, "
+       "SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER; all four unless set)."),
+    _b("connections.max.reauth.ms", _L, 0, "KIP-368: a SASL session's lifetime, after which the client must "
+       "re-authenticate (0: never)."),
+    _b("ssl.client.auth", _S, "none", "Whether SSL listeners request or require a client certificate (Ottla: "
+       "--ssl-client-auth).", one_of_ignoring_case("required", "requested", "none")),
+    _b("ssl.principal.mapping.rules", _S, "DEFAULT", "How a client certificate's subject becomes the principal "
+       "(Ottla: DEFAULT only, the subject's distinguished name).", ignored="only DEFAULT"),
+    _b("sasl.mechanism.inter.broker.protocol", _S, "GSSAPI", "The SASL mechanism brokers use with each other.",
+       ignored=SINGLE_BROKER),
     _b("super.users", _S, None, "Principals allowed everything (semicolon-separated)."),
     _b("authorizer.class.name", _S, "", "The authorizer: any class name turns Ottla's StandardAuthorizer on."),
     _b("allow.everyone.if.no.acl.found", _B, False, "Allow everyone on a resource that no ACL covers."),

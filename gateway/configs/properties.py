@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.configs.broker_defs import BROKER_CONFIGS
 from gateway.java_properties import read_properties  # noqa: F401  (the serve path's reader, re-exported)
+from gateway.listeners import ListenerError, parse_uris
 from partitions.config_def import to_string
 from wire.errors import KafkaError
 
@@ -71,7 +72,7 @@ def _listener(value: str, name: str) -> tuple[str, int]:
     first = value.split(",")[0].strip()
     match = _LISTENER.fullmatch(first)
     if not match:
-        raise PropertiesError(f"Invalid value {value} for configuration {name}: expected PLAINTEXT://host:port")
+        raise PropertiesError(f"Invalid value {value} for configuration {name}: expected NAME://host:port")
     return match.group(1).strip("[]"), int(match.group(2))
 
 
@@ -87,6 +88,15 @@ def config_fields(props: Mapping[str, str]) -> dict[str, Any]:
         if "listeners" in props:
             host, port = _listener(props["listeners"], "listeners")
             fields["host"], fields["port"] = host or "0.0.0.0", port
+            fields["listener_specs"] = tuple(f"{n}://{h}:{p}" for n, h, p in parse_uris(props["listeners"]))
+        if "sasl.enabled.mechanisms" in props:
+            fields["sasl_enabled_mechanisms"] = tuple(
+                m.strip() for m in props["sasl.enabled.mechanisms"].split(",") if m.strip())
+        for name, field in (("connections.max.reauth.ms", "connections_max_reauth_ms"),):
+            if name in props:
+                fields[field] = int(props[name])
+        if "ssl.client.auth" in props:
+            fields["ssl_client_auth"] = props["ssl.client.auth"].strip().lower()
         if "port" in props:  # pre-KIP-103 name, still common in dev setups
             fields["port"] = int(props["port"])
         if "advertised.listeners" in props:
@@ -100,7 +110,7 @@ def config_fields(props: Mapping[str, str]) -> dict[str, Any]:
             fields["log_level"] = props["log4j.root.loglevel"].lower()
     except KafkaError as exc:
         raise PropertiesError(exc.message) from None
-    except ValueError as exc:
+    except (ValueError, ListenerError) as exc:
         raise PropertiesError(str(exc)) from None
     return fields
 
@@ -113,10 +123,13 @@ def static_configs(config) -> dict[str, str]:
         value = to_string(getattr(config, field))
         if name not in static and value != BROKER_CONFIGS[name].default_string():
             static[name] = value
-    host, port = config.host, config.port
-    static.setdefault("listeners", f"PLAINTEXT://{host}:{port}")
-    advertised_host, advertised_port = config.advertised
-    static.setdefault("advertised.listeners", f"PLAINTEXT://{advertised_host}:{advertised_port}")
+    static.setdefault("listeners", ",".join(listener.uri() for listener in config.listeners))
+    static.setdefault("advertised.listeners", ",".join(listener.uri(advertised=True) for listener in config.listeners))
+    static.setdefault("listener.security.protocol.map",
+                      ",".join(f"{listener.name}:{listener.security_protocol}" for listener in config.listeners))
+    static.setdefault("sasl.enabled.mechanisms", ",".join(config.sasl_enabled_mechanisms))
+    static.setdefault("connections.max.reauth.ms", str(config.connections_max_reauth_ms))
+    static.setdefault("ssl.client.auth", config.ssl_client_auth)
     if not config.memory:
         static.setdefault("log.dirs", config.data_dir)
     static.setdefault("broker.id", str(config.node_id))
