@@ -118,3 +118,11 @@ def build_from_config(config) -> tuple[Listener, ...]:
     if props.get("advertised.listeners"):  # by name; the listeners it does not name advertise their own address
         return build(uris, protocol_map, parse_uris(props["advertised.listeners"], "advertised.listeners"))
     return build(uris, protocol_map, [], config.advertised_host, config.advertised_port)
+
+
+def advertised(ctx) -> tuple[str, int]:
+    """The address this connection's listener advertises (Kafka answers with the listener the client used)."""
+    node = ctx.node
+    if node is not None:
+        return node.address(ctx.listener_name)
+    return ctx.broker.host, ctx.broker.port

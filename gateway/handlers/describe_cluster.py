@@ -3,6 +3,7 @@ controller, one of them (gateway/cluster.py); cluster_authorized_operations (KIP
 no authorizer, every cluster operation."""
 
 from gateway.authorized_operations import CLUSTER_TYPE
+from gateway.listeners import advertised
 from gateway.registry import handles
 from wire.errors import ErrorCode
 
@@ -21,8 +22,8 @@ async def handle_describe_cluster(ctx, request):
                    for b in broker.broker_entries(ctx.listener_name)]
         controller_id = broker.controller_id
     else:
-        brokers = [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None,
-                    "is_fenced": False}]
+        host, port = advertised(ctx)  # the address of the listener the client came through
+        brokers = [{"broker_id": broker.node_id, "host": host, "port": port, "rack": None, "is_fenced": False}]
         controller_id = broker.node_id
     return {
         "throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,

@@ -7,6 +7,7 @@ is offline, COORDINATOR_NOT_AVAILABLE.
 """
 
 from gateway.internal_topics import GROUP_METADATA_TOPIC, TRANSACTION_STATE_TOPIC, ensure_internal_topic
+from gateway.listeners import advertised
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
 from wire.errors import ErrorCode
@@ -39,7 +40,7 @@ async def handle_find_coordinator(ctx, request):
         if error == ErrorCode.NONE and not ctx.authorize(Operation.DESCRIBE, COORDINATED[key_type], key):
             error = DENIED[key_type]
         found = error == ErrorCode.NONE
-        node_id, host, port = broker.node_id, broker.host, broker.port
+        node_id, (host, port) = broker.node_id, advertised(ctx)
         if found:  # as Kafka does, the coordinator's internal topic exists from the first lookup on
             ensure_internal_topic(broker, INTERNAL_TOPIC[key_type])
             if broker.multi:

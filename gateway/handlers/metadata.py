@@ -13,6 +13,7 @@ offline partition (no live leader) is LEADER_NOT_AVAILABLE with leader -1.
 
 import weakref
 
+from gateway.listeners import advertised
 from gateway.authorized_operations import TOPIC as TOPIC_OPERATIONS, authorized, topic_operations, visible_topics
 from gateway.autocreate import RequestBudget, get_or_create
 from gateway.offload import Pacer
@@ -27,8 +28,9 @@ DESCRIBE, TOPIC, CLUSTER = Operation.DESCRIBE, ResourceType.TOPIC, ResourceType.
 _ENCODED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> {(version, ops): (stamp, bytes)}
 
 
-def broker_entry(broker) -> dict:
-    return {"node_id": broker.node_id, "host": broker.host, "port": broker.port, "rack": None}
+def broker_entry(broker, ctx=None) -> dict:
+    host, port = advertised(ctx) if ctx is not None else (broker.host, broker.port)  # the client's listener
+    return {"node_id": broker.node_id, "host": host, "port": port, "rack": None}
 
 
 PARTITIONS_PER_SLICE = 500
@@ -173,7 +175,7 @@ async def handle_metadata(ctx, request):
             entry["topic_authorized_operations"] = ops(entry["name"]) if not entry["error_code"] else operations
     return {
         "throttle_time_ms": 0,
-        "brokers": broker.broker_entries(ctx.listener_name) if cluster is not None else [broker_entry(broker)],
+        "brokers": broker.broker_entries(ctx.listener_name) if cluster is not None else [broker_entry(broker, ctx)],
         "cluster_id": broker.cluster_id,
         "controller_id": broker.controller_id if cluster is not None else broker.node_id,
         "topics": topics,

@@ -26,7 +26,7 @@ async def handle_describe_user_scram_credentials(ctx, request):
     if not request.users:
         for user in credentials.users():
             results.append(_described(user, credentials))
-        return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None, "results": results}
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": "", "results": results}
     names = [u.name for u in request.users]
     seen = set()
     for name in names:
@@ -42,11 +42,11 @@ async def handle_describe_user_scram_credentials(ctx, request):
                             "error_message": f"Attempt to describe a user credential that does not exist: {name}"})
         else:
             results.append(_described(name, credentials))
-    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None, "results": results}
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": "", "results": results}
 
 
 def _described(user, credentials) -> dict:
-    return {"user": user, "error_code": ErrorCode.NONE, "error_message": None,
+    return {"user": user, "error_code": ErrorCode.NONE, "error_message": "",
             "credential_infos": [{"mechanism": MECHANISM_TYPES[m], "iterations": i}
                                  for m, i in credentials.describe(user)]}
 
