@@ -67,14 +67,12 @@ class SaslPipeline(RequestPipeline):
         self.pending.append(slot)
         self._flush()
 
-    def _finish(self, slot, ctx) -> None:
-        super()._finish(slot, ctx)
-        if self.sasl.failed and not self.closed and not self.pending and not self._closing:
-            # the failure's answer is written; Kafka closes connection.failed.authentication.delay.ms later, so
-            # that the client reads it (and closes first) rather than seeing a reset
+    def _finish(self, slot, ctx, *args, **kwargs) -> None:
+        super()._finish(slot, ctx, *args, **kwargs)
+        if self.sasl.failed and not self.closed and not self._closing:
+            # the failure's answer goes out at the end of this pump; Kafka closes the connection
+            # connection.failed.authentication.delay.ms later, so the client reads it rather than a reset
             self._closing = True
-            self.transport.pause_reading()
-            self._reading = False
             self._loop.call_later(FAILED_AUTHENTICATION_DELAY_S, self._close_failed)
 
     def _close_failed(self) -> None:
