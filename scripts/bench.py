@@ -634,6 +634,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_cli
 
     bench_cli.add_arguments(p.add_argument_group("--cli"))
+    p.add_argument("--faults", action="store_true", help="then fault injection's costs: the dispatch hook with no "
+                   "fault set (A/B with --faults-repo) and the pytest fixture's start/stop (scripts/bench_faults.py)")
+    import bench_faults
+
+    bench_faults.add_arguments(p.add_argument_group("--faults"))
     import bench_latency
     import bench_scale
 
@@ -702,6 +707,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(bench_cluster.table(bench_cluster.measure(argparse.Namespace(
             records=args.records, record_size=args.record_size, rounds=args.cluster_rounds, memory=args.memory))))
+    if args.faults:
+        import bench_faults
+
+        bench_faults.print_rows(bench_faults.measure(args))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)

@@ -93,13 +93,14 @@ def fixture(args) -> list[tuple[str, str, float]]:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--faults-requests", dest="requests", type=int, default=20_000)
-    p.add_argument("--faults-rounds", dest="rounds", type=int, default=3)
-    p.add_argument("--faults-repo", dest="repo", help="A/B: also time the broker of this checkout (e.g. /work/main)")
+    p.add_argument("--faults-requests", type=int, default=20_000)
+    p.add_argument("--faults-rounds", type=int, default=3)
+    p.add_argument("--faults-repo", help="A/B: also time the broker of this checkout (one without the hook)")
 
 
 def measure(args) -> list[tuple[str, str, float]]:
-    return hook(args) + fixture(args)
+    mine = argparse.Namespace(requests=args.faults_requests, rounds=args.faults_rounds, repo=args.faults_repo)
+    return hook(mine) + fixture(mine)
 
 
 def main() -> None:
@@ -110,8 +111,11 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repo", help="A/B: also time the broker of this checkout (e.g. /work/main)")
     args = p.parse_args()
-    rows = (hook(args) if args.hook or not args.fixture else []) + (fixture(args) if args.fixture or not args.hook else [])
-    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    print_rows((hook(args) if args.hook or not args.fixture else []) + (fixture(args) if args.fixture or not args.hook else []))
+
+
+def print_rows(rows) -> None:
+    print(f"load average: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     for what, metric, value in rows:
         print(f"| {what}: {metric} | {value:,.2f} |")
 
