@@ -255,7 +255,8 @@ class OttlaBroker(KafkaClients):
     def bootstrap_server(self) -> str:
         if self.port is None:
             raise BrokerFailed("the broker is not started")
-        return f"{self.host}:{self.port}"
+        # every broker of a cluster, so a client can bootstrap while any one of them is stopped
+        return ",".join(f"{self.host}:{self.port + i}" for i in range(self.brokers))
 
     @property
     def control_url(self) -> str:
