@@ -76,8 +76,7 @@ class Cluster(Broker):
         self._assigned: dict[tuple[bytes, int], list[int]] = {}  # manual assignments not yet placed
         self.listen: Callable[[Node], None] | None = None  # the server's: open a node's listeners
         if self.multi:
-            self._load()
-            install_coordination()
+            self._activate(force=True)
         self.node_id = ids[0]
         self.host, self.port = self.nodes[ids[0]].host, self.nodes[ids[0]].port
 
@@ -276,6 +275,37 @@ class Cluster(Broker):
         log_ = self._coordinator_log(kind, key)
         self.move_leader(log_.topic.name, log_.index, node_id)
 
+    def elect(self, log_, unclean: bool) -> tuple[ErrorCode, str | None]:
+        """ElectLeaders for one partition, as Kafka's controller answers it: a preferred election moves
+        leadership to the first replica if it is live and in sync; an unclean one elects a live replica
+        for an offline partition."""
+        state = self.state(log_)
+        key = (log_.topic.topic_id, log_.index)
+        name = f"{log_.topic.name}-{log_.index}"
+        if not unclean:
+            preferred = state.replicas[0]
+            if state.leader == preferred:
+                return ErrorCode.ELECTION_NOT_NEEDED, None
+            if not self._alive(preferred) or preferred not in state.isr:
+                return ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, \
+                    f"Failed to elect leader for partition {name} under strategy PreferredReplicaPartitionLeaderElectionStrategy"
+            leader = preferred
+        else:
+            if state.leader >= 0:
+                return ErrorCode.ELECTION_NOT_NEEDED, None
+            leader = elect_leader(state.replicas, state.isr, self.alive_ids(), unclean=True)
+            if leader < 0:
+                return ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, \
+                    f"Failed to elect leader for partition {name} under strategy UncleanLeaderElectionStrategy"
+            if leader not in state.isr:
+                state.isr = [leader]
+        self._activate()
+        self._set_leader(key, state, leader)
+        self._saved([(key, state)])
+        log.info("leader_elected", topic=log_.topic.name, partition=log_.index, leader=leader, epoch=state.epoch,
+                 unclean=unclean)
+        return ErrorCode.NONE, None
+
     def set_isr(self, topic: str, partition: int, node_ids: list[int]) -> None:
         """Shrink or grow the ISR to node_ids (replicas of the partition); a leader outside it gives way
         to the first live member."""
@@ -330,12 +360,18 @@ class Cluster(Broker):
         node = self.nodes.get(node_id)
         return node is not None and node.alive
 
-    def _activate(self) -> None:
+    def _activate(self, force: bool = False) -> None:
         """A control operation on a single broker: from now on handlers consult replica states."""
-        if not self.multi:
+        if force or not self.multi:
             self.multi = True
             self._load()
             install_coordination()
+            self.markers.coordinator_epoch = self.coordinator_epoch
+
+    def coordinator_epoch(self, transactional_id: str) -> int:
+        """Kafka's transaction coordinator epoch: the leader epoch of the id's __transaction_state
+        partition, written into its transaction markers (it moves with the coordinator)."""
+        return self.state(self._coordinator_log(TRANSACTION, transactional_id)).epoch
 
     def _load(self) -> None:
         for key, state in self._store.load().items():

@@ -31,6 +31,8 @@ class LogMarkerWriter:
         # markers' write; "txn-marker" once the markers (and the completed state) are stored, before any
         # of it is visible or answered. Nothing else reads it.
         self.crash_at: str | None = None
+        # a --brokers N cluster: the epoch of the transactional id's __transaction_state leader (gateway/cluster.py)
+        self.coordinator_epoch = lambda transactional_id: COORDINATOR_EPOCH
 
     def write(self, markers: Markers, now_ms: int) -> bool:
         if self.crash_at == "txn-prepared":
@@ -44,7 +46,8 @@ class LogMarkerWriter:
                          partition=partition, reason="partition does not exist")
                 continue
             staged.append(target.stage_control(markers.producer_id, markers.producer_epoch, commit=markers.commit,
-                                               coordinator_epoch=COORDINATOR_EPOCH, now_ms=now_ms))
+                                               coordinator_epoch=self.coordinator_epoch(markers.transactional_id),
+                                               now_ms=now_ms))
         states = [markers.completion] if markers.completion is not None else []
         try:
             self._logs.storage.append_many([one.write for one in staged], states)

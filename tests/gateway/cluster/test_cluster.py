@@ -206,3 +206,29 @@ def test_one_broker_answers_as_before_until_a_control_operation():
     assert produce(single, 1, "s", 0)[1].error_code == ErrorCode.NONE
     single.stop_node(1)
     assert single.multi and single.partition_state("s", 0)["leader"] == -1
+
+
+def test_the_transaction_coordinator_epoch_in_markers_moves_with_the_coordinator(cluster):
+    txid = "tx-1"
+    owner = cluster.coordinator("transaction", txid).node_id
+    before = cluster.markers.coordinator_epoch(txid)
+    other = next(i for i in (1, 2, 3) if i != owner)
+    cluster.move_coordinator("transaction", txid, other)
+    partition = coordinator_partition(txid, 50)
+    assert cluster.markers.coordinator_epoch(txid) == before + 1 == \
+        cluster.partition_state("__transaction_state", partition)["epoch"]
+
+
+def test_elect_leaders_moves_leadership_back_to_the_preferred_replica(cluster):
+    preferred = cluster.partition_state("t", 0)["replicas"][0]
+    cluster.stop_node(preferred)
+    elect = {"election_type": 0, "timeout_ms": 1000, "topic_partitions": [{"topic": "t", "partitions": [0]}]}
+    alive = next(i for i in (1, 2, 3) if i != preferred)
+    result = call(cluster, alive, 43, 2, elect).replica_election_results[0].partition_result[0]
+    assert result.error_code == ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE
+    cluster.start_node(preferred)
+    assert cluster.partition_state("t", 0)["leader"] != preferred
+    result = call(cluster, alive, 43, 2, elect).replica_election_results[0].partition_result[0]
+    assert result.error_code == ErrorCode.NONE and cluster.partition_state("t", 0)["leader"] == preferred
+    again = call(cluster, alive, 43, 2, elect).replica_election_results[0].partition_result[0]
+    assert again.error_code == ErrorCode.ELECTION_NOT_NEEDED
