@@ -653,6 +653,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bench_cluster.add_arguments(p.add_argument_group("--cluster"))
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
+    p.add_argument("--security", action="store_true", help="then produce/consume MB/s and broker CPU per MB over "
+                   "SSL and SASL_SSL beside PLAINTEXT, and connection set-up time with SCRAM (scripts/bench_security.py)")
+    import bench_security
+
+    bench_security.add_arguments(p.add_argument_group("--security"))
     args = p.parse_args(argv)
     if args.records < 1 or args.record_size < 1:
         p.error("--records and --record-size must be positive")
@@ -711,6 +716,12 @@ def main(argv: list[str] | None = None) -> int:
         import bench_faults
 
         bench_faults.print_rows(bench_faults.measure(args))
+    if args.security:
+        import bench_security
+
+        print(bench_security.table(bench_security.measure(argparse.Namespace(
+            records=args.records, record_size=args.record_size, rounds=args.security_rounds,
+            connects=args.security_connects, memory=args.memory))))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)

@@ -3,9 +3,9 @@ ExpireDelegationToken (40): v1-2, DescribeDelegationToken (41): v1-3. No token i
 
 Kafka answers DELEGATION_TOKEN_REQUEST_NOT_ALLOWED to a connection that is not authenticated
 (PLAINTEXT, KafkaApis.allowTokenRequests) and DELEGATION_TOKEN_AUTH_DISABLED when tokens are not
-configured; Ottla has no authentication yet, so every connection is a PLAINTEXT one and gets the
-former. The owner and requester are then the anonymous principal, User:ANONYMOUS, and every
-timestamp is -1 (DelegationTokenManager.ErrorTimestamp).
+configured (no delegation.token.secret.key): Ottla issues no tokens, so a SASL- or mTLS-authenticated
+connection gets the latter, an anonymous one the former. The owner and requester are then the
+anonymous principal, User:ANONYMOUS, and every timestamp is -1 (DelegationTokenManager.ErrorTimestamp).
 """
 
 from gateway.registry import handles

@@ -5,10 +5,12 @@ ServerKey from the upserted salted password and keeps those with the salt and it
 state store. As Kafka's controller: per-user results; a user's alterations apply all or none; a user
 or a (user, mechanism) named twice is DUPLICATE_RESOURCE; iterations outside 4096-16384 are
 UNACCEPTABLE_CREDENTIAL; an unknown mechanism UNSUPPORTED_SASL_MECHANISM; describing or deleting a
-credential that does not exist RESOURCE_NOT_FOUND.
+credential that does not exist RESOURCE_NOT_FOUND. Authorization as Kafka: DESCRIBE on the cluster to
+describe, ALTER on the cluster to alter, else CLUSTER_AUTHORIZATION_FAILED for every user named.
 """
 
 from gateway.registry import handles
+from gateway.security.acls import Operation
 from gateway.security.credentials import (
     DEFAULT_ITERATIONS,
     MAX_ITERATIONS,
@@ -23,6 +25,12 @@ from wire.errors import ErrorCode
 async def handle_describe_user_scram_credentials(ctx, request):
     credentials = ctx.broker.credentials
     results = []
+    if not ctx.authorize_cluster(Operation.DESCRIBE):
+        denied = ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+        message = "Cluster authorization failed."
+        return {"throttle_time_ms": 0, "error_code": denied, "error_message": message,
+                "results": [{"user": u.name, "error_code": denied, "error_message": message, "credential_infos": []}
+                            for u in request.users or []]}
     if not request.users:
         for user in credentials.users():
             results.append(_described(user, credentials))
@@ -72,6 +80,11 @@ def _check(name, mechanism_type, credentials, deletion: bool, upsertion=None):
 @handles(51, 0, 0)
 async def handle_alter_user_scram_credentials(ctx, request):
     credentials = ctx.broker.credentials
+    if not ctx.authorize_cluster(Operation.ALTER):
+        names = dict.fromkeys(item.name for item in [*request.deletions, *request.upsertions])
+        return {"throttle_time_ms": 0, "results": [
+            {"user": name, "error_code": ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+             "error_message": "Cluster authorization failed."} for name in names]}
     order: list[str] = []
     errors: dict[str, tuple] = {}
     changes: dict[str, list] = {}

@@ -123,3 +123,19 @@ def test_sasl_requests_on_a_plaintext_listener_are_illegal_state():
         assert (await talk.authenticate(b"\0a\0b")).error_code == ErrorCode.ILLEGAL_SASL_STATE
         assert not transport.closed
     run(main())
+
+
+def test_scram_credentials_apis_need_cluster_describe_and_alter_with_an_authorizer():
+    async def main():
+        broker, transport, pipeline = make_plaintext(authorizer=True, super_users=("User:admin",))
+        talk = Conversation(transport, pipeline)
+        upsert = {"name": "dave", "mechanism": 1, "iterations": 4096, "salt": b"s" * 16, "salted_password": b"p" * 32}
+        refused = await talk.call(51, 0, {"deletions": [], "upsertions": [upsert]})
+        assert [(r.user, r.error_code) for r in refused.results] == [("dave", ErrorCode.CLUSTER_AUTHORIZATION_FAILED)]
+        assert broker.credentials.describe("dave") == []
+        described = await talk.call(50, 0, {"users": [{"name": "dave"}]})
+        assert described.error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+        pipeline.principal = "User:admin"
+        assert (await talk.call(51, 0, {"deletions": [], "upsertions": [upsert]})).results[0].error_code == 0
+        assert (await talk.call(50, 0, {"users": None})).results[0].user == "dave"
+    run(main())
