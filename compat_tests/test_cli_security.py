@@ -113,3 +113,63 @@ def test_scram_users(bootstrap):
     missing = ottla(bootstrap, "users", "list", user)
     assert missing.code == 4 and "RESOURCE_NOT_FOUND" in missing.err
     assert ottla(bootstrap, "users", "create", user, "--password", "x", "--iterations", "10").code == 2
+
+
+class SaslBroker(Broker):
+    """Ottla with one SASL_PLAINTEXT listener (no PLAINTEXT one) and the user alice."""
+
+    def command(self) -> list[str]:
+        argv, plain = super().command(), []
+        skip = False
+        for arg in argv:
+            if skip:
+                skip = False
+            elif arg in ("--host", "--port"):
+                skip = True
+            else:
+                plain.append(arg)
+        return plain + ["--listener", f"SASL_PLAINTEXT://{self.host}:{self.port}", "--user", "alice:s3cret"]
+
+
+@pytest.fixture(scope="module")
+def sasl_bootstrap(broker, tmp_path_factory):
+    if not broker.managed:
+        pytest.skip("the credentials of an external broker are not known here")
+    if not _serve_has("--user"):
+        pytest.skip("this Ottla has no SASL listeners yet")
+    root = tmp_path_factory.mktemp("ottla-sasl")
+    b = SaslBroker("127.0.0.1", free_port(), data_dir=root / "data", log_path=root / "broker.log")
+    b.data_dir.mkdir()
+    b.start()
+    try:
+        yield b.bootstrap
+    finally:
+        b.stop(signal.SIGTERM)
+
+
+def _client_properties(path, mechanism: str, password: str) -> str:
+    module = "plain.PlainLoginModule" if mechanism == "PLAIN" else "scram.ScramLoginModule"
+    path.write_text("security.protocol=SASL_PLAINTEXT\n"
+                    f"sasl.mechanism={mechanism}\n"
+                    f"sasl.jaas.config=org.apache.kafka.common.security.{module} required \\\n"
+                    f'    username="alice" password="{password}";\n')
+    return str(path)
+
+
+def test_command_config_logs_in_with_sasl(sasl_bootstrap, tmp_path):
+    topic = samples.unique_name("cli-sasl")
+    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
+        good = _client_properties(tmp_path / f"{mechanism}.properties", mechanism, "s3cret")
+        created = ottla(sasl_bootstrap, "topics", "create", f"{topic}-{mechanism}", "--command-config", good)
+        assert created.code == 0, created.err
+        assert ottla(sasl_bootstrap, "produce", f"{topic}-{mechanism}", "--command-config", good,
+                     stdin="one\ntwo\n").code == 0
+        read = ottla(sasl_bootstrap, "consume", f"{topic}-{mechanism}", "--from-beginning", "--to-end",
+                     "--command-config", good)
+        assert read.code == 0 and read.out == "one\ntwo\n", read.err
+        txns = ottla(sasl_bootstrap, "transactions", "list", "--command-config", good)  # kafka-python, SASL too
+        assert txns.code == 0, txns.err
+    bad = _client_properties(tmp_path / "bad.properties", "SCRAM-SHA-256", "wrong")
+    refused = ottla(sasl_bootstrap, "topics", "list", "--command-config", bad, "--timeout", "5")
+    assert refused.code == 5 and refused.err.startswith("ottla: _AUTHENTICATION"), refused.err
+    assert ottla(sasl_bootstrap, "share-groups", "list", "--command-config", good).code == 2  # PLAINTEXT only

@@ -71,7 +71,17 @@ def client_config(args: argparse.Namespace) -> dict[str, Any]:
     config["bootstrap.servers"] = bootstrap or DEFAULT_BOOTSTRAP
     config.setdefault("client.id", "ottla-cli")
     config["log_level"] = 0  # librdkafka's own connection complaints: the tool reports failures itself, once
+    config["error_cb"] = _remember_error
     return config
+
+
+_AUTH_ERRORS: list = []  # what librdkafka's error_cb said about authentication, the cause behind a _TRANSPORT
+_CLIENTS: list = []  # the AdminClients made, whose error callbacks translate_error serves
+
+
+def _remember_error(kafka_error) -> None:
+    if kafka_error.name() in ("_AUTHENTICATION", "SASL_AUTHENTICATION_FAILED", "_SSL"):
+        _AUTH_ERRORS.append(kafka_error)
 
 
 def translate(props: dict[str, str]) -> dict[str, Any]:
@@ -101,10 +111,27 @@ def translate(props: dict[str, str]) -> dict[str, Any]:
 
 def translate_error(kafka_error) -> CliError:
     """A confluent_kafka.KafkaError as a CliError with Kafka's error name and the matching exit code."""
+    if kafka_error.name() in ("_TRANSPORT", "_TIMED_OUT", "_ALL_BROKERS_DOWN", "_MSG_TIMED_OUT"):
+        refused = auth_failure()
+        if refused is not None:
+            return refused
     code = kafka_error.code()
     name = kafka_error_name(code, kafka_error.name())
     message = kafka_error.str()
     return CliError(message, name=name, exit_code=exit_code_for(name))
+
+
+def auth_failure() -> CliError | None:
+    """The broker refused our credentials (seen by librdkafka's error_cb), as a CliError; else None.
+
+    A failed SASL/TLS handshake reaches a call only as _TRANSPORT or a timeout; its cause is an error event,
+    which each client's poll() serves. The tool is failing when this is asked, so consuming is harmless."""
+    for client in _CLIENTS:
+        client.poll(0)
+    if not _AUTH_ERRORS:
+        return None
+    error = _AUTH_ERRORS[-1]
+    return CliError(error.str(), name=error.name(), exit_code=exit_code_for(error.name()))
 
 
 def admin(args: argparse.Namespace):
@@ -114,7 +141,9 @@ def admin(args: argparse.Namespace):
     config = client_config(args)
     config.setdefault("socket.connection.setup.timeout.ms", int(max(args.timeout, 1) * 1000))
     try:
-        return AdminClient(config)
+        client = AdminClient(config)
+        _CLIENTS.append(client)
+        return client
     except KafkaException as error:
         raise usage(f"bad client config: {error.args[0].str()}") from None
     except (ValueError, TypeError) as error:
@@ -125,7 +154,9 @@ def producer(args: argparse.Namespace, extra: dict[str, Any]):
     from confluent_kafka import KafkaException, Producer
 
     try:
-        return Producer({**client_config(args), **extra})
+        client = Producer({**client_config(args), **extra})
+        _CLIENTS.append(client)
+        return client
     except KafkaException as error:
         raise usage(f"bad producer config: {error.args[0].str()}") from None
     except (ValueError, TypeError) as error:
@@ -136,7 +167,9 @@ def consumer(args: argparse.Namespace, extra: dict[str, Any]):
     from confluent_kafka import Consumer, KafkaException
 
     try:
-        return Consumer({**client_config(args), **extra})
+        client = Consumer({**client_config(args), **extra})
+        _CLIENTS.append(client)
+        return client
     except KafkaException as error:
         raise usage(f"bad consumer config: {error.args[0].str()}") from None
     except (ValueError, TypeError) as error:
@@ -164,7 +197,7 @@ def result(args: argparse.Namespace, future):
     except KafkaException as error:
         raise translate_error(error.args[0]) from None
     except FutureTimeout:
-        raise CliError(f"no answer within {args.timeout:g} s", name="REQUEST_TIMED_OUT") from None
+        raise auth_failure() or CliError(f"no answer within {args.timeout:g} s", name="REQUEST_TIMED_OUT") from None
 
 
 def results(args: argparse.Namespace, futures: dict) -> tuple[dict, dict[Any, CliError]]:

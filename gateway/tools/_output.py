@@ -37,7 +37,7 @@ def exit_code_for(error_name: str) -> int:
     if error_name in _UNREACHABLE:
         return UNREACHABLE
     if error_name.endswith("AUTHORIZATION_FAILED") or error_name in ("SASL_AUTHENTICATION_FAILED",
-                                                                     "_AUTHENTICATION", "ILLEGAL_SASL_STATE"):
+                                                                     "_AUTHENTICATION", "ILLEGAL_SASL_STATE", "_SSL"):
         return NOT_ALLOWED
     return REFUSED
 

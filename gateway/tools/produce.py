@@ -146,7 +146,7 @@ def run(args) -> int:
     if state["error"] is not None:
         raise state["error"]
     if left:
-        raise CliError(f"{left} records not delivered within {args.timeout:g} s", name="REQUEST_TIMED_OUT")
+        raise _client.auth_failure() or CliError(f"{left} records not delivered within {args.timeout:g} s", name="REQUEST_TIMED_OUT")
     return 0
 
 
