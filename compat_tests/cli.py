@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 CLI_TIMEOUT_S = 60
@@ -31,3 +34,18 @@ def ottla(bootstrap: str, *argv: str, stdin: str | bytes | None = None, json_out
     proc = subprocess.run([sys.executable, "-m", "gateway", *noun_verb_args], input=data, capture_output=True,
                           timeout=CLI_TIMEOUT_S, env=environ)
     return Run(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
+
+
+@contextmanager
+def own_broker(tmp_path_factory, broker_class, name: str) -> Iterator[str]:
+    """A second Ottla of `broker_class` (a conftest.Broker with more serve flags) for a module; its bootstrap."""
+    from compat_tests.conftest import free_port
+
+    root = tmp_path_factory.mktemp(name)
+    b = broker_class("127.0.0.1", free_port(), data_dir=root / "data", log_path=root / "broker.log")
+    b.data_dir.mkdir()
+    b.start()
+    try:
+        yield b.bootstrap
+    finally:
+        b.stop(signal.SIGTERM)

@@ -7,15 +7,14 @@ KIP-554 APIs."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 
 import pytest
 
 from compat_tests import samples
-from compat_tests.cli import ottla
-from compat_tests.conftest import REPO, Broker, free_port
+from compat_tests.cli import own_broker, ottla
+from compat_tests.conftest import REPO, Broker
 
 
 class AuthorizingBroker(Broker):
@@ -39,14 +38,8 @@ def acl_bootstrap(broker, tmp_path_factory):
         return
     if not _serve_has("--authorizer"):
         pytest.skip("this Ottla has no authorizer yet")
-    root = tmp_path_factory.mktemp("ottla-acl")
-    b = AuthorizingBroker("127.0.0.1", free_port(), data_dir=root / "data", log_path=root / "broker.log")
-    b.data_dir.mkdir()
-    b.start()
-    try:
-        yield b.bootstrap
-    finally:
-        b.stop(signal.SIGTERM)
+    with own_broker(tmp_path_factory, AuthorizingBroker, "ottla-acl") as bootstrap:
+        yield bootstrap
 
 
 def test_acls_create_list_delete(acl_bootstrap):
@@ -137,14 +130,8 @@ def sasl_bootstrap(broker, tmp_path_factory):
         pytest.skip("the credentials of an external broker are not known here")
     if not _serve_has("--user"):
         pytest.skip("this Ottla has no SASL listeners yet")
-    root = tmp_path_factory.mktemp("ottla-sasl")
-    b = SaslBroker("127.0.0.1", free_port(), data_dir=root / "data", log_path=root / "broker.log")
-    b.data_dir.mkdir()
-    b.start()
-    try:
-        yield b.bootstrap
-    finally:
-        b.stop(signal.SIGTERM)
+    with own_broker(tmp_path_factory, SaslBroker, "ottla-sasl") as bootstrap:
+        yield bootstrap
 
 
 def _client_properties(path, mechanism: str, password: str) -> str:

@@ -135,45 +135,36 @@ def auth_failure() -> CliError | None:
 
 
 def admin(args: argparse.Namespace):
-    from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
     config = client_config(args)
     config.setdefault("socket.connection.setup.timeout.ms", int(max(args.timeout, 1) * 1000))
-    try:
-        client = AdminClient(config)
-        _CLIENTS.append(client)
-        return client
-    except KafkaException as error:
-        raise usage(f"bad client config: {error.args[0].str()}") from None
-    except (ValueError, TypeError) as error:
-        raise usage(f"bad client config: {error}") from None
+    return _make(AdminClient, config, "client")
 
 
 def producer(args: argparse.Namespace, extra: dict[str, Any]):
-    from confluent_kafka import KafkaException, Producer
+    from confluent_kafka import Producer
 
-    try:
-        client = Producer({**client_config(args), **extra})
-        _CLIENTS.append(client)
-        return client
-    except KafkaException as error:
-        raise usage(f"bad producer config: {error.args[0].str()}") from None
-    except (ValueError, TypeError) as error:
-        raise usage(f"bad producer config: {error}") from None
+    return _make(Producer, {**client_config(args), **extra}, "producer")
 
 
 def consumer(args: argparse.Namespace, extra: dict[str, Any]):
-    from confluent_kafka import Consumer, KafkaException
+    from confluent_kafka import Consumer
+
+    return _make(Consumer, {**client_config(args), **extra}, "consumer")
+
+
+def _make(cls, config: dict[str, Any], what: str):
+    from confluent_kafka import KafkaException
 
     try:
-        client = Consumer({**client_config(args), **extra})
-        _CLIENTS.append(client)
-        return client
+        client = cls(config)
     except KafkaException as error:
-        raise usage(f"bad consumer config: {error.args[0].str()}") from None
+        raise usage(f"bad {what} config: {error.args[0].str()}") from None
     except (ValueError, TypeError) as error:
-        raise usage(f"bad consumer config: {error}") from None
+        raise usage(f"bad {what} config: {error}") from None
+    _CLIENTS.append(client)
+    return client
 
 
 def call(args: argparse.Namespace, fn: Callable, *a, **kw):

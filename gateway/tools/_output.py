@@ -165,3 +165,23 @@ def format_table(rows: Iterable[dict], columns: Sequence[str], colour: bool = Fa
 
 def _is_number(text: str) -> bool:
     return text == "-" or text.lstrip("-").isdigit()
+
+
+def describe_each(args, names, describe_one, show_one) -> int:
+    """`describe_one(name)` for each name (a CliError is reported in one line and the rest still run); table
+    mode shows each with `show_one(out, info)`, JSON prints the list; the first failure's exit code."""
+    out = Output(args)
+    found, failure = [], None
+    for name in names:
+        try:
+            info = describe_one(name)
+        except CliError as error:
+            failure = failure or error
+            report_error(error, out.json)
+            continue
+        found.append(info)
+        if not out.json:
+            show_one(out, info)
+    if out.json:
+        out.emit(found)
+    return failure.exit_code if failure else OK

@@ -116,36 +116,32 @@ def describe_group(args, admin, group: str, description) -> dict:
 def run_describe(args) -> int:
     admin = _client.admin(args)
     futures = admin.describe_consumer_groups(args.groups, request_timeout=args.timeout)
-    out = Output(args)
-    found, failure = [], None
-    for group in args.groups:
-        try:
-            description = _client.result(args, futures[group])
-            info = describe_group(args, admin, group, description)
-            if info["state"] == "DEAD" and not info["offsets"] and not info["members"]:
-                raise CliError(f"consumer group {group!r} does not exist", name="GROUP_ID_NOT_FOUND")
-        except CliError as error:
-            failure = failure or error
-            _output.report_error(error, out.json)
-            continue
-        found.append(info)
-        if out.json:
-            continue
-        out.record({"group": group, "state": info["state"], "type": info["type"], "coordinator": info["coordinator"],
-                    "assignor": info["partition_assignor"] or "-", "members": len(info["members"]),
-                    "total lag": info["total_lag"]})
+
+    def describe_one(group: str) -> dict:
+        info = describe_group(args, admin, group, _client.result(args, futures[group]))
+        if info["state"] == "DEAD" and not info["offsets"] and not info["members"]:
+            raise CliError(f"consumer group {group!r} does not exist", name="GROUP_ID_NOT_FOUND")
+        return info
+
+    def show_one(out, info: dict) -> None:
+        out.record({"group": info["group"], "state": info["state"], "type": info["type"],
+                    "coordinator": info["coordinator"], "assignor": info["partition_assignor"] or "-",
+                    "members": len(info["members"]), "total lag": info["total_lag"]})
         out.line("")
         out.table(info["offsets"], ["topic", "partition", "current_offset", "log_end_offset", "lag", "consumer_id",
                                     "host", "client_id"], highlight={"lag": "yellow"})
-        if info["members"]:
-            out.line("")
-            out.table([{**m, "assignment": ",".join(f"{a['topic']}:{a['partition']}" for a in m["assignment"])}
-                       for m in info["members"]], ["member_id", "client_id", "host", "group_instance_id",
-                                                   "assignment"])
+        show_members(out, info["members"], ["member_id", "client_id", "host", "group_instance_id", "assignment"])
+
+    return _output.describe_each(args, args.groups, describe_one, show_one)
+
+
+def show_members(out, members: list[dict], columns: list[str]) -> None:
+    """A group's members, their assignment as topic:partition,... (nothing when there are none)."""
+    if members:
         out.line("")
-    if out.json:
-        out.emit(found)
-    return failure.exit_code if failure else 0
+        out.table([{**m, "assignment": ",".join(f"{a['topic']}:{a['partition']}" for a in m["assignment"])}
+                   for m in members], columns)
+    out.line("")
 
 
 def _selected(args, admin, offsets: dict) -> list[tuple[str, int]]:

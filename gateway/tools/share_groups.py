@@ -11,7 +11,7 @@ stopped broker's data dir.
 from __future__ import annotations
 
 from gateway.tools import _client, _output, _protocol
-from gateway.tools._output import CliError, Output
+from gateway.tools._output import Output
 
 LIST_GROUPS, FIND_COORDINATOR, SHARE_GROUP_DESCRIBE, DESCRIBE_SHARE_GROUP_OFFSETS = 16, 10, 77, 90
 GROUP_KEY_TYPE = 0
@@ -122,32 +122,19 @@ def describe(args, admin, group: str) -> dict:
 
 
 def run_describe(args) -> int:
+    from gateway.tools.groups import show_members
+
     admin = _client.admin(args)
-    out = Output(args)
-    found, failure = [], None
-    for group in args.groups:
-        try:
-            info = describe(args, admin, group)
-        except CliError as error:
-            failure = failure or error
-            _output.report_error(error, out.json)
-            continue
-        found.append(info)
-        if out.json:
-            continue
-        out.record({"group": group, "state": info["state"], "group epoch": info["group_epoch"],
+
+    def show_one(out, info: dict) -> None:
+        out.record({"group": info["group"], "state": info["state"], "group epoch": info["group_epoch"],
                     "assignor": info["assignor"], "members": len(info["members"]), "total lag": info["total_lag"]})
         out.line("")
         out.table(info["offsets"], ["topic", "partition", "start_offset", "log_end_offset", "lag", "members"],
                   highlight={"lag": "yellow"})
-        if info["members"]:
-            out.line("")
-            out.table([{**m, "assignment": ",".join(f"{a['topic']}:{a['partition']}" for a in m["assignment"])}
-                       for m in info["members"]], ["member_id", "client_id", "host", "assignment"])
-        out.line("")
-    if out.json:
-        out.emit(found)
-    return failure.exit_code if failure else 0
+        show_members(out, info["members"], ["member_id", "client_id", "host", "assignment"])
+
+    return _output.describe_each(args, args.groups, lambda group: describe(args, admin, group), show_one)
 
 
 def run_delete(args) -> int:

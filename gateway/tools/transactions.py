@@ -90,31 +90,27 @@ def run_list(args) -> int:
 
 def run_describe(args) -> int:
     admin = _admin(args)
-    out = Output(args)
-    found, failure = [], None
+
+    def describe_one(tid: str) -> dict:
+        (d,) = _call(admin.describe_transactions, [tid]).values()
+        started = d.transaction_start_time_ms
+        return {"transactional_id": tid, "coordinator": d.coordinator_id, "state": _state(d.state),
+                "producer_id": d.producer_id, "producer_epoch": d.producer_epoch,
+                "timeout_ms": d.transaction_timeout_ms,
+                "start_time_ms": started if started is not None and started >= 0 else None,
+                "duration_ms": int(time.time() * 1000) - started if started and started > 0 else None,
+                "partitions": sorted(({"topic": tp.topic, "partition": tp.partition} for tp in d.topic_partitions),
+                                     key=lambda x: (x["topic"], x["partition"]))}
+
+    def show_one(out, t: dict) -> None:  # one row each: the header once, then aligned as one table
+        shown.append({**t, "partitions": ",".join(f"{p['topic']}:{p['partition']}" for p in t["partitions"])})
+
+    shown: list[dict] = []
     try:
-        for tid in args.transactional_ids:
-            try:
-                (d,) = _call(admin.describe_transactions, [tid]).values()
-            except CliError as error:
-                failure = failure or error
-                _output.report_error(error, out.json)
-                continue
-            started = d.transaction_start_time_ms
-            found.append({"transactional_id": tid, "coordinator": d.coordinator_id, "state": _state(d.state),
-                          "producer_id": d.producer_id, "producer_epoch": d.producer_epoch,
-                          "timeout_ms": d.transaction_timeout_ms,
-                          "start_time_ms": started if started is not None and started >= 0 else None,
-                          "duration_ms": int(time.time() * 1000) - started if started and started > 0 else None,
-                          "partitions": sorted(({"topic": tp.topic, "partition": tp.partition}
-                                                for tp in d.topic_partitions), key=lambda x: (x["topic"],
-                                                                                              x["partition"]))})
+        code = _output.describe_each(args, args.transactional_ids, describe_one, show_one)
     finally:
         admin.close()
-    if out.json:
-        out.emit(found)
-    else:
-        out.table([{**t, "partitions": ",".join(f"{p['topic']}:{p['partition']}" for p in t["partitions"])}
-                   for t in found], ["transactional_id", "coordinator", "state", "producer_id", "producer_epoch",
-                                     "timeout_ms", "duration_ms", "partitions"])
-    return failure.exit_code if failure else 0
+    if shown:
+        Output(args).table(shown, ["transactional_id", "coordinator", "state", "producer_id", "producer_epoch",
+                                   "timeout_ms", "duration_ms", "partitions"])
+    return code
