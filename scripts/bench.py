@@ -651,6 +651,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_cluster
 
     bench_cluster.add_arguments(p.add_argument_group("--cluster"))
+    p.add_argument("--trace", action="store_true", help="then broker CPU per request and per MB with the protocol "
+                   "trace off and on (scripts/bench_trace.py)")
+    import bench_trace
+
+    bench_trace.add_arguments(p.add_argument_group("--trace"))
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
     p.add_argument("--security", action="store_true", help="then produce/consume MB/s and broker CPU per MB over "
@@ -722,6 +727,12 @@ def main(argv: list[str] | None = None) -> int:
         print(bench_security.table(bench_security.measure(argparse.Namespace(
             records=args.records, record_size=args.record_size, rounds=args.security_rounds,
             connects=args.security_connects, memory=args.memory))))
+    if args.trace:
+        import bench_trace
+
+        rows = bench_trace.measure(argparse.Namespace(records=min(args.records, 100_000), small_records=5_000,
+                                                      rounds=args.trace_rounds, baseline=args.trace_baseline))
+        print("| what | figure | value |\n|---|---|---|\n" + "\n".join(f"| {w} | {m} | {v:,.2f} |" for w, m, v in rows))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)
