@@ -187,7 +187,8 @@ def entry(report: dict, *, software=None, client_id=None) -> dict:
     found = [c for c in report["clients"]
              if (software and (c["software_name"], c["software_version"]) == software)
              or (client_id and not c["software_sent"] and any(i.startswith(client_id) for i in c["client_ids"]))]
-    assert found, f"no entry for {software or client_id} in {[(c['software_name'], c['client_ids']) for c in report['clients']]}"
+    seen = [(c["software_name"], c["client_ids"]) for c in report["clients"]]
+    assert found, f"no entry for {software or client_id} in {seen}"
     return found[0]
 
 

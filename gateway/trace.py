@@ -44,7 +44,8 @@ _KEY_CONSUMER_HEARTBEAT, _KEY_TELEMETRY_GET, _KEY_TELEMETRY_PUSH = 68, 71, 72
 _SHARE_KEYS = {76, 77, 78, 79}  # ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge
 _CLASSIC_GROUP_KEYS = {11, 12, 13, 14}  # JoinGroup, Heartbeat, LeaveGroup, SyncGroup
 _TRANSACTION_KEYS = {24, 25, 26, 28}  # AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit
-_FAST_TOPICS = {_KEY_PRODUCE: ("topic_data", "partition_data", "index"), _KEY_FETCH: ("topics", "partitions", "partition")}
+_FAST_TOPICS = {_KEY_PRODUCE: ("topic_data", "partition_data", "index"),  # (topics array, partitions, index)
+                _KEY_FETCH: ("topics", "partitions", "partition")}
 MAX_MESSAGE = 300  # characters of an error message kept
 
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,30 +24,21 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 REPO = Path(__file__).resolve().parent.parent
-READY = re.compile(r"ottla ready on ([\d.]+):(\d+)")
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402
+from bench_metrics import _cpu  # noqa: E402
 
 
-def _cpu(pid: int) -> float:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def _start(tree: Path, workdir: Path, trace: Path | None) -> tuple[subprocess.Popen, str]:
-    argv = [sys.executable, "-m", "gateway", "serve", "--port", "0", "--log-level", "warning",
-            "--data-dir", str(workdir / "data")]
+def _start(tree: Path, workdir: Path, trace: Path | None) -> tuple[bench.BrokerProcess, str]:
+    """An Ottla of `tree`'s code (`python -m gateway` run in it puts it first on sys.path)."""
+    port = bench.free_port()
+    argv = [sys.executable, "-m", "gateway", "serve", "--host", bench.HOST, "--port", str(port),
+            "--log-level", "warning", "--data-dir", str(workdir / "data")]
     if trace is not None:
         argv += ["--trace", str(trace)]
-    env = dict(os.environ, PYTHONPATH=str(tree))  # the baseline tree's code, not this one's
-    proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        match = READY.search(proc.stdout.readline() or "")
-        if match:
-            return proc, f"{match.group(1)}:{match.group(2)}"
-    proc.kill()
-    raise SystemExit(f"broker ({tree}) did not start")
+    broker = bench.BrokerProcess(f"Ottla ({tree})", argv, port, workdir / "broker.log", cwd=tree)
+    broker.start(30.0)
+    return broker, f"{bench.HOST}:{port}"
 
 
 def _produce(bootstrap: str, topic: str, records: int, size: int, config: dict) -> float:
@@ -74,7 +63,8 @@ def _produce(bootstrap: str, topic: str, records: int, size: int, config: dict) 
 def one_round(variant: str, tree: Path, args) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="ottla-bench-trace-") as tmp:
         trace = Path(tmp) / "trace.jsonl" if variant == "on" else None
-        proc, bootstrap = _start(tree, Path(tmp), trace)
+        broker, bootstrap = _start(tree, Path(tmp), trace)
+        proc = broker.proc
         try:
             admin = AdminClient({"bootstrap.servers": bootstrap})
             for future in admin.create_topics([NewTopic(t, 1, 1) for t in ("batched", "small")]).values():
@@ -87,13 +77,14 @@ def one_round(variant: str, tree: Path, args) -> dict[str, float]:
             small_s = _produce(bootstrap, "small", args.small_records, 100,
                                {"linger.ms": 0, "max.in.flight.requests.per.connection": 1, "batch.num.messages": 1})
             small_cpu = _cpu(proc.pid) - cpu0
-            return {"batched produce MB/s": mb / seconds, "batched produce broker CPU ms/MB": batched_cpu / mb * 1000,
-                    "request-bound produce records/s": args.small_records / small_s,
-                    "request-bound produce broker CPU us/record": small_cpu / args.small_records * 1e6,
-                    "trace bytes": trace.stat().st_size if trace is not None and trace.exists() else 0}
+            result = {"batched produce MB/s": mb / seconds,
+                      "batched produce broker CPU ms/MB": batched_cpu / mb * 1000,
+                      "request-bound produce records/s": args.small_records / small_s,
+                      "request-bound produce broker CPU us/record": small_cpu / args.small_records * 1e6}
         finally:
-            proc.terminate()
-            proc.wait(15)
+            broker.stop()  # (SIGTERM: the trace's last lines are written)
+        result["trace bytes"] = trace.stat().st_size if trace is not None and trace.exists() else 0
+        return result
 
 
 def measure(args) -> list[tuple[str, str, float]]:

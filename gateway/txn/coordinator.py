@@ -365,7 +365,8 @@ class TransactionCoordinator:
         for group_id in sorted(txn.groups):
             self.offsets.discard(group_id, txn.producer_id)
         self._install(completed)
-        log.debug("txn_completed",  # one a transaction: debug, as Kafka's coordinator logs it transactional_id=txn.transactional_id, producer_id=txn.producer_id,
+        # one line a transaction: debug, as Kafka's coordinator logs completions
+        log.debug("txn_completed", transactional_id=txn.transactional_id, producer_id=txn.producer_id,
                  producer_epoch=txn.producer_epoch, result="commit" if completed.state == COMPLETE_COMMIT else "abort",
                  partitions=len(txn.partitions), groups=len(txn.groups))
 
