@@ -27,7 +27,8 @@ DEADLINE_S = 45
 def cluster():
     from ottla.testing import OttlaBroker
 
-    c = OttlaBroker(brokers=3, trace=False, args=["--set", "default.replication.factor=3"])
+    c = OttlaBroker(brokers=3, trace=False, args=["--set", "default.replication.factor=3",
+                                                         "--set", "replica.lag.time.max.ms=1500"])
     c.start()
     try:
         yield c
@@ -332,3 +333,21 @@ def test_a_paused_broker_holds_requests_until_it_resumes(cluster):
     assert not done.is_set()  # accepted, unanswered
     cluster.resume_broker(leader)
     assert producer.flush(15) == 0 and done.is_set()
+
+
+def test_a_hung_follower_fails_acks_all_after_the_append_once_it_leaves_the_isr(cluster):
+    from confluent_kafka import KafkaError, Producer
+
+    topic = new_topic()
+    create(cluster, topic, partitions=1, configs={"min.insync.replicas": "3"})
+    state = partitions_of(cluster, topic)[0]
+    follower = next(b for b in state["replicas"] if b != state["leader"])
+    cluster.pause_broker(follower)
+    producer = Producer(conf(cluster, acks="all", retries=0, **{"enable.idempotence": False}))
+    result = []
+    producer.produce(topic, b"held", partition=0, on_delivery=lambda err, msg: result.append(err))
+    producer.flush(15)
+    assert result and result[0] is not None and result[0].code() == KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    assert follower not in partitions_of(cluster, topic)[0]["isr"]
+    cluster.resume_broker(follower)
+    assert sorted(partitions_of(cluster, topic)[0]["isr"]) == [1, 2, 3]

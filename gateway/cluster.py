@@ -162,6 +162,20 @@ class Cluster(Broker):
             return ErrorCode.NOT_LEADER_OR_FOLLOWER
         return ErrorCode.NONE
 
+    def paused_followers(self, log_) -> list[int]:
+        """The ISR members other than the leader that are paused (an acks=all append waits for them)."""
+        state = self.state(log_)
+        return [r for r in state.isr if r != state.leader and self.nodes[r].paused] if state.leader >= 0 else []
+
+    def shrink_isr(self, log_, node_ids: list[int]) -> None:
+        """Followers that did not catch up within replica.lag.time.max.ms leave the ISR (the leader stays)."""
+        state = self.state(log_)
+        isr = [r for r in state.isr if r not in node_ids or r == state.leader]
+        if isr != state.isr:
+            state.isr = isr
+            self._saved([((log_.topic.topic_id, log_.index), state)])
+            log.info("isr_shrunk", topic=log_.topic.name, partition=log_.index, isr=isr, removed=node_ids)
+
     def leader_hint(self, log_) -> tuple[dict, Node | None]:
         """KIP-951: ({leader_id, leader_epoch} of the current leader, its Node)."""
         state = self.state(log_)
@@ -214,6 +228,15 @@ class Cluster(Broker):
         node.alive = True
         if self.listen is not None:
             self.listen(node)
+        changed = self._rejoin(node_id)
+        if self.controller_id < 0:
+            self.controller_id = node_id
+        self._saved(changed)
+        log.info("broker_started", node_id=node_id, partitions_changed=len(changed))
+
+    def _rejoin(self, node_id: int) -> list:
+        """A broker back (started, resumed) catches up at once (its log is the shared one): it rejoins the
+        ISR of what it replicates and leads offline partitions it may lead."""
         changed = []
         for key, state in self._all_states():
             if node_id not in state.replicas:
@@ -231,10 +254,7 @@ class Cluster(Broker):
             else:
                 continue
             changed.append((key, state))
-        if self.controller_id < 0:
-            self.controller_id = node_id
-        self._saved(changed)
-        log.info("broker_started", node_id=node_id, partitions_changed=len(changed))
+        return changed
 
     def pause_node(self, node_id: int) -> None:
         """The broker hangs: it accepts connections and requests and answers none of them until resumed."""
@@ -247,7 +267,9 @@ class Cluster(Broker):
         node = self.node(node_id)
         if node.paused:
             node.resume()
-            log.info("broker_resumed", node_id=node_id)
+            changed = self._rejoin(node_id) if self.multi else []
+            self._saved(changed)
+            log.info("broker_resumed", node_id=node_id, partitions_changed=len(changed))
 
     def move_leader(self, topic: str, partition: int, node_id: int) -> None:
         """Make node_id the leader (it must be a live in-sync replica, as an ElectLeaders/reassignment needs)."""

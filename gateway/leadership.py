@@ -7,6 +7,9 @@ in a cluster they ask gateway/cluster.py.
 
 from __future__ import annotations
 
+import asyncio
+
+from gateway.long_poll import wait_for_any
 from wire.errors import ErrorCode
 
 # the errors after which Kafka's Produce/Fetch responses carry the current leader (KIP-951)
@@ -48,3 +51,41 @@ def isr_size(ctx, log) -> int:
 def isr_text(ctx, log) -> str:
     broker = ctx.broker
     return ",".join(str(r) for r in broker.state(log).isr) if broker.multi else str(broker.node_id)
+
+
+async def wait_for_followers(ctx, responses: list[dict], timeout_ms: int) -> None:
+    """acks=all in a cluster: an appended partition whose ISR holds a paused (hung) follower is not
+    acknowledged until the follower resumes, or until replica.lag.time.max.ms passes and it leaves the
+    ISR: then NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below min.insync.replicas (Kafka's
+    DelayedProduce), REQUEST_TIMED_OUT if the request's timeout comes first."""
+    cluster = ctx.broker
+    waiting = []
+    for topic_response in responses:
+        topic = cluster.logs.get(topic_response["name"])
+        for result in topic_response["partition_responses"] if topic is not None else ():
+            log = topic.partition(result["index"]) if result["error_code"] == ErrorCode.NONE else None
+            if log is not None and cluster.paused_followers(log):
+                waiting.append((log, result))
+    if not waiting:
+        return
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    lag_s = (cluster.configs.broker("replica.lag.time.max.ms") or 30000) / 1000
+    timeout_s = max(timeout_ms, 0) / 1000
+    while waiting:
+        elapsed = loop.time() - start
+        if elapsed >= timeout_s and timeout_s < lag_s:
+            for _, result in waiting:
+                result["error_code"] = ErrorCode.REQUEST_TIMED_OUT
+            return
+        if elapsed >= lag_s:
+            for log, result in waiting:
+                cluster.shrink_isr(log, cluster.paused_followers(log))
+                if len(cluster.state(log).isr) < log.topic.min_insync_replicas:
+                    result["error_code"] = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                    result["error_message"] = (f"The number of in-sync replicas of {log} fell below "
+                                               f"min.insync.replicas={log.topic.min_insync_replicas} after the append")
+            return
+        nodes = {n for log, _ in waiting for n in cluster.paused_followers(log)}
+        await wait_for_any((cluster.nodes[n].on_resume for n in nodes), min(timeout_s, lag_s) - elapsed)
+        waiting = [(log, result) for log, result in waiting if cluster.paused_followers(log)]

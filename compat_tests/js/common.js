@@ -17,7 +17,7 @@ function sslFor(ssl) {
 function kafkaFor(params) {
   return new Kafka({
     clientId: 'compat-kafkajs',
-    brokers: [params.bootstrap],
+    brokers: params.bootstrap.split(','),
     ssl: sslFor(params.ssl),
     sasl: params.sasl,
     connectionTimeout: 3000,

@@ -25,7 +25,7 @@ between a partition's staging and its commit, and before a partition the request
 from gateway.clock import now_ms
 from gateway.autocreate import get_or_create
 from gateway.internal_topics import is_internal
-from gateway.leadership import current_leader, isr_size, isr_text, partition_error
+from gateway.leadership import current_leader, isr_size, isr_text, partition_error, wait_for_followers
 from gateway.records_offload import INLINE_UNCOMPRESSED_BYTES, NEEDS_WORKER, inline_block, release_block, worker_block
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
@@ -190,6 +190,8 @@ async def handle_produce(ctx, request):
                        for p in topic_data.partition_data]
         responses.append({"name": name or "", "topic_id": topic_data.get("topic_id"), "partition_responses": results})
     group.store()  # before the response: it acknowledges stored records only
+    if request.acks == -1 and ctx.broker.multi:  # a cluster: a hung follower in the ISR holds acks=all up
+        await wait_for_followers(ctx, responses, request.timeout_ms)
     if request.acks == 0 and refused is None:
         return None
     if endpoints:

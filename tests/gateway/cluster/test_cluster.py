@@ -232,3 +232,32 @@ def test_elect_leaders_moves_leadership_back_to_the_preferred_replica(cluster):
     assert result.error_code == ErrorCode.NONE and cluster.partition_state("t", 0)["leader"] == preferred
     again = call(cluster, alive, 43, 2, elect).replica_election_results[0].partition_result[0]
     assert again.error_code == ErrorCode.ELECTION_NOT_NEEDED
+
+
+def test_every_listener_is_at_port_plus_index_and_metadata_advertises_the_clients_listener():
+    c = Cluster(Config(memory=True, brokers=3, listener_specs=("PLAINTEXT://127.0.0.1:9092", "EXTERNAL://127.0.0.1:9192"),
+                       properties=(("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT"),)),
+                MemoryStorage())
+    assert [[e.port for e in c.nodes[i].endpoints] for i in (1, 2, 3)] == [[9092, 9192], [9093, 9193], [9094, 9194]]
+    registration = lookup(METADATA, 12)
+    body = {"topics": None, "allow_auto_topic_creation": False}
+    request = decode(registration.api.request, 12, encode(registration.api.request, 12, body))
+    ctx = RequestContext(c, METADATA, 12, 1, "t", structlog.get_logger(), listener_name="EXTERNAL", node=c.nodes[2])
+    response = asyncio.run(registration.handler(ctx, request))
+    assert [b["port"] for b in response["brokers"]] == [9192, 9193, 9194]
+
+
+def test_a_paused_follower_holds_acks_all_until_it_leaves_the_isr():
+    c = new_cluster(properties=(("replica.lag.time.max.ms", "50"),))
+    create(c, "h", partitions=1, configs=[("min.insync.replicas", "3")])
+    state = c.partition_state("h", 0)
+    follower = next(r for r in state["replicas"] if r != state["leader"])
+    c.pause_node(follower)
+    _, result = produce(c, state["leader"], "h", 0)
+    assert result.error_code == ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND  # appended, then the ISR shrank
+    assert follower not in c.partition_state("h", 0)["isr"]
+    assert produce(c, state["leader"], "h", 0)[1].error_code == ErrorCode.NOT_ENOUGH_REPLICAS
+    assert produce(c, state["leader"], "h", 0, acks=1)[1].error_code == ErrorCode.NONE
+    c.resume_node(follower)
+    assert sorted(c.partition_state("h", 0)["isr"]) == [1, 2, 3]
+    assert produce(c, state["leader"], "h", 0)[1].error_code == ErrorCode.NONE
