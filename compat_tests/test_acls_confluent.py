@@ -152,8 +152,12 @@ def test_describe_and_delete_acls_then_they_survive_a_restart(acl_broker, admin)
                                   AclOperation.WRITE, AclPermissionType.ANY)
     deleted = list(admin.delete_acls([write_only]).values())[0].result(30)
     assert deleted == [gone]
-    with pytest.raises(KafkaException) as info:  # alice may not describe ACLs (CLUSTER DESCRIBE)
-        AdminClient(client_config(acl_broker, ALICE)).describe_acls(by_carol).result(30)
+    alice = AdminClient(client_config(acl_broker, ALICE))
+    # DescribeAcls needs CLUSTER DESCRIBE: librdkafka drops that response's error code and shows an empty list
+    assert alice.describe_acls(by_carol).result(30) == []
+    with pytest.raises(KafkaException) as info:  # CreateAcls needs CLUSTER ALTER, and librdkafka reports it
+        for future in alice.create_acls([kept]).values():
+            future.result(30)
     assert info.value.args[0].code() == KafkaError.CLUSTER_AUTHORIZATION_FAILED
     acl_broker.restart()
     after = AdminClient(client_config(acl_broker, ADMIN))
