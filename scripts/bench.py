@@ -656,6 +656,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_trace
 
     bench_trace.add_arguments(p.add_argument_group("--trace"))
+    p.add_argument("--acl", action="store_true", help="then the ACL check with 0 to 100,000 ACLs and produce MB/s "
+                   "and broker CPU per MB with the authorizer off and on (scripts/bench_acl.py)")
+    p.add_argument("--acl-rounds", type=int, default=3, help="--acl: interleaved off/on rounds")
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
     p.add_argument("--security", action="store_true", help="then produce/consume MB/s and broker CPU per MB over "
@@ -733,6 +736,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = bench_trace.measure(argparse.Namespace(records=min(args.records, 100_000), small_records=5_000,
                                                       rounds=args.trace_rounds, baseline=args.trace_baseline))
         print("| what | figure | value |\n|---|---|---|\n" + "\n".join(f"| {w} | {m} | {v:,.2f} |" for w, m, v in rows))
+    if args.acl:
+        import bench_acl
+
+        print(bench_acl.table(bench_acl.measure(argparse.Namespace(
+            records=args.records, record_size=args.record_size, rounds=args.acl_rounds, memory=args.memory))))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)
