@@ -52,6 +52,12 @@ def _cluster(operation, response=None):
     return check
 
 
+def _group_delete(ctx, request):
+    if not ctx.authorize(Op.DELETE, R.GROUP, request.group_id):
+        return {**_error(GROUP_DENIED), "error_message": None, "responses": []}
+    return None
+
+
 def _init_producer_id(ctx, request):
     txn_id = request.transactional_id
     if txn_id is not None:
@@ -138,6 +144,8 @@ CHECKS = {
     76: _group_read_subscribed,  # ShareGroupHeartbeat
     78: _group_read,  # ShareFetch (topics: READ, in the handler)
     79: _group_read,  # ShareAcknowledge
+    91: _group_read,  # AlterShareGroupOffsets
+    92: _group_delete,  # DeleteShareGroupOffsets
 }
 
 

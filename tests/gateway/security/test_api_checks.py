@@ -205,3 +205,20 @@ def test_no_authorizer_allows_everything_and_reports_every_operation():
     assert produce(plain, "anything") == ErrorCode.NONE
     assert metadata(plain, ["anything"], include_topic_authorized_operations=True).topics[0] \
         .topic_authorized_operations == 0b110111111000
+
+
+def test_whole_request_checks_answer_the_apis_error_response(broker):
+    heartbeat = call(broker, 12, 4, {"group_id": "g", "generation_id": 1, "member_id": "m", "group_instance_id": None},
+                     principal=ALICE)
+    assert heartbeat.error_code == ErrorCode.GROUP_AUTHORIZATION_FAILED
+    quotas = call(broker, 48, 1, {"components": [], "strict": False}, principal=ALICE)
+    assert quotas.error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    elect = call(broker, 43, 2, {"election_type": 0, "topic_partitions": [{"topic": "orders", "partitions": [0]}],
+                                 "timeout_ms": 1000}, principal=ALICE)
+    assert elect.error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    assert elect.replica_election_results[0].partition_result[0].error_code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    end = call(broker, 26, 3, {"transactional_id": "tx", "producer_id": 1, "producer_epoch": 0, "committed": True},
+               principal=ALICE)
+    assert end.error_code == ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    assert call(broker, 12, 4, {"group_id": "g", "generation_id": 1, "member_id": "m", "group_instance_id": None},
+                principal=ADMIN).error_code != ErrorCode.GROUP_AUTHORIZATION_FAILED
