@@ -3,6 +3,7 @@ an external broker's users and authorizer are its own)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 
@@ -24,6 +25,8 @@ class SecuredBroker(Broker):
 def secured_broker(tmp_path_factory):
     if os.environ.get("KAFKA_BOOTSTRAP"):
         pytest.skip("the ACL tests start their own broker with SASL users and the authorizer on")
+    if importlib.util.find_spec("gateway.security.flags") is None:  # SASL listeners (the auth engineer's)
+        pytest.skip("this Ottla has no SASL listeners yet")
     root = tmp_path_factory.mktemp("ottla-acl")
     broker = SecuredBroker("127.0.0.1", free_port(), data_dir=root / "data", log_path=root / "broker.log")
     broker.data_dir.mkdir()
