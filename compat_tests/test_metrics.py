@@ -74,5 +74,9 @@ def test_bytes_messages_and_lag_match_what_the_clients_did(broker, bootstrap):
                            and dict(labels)["request"] == "Produce"]
         assert produce_latency and produce_latency[0] >= 1
         assert metrics[("kafka_server_socketservermetrics_connection_count", (("listener", "PLAINTEXT"),))] >= 1
+        if broker.managed:  # the session's Ottla runs on RocksDB: its size properties are exported
+            assert metrics[("ottla_rocksdb_pending_compaction_bytes", ())] >= 0
+            assert metrics[("ottla_rocksdb_live_data_size_bytes", ())] >= 0
+            assert ("ottla_rocksdb_sst_files_size_bytes", ()) in metrics
     finally:
         consumer.close()

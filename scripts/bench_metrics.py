@@ -69,6 +69,26 @@ def _scraper(port: int, stop: threading.Event, counts: list[int]) -> None:
         counts[0] += 1
 
 
+def timed_consume(conf: dict, topic: str, partitions: int, records: int, pid: int) -> tuple[float, float]:
+    """Read `records` from offset 0 of every partition: (seconds, broker CPU seconds) from the first record."""
+    consumer = Consumer({**conf, "enable.auto.commit": False, "fetch.max.bytes": 50 << 20})
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+    got, t0, cpu0 = 0, None, 0.0
+    deadline = time.perf_counter() + 120
+    try:
+        while got < records:
+            for message in consumer.consume(10_000, 1.0):
+                if message.error() is None:
+                    if t0 is None:
+                        t0, cpu0 = time.perf_counter(), _cpu(pid)
+                    got += 1
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"consumed {got} of {records} in 120 s")
+        return time.perf_counter() - t0, _cpu(pid) - cpu0
+    finally:
+        consumer.close()
+
+
 def one_round(metrics_on: bool, args) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="ottla-bench-metrics-") as tmp:
         http_port = _free_port() if metrics_on else None
@@ -98,22 +118,10 @@ def one_round(metrics_on: bool, args) -> dict[str, float]:
             produce_s, produce_cpu = time.perf_counter() - t0, _cpu(proc.pid) - cpu0
             consume_s = consume_cpu = 0.0
             for _ in range(CONSUME_PASSES):  # a pass is short: several, each timed from its first record
-                consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-metrics",
-                                     "enable.auto.commit": False, "fetch.max.bytes": 50 << 20})
-                consumer.assign([TopicPartition("bench-metrics", p, 0) for p in range(args.partitions)])
-                got, t0, cpu0 = 0, None, 0.0
-                deadline = time.perf_counter() + 120
-                while got < args.records:
-                    for message in consumer.consume(10_000, 1.0):
-                        if message.error() is None:
-                            if t0 is None:
-                                t0, cpu0 = time.perf_counter(), _cpu(proc.pid)
-                            got += 1
-                    if time.perf_counter() > deadline:
-                        raise SystemExit(f"consumed {got} of {args.records} in 120 s")
-                consume_s += time.perf_counter() - t0
-                consume_cpu += _cpu(proc.pid) - cpu0
-                consumer.close()
+                seconds, cpu = timed_consume({"bootstrap.servers": bootstrap, "group.id": "bench-metrics"},
+                                             "bench-metrics", args.partitions, args.records, proc.pid)
+                consume_s += seconds
+                consume_cpu += cpu
             mb_read = mb * CONSUME_PASSES
             return {"produce MB/s": mb / produce_s, "produce broker CPU s/MB": produce_cpu / mb,
                     "consume MB/s": mb_read / consume_s, "consume broker CPU s/MB": consume_cpu / mb_read,

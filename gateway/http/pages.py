@@ -35,6 +35,14 @@ def back(path: str, *, notice: str | None = None, error: str | None = None) -> w
     return web.HTTPSeeOther(path + ("?" + query if query else ""))
 
 
+def topic_path(name: str) -> str:
+    return f"/topics/{quote(name, safe='')}"
+
+
+def group_path(group_id: str) -> str:
+    return f"/groups/{quote(group_id, safe='')}"
+
+
 def _missing(request, what: str) -> web.Response:
     return render(request, "missing.html", status=404, what=what)
 
@@ -107,7 +115,7 @@ def routes(broker) -> list[web.RouteDef]:
                                        configs_from_text(form.get("configs", "")))
         except (actions.ActionError, BadParameter) as exc:
             raise back("/topics", error=f"create {name}: {exc}")
-        raise back(f"/topics/{quote(name, safe='')}", notice=f"created topic {name}")
+        raise back(topic_path(name), notice=f"created topic {name}")
 
     async def alter_configs(request):
         name = request.match_info["name"]
@@ -116,16 +124,16 @@ def routes(broker) -> list[web.RouteDef]:
             delete = [n.strip() for n in form.getall("delete", []) if n.strip()]
             await actions.alter_topic_configs(broker, name, configs_from_text(form.get("set", "")), delete)
         except (actions.ActionError, BadParameter) as exc:
-            raise back(f"/topics/{quote(name, safe='')}", error=f"configure {name}: {exc}")
-        raise back(f"/topics/{quote(name, safe='')}", notice=f"configs of {name} changed")
+            raise back(topic_path(name), error=f"configure {name}: {exc}")
+        raise back(topic_path(name), notice=f"configs of {name} changed")
 
     async def empty_topic(request):
         name = request.match_info["name"]
         try:
             lows = await actions.empty_topic(broker, name)
         except actions.ActionError as exc:
-            raise back(f"/topics/{quote(name, safe='')}", error=f"empty {name}: {exc}")
-        raise back(f"/topics/{quote(name, safe='')}", notice=f"emptied {name}: log start offsets now "
+            raise back(topic_path(name), error=f"empty {name}: {exc}")
+        raise back(topic_path(name), notice=f"emptied {name}: log start offsets now "
                    + ", ".join(f"{p}:{o}" for p, o in sorted(lows.items())))
 
     async def delete_topic(request):
@@ -133,7 +141,7 @@ def routes(broker) -> list[web.RouteDef]:
         try:
             await actions.delete_topic(broker, name)
         except actions.ActionError as exc:
-            raise back(f"/topics/{quote(name, safe='')}", error=f"delete {name}: {exc}")
+            raise back(topic_path(name), error=f"delete {name}: {exc}")
         raise back("/topics", notice=f"deleted topic {name}")
 
     async def produce(request):
@@ -147,13 +155,13 @@ def routes(broker) -> list[web.RouteDef]:
                 key=key.encode("utf-8") if key != "" else None, headers=headers_from_text(form.get("headers", "")),
                 partition=optional_int(form.get("partition"), "partition"))
         except (actions.ActionError, BadParameter) as exc:
-            raise back(f"/topics/{quote(name, safe='')}", error=f"produce to {name}: {exc}")
-        raise back(f"/topics/{quote(name, safe='')}", notice=f"produced to {name}-{partition} at offset {offset}")
+            raise back(topic_path(name), error=f"produce to {name}: {exc}")
+        raise back(topic_path(name), notice=f"produced to {name}-{partition} at offset {offset}")
 
     async def reset_offsets(request):
         group_id = request.match_info["name"]
         form = await request.post()
-        here = f"/groups/{quote(group_id, safe='')}"
+        here = group_path(group_id)
         try:
             to = form.get("to", "")
             if to not in RESETS:
@@ -173,7 +181,7 @@ def routes(broker) -> list[web.RouteDef]:
     async def delete_offsets(request):
         group_id = request.match_info["name"]
         form = await request.post()
-        here = f"/groups/{quote(group_id, safe='')}"
+        here = group_path(group_id)
         try:
             topic = form.get("topic", "")
             partition = optional_int(form.get("partition"), "partition")
@@ -191,7 +199,7 @@ def routes(broker) -> list[web.RouteDef]:
         try:
             await actions.delete_group(broker, group_id)
         except actions.ActionError as exc:
-            raise back(f"/groups/{quote(group_id, safe='')}", error=f"delete {group_id}: {exc}")
+            raise back(group_path(group_id), error=f"delete {group_id}: {exc}")
         raise back("/groups", notice=f"deleted group {group_id}")
 
     async def home(request):
