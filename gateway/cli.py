@@ -80,6 +80,9 @@ def _add_serve(commands) -> None:
                        "here, on --host (off by default; no authentication: keep it on loopback)")
     serve.add_argument("--admin-port", dest="http_port", type=int, help="an alias of --http-port (the old admin "
                        "endpoint, POST /share-groups/replay-dlq, is served there)")
+    serve.add_argument("--no-http-metrics", dest="http_metrics", action="store_false",
+                       help="with --http-port, do not count requests and bytes (/metrics keeps the gauges read "
+                       "at scrape time: offsets, lag, connections, storage)")
     serve.add_argument("--log-format", choices=("auto", "console", "json", "kv"), default="auto",
                        help="console: structlog's renderer (colour on a TTY); json: one JSON object a line; "
                        "kv: key=value; auto: console on a TTY, else kv")

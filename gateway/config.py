@@ -39,6 +39,7 @@ class Config:
     crash_at: str | None = None  # tests only: a fault point that SIGKILLs the broker (gateway.txn.markers)
     shutdown_grace_s: float = 5.0
     http_port: int | None = None  # the HTTP server (gateway.http: console, /metrics, control API); off by default
+    http_metrics: bool = True  # with the HTTP server, count requests/bytes on the hot path (gateway.metrics)
     log_format: str = "auto"  # gateway.logs: "console" (colour on a TTY), "json" lines, or auto (console)
     # connections and the memory they may make the broker hold: see ARCHITECTURE.md "Resource model"
     log_retention_check_interval_ms: int = 300000  # Kafka's default; tests set it low

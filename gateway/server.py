@@ -142,7 +142,8 @@ class Server:
         from gateway.metrics import Metrics
         from gateway import metrics_collector  # noqa: F401  (prometheus_client: imported now, not at the first scrape)
 
-        self.broker.metrics = Metrics()  # counting starts with the server that can show it
+        if self.config.http_metrics:
+            self.broker.metrics = Metrics()  # counting starts with the server that can show it
         self.broker.connections = self.connections
         self._http = HttpServer(self.broker)
         self.http_port = port = await self._http.start(self.config.host, self.config.http_port)

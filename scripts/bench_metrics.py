@@ -1,7 +1,7 @@
 """What the metrics cost: produce and consume MB/s, and broker CPU seconds per MB from /proc, with the
-HTTP server off (no --http-port: nothing counted) and on (--http-port, the counters in the pipeline,
-Produce and Fetch, and /metrics scraped every second as a busy Prometheus would). Brokers are
-started fresh for every round, the two variants interleaved (off, on, off, on ...), medians reported.
+HTTP server off (no --http-port: nothing counted), on without the counters (--no-http-metrics) and on
+(--http-port, the counters in the pipeline, Produce and Fetch, /metrics scraped every second as a busy
+Prometheus would). Brokers are started fresh for every round, the variants interleaved, medians reported.
 
     python scripts/bench_metrics.py [--records 200000] [--record-size 1024] [--rounds 3] [--memory]
     python scripts/bench.py --metrics ...       # the same, after the main phases
@@ -30,7 +30,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 REPO = Path(__file__).resolve().parent.parent
 READY = re.compile(r"ottla ready on ([\d.]+):(\d+)")
 TICKS = os.sysconf("SC_CLK_TCK")
-CONSUME_PASSES = 3
+CONSUME_PASSES = 5
+VARIANTS = (("off", None), ("http, no counters", ["--no-http-metrics"]), ("on", []))
 
 
 def _cpu(pid: int) -> float:
@@ -45,13 +46,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(workdir: Path, http_port: int | None, memory: bool) -> tuple[subprocess.Popen, str]:
+def _start(workdir: Path, http_port: int | None, memory: bool, extra=()) -> tuple[subprocess.Popen, str]:
     argv = [sys.executable, "-m", "gateway", "serve", "--port", "0", "--log-level", "warning",
             "--data-dir", str(workdir)]
     if memory:
         argv.append("--memory")
     if http_port is not None:
-        argv += ["--http-port", str(http_port)]
+        argv += ["--http-port", str(http_port), *extra]
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -89,10 +90,12 @@ def timed_consume(conf: dict, topic: str, partitions: int, records: int, pid: in
         consumer.close()
 
 
-def one_round(metrics_on: bool, args) -> dict[str, float]:
+def one_round(extra: list[str] | None, args) -> dict[str, float]:
+    """One broker: no HTTP server (extra None), or --http-port plus `extra`."""
+    metrics_on = extra is not None
     with tempfile.TemporaryDirectory(prefix="ottla-bench-metrics-") as tmp:
         http_port = _free_port() if metrics_on else None
-        proc, bootstrap = _start(Path(tmp), http_port, args.memory)
+        proc, bootstrap = _start(Path(tmp), http_port, args.memory, extra or ())
         stop, scrapes = threading.Event(), [0]
         scraper = threading.Thread(target=_scraper, args=(http_port, stop, scrapes), daemon=True) \
             if metrics_on else None
@@ -133,19 +136,22 @@ def one_round(metrics_on: bool, args) -> dict[str, float]:
 
 
 def measure(args) -> list[tuple[str, str, float]]:
-    runs: dict[bool, list[dict]] = {False: [], True: []}
+    """Each variant once a round, interleaved; medians. "http, no counters" is --http-port with
+    --no-http-metrics: what the HTTP server costs without the counting (the connection registry's
+    observer, gateway/clients.py, runs whenever the HTTP server does); "on" adds the counters."""
+    runs: dict[str, list[dict]] = {name: [] for name, _ in VARIANTS}
     for _ in range(args.rounds):
-        for on in (False, True):
-            runs[on].append(one_round(on, args))
+        for name, extra in VARIANTS:
+            runs[name].append(one_round(extra, args))
     rows = []
     for figure in ("produce MB/s", "produce broker CPU s/MB", "consume MB/s", "consume broker CPU s/MB"):
-        off = statistics.median(r[figure] for r in runs[False])
-        on = statistics.median(r[figure] for r in runs[True])
-        rows.append((f"metrics off: {figure}", "median", off))
-        rows.append((f"metrics on: {figure}", "median", on))
-        rows.append((f"metrics on/off: {figure}", "ratio", on / off if off else float("nan")))
-    rows.append(("metrics on: /metrics scrapes per round", "median",
-                 statistics.median(r["scrapes"] for r in runs[True])))
+        medians = {name: statistics.median(r[figure] for r in runs[name]) for name, _ in VARIANTS}
+        for name, _ in VARIANTS:
+            rows.append((f"{name}: {figure}", "median", medians[name]))
+        for on, base in (("on", "http, no counters"), ("on", "off")):
+            rows.append((f"{on} / {base}: {figure}", "ratio", medians[on] / medians[base] if medians[base] else
+                         float("nan")))
+    rows.append(("on: /metrics scrapes per round", "median", statistics.median(r["scrapes"] for r in runs["on"])))
     return rows
 
 

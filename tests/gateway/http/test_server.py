@@ -62,3 +62,28 @@ def test_admin_port_is_an_alias_and_serves_replay_and_metrics():
             assert error.code == 403
     finally:
         broker.stop()
+
+
+def test_no_http_metrics_serves_without_counting():
+    import asyncio
+
+    from gateway.config import Config
+    from gateway.server import Server
+
+    async def main():
+        counted = Server(Config(memory=True, port=0, http_port=0))
+        quiet = Server(Config(memory=True, port=0, http_port=0, http_metrics=False))
+        for server in (counted, quiet):
+            await server.start()
+        try:
+            assert counted.broker.metrics is not None and quiet.broker.metrics is None
+            for server in (counted, quiet):
+                url = f"http://127.0.0.1:{server.http_port}/metrics"
+                body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read())  # off the loop
+                assert b"kafka_topic_partitions" in body  # the gauges are there either way
+                assert (b"kafka_server_brokertopicmetrics_bytesin_total" in body) == (server is counted)
+        finally:
+            for server in (counted, quiet):
+                await server.shutdown()
+
+    asyncio.run(main())
