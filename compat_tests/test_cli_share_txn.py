@@ -43,9 +43,29 @@ def test_share_group_list_describe_delete(bootstrap):
         assert "START-OFFSET" in table and member["member_id"] in table
         busy = ottla(bootstrap, "share-groups", "delete", group)
         assert busy.code == 1 and "NON_EMPTY_GROUP" in busy.out
+        busy_reset = ottla(bootstrap, "share-groups", "reset-offsets", group, "--all-topics", "--to-earliest",
+                           "--execute")
+        assert busy_reset.code == 1 and "NON_EMPTY_GROUP" in busy_reset.err
     finally:
         consumer.close()
     deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:  # the member leaves on close (or when its session ends)
+        (info,) = ottla(bootstrap, "share-groups", "describe", group, json_output=True).json()
+        if not info["members"]:
+            break
+        time.sleep(0.5)
+    before = {(r["topic"], r["partition"]): r["start_offset"] for r in info["offsets"]}
+    dry = ottla(bootstrap, "share-groups", "reset-offsets", group, "--topic", f"{topic}:0", "--to-offset", "3",
+                json_output=True)
+    assert dry.code == 0, dry.err
+    assert dry.json()["executed"] is False and [r["new_offset"] for r in dry.json()["offsets"]] == [3]
+    (unchanged,) = ottla(bootstrap, "share-groups", "describe", group, json_output=True).json()
+    assert {(r["topic"], r["partition"]): r["start_offset"] for r in unchanged["offsets"]} == before
+    moved = ottla(bootstrap, "share-groups", "reset-offsets", group, "--topic", f"{topic}:0", "--to-offset", "3",
+                  "--execute")
+    assert moved.code == 0, moved.err
+    (after,) = ottla(bootstrap, "share-groups", "describe", group, json_output=True).json()
+    assert [r["start_offset"] for r in after["offsets"] if r["partition"] == 0] == [3]
     while time.monotonic() < deadline:
         deleted = ottla(bootstrap, "share-groups", "delete", group)
         if deleted.code == 0:

@@ -25,25 +25,38 @@ def register(commands) -> None:
     v = _client.add_verb(verbs, "reset-offsets", "move a group's committed offsets (a dry run unless --execute)",
                          run_reset)
     v.add_argument("group", metavar="GROUP")
+    add_reset_options(v, "committed")
+    v = _client.add_verb(verbs, "delete", "delete consumer groups (they must be empty)", run_delete)
+    v.add_argument("groups", nargs="+", metavar="GROUP")
+
+
+def add_reset_options(v, current: str) -> None:
+    """reset-offsets' flags (Kafka's kafka-consumer-groups.sh names), also for share groups' start offsets."""
     which = v.add_mutually_exclusive_group(required=True)
     which.add_argument("--topic", "-t", action="append", metavar="TOPIC[:P,P...]",
                        help="these partitions (all of the topic's by default); repeatable")
-    which.add_argument("--all-topics", action="store_true", help="every topic the group has committed offsets for")
+    which.add_argument("--all-topics", action="store_true", help=f"every topic the group has {current} offsets for")
     to = v.add_mutually_exclusive_group(required=True)
     to.add_argument("--to-earliest", action="store_true")
     to.add_argument("--to-latest", action="store_true")
     to.add_argument("--to-current", action="store_true")
     to.add_argument("--to-offset", type=int, metavar="N")
-    to.add_argument("--shift-by", type=int, metavar="N", help="the committed offset plus N (may be negative)")
+    to.add_argument("--shift-by", type=int, metavar="N", help=f"the {current} offset plus N (may be negative)")
     to.add_argument("--to-timestamp", type=int, metavar="MS", help="the first offset at or after MS (epoch ms)")
     to.add_argument("--to-datetime", metavar="YYYY-MM-DDTHH:mm:SS.sss[+HH:MM]", help="as --to-timestamp; local "
                     "time unless a zone is given (Kafka's)")
     to.add_argument("--by-duration", metavar="PnDTnHnMnS", help="the offset this long ago (ISO 8601 duration)")
     mode = v.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="show the new offsets, change nothing (the default)")
-    mode.add_argument("--execute", action="store_true", help="commit the new offsets (the group must be inactive)")
-    v = _client.add_verb(verbs, "delete", "delete consumer groups (they must be empty)", run_delete)
-    v.add_argument("groups", nargs="+", metavar="GROUP")
+    mode.add_argument("--execute", action="store_true", help="store the new offsets (the group must be inactive)")
+
+
+def show_plan(args, rows: list[dict]) -> None:
+    out = Output(args)
+    out.table(rows, ["group", "topic", "partition", "current_offset", "new_offset"],
+              json_value={"executed": bool(args.execute), "offsets": rows})
+    if not args.execute:
+        out.line("(dry run: nothing changed; --execute stores these offsets)")
 
 
 def _state(value) -> str:
@@ -180,11 +193,11 @@ def _timestamp(args) -> int | None:
     return None
 
 
-def plan(args, admin, group: str) -> list[dict]:
-    """The new offset of every selected partition, Kafka's way: clamped to [earliest, latest]."""
+def plan(args, admin, group: str, offsets: dict[tuple[str, int], int]) -> list[dict]:
+    """The new offset of every selected partition, Kafka's way: clamped to [earliest, latest]; `offsets` are
+    the group's current ones ((topic, partition) -> offset)."""
     from confluent_kafka.admin import OffsetSpec
 
-    offsets = committed(args, admin, group)
     partitions = _selected(args, admin, offsets)
     earliest = end_offsets(args, admin, partitions, OffsetSpec.earliest())
     latest = end_offsets(args, admin, partitions, OffsetSpec.latest())
@@ -216,7 +229,7 @@ def run_reset(args) -> int:
     from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 
     admin = _client.admin(args)
-    rows = plan(args, admin, args.group)
+    rows = plan(args, admin, args.group, committed(args, admin, args.group))
     if args.execute:
         description = _client.result(args, admin.describe_consumer_groups([args.group],
                                                                           request_timeout=args.timeout)[args.group])
@@ -232,11 +245,7 @@ def run_reset(args) -> int:
             errors = [tp for tp in answer.topic_partitions if tp.error is not None]
             if errors:
                 raise _client.translate_error(errors[0].error)
-    out = Output(args)
-    out.table(rows, ["group", "topic", "partition", "current_offset", "new_offset"],
-              json_value={"executed": bool(args.execute), "offsets": rows})
-    if not args.execute:
-        out.line("(dry run: nothing changed; --execute commits these offsets)")
+    show_plan(args, rows)
     return 0
 
 

@@ -1,8 +1,8 @@
-"""`ottla share-groups list|describe|delete|replay-dlq`: share groups (KIP-932).
+"""`ottla share-groups list|describe|reset-offsets|delete|replay-dlq`: share groups (KIP-932).
 
 confluent-kafka 2.16 has no admin calls for share groups (only the ShareConsumer), so list and describe
 speak ListGroups v5 (types filter "share"), FindCoordinator, ShareGroupDescribe and
-DescribeShareGroupOffsets with Ottla's own wire declarations (gateway/tools/_protocol.py, PLAINTEXT only);
+DescribeShareGroupOffsets (and AlterShareGroupOffsets to reset) with Ottla's own wire declarations (gateway/tools/_protocol.py, PLAINTEXT only);
 log-end offsets come from confluent-kafka's ListOffsets, delete is its DeleteGroups. `replay-dlq` moves
 dead-lettered records back to their source topic, over a running broker's HTTP port or offline on a
 stopped broker's data dir.
@@ -11,9 +11,10 @@ stopped broker's data dir.
 from __future__ import annotations
 
 from gateway.tools import _client, _output, _protocol
-from gateway.tools._output import Output
+from gateway.tools._output import CliError, Output
 
 LIST_GROUPS, FIND_COORDINATOR, SHARE_GROUP_DESCRIBE, DESCRIBE_SHARE_GROUP_OFFSETS = 16, 10, 77, 90
+ALTER_SHARE_GROUP_OFFSETS = 91
 GROUP_KEY_TYPE = 0
 
 
@@ -24,6 +25,12 @@ def register(commands) -> None:
     _client.add_verb(verbs, "list", "share groups with their state", run_list)
     v = _client.add_verb(verbs, "describe", "state, members, assignment, start offsets and lag", run_describe)
     v.add_argument("groups", nargs="+", metavar="GROUP")
+    v = _client.add_verb(verbs, "reset-offsets", "move a share group's start offsets (a dry run unless --execute)",
+                         run_reset)
+    v.add_argument("group", metavar="GROUP")
+    from gateway.tools.groups import add_reset_options
+
+    add_reset_options(v, "start")
     v = _client.add_verb(verbs, "delete", "delete share groups (they must be empty)", run_delete)
     v.add_argument("groups", nargs="+", metavar="GROUP")
     replay = _client.add_verb(verbs, "replay-dlq", "move dead-lettered records back to their source topic",
@@ -135,6 +142,35 @@ def run_describe(args) -> int:
         show_members(out, info["members"], ["member_id", "client_id", "host", "assignment"])
 
     return _output.describe_each(args, args.groups, lambda group: describe(args, admin, group), show_one)
+
+
+def run_reset(args) -> int:
+    """Kafka's kafka-share-groups.sh --reset-offsets: AlterShareGroupOffsets, the group must have no members."""
+    from gateway.tools.groups import plan, show_plan
+
+    admin = _client.admin(args)
+    info = describe(args, admin, args.group)
+    current = {(r["topic"], r["partition"]): r["start_offset"] for r in info["offsets"] if r["start_offset"] is not None}
+    rows = plan(args, admin, args.group, current)
+    if args.execute and rows:
+        if info["members"]:
+            raise CliError(f"share group {args.group!r} has {len(info['members'])} members: offsets can only be "
+                           f"reset when it is empty", name="NON_EMPTY_GROUP")
+        topics: dict[str, list] = {}
+        for r in rows:
+            topics.setdefault(r["topic"], []).append({"partition_index": r["partition"], "start_offset": r["new_offset"]})
+        conn = _connect(args, _coordinator(args, admin, args.group))
+        try:
+            _, answer = conn.request(ALTER_SHARE_GROUP_OFFSETS, {"group_id": args.group, "topics": [
+                {"topic_name": t, "partitions": parts} for t, parts in topics.items()]})
+        finally:
+            conn.close()
+        _protocol.raise_for(answer.error_code, answer.error_message, f"share group {args.group}")
+        for t in answer.responses:
+            for p in t.partitions:
+                _protocol.raise_for(p.error_code, p.error_message, f"{t.topic_name}:{p.partition_index}")
+    show_plan(args, rows)
+    return 0
 
 
 def run_delete(args) -> int:
