@@ -25,34 +25,19 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_metrics import _cpu, table  # noqa: E402  (the same /proc CPU reading and table)
+
 REPO = Path(__file__).resolve().parent.parent
-TICKS = os.sysconf("SC_CLK_TCK")
 TOPIC = "bench-cluster"
 PARTITIONS = 8
 
 
-def _cpu(pid: int) -> float:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
 def _base_port(count: int) -> int:
     """A port with `count` free ones from it (brokers 1..N)."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count >= 65535:
-            continue
-        try:
-            for i in range(1, count):
-                with socket.socket() as t:
-                    t.bind(("127.0.0.1", base + i))
-            return base
-        except OSError:
-            continue
-    raise SystemExit("no free ports")
+    from ottla.testing import _free_ports
+
+    return _free_ports(count)
 
 
 def _metadata_request() -> bytes:
@@ -186,12 +171,6 @@ def measure_ab(args) -> list[tuple[str, str, float]]:
             for tree in trees.values():
                 subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def table(rows: list[tuple[str, str, float]]) -> str:
-    lines = ["| what | figure | value |", "|---|---|---|"]
-    lines += [f"| {what} | {metric} | {value:,.4f} |" for what, metric, value in rows]
-    return "\n".join(lines)
 
 
 def add_arguments(group) -> None:
