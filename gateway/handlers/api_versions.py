@@ -14,7 +14,8 @@ NO_NODE = -1
 async def handle_api_versions(ctx, request):
     broker = ctx.broker
     cluster_id, node_id = request.get("cluster_id"), request.get("node_id", NO_NODE)
-    if (cluster_id is not None and cluster_id != broker.cluster_id) or (node_id != NO_NODE and node_id != broker.node_id):
+    own_id = ctx.node.node_id if ctx.node is not None else broker.node_id  # a cluster's node: its own id
+    if (cluster_id is not None and cluster_id != broker.cluster_id) or (node_id != NO_NODE and node_id != own_id):
         ctx.log.info("api_versions_wrong_broker", cluster_id=cluster_id, node_id=node_id)
         return {"error_code": ErrorCode.REBOOTSTRAP_REQUIRED, "api_keys": [], "throttle_time_ms": 0}
     if ctx.api_version >= 3:  # KIP-714 subscriptions may match on the client's software name and version

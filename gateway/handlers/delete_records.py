@@ -3,11 +3,13 @@
 Moves each partition's log start offset forward (offset -1: to the high watermark), persisted at
 once; whole segments below it are removed and their space reclaimed (partitions/retention.py).
 Errors per partition, as Kafka's: UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE (beyond the high
-watermark, or negative), POLICY_VIOLATION (cleanup.policy without delete), KAFKA_STORAGE_ERROR.
+watermark, or negative), POLICY_VIOLATION (cleanup.policy without delete), KAFKA_STORAGE_ERROR; in a
+cluster (gateway/cluster.py) NOT_LEADER_OR_FOLLOWER from a broker that does not lead the partition.
 """
 
 import asyncio
 
+from gateway.leadership import partition_error
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
 from partitions.retention import delete_records
@@ -20,6 +22,8 @@ def _delete(ctx, logs, name, p) -> dict:
     if log is None:
         return {"partition_index": p.partition_index, "low_watermark": -1,
                 "error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION}
+    if ctx.broker.multi and (code := partition_error(ctx, log)):  # only the leader deletes
+        return {"partition_index": p.partition_index, "low_watermark": -1, "error_code": code}
     before = log.log_start_offset
     try:
         low = delete_records(log, p.offset)

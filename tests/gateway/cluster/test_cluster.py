@@ -261,3 +261,14 @@ def test_a_paused_follower_holds_acks_all_until_it_leaves_the_isr():
     c.resume_node(follower)
     assert sorted(c.partition_state("h", 0)["isr"]) == [1, 2, 3]
     assert produce(c, state["leader"], "h", 0)[1].error_code == ErrorCode.NONE
+
+
+def test_delete_records_and_api_versions_answer_as_the_node_they_reached(cluster):
+    state = cluster.partition_state("t", 0)
+    follower = next(r for r in state["replicas"] if r != state["leader"])
+    body = {"topics": [{"name": "t", "partitions": [{"partition_index": 0, "offset": -1}]}], "timeout_ms": 1000}
+    assert call(cluster, follower, 21, 2, body).topics[0].partitions[0].error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER
+    assert call(cluster, state["leader"], 21, 2, body).topics[0].partitions[0].error_code == ErrorCode.NONE
+    versions = {"client_software_name": "t", "client_software_version": "1", "cluster_id": None, "node_id": 2}
+    assert call(cluster, 2, 18, 5, versions).error_code == ErrorCode.NONE  # KIP-1102: node 2 is node 2
+    assert call(cluster, 3, 18, 5, versions).error_code == ErrorCode.REBOOTSTRAP_REQUIRED
