@@ -227,7 +227,7 @@ def _iso(epoch_s: float) -> str:
 
 
 def _telemetry(client) -> dict | None:
-    """What the client's KIP-714 instance pushed (the latest push, as stored: compressed OTLP bytes)."""
+    """The client's KIP-714 instance: its subscription and its latest push, with the metric names in it."""
     if client is None:
         return None
     latest = client.latest
@@ -236,4 +236,66 @@ def _telemetry(client) -> dict | None:
             "last_push": _iso(latest.received_ms / 1000) if latest is not None else None,
             "last_push_bytes": len(latest.metrics) if latest is not None else 0,
             "last_push_compression": latest.compression_type if latest is not None else None,
-            "terminating": client.terminating}
+            "terminating": client.terminating,
+            "metrics": pushed_metric_names(latest.compression_type, latest.metrics) if latest is not None else []}
+
+
+MAX_METRIC_NAMES = 500
+MAX_PUSH_BYTES = 16 * 1024 * 1024  # a push's metrics, decompressed, at the most (the rest is not read)
+
+
+def pushed_metric_names(compression_type: int, data: bytes) -> list[str]:
+    """The metric names in a PushTelemetry payload: OTLP MetricsData (protobuf; resource_metrics = 1 ->
+    scope_metrics = 2 -> metrics = 2 -> name = 1), compressed as its compression_type says. At most
+    MAX_METRIC_NAMES, sorted; ["(undecodable: ...)"] when it is not that."""
+    try:
+        if compression_type:
+            from wire.record_codec import decompress_bounded
+
+            data = bytes(decompress_bounded(compression_type, data, MAX_PUSH_BYTES))
+        names: set[str] = set()
+        for resource in _submessages(data, 1):
+            for scope in _submessages(resource, 2):
+                for metric in _submessages(scope, 2):
+                    for name in _submessages(metric, 1):
+                        if len(names) < MAX_METRIC_NAMES:
+                            names.add(bytes(name).decode("utf-8", "replace"))
+        return sorted(names)
+    except Exception as exc:  # a client's bytes: say so, never fail the page
+        return [f"(undecodable: {str(exc)[:100]})"]
+
+
+def _submessages(buf, wanted: int):
+    """The length-delimited fields numbered `wanted` of one protobuf message."""
+    view, pos, end = memoryview(buf), 0, len(buf)
+    while pos < end:
+        key, pos = _varint(view, pos)
+        number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            _, pos = _varint(view, pos)
+        elif wire_type == 1:
+            pos += 8
+        elif wire_type == 5:
+            pos += 4
+        elif wire_type == 2:
+            size, pos = _varint(view, pos)
+            if pos + size > end:
+                raise ValueError("a field runs past the message")
+            if number == wanted:
+                yield view[pos:pos + size]
+            pos += size
+        else:
+            raise ValueError(f"wire type {wire_type}")
+
+
+def _varint(view, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(view) or shift > 63:
+            raise ValueError("a truncated varint")
+        byte = view[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7

@@ -233,3 +233,28 @@ def test_get_v1_clients_serves_the_connections_and_the_report(tmp_path):
         assert answer["report"]["clients"][0]["software_name"] == "test-client"
         assert "## test-client 9.9" in markdown
     run(main())
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def test_pushed_kip_714_metrics_are_named_from_their_otlp_bytes():
+    import cramjam
+
+    from gateway.clients import pushed_metric_names
+
+    metrics = [_field(1, name.encode()) + b"\x10\x01" for name in ("org.apache.kafka.producer.node.request.latency.avg",
+                                                                 "org.apache.kafka.client.connection.creation.rate")]
+    data = _field(1, _field(1, b"resource") + _field(2, b"".join(_field(2, m) for m in metrics)))
+    expected = ["org.apache.kafka.client.connection.creation.rate", "org.apache.kafka.producer.node.request.latency.avg"]
+    assert pushed_metric_names(0, data) == expected
+    assert pushed_metric_names(4, bytes(cramjam.zstd.compress(data))) == expected
+    assert pushed_metric_names(0, b"\x0a\x7f\x01")[0].startswith("(undecodable")
