@@ -24,7 +24,8 @@ class Tls:
 
 
 class SecureBroker(Broker):
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *extra: str) -> None:
+        self.extra = list(extra)
         self.ports = {name: free_port() for name in LISTENERS}
         super().__init__("127.0.0.1", self.ports["PLAINTEXT"], data_dir=root / "data", log_path=root / "broker.log")
         self.root = root
@@ -39,7 +40,7 @@ class SecureBroker(Broker):
                      "SASL_SSL:SASL_SSL,MTLS:SSL",
             "--set", "listener.name.mtls.ssl.client.auth=required",
             "--ssl-client-auth", "requested",
-            "--user", f"{USER}:{PASSWORD}", "--user", "bob:bob-secret",
+            "--user", f"{USER}:{PASSWORD}", "--user", "bob:bob-secret", *self.extra,
         ]
 
     def address(self, listener: str) -> str:

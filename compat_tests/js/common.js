@@ -14,12 +14,18 @@ function sslFor(ssl) {
   return { ca: ssl.ca ? [read(ssl.ca)] : undefined, cert: read(ssl.cert), key: read(ssl.key) }
 }
 
+// sasl {mechanism: 'oauthbearer', token}: an unsecured JWS handed out by the provider kafkajs asks for
+function saslFor(sasl) {
+  if (!sasl || sasl.mechanism !== 'oauthbearer') return sasl
+  return { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: sasl.token }) }
+}
+
 function kafkaFor(params) {
   return new Kafka({
     clientId: 'compat-kafkajs',
     brokers: params.bootstrap.split(','),
     ssl: sslFor(params.ssl),
-    sasl: params.sasl,
+    sasl: saslFor(params.sasl),
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
