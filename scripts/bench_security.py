@@ -22,16 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_cluster import _cpu, table  # (scripts/ is on the path: run as a script or from bench.py)
+
 REPO = Path(__file__).resolve().parent.parent
-TICKS = os.sysconf("SC_CLK_TCK")
 USER, PASSWORD = "bench", "bench-secret"
 LISTENERS = ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL")
-
-
-def _cpu(pid: int) -> float:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def _free_port() -> int:
@@ -105,8 +100,8 @@ def throughput(conf: dict, pid: int, topic: str, args) -> dict[str, float]:
             raise SystemExit(f"consumed {got} of {args.records} in 120 s")
     consume_s, consume_cpu = time.perf_counter() - t0, _cpu(pid) - cpu0
     consumer.close()
-    return {"produce MB/s": mb / produce_s, "produce broker CPU s/MB": produce_cpu / mb,
-            "consume MB/s": mb / consume_s, "consume broker CPU s/MB": consume_cpu / mb}
+    return {"produce MB/s": mb / produce_s, "produce broker CPU ms/MB": produce_cpu * 1000 / mb,
+            "consume MB/s": mb / consume_s, "consume broker CPU ms/MB": consume_cpu * 1000 / mb}
 
 
 def connect_ms(conf: dict, connects: int) -> float:
@@ -146,19 +141,13 @@ def measure(args) -> list[tuple[str, str, float]]:
             proc.terminate()
             proc.wait(15)
     rows = []
-    for figure in ("produce MB/s", "produce broker CPU s/MB", "consume MB/s", "consume broker CPU s/MB"):
+    for figure in ("produce MB/s", "produce broker CPU ms/MB", "consume MB/s", "consume broker CPU ms/MB"):
         medians = {name: statistics.median(r[figure] for r in rs) for name, rs in runs.items()}
         rows += [(f"{name}: {figure}", "median", v) for name, v in medians.items()]
         for name in ("SSL", "SASL_SSL"):
             rows.append((f"{name} / PLAINTEXT: {figure}", "ratio", medians[name] / medians["PLAINTEXT"]))
     rows += [(f"connection to first Metadata, {case}", "median ms", values[0]) for case, values in setup.items()]
     return rows
-
-
-def table(rows: list[tuple[str, str, float]]) -> str:
-    lines = ["| what | figure | value |", "|---|---|---|"]
-    lines += [f"| {what} | {metric} | {value:,.5g} |" for what, metric, value in rows]
-    return "\n".join(lines)
 
 
 def add_arguments(group) -> None:
