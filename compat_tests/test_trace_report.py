@@ -170,6 +170,10 @@ def report(traced):
         run(bootstrap, topics[name])
     with urllib.request.urlopen(f"http://127.0.0.1:{traced.http_port}/v1/clients", timeout=30) as response:
         live = json.loads(response.read())
+    control = subprocess.run([sys.executable, "-m", "gateway", "report", "--control",
+                              f"http://127.0.0.1:{traced.http_port}"], cwd=REPO, capture_output=True, text=True,
+                             timeout=60)
+    assert control.returncode == 0, control.stderr
     traced.stop(signal.SIGTERM)  # the trace's buffered lines are written at shutdown
     done = subprocess.run([sys.executable, "-m", "gateway", "report", "--trace", str(traced.trace), "--output",
                            "json"], cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -180,6 +184,7 @@ def report(traced):
     with open(traced.trace) as f:
         lines = [json.loads(line) for line in f]
     return {"live": live, "file": json.loads(done.stdout), "markdown": markdown.stdout, "lines": lines,
+            "control_markdown": control.stdout,
             "ran": [name for name, _ in runs], "topics": topics}
 
 
@@ -248,6 +253,7 @@ def test_confluent_kafka(report):
     connections = [c for c in report["live"]["connections"] if c["software_name"] == software[0]]
     assert all(c["software_version"] == software[1] for c in connections)
     assert f"## {software[0]} {software[1]}" in report["markdown"]
+    assert f"## {software[0]} {software[1]}" in report["control_markdown"]  # ottla report --control URL
 
 
 def test_kafka_python(report):
