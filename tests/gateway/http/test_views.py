@@ -142,3 +142,17 @@ def test_cluster_shares_transactions_and_throughput():
     assert sample.messages_in == 6 and sample.bytes_in == sum(p.size_bytes for p in topics.topic(broker, "orders")
                                                               .partitions)
     assert json.dumps(as_json(view))
+
+
+def test_cluster_view_shows_every_node_and_the_leaders_the_cluster_chose():
+    from gateway.cluster import Cluster
+    from gateway.config import Config
+    from partitions.memory import MemoryStorage
+
+    c = Cluster(Config(memory=True, port=9092, brokers=3), MemoryStorage())
+    c.logs.create_topic("spread", 3)
+    c.pause_node(2)
+    view = cluster.cluster(c)
+    assert [(n.node_id, n.alive, n.paused) for n in view.nodes] == [(1, True, False), (2, True, True), (3, True, False)]
+    leaders = [p.leader for p in topics.topic(c, "spread").partitions]
+    assert leaders == [c.partition_state("spread", i)["leader"] for i in range(3)] and set(leaders) <= {1, 2, 3}
