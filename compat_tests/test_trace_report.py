@@ -150,6 +150,41 @@ def _count(poll, want: int, timeout_s: float = 20.0) -> int:
     return n
 
 
+def clients_json(traced) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{traced.http_port}/v1/clients", timeout=30) as response:
+        return json.loads(response.read())
+
+
+def push_telemetry(traced) -> dict | None:
+    """KIP-714: a CLIENT_METRICS subscription for one client id, then a librdkafka producer with it: its
+    /v1/clients entry once it shows a push (None if none came within 20 s)."""
+    import time
+
+    from confluent_kafka import Producer
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    from compat_tests.topics import admin_client
+
+    client_id = samples.unique_name("compat-trace-telemetry")
+    admin = admin_client(traced.bootstrap)
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.CLIENT_METRICS, f"sub-{client_id}", configs={
+            "metrics": "*", "interval.ms": "200", "match": f"client_id={client_id}"})], raise_on_unknown=False)
+    finally:
+        admin.close()
+    producer = Producer({"bootstrap.servers": traced.bootstrap, "client.id": client_id})
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            producer.poll(0.3)
+            for c in clients_json(traced)["connections"]:
+                if c["client_id"] == client_id and c["telemetry"] and c["telemetry"]["metrics"]:
+                    return c
+        return None
+    finally:
+        producer.flush(5)
+
+
 def kcat_librdkafka_version() -> str:
     out = subprocess.run(["kcat", "-V"], capture_output=True, text=True, timeout=10).stdout
     return re.search(r"librdkafka ([0-9][^\s)]*)", out).group(1)
@@ -168,8 +203,8 @@ def report(traced):
     for name, run in runs:
         topics[name] = create(bootstrap, samples.unique_name(f"compat-trace-{name}"))
         run(bootstrap, topics[name])
-    with urllib.request.urlopen(f"http://127.0.0.1:{traced.http_port}/v1/clients", timeout=30) as response:
-        live = json.loads(response.read())
+    pushed = push_telemetry(traced)
+    live = clients_json(traced)
     control = subprocess.run([sys.executable, "-m", "gateway", "report", "--control",
                               f"http://127.0.0.1:{traced.http_port}"], cwd=REPO, capture_output=True, text=True,
                              timeout=60)
@@ -184,7 +219,7 @@ def report(traced):
     with open(traced.trace) as f:
         lines = [json.loads(line) for line in f]
     return {"live": live, "file": json.loads(done.stdout), "markdown": markdown.stdout, "lines": lines,
-            "control_markdown": control.stdout,
+            "control_markdown": control.stdout, "pushed": pushed,
             "ran": [name for name, _ in runs], "topics": topics}
 
 
@@ -298,6 +333,14 @@ def test_kcat(report):
     client = entry(report["file"], software=software)
     check(client, from_lines(report["lines"], lambda l: (l["client_software_name"], l["client_software_version"])
                              == software), {"ApiVersions", "Metadata", "Produce", "Fetch"}, {"snappy"})
+
+
+def test_a_client_s_kip_714_push_shows_in_its_connection_entry(report):
+    pushed = report["pushed"]
+    assert pushed is not None, "librdkafka pushed no metrics within 20 s"
+    assert pushed["telemetry"]["last_push_bytes"] > 0 and pushed["software_name"] == "confluent-kafka-python"
+    assert all(name.startswith("org.apache.kafka.") for name in pushed["telemetry"]["metrics"])
+    assert any(name.startswith("org.apache.kafka.producer.") for name in pushed["telemetry"]["metrics"])
 
 
 def test_every_line_is_complete_and_the_report_refused_nothing(report):
