@@ -34,11 +34,16 @@ def secured_broker(tmp_path_factory):
     return broker
 
 
+@pytest.fixture(scope="module")
+def acl_broker(tmp_path_factory):
+    """A SASL_PLAINTEXT broker with the authorizer on, for one test module."""
+    broker = secured_broker(tmp_path_factory)
+    yield broker
+    broker.stop(signal.SIGTERM)
+
+
 def sasl(user) -> dict:
     """confluent-kafka settings for SASL_PLAINTEXT PLAIN as `user`."""
     return {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": user[0],
             "sasl.password": user[1]}
 
-
-def stop(broker) -> None:
-    broker.stop(signal.SIGTERM)

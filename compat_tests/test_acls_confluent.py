@@ -21,17 +21,10 @@ from confluent_kafka.admin import (
 )
 
 from compat_tests import samples
-from compat_tests.acl_broker import ADMIN, ALICE, sasl, secured_broker, stop
+from compat_tests.acl_broker import ADMIN, ALICE, sasl, acl_broker  # noqa: F401  (the module fixture)
 
 pytestmark = pytest.mark.timeout(120)
 ALLOW, DENY = AclPermissionType.ALLOW, AclPermissionType.DENY
-
-
-@pytest.fixture(scope="module")
-def acl_broker(tmp_path_factory):
-    broker = secured_broker(tmp_path_factory)
-    yield broker
-    stop(broker)
 
 
 def client_config(broker, user) -> dict:

@@ -19,16 +19,9 @@ from kafka.admin import (
 from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFailedError
 
 from compat_tests import samples
-from compat_tests.acl_broker import ADMIN, BOB, secured_broker, stop
+from compat_tests.acl_broker import ADMIN, BOB, acl_broker  # noqa: F401  (the module fixture)
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture(scope="module")
-def acl_broker(tmp_path_factory):
-    broker = secured_broker(tmp_path_factory)
-    yield broker
-    stop(broker)
 
 
 def settings(broker, user) -> dict:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from bench_metrics import READY, _cpu  # noqa: E402
+from bench_metrics import _cpu, _start as _start_broker  # noqa: E402
 
 ACLS = 10_000
 PRINCIPAL = "User:ANONYMOUS"  # PLAINTEXT connections: what the ACLs name
@@ -112,17 +111,7 @@ def produce_handler_cost(n_requests: int = 10_000) -> list[tuple[str, str, float
 
 
 def _start(workdir: Path, authorizer: bool, memory: bool):
-    argv = [sys.executable, "-m", "gateway", "serve", "--port", "0", "--log-level", "warning",
-            "--data-dir", str(workdir)] + (["--memory"] if memory else []) + \
-        (["--authorizer", "--allow-everyone-if-no-acl-found"] if authorizer else [])
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        match = READY.search(proc.stdout.readline() or "")
-        if match:
-            return proc, f"{match.group(1)}:{match.group(2)}"
-    proc.kill()
-    raise SystemExit("broker did not start")
+    return _start_broker(workdir, None, memory, ("--authorizer", "--allow-everyone-if-no-acl-found") if authorizer else ())
 
 
 def _grant(bootstrap: str, bindings) -> None:

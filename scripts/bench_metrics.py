@@ -46,13 +46,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(workdir: Path, http_port: int | None, memory: bool, extra=()) -> tuple[subprocess.Popen, str]:
+def _start(workdir: Path, http_port: int | None, memory: bool, extra: tuple = ()) -> tuple[subprocess.Popen, str]:
     argv = [sys.executable, "-m", "gateway", "serve", "--port", "0", "--log-level", "warning",
             "--data-dir", str(workdir)]
     if memory:
         argv.append("--memory")
     if http_port is not None:
-        argv += ["--http-port", str(http_port), *extra]
+        argv += ["--http-port", str(http_port)]
+    argv += list(extra)  # other serve flags (bench_acl: the authorizer)
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

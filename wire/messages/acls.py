@@ -5,10 +5,10 @@ MATCH 2).
 
 from wire.schema import Api, Field, Message
 
-DESCRIBE_ACLS = Api(
-    29,
-    "DescribeAcls",
-    request=Message("DescribeAclsRequest", 29, valid="1-3", flexible="2+", fields=[
+
+def _filter_fields() -> list[Field]:
+    """An ACL binding filter: DescribeAcls' whole request and each DeleteAcls filter (the same fields)."""
+    return [
         Field("resource_type_filter", "int8"),
         Field("resource_name_filter", "string", nullable="0+"),
         Field("pattern_type_filter", "int8", "1+", default=3),
@@ -16,7 +16,12 @@ DESCRIBE_ACLS = Api(
         Field("host_filter", "string", nullable="0+"),
         Field("operation", "int8"),
         Field("permission_type", "int8"),
-    ]),
+    ]
+
+DESCRIBE_ACLS = Api(
+    29,
+    "DescribeAcls",
+    request=Message("DescribeAclsRequest", 29, valid="1-3", flexible="2+", fields=_filter_fields()),
     response=Message("DescribeAclsResponse", 29, valid="1-3", flexible="2+", fields=[
         Field("throttle_time_ms", "int32"),
         Field("error_code", "int16"),
@@ -62,15 +67,7 @@ DELETE_ACLS = Api(
     31,
     "DeleteAcls",
     request=Message("DeleteAclsRequest", 31, valid="1-3", flexible="2+", fields=[
-        Field("filters", "[]DeleteAclsFilter", fields=[
-            Field("resource_type_filter", "int8"),
-            Field("resource_name_filter", "string", nullable="0+"),
-            Field("pattern_type_filter", "int8", "1+", default=3),
-            Field("principal_filter", "string", nullable="0+"),
-            Field("host_filter", "string", nullable="0+"),
-            Field("operation", "int8"),
-            Field("permission_type", "int8"),
-        ]),
+        Field("filters", "[]DeleteAclsFilter", fields=_filter_fields()),
     ]),
     response=Message("DeleteAclsResponse", 31, valid="1-3", flexible="2+", fields=[
         Field("throttle_time_ms", "int32"),
