@@ -15,7 +15,7 @@ import time
 import uuid
 
 import pytest
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import Consumer, KafkaError, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from compat_tests.conftest import REPO
@@ -47,6 +47,9 @@ class Python:
     def set_isr(self, topic: str, partition: int, ids: list[int]) -> None:
         self.c.set_isr(topic, partition, ids)
 
+    def move_coordinator(self, group: str, node_id: int) -> None:
+        self.c.move_coordinator("group", group, node_id)
+
 
 class Http(Python):
     def __init__(self, c) -> None:
@@ -62,6 +65,9 @@ class Http(Python):
 
     def set_isr(self, topic: str, partition: int, ids: list[int]) -> None:
         assert sorted(self.control.set_isr(topic, partition, ids)["isr"]) == sorted(ids)
+
+    def move_coordinator(self, group: str, node_id: int) -> None:
+        assert self.control.move_coordinator("group", group, node_id)["broker"] == node_id
 
 
 class Cli(Python):
@@ -82,6 +88,9 @@ class Cli(Python):
 
     def set_isr(self, topic: str, partition: int, ids: list[int]) -> None:
         assert sorted(self.ottla("leader", "isr", topic, str(partition), *map(str, ids))["isr"]) == sorted(ids)
+
+    def move_coordinator(self, group: str, node_id: int) -> None:
+        assert self.ottla("leader", "coordinator", "group", group, "--to", str(node_id))["broker"] == node_id
 
 
 @pytest.fixture(params=["http", "cli", "python"])
@@ -183,3 +192,39 @@ def test_a_shrunk_isr_refuses_acks_all_until_it_grows(front, cluster):
     assert [e.code() for e in errors] == [KafkaError.NOT_ENOUGH_REPLICAS]
     front.set_isr(topic, 0, [1, 2, 3])
     assert send(producer(cluster), topic, b"accepted") == [None]
+
+
+def coordinator_of(cluster, group: str) -> int:
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap_server})
+    return admin.describe_consumer_groups([group])[group].result(30).coordinator.id
+
+
+@pytest.mark.groups
+def test_a_moved_coordinator_is_found_and_the_group_commits_there(front, cluster):
+    topic = new_topic(cluster)
+    assert send(producer(cluster), topic, b"first") == [None]
+    group = f"moved-{uuid.uuid4().hex[:8]}"
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap_server, "group.id": group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    try:
+        message, deadline = None, time.monotonic() + 40
+        while message is None and time.monotonic() < deadline:
+            m = consumer.poll(0.5)
+            message = m if m is not None and m.error() is None else None
+        assert message is not None and message.value() == b"first"
+        consumer.commit(message, asynchronous=False)
+        old = coordinator_of(cluster, group)
+        target = next(n for n in (1, 2, 3) if n != old)
+        front.move_coordinator(group, target)
+        assert coordinator_of(cluster, group) == target
+        assert send(producer(cluster), topic, b"second") == [None]
+        second, deadline = None, time.monotonic() + 40
+        while second is None and time.monotonic() < deadline:  # the consumer finds the new coordinator
+            m = consumer.poll(0.5)
+            second = m if m is not None and m.error() is None else None
+        assert second is not None and second.value() == b"second"
+        committed = consumer.commit(second, asynchronous=False)
+        assert committed[0].offset == second.offset() + 1 and committed[0].error is None
+    finally:
+        consumer.close()

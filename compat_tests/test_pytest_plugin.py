@@ -122,11 +122,16 @@ def test_a_fatal_fault_is_surfaced(kafka_broker):
 
 
 def test_the_trace_of_the_test(kafka_broker):
-    produce(kafka_broker, "traced-" + uuid.uuid4().hex[:8], [b"t"])
-    trace = kafka_broker.trace()
-    if not trace:
+    from ottla.testing import serve_flags
+
+    if "--trace" not in serve_flags():
         pytest.skip("this Ottla has no --trace yet")
-    assert any(entry.get("api") == "Produce" for entry in trace)
+    topic = "traced-" + uuid.uuid4().hex[:8]
+    produce(kafka_broker, topic, [b"t"])
+    with kafka_broker.fault(api="Produce", error="NOT_LEADER_OR_FOLLOWER", count=1, topic=topic):
+        produce(kafka_broker, topic, [b"u"], **{"retry.backoff.ms": 20})
+    produces = [e for e in kafka_broker.trace() if e["api"] == "Produce" and topic in e["request"]["topics"]]
+    assert [e["errors"].get("NOT_LEADER_OR_FOLLOWER", 0) for e in produces] == [0, 1, 0], produces
 
 
 def test_a_cluster(kafka_cluster):

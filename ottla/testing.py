@@ -399,9 +399,15 @@ class OttlaBroker(KafkaClients):
     def move_coordinator(self, kind: str, key: str, broker: int) -> dict:
         return self.control.move_coordinator(kind, key, broker)
 
-    def trace(self) -> list[dict]:
-        """The protocol trace since this broker (or the last `mark_trace()`), one dict per request: empty when
-        this Ottla has no --trace."""
+    def trace(self, settle: float = 1.5) -> list[dict]:
+        """The protocol trace since this broker started (or the last `mark_trace()`), one dict per request
+        (gateway/trace.py's lines). The broker writes it at least every second: this waits up to `settle`
+        seconds for that write. Empty when this Ottla has no --trace."""
+        if self.pid is not None and "--trace" in serve_flags():
+            before = self._trace_size()
+            deadline = time.monotonic() + settle
+            while self._trace_size() == before and time.monotonic() < deadline:
+                time.sleep(0.02)
         try:
             with open(self.trace_path, "rb") as f:
                 f.seek(self._trace_start)
@@ -409,6 +415,12 @@ class OttlaBroker(KafkaClients):
         except FileNotFoundError:
             return []
         return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+    def _trace_size(self) -> int:
+        try:
+            return self.trace_path.stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def mark_trace(self) -> None:
         """Start trace() from here (the plugin marks each test's start)."""

@@ -1,5 +1,6 @@
-"""`ottla leader move TOPIC PARTITION --to ID` and `ottla leader isr TOPIC PARTITION ID...`: leadership
-and ISR of a partition over the control API (--control URL)."""
+"""`ottla leader move TOPIC PARTITION --to ID`, `ottla leader isr TOPIC PARTITION ID...` and
+`ottla leader coordinator group|transaction KEY --to ID`: leadership, ISR and coordinators over the
+control API (--control URL)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def register(commands) -> None:
     v.add_argument("topic", metavar="TOPIC")
     v.add_argument("partition", type=int, metavar="PARTITION")
     v.add_argument("brokers", type=int, nargs="+", metavar="ID")
+    v = _control.add_verb(verbs, "coordinator", "move the coordinator of a group or transactional id", run_coordinator)
+    v.add_argument("kind", choices=("group", "transaction"))
+    v.add_argument("key", metavar="KEY", help="the group id or transactional id")
+    v.add_argument("--to", type=int, required=True, metavar="ID", dest="broker", help="the new coordinator")
 
 
 def _show(args, state: dict) -> int:
@@ -35,3 +40,9 @@ def run_move(args) -> int:
 
 def run_isr(args) -> int:
     return _show(args, _control.call(_control.client(args).set_isr, args.topic, args.partition, args.brokers))
+
+
+def run_coordinator(args) -> int:
+    moved = _control.call(_control.client(args).move_coordinator, args.kind, args.key, args.broker)
+    Output(args).table([moved], ["kind", "key", "broker"], json_value=moved)
+    return 0
