@@ -35,6 +35,7 @@ def consume_all(consumer, topic, want, timeout=30):
 def test_produce_and_consume(kafka_broker):
     topic = "pkb-" + uuid.uuid4().hex[:8]
     assert kafka_broker.config({"x": 1})["bootstrap.servers"] == kafka_broker.bootstrap_server
+    assert kafka_broker.config({"x": 1})["x"] == 1
     admin = kafka_broker.admin()
     admin.create_topics([NewTopic(topic, 1)])[topic].result(30)
     producer = kafka_broker.producer({"linger.ms": 5})
@@ -136,6 +137,8 @@ def test_the_trace_of_the_test(kafka_broker):
 
 def test_a_cluster(kafka_cluster):
     brokers = kafka_cluster.cluster()["brokers"]
+    host, port = kafka_cluster.bootstrap_server.split(":")
+    assert kafka_cluster.config()["bootstrap.servers"] == ",".join(f"{host}:{int(port) + i}" for i in range(3))
     assert [b["id"] for b in brokers] == [1, 2, 3]
     topic = "cluster-" + uuid.uuid4().hex[:8]
     admin = kafka_cluster.admin()

@@ -61,9 +61,14 @@ class BrokerFailed(RuntimeError):
 class KafkaClients:
     bootstrap_server: str
 
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.bootstrap_server
+
     def config(self, config: dict | None = None) -> dict:
-        """librdkafka settings for this cluster: `config` plus bootstrap.servers and security.protocol."""
-        return {**(config or {}), "bootstrap.servers": self.bootstrap_server, "security.protocol": "PLAINTEXT"}
+        """librdkafka settings for this cluster: `config` plus bootstrap.servers (every broker) and
+        security.protocol."""
+        return {**(config or {}), "bootstrap.servers": self.bootstrap_servers, "security.protocol": "PLAINTEXT"}
 
     def admin(self, config: dict | None = None):
         from confluent_kafka.admin import AdminClient
@@ -255,7 +260,13 @@ class OttlaBroker(KafkaClients):
     def bootstrap_server(self) -> str:
         if self.port is None:
             raise BrokerFailed("the broker is not started")
-        # every broker of a cluster, so a client can bootstrap while any one of them is stopped
+        return f"{self.host}:{self.port}"  # host:port, as pytest-kafka-broker's (broker 1 of a cluster)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """Every broker of a cluster ("h:p1,h:p2,..."): what config() gives clients, so they bootstrap while any
+        one broker is stopped."""
+        self.bootstrap_server  # noqa: B018 (started?)
         return ",".join(f"{self.host}:{self.port + i}" for i in range(self.brokers))
 
     @property
