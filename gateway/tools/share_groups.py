@@ -174,11 +174,9 @@ def run_reset(args) -> int:
 
 
 def run_delete(args) -> int:
-    from gateway.tools.topics import finish
+    from gateway.tools.groups import run_delete as delete_groups  # DeleteGroups takes share groups too
 
-    admin = _client.admin(args)
-    _, failed = _client.results(args, admin.delete_consumer_groups(args.groups, request_timeout=args.timeout))
-    return finish(args, args.groups, failed, "deleted")
+    return delete_groups(args)
 
 
 def run_replay_dlq(args) -> int:

@@ -97,12 +97,17 @@ def test_colour_only_on_a_tty(monkeypatch):
     assert _output.paint("x", "red", Tty()) == "x"
 
 
+def loaded_after_parsing(noun: str | None, wanted: str) -> str:
+    """What a fresh interpreter has imported after parsing `ottla topics list` (`wanted`: a Python expression
+    over `sys.modules` printed as the answer)."""
+    code = (f"import sys; from gateway import cli; from gateway.tools import noun_modules; "
+            f"cli._tools_parser({noun!r}).parse_args(['topics', 'list']); print({wanted})")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_tools_do_not_load_the_broker_or_the_client_at_parse_time():
-    code = ("import sys; from gateway import cli; cli._tools_parser().parse_args(['topics', 'list']); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('confluent_kafka', 'structlog', 'partitions')"
-            " or m in ('gateway.config', 'gateway.server')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert loaded_after_parsing(None, "sorted(m for m in sys.modules if m.split('.')[0] in ('confluent_kafka', "
+                                      "'structlog', 'partitions') or m in ('gateway.config', 'gateway.server'))") == "[]"
 
 
 def test_serve_parser_keeps_its_flags_without_the_tools():
@@ -146,11 +151,8 @@ def test_shell_completion_offers_nouns_verbs_and_flags(tmp_path):
 
 
 def test_a_command_line_loads_only_its_nouns_module():
-    code = ("import sys; from gateway import cli; cli._tools_parser('topics').parse_args(['topics', 'list']); "
-            "from gateway.tools import noun_modules; "
-            "print(sorted(n for n in noun_modules() if 'gateway.tools.' + n in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['topics']"
+    assert loaded_after_parsing("topics", "sorted(n for n in noun_modules() if 'gateway.tools.' + n in "
+                                          "sys.modules)") == "['topics']"
     assert cli._tools_parser("share-groups").parse_args(["share-groups", "list"]).verb == "list"
     with pytest.raises(SystemExit):  # an unknown noun gets argparse's list of every choice
         cli._tools_parser("nope").parse_args(["nope"])
