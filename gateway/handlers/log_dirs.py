@@ -10,7 +10,6 @@ LOG_DIR_NOT_FOUND, an unknown partition UNKNOWN_TOPIC_OR_PARTITION.
 """
 
 import os
-import shutil
 
 from gateway.offload import Pacer
 from gateway.registry import handles
@@ -24,6 +23,8 @@ def log_dir(broker) -> str:
 def _disk_usage(broker) -> tuple[int, int]:
     if broker.config.memory:
         return -1, -1
+    import shutil  # here: at module level it (with lzma, bz2) is on every broker's start-up
+
     try:
         usage = shutil.disk_usage(log_dir(broker))
     except OSError:
