@@ -10,6 +10,7 @@ GROUP_ID_NOT_FOUND. share.version finalized at 0: UNSUPPORTED_VERSION.
 
 from gateway.limits import fits_every_version
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.group import ShareGroup
 from wire.errors import ErrorCode, KafkaError
@@ -58,6 +59,10 @@ async def handle_describe_share_group_offsets(ctx, request):
     broker = ctx.broker
     groups = []
     for requested in request.groups:
+        if not ctx.authorize(Operation.DESCRIBE, ResourceType.GROUP, requested.group_id):
+            groups.append({"group_id": requested.group_id, "topics": [],
+                           "error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "error_message": None})
+            continue
         group, error, message = _share_group(broker, requested.group_id)
         if error:
             groups.append({"group_id": requested.group_id, "topics": [], "error_code": error,

@@ -222,3 +222,11 @@ def test_whole_request_checks_answer_the_apis_error_response(broker):
     assert end.error_code == ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     assert call(broker, 12, 4, {"group_id": "g", "generation_id": 1, "member_id": "m", "group_instance_id": None},
                 principal=ADMIN).error_code != ErrorCode.GROUP_AUTHORIZATION_FAILED
+
+
+def test_describe_share_group_offsets_needs_group_describe(broker):
+    grant(broker, (R.GROUP, "mine", P.LITERAL, ALICE, Op.DESCRIBE, Perm.ALLOW))
+    response = call(broker, 90, 1, {"groups": [{"group_id": "other", "topics": None},
+                                               {"group_id": "mine", "topics": None}]}, principal=ALICE)
+    assert response.groups[0].error_code == ErrorCode.GROUP_AUTHORIZATION_FAILED
+    assert response.groups[1].error_code != ErrorCode.GROUP_AUTHORIZATION_FAILED
