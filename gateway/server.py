@@ -19,7 +19,7 @@ from gateway.cluster import Cluster
 from gateway.startup_topics import create_startup_topics
 from gateway.clock import now_ms
 from gateway.config import Config
-from gateway.connection import KafkaConnection
+from gateway.connection import KafkaConnection, TlsConnection
 from gateway.memory_pool import MemoryPool
 from gateway.node import Node
 from gateway.pipeline import ConnectionLimits
@@ -178,7 +178,8 @@ class Server:
             server.close()
 
     def _new_connection(self, node: Node, listener_name: str) -> KafkaConnection:
-        connection = KafkaConnection(self.broker, on_close=self._connection_closed, pool=self.pool,
+        connection_class = TlsConnection if listener_name in self._tls else KafkaConnection
+        connection = connection_class(self.broker, on_close=self._connection_closed, pool=self.pool,
                                      limits=self.limits, admission=self.admission, listener_name=listener_name,
                                      node=node, security_protocol=self._protocols.get(listener_name, "PLAINTEXT"))
         self.connections.add(connection)
