@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from bench_metrics import _cpu, _start as _start_broker  # noqa: E402
+from bench_metrics import _cpu, _start as _start_broker, produce_records  # noqa: E402
 
 ACLS = 10_000
 PRINCIPAL = "User:ANONYMOUS"  # PLAINTEXT connections: what the ACLs name
@@ -132,7 +132,6 @@ def _grant(bootstrap: str, bindings) -> None:
 
 
 def one_round(authorizer: bool, args) -> dict[str, float]:
-    from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
     with tempfile.TemporaryDirectory(prefix="ottla-bench-acl-") as tmp:
@@ -148,16 +147,8 @@ def one_round(authorizer: bool, args) -> dict[str, float]:
                 future.result(30)
             value = os.urandom(args.record_size)
             mb = args.records * args.record_size / 1e6
-            producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "1",
-                                 "batch.size": 1 << 20, "queue.buffering.max.messages": 1_000_000})
             cpu0, t0 = _cpu(proc.pid), time.perf_counter()
-            for _ in range(args.records):
-                while True:
-                    try:
-                        producer.produce("bench-acl", value)
-                        break
-                    except BufferError:
-                        producer.poll(0.01)
+            producer = produce_records(bootstrap, "bench-acl", args.records, value)
             assert producer.flush(120) == 0
             seconds, cpu = time.perf_counter() - t0, _cpu(proc.pid) - cpu0
             return {"produce MB/s": mb / seconds, "produce broker CPU s/MB": cpu / mb}

@@ -91,6 +91,20 @@ def timed_consume(conf: dict, topic: str, partitions: int, records: int, pid: in
         consumer.close()
 
 
+def produce_records(bootstrap: str, topic: str, records: int, value: bytes, partitions: int = 1) -> Producer:
+    """`records` copies of `value` handed to a fresh producer, round-robin over the partitions (not flushed)."""
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "1",
+                         "batch.size": 1 << 20, "queue.buffering.max.messages": 1_000_000})
+    for i in range(records):
+        while True:
+            try:
+                producer.produce(topic, value, partition=i % partitions)
+                break
+            except BufferError:
+                producer.poll(0.01)
+    return producer
+
+
 def one_round(extra: list[str] | None, args) -> dict[str, float]:
     """One broker: no HTTP server (extra None), or --http-port plus `extra`."""
     metrics_on = extra is not None
@@ -108,16 +122,8 @@ def one_round(extra: list[str] | None, args) -> dict[str, float]:
                 scraper.start()
             value = os.urandom(args.record_size)
             mb = args.records * args.record_size / 1e6
-            producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "1",
-                                 "batch.size": 1 << 20, "queue.buffering.max.messages": 1_000_000})
             cpu0, t0 = _cpu(proc.pid), time.perf_counter()
-            for i in range(args.records):
-                while True:
-                    try:
-                        producer.produce("bench-metrics", value, partition=i % args.partitions)
-                        break
-                    except BufferError:
-                        producer.poll(0.01)
+            producer = produce_records(bootstrap, "bench-metrics", args.records, value, args.partitions)
             producer.flush(120)
             produce_s, produce_cpu = time.perf_counter() - t0, _cpu(proc.pid) - cpu0
             consume_s = consume_cpu = 0.0
