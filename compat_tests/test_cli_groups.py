@@ -71,6 +71,10 @@ def test_describe_shows_the_lag_a_real_group_left(bootstrap, loaded):
     assert header.split()[:5] == ["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"]
     assert table[table.index(header) + 1].split()[:5] == [loaded, "0", "10", "30", "20"]
     assert any(line.split() == ["total", "lag", "20"] for line in table)
+    offsets_gone = ottla(bootstrap, "groups", "delete-offsets", group, "--topic", f"{loaded}:0", json_output=True)
+    assert offsets_gone.code == 0, offsets_gone.err
+    assert offsets_gone.json() == [{"group": group, "topic": loaded, "partition": 0, "result": "deleted"}]
+    assert committed(bootstrap, group) == {}
 
 
 def test_describe_shows_a_live_members_assignment(bootstrap, loaded):
@@ -94,6 +98,8 @@ def test_describe_shows_a_live_members_assignment(bootstrap, loaded):
         assert info["offsets"][0]["consumer_id"] == member["member_id"]
         active = ottla(bootstrap, "groups", "reset-offsets", group, "--topic", loaded, "--to-earliest", "--execute")
         assert active.code == 1 and "inactive" in active.err
+        subscribed = ottla(bootstrap, "groups", "delete-offsets", group, "--topic", loaded)
+        assert subscribed.code == 1 and "GROUP_SUBSCRIBED_TO_TOPIC" in subscribed.out, subscribed.out + subscribed.err
     finally:
         c.close()
 

@@ -26,6 +26,11 @@ def register(commands) -> None:
                          run_reset)
     v.add_argument("group", metavar="GROUP")
     add_reset_options(v, "committed")
+    v = _client.add_verb(verbs, "delete-offsets", "delete a group's committed offsets of topics it no longer "
+                         "consumes (OffsetDelete)", run_delete_offsets)
+    v.add_argument("group", metavar="GROUP")
+    v.add_argument("--topic", "-t", action="append", required=True, metavar="TOPIC[:P,P...]",
+                   help="these partitions (all of the topic's by default); repeatable")
     v = _client.add_verb(verbs, "delete", "delete consumer groups (they must be empty)", run_delete)
     v.add_argument("groups", nargs="+", metavar="GROUP")
 
@@ -246,6 +251,33 @@ def run_reset(args) -> int:
             if errors:
                 raise _client.translate_error(errors[0].error)
     show_plan(args, rows)
+    return 0
+
+
+def run_delete_offsets(args) -> int:
+    """Kafka's --delete-offsets: OffsetDelete through kafka-python (confluent-kafka 2.16 has no call for it)."""
+    from kafka import TopicPartition as KafkaPythonPartition
+
+    from gateway.tools import _kafka_python
+
+    args.all_topics = False
+    partitions = _selected(args, _client.admin(args), {})
+    admin = _kafka_python.admin(args)
+    try:
+        answer = _kafka_python.call(admin.delete_group_offsets, args.group,
+                                    [KafkaPythonPartition(t, p) for t, p in partitions])
+    finally:
+        admin.close()
+    rows, failure = [], None
+    for tp, error in sorted(answer.items()):
+        name = None if error is None or getattr(error, "errno", 0) == 0 else _output.kafka_error_name(error.errno)
+        rows.append({"group": args.group, "topic": tp.topic, "partition": tp.partition, "result": name or "deleted"})
+        if name and failure is None:
+            failure = CliError(f"{tp.topic}:{tp.partition}", name=name)
+    Output(args).table(rows, ["group", "topic", "partition", "result"], highlight={"result": "red"} if failure else None)
+    if failure is not None:
+        _output.report_error(failure, args.output == "json")
+        return failure.exit_code
     return 0
 
 

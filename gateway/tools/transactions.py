@@ -2,7 +2,7 @@
 
 confluent-kafka 2.16 has no call for these two APIs; kafka-python 3.0.12's KafkaAdminClient has both (it
 asks every broker for ListTransactions and each transactional id's coordinator for DescribeTransactions, over
-SASL/TLS too), so these verbs use it, configured from the same shared options.
+SASL/TLS too), so these verbs use it (gateway/tools/_kafka_python.py), configured from the same options.
 """
 
 from __future__ import annotations
@@ -10,15 +10,8 @@ from __future__ import annotations
 import time
 
 from gateway.tools import _client, _output
-from gateway.tools._output import CliError, Output
-
-_KAFKA_PYTHON = {"bootstrap.servers": "bootstrap_servers", "client.id": "client_id",
-                 "security.protocol": "security_protocol", "sasl.mechanism": "sasl_mechanism",
-                 "sasl.mechanisms": "sasl_mechanism", "sasl.username": "sasl_plain_username",
-                 "sasl.password": "sasl_plain_password", "ssl.ca.location": "ssl_cafile",
-                 "ssl.certificate.location": "ssl_certfile", "ssl.key.location": "ssl_keyfile",
-                 "ssl.key.password": "ssl_password"}
-
+from gateway.tools._kafka_python import admin as _admin, call as _call
+from gateway.tools._output import Output
 
 def register(commands) -> None:
     p = commands.add_parser("transactions", help="open transactions: list and describe",
@@ -31,39 +24,6 @@ def register(commands) -> None:
     v.add_argument("--pattern", help="only transactional ids matching this regex (ListTransactions v2+)")
     v = _client.add_verb(verbs, "describe", "state, producer id and epoch, timeout, start, partitions", run_describe)
     v.add_argument("transactional_ids", nargs="+", metavar="TRANSACTIONAL_ID")
-
-
-def _admin(args):
-    config = _client.client_config(args)
-    kwargs = {_KAFKA_PYTHON[k]: v for k, v in config.items() if k in _KAFKA_PYTHON}
-    kwargs["bootstrap_servers"] = kwargs["bootstrap_servers"].split(",")
-    if config.get("ssl.endpoint.identification.algorithm") == "none":
-        kwargs["ssl_check_hostname"] = False
-    kwargs["request_timeout_ms"] = int(args.timeout * 1000)
-    from kafka.admin import KafkaAdminClient
-    from kafka.errors import KafkaError, KafkaTimeoutError
-
-    try:
-        return KafkaAdminClient(**kwargs)
-    except KafkaTimeoutError:
-        raise CliError(f"no broker answered at {config['bootstrap.servers']}", name="_TRANSPORT") from None
-    except KafkaError as error:
-        raise _translate(error) from None
-
-
-def _translate(error) -> CliError:
-    errno = getattr(error, "errno", None)
-    name = _output.kafka_error_name(errno) if isinstance(errno, int) else type(error).__name__
-    return CliError(str(error) or name, name=name)
-
-
-def _call(fn, *a, **kw):
-    from kafka.errors import KafkaError
-
-    try:
-        return fn(*a, **kw)
-    except KafkaError as error:
-        raise _translate(error) from None
 
 
 def _state(value) -> str:
