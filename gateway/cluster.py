@@ -21,7 +21,6 @@ import structlog
 
 from gateway.broker import Broker
 from gateway.config import Config
-from gateway.coordination import install as install_coordination
 from gateway.internal_topics import GROUP_METADATA_TOPIC, TRANSACTION_STATE_TOPIC, ensure_internal_topic
 from gateway.node import Endpoint, Node
 from gateway.placement import assign_replicas, coordinator_partition, elect_leader, seeded_start
@@ -387,6 +386,8 @@ class Cluster(Broker):
         if force or not self.multi:
             self.multi = True
             self._load()
+            from gateway.coordination import install as install_coordination  # only a cluster wraps handlers
+
             install_coordination()
             self.markers.coordinator_epoch = self.coordinator_epoch
 

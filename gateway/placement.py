@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Sequence
 
 
@@ -60,6 +59,8 @@ def assign_replicas(partitions: int, replication_factor: int, brokers: Sequence[
 def seeded_start(seed: bytes, brokers: int) -> tuple[int, int]:
     """Kafka draws startIndex and nextReplicaShift at random; Ottla draws them from the topic id, so a
     topic's placement does not depend on when it was first looked at."""
+    import random  # only a cluster places anything
+
     rng = random.Random(seed)
     return rng.randrange(brokers), rng.randrange(brokers)
 
