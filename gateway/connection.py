@@ -68,6 +68,10 @@ class KafkaConnection(asyncio.Protocol):
         # report every buffered byte (pause_writing above 0, resume_writing at 0): the pipeline counts them
         transport.set_write_buffer_limits(high=0, low=0)  # type: ignore[attr-defined]
         connection_id = f"{local_host}:{local_port}-{self.peer}-{next(_index)}"  # Kafka's form
+        if self.node is not None and len(getattr(self.broker, "nodes", ())) > 1:  # a cluster: pause holds responses
+            from gateway.node import HoldingTransport
+
+            transport = HoldingTransport(transport, self.node, self._drained)
         pipeline_class = RequestPipeline
         if self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
             from gateway.security.sasl_pipeline import SaslPipeline as pipeline_class
@@ -86,6 +90,10 @@ class KafkaConnection(asyncio.Protocol):
             self._hold(data)
         elif self.pipeline is not None:
             self.pipeline.receive_data(data)
+
+    def _drained(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.write_buffer_drained()
 
     def _hold(self, data: bytes) -> None:
         """A paused (hung) broker: keep what arrives unread, and stop reading more, until it resumes."""

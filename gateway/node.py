@@ -101,3 +101,45 @@ class Node:
     def __repr__(self) -> str:
         state = "paused" if self.paused else "alive" if self.alive else "stopped"
         return f"Node({self.node_id}, {self.host}:{self.port}, {state})"
+
+
+class HoldingTransport:
+    """A cluster node's connection transport: while the node is paused (hung), responses are held, not
+    written (counted as unsent, so the pipeline's back-pressure holds too), and written on resume."""
+
+    def __init__(self, transport, node: Node, drained: Callable[[], None]) -> None:
+        self._transport = transport
+        self._node = node
+        self._drained = drained
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+
+    def writelines(self, data) -> None:
+        if not self._node.paused:
+            self._transport.writelines(data)
+            return
+        if not self._held:
+            self._node.on_resume.append(self._flush)
+        self._held.extend(data)
+        self._held_bytes += sum(len(d) for d in data)
+
+    def _flush(self) -> None:
+        held, self._held, self._held_bytes = self._held, [], 0
+        if held and not self._transport.is_closing():
+            self._transport.writelines(held)
+            self._drained()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + self._held_bytes
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __getattr__(self, name):  # get_extra_info, is_closing, abort...
+        return getattr(self._transport, name)

@@ -272,3 +272,29 @@ def test_delete_records_and_api_versions_answer_as_the_node_they_reached(cluster
     versions = {"client_software_name": "t", "client_software_version": "1", "cluster_id": None, "node_id": 2}
     assert call(cluster, 2, 18, 5, versions).error_code == ErrorCode.NONE  # KIP-1102: node 2 is node 2
     assert call(cluster, 3, 18, 5, versions).error_code == ErrorCode.REBOOTSTRAP_REQUIRED
+
+
+def test_a_paused_nodes_responses_are_held_and_counted_until_it_resumes():
+    from gateway.node import Endpoint, HoldingTransport, Node
+
+    class Fake:
+        def __init__(self):
+            self.written = []
+
+        def writelines(self, data):
+            self.written.extend(data)
+
+        def get_write_buffer_size(self):
+            return 0
+
+        def is_closing(self):
+            return False
+
+    node, fake, drained = Node(2, [Endpoint("PLAINTEXT", "h", 1, "h", 1)]), Fake(), []
+    transport = HoldingTransport(fake, node, lambda: drained.append(1))
+    transport.writelines([b"a"])
+    node.paused = True
+    transport.writelines([b"bc", b"d"])
+    assert fake.written == [b"a"] and transport.get_write_buffer_size() == 3
+    node.resume()
+    assert fake.written == [b"a", b"bc", b"d"] and transport.get_write_buffer_size() == 0 and drained == [1]
