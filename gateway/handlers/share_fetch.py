@@ -21,6 +21,7 @@ import time
 from gateway.clock import now_ms
 from gateway.long_poll import wait_for_any
 from gateway.registry import handles
+from gateway.security.acls import Operation, ResourceType
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.partition import AcquireMode
 from gateway.share.sessions import FINAL_EPOCH, INITIAL_EPOCH
@@ -42,11 +43,14 @@ def _current_leader(node_id: int, log) -> dict:
     return {"leader_id": node_id, "leader_epoch": log.leader_epoch}
 
 
-def _resolve(logs, topic_id: bytes, index: int):
-    """(log, error): UNKNOWN_TOPIC_ID for a topic id we do not have, UNKNOWN_TOPIC_OR_PARTITION for a partition."""
+def _resolve(logs, topic_id: bytes, index: int, authorize):
+    """(log, error): UNKNOWN_TOPIC_ID for a topic id we do not have, TOPIC_AUTHORIZATION_FAILED for a topic
+    the principal may not READ, UNKNOWN_TOPIC_OR_PARTITION for a partition."""
     topic = logs.get_by_id(topic_id)
     if topic is None:
         return None, ErrorCode.UNKNOWN_TOPIC_ID
+    if not authorize(Operation.READ, ResourceType.TOPIC, topic.name):
+        return None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
     log = topic.partition(index)
     return (log, ErrorCode.NONE) if log is not None else (None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
 
@@ -94,7 +98,7 @@ def _acknowledge_all(ctx, request, allow_renew: bool, now: int, entries: dict) -
                 continue
             entry = entries.setdefault((topic.topic_id, p.partition_index),
                                        _partition_entry(p.partition_index, broker.node_id))
-            log, error = _resolve(broker.logs, topic.topic_id, p.partition_index)
+            log, error = _resolve(broker.logs, topic.topic_id, p.partition_index, ctx.authorize)
             if log is not None:
                 try:
                     broker.shares.acknowledge(request.group_id, request.member_id, log, p.acknowledgement_batches,
@@ -167,7 +171,7 @@ async def _fetch(ctx, request, session, entries: dict) -> None:
         for topic_id, index in partitions:
             if max_records <= 0 or budget - gathered <= 0:
                 break
-            log, error = _resolve(broker.logs, topic_id, index)
+            log, error = _resolve(broker.logs, topic_id, index, ctx.authorize)
             entry = entries.get((topic_id, index))
             if error:
                 if entry is None:
