@@ -32,6 +32,7 @@ _REASONS = {  # the pipeline's exceptions (by name: they are its private classes
     "_BadRequest": "the request body does not decode; connection closed",
     "_EncodeFailed": "Ottla could not encode its response (its bug); connection closed",
     "DropConnection": "an injected fault dropped the connection (gateway/faults)",
+    "CloseConnection": "Produce acks=0 failed (no response to carry the error); connection closed, as Kafka does",
 }
 
 

@@ -48,7 +48,7 @@ from gateway import registry
 from gateway.clients import registry_of
 from gateway.faults.serve import DropConnection, faulted, faults_of
 from gateway.memory_pool import MemoryPool
-from gateway.registry import RequestContext
+from gateway.registry import CloseConnection, RequestContext
 from gateway.quota_enforcement.throttle import FETCH_KEY, Timed, record_fetch, record_request, wants_timing, \
     without_data
 from gateway.offload import decode_request, encode_response, is_big, release
@@ -65,6 +65,7 @@ log = structlog.get_logger("ottla.connection")
 ANONYMOUS = "User:ANONYMOUS"  # Kafka's principal for a connection that did not authenticate
 DEFAULT_LISTENER = "PLAINTEXT"
 _NO_RESPONSE = (b"",)  # a finished request that sends nothing (Produce acks=0)
+_CLOSE = tuple([b""])  # (built at run time: a distinct object) its turn closes the connection (CloseConnection)
 TURN_REQUESTS = 16  # requests one connection may dispatch per loop turn before the others get theirs,
 TURN_BYTES = 64 * 1024  # or request bytes (at least one request a turn, whatever its size)
 
@@ -455,7 +456,10 @@ class RequestPipeline:
         if exc is not None:
             if slot.observation is not None:
                 self._clients.observer.finish(self, ctx, slot.observation, 0, exc)
-            if isinstance(exc, DropConnection):
+            if isinstance(exc, CloseConnection):  # closed in its turn: the responses before it go out first
+                ctx.log.info(exc.event, correlation_id=ctx.correlation_id, principal=ctx.principal, **exc.fields)
+                slot.payload = _CLOSE
+            elif isinstance(exc, DropConnection):
                 ctx.log.info("fault_dropped_connection")
                 self._close()
             elif isinstance(exc, _BadRequest):
@@ -509,17 +513,24 @@ class RequestPipeline:
         pending = self.pending
         out: list[bytes] = []
         sent = 0
+        close = False
         while pending and pending[0].payload is not None:
             slot = pending.popleft()
             if slot.size:
                 out.extend(slot.payload)
                 sent += slot.size
+            elif slot.payload is _CLOSE:
+                close = True
+                break
         if out and not self.closed:
             self._queued_bytes -= sent
             self.transport.writelines(out)
             self._transport_bytes = self.transport.get_write_buffer_size()
             self._last_activity = self._loop.time()
-            return True
+            if not close:
+                return True
+        if close and not self.closed:
+            self._close()  # transport.close() sends what is buffered first
         return False
 
     def _sync_charges(self) -> None:

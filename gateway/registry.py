@@ -20,6 +20,16 @@ if TYPE_CHECKING:
     from gateway.broker import Broker
 
 
+class CloseConnection(Exception):
+    """Raised by a handler whose request gets no response but must not pass silently (Produce acks=0
+    that failed): the pipeline logs `event` with `fields` and closes the connection in the request's
+    turn, after the responses before it, as Kafka's RequestChannel.closeConnection does."""
+
+    def __init__(self, event: str, **fields) -> None:
+        super().__init__(event)
+        self.event, self.fields = event, fields
+
+
 @dataclass(slots=True)
 class RequestContext:
     broker: "Broker"

@@ -7,7 +7,8 @@ when transaction.version 2 is finalized (never, gateway/features.py). v13 names 
 Record batches stay opaque: the partition log validates headers, CRCs and every record (one pass, no
 per-record objects) and rewrites base offsets. v8+ carry error_message and, for a refused record, KIP-467
 record_errors (batch_index = the record's position in the batch).
-acks=0 gets no response at all. Nothing of a partition's rejected records is appended. A transactional
+acks=0 gets no response at all; when a partition failed (refused, unauthorized ...) the connection is
+closed instead, after the responses before it, as Kafka does (the client learns by the close). Nothing of a partition's rejected records is appended. A transactional
 batch is appended only from its producer's current epoch (else INVALID_PRODUCER_EPOCH) into a partition
 its ongoing transaction added (else INVALID_TXN_STATE, KIP-890 part 1's server-side defence).
 acks=all to a partition whose ISR is smaller than min.insync.replicas gets NOT_ENOUGH_REPLICAS (one
@@ -27,7 +28,7 @@ from gateway.autocreate import get_or_create
 from gateway.internal_topics import is_internal
 from gateway.leadership import current_leader, isr_size, isr_text, partition_error, wait_for_followers
 from gateway.records_offload import INLINE_UNCOMPRESSED_BYTES, NEEDS_WORKER, inline_block, release_block, worker_block
-from gateway.registry import handles
+from gateway.registry import CloseConnection, handles
 from gateway.security.acls import Operation, ResourceType
 from partitions.log import AppendResult
 from partitions.storage import StorageError
@@ -192,7 +193,11 @@ async def handle_produce(ctx, request):
     group.store()  # before the response: it acknowledges stored records only
     if request.acks == -1 and ctx.broker.multi:  # a cluster: a hung follower in the ISR holds acks=all up
         await wait_for_followers(ctx, responses, request.timeout_ms)
-    if request.acks == 0 and refused is None:
+    if request.acks == 0:  # no response; a failure closes the connection so the client refreshes (Kafka)
+        failed = {f"{t['name']}-{p['index']}": ErrorCode(p["error_code"]).name
+                  for t in responses for p in t["partition_responses"] if p["error_code"]}
+        if failed:
+            raise CloseConnection("produce_acks0_failed_connection_closed", errors=failed)
         return None
     if endpoints:
         return {"responses": responses, "throttle_time_ms": 0, "node_endpoints": list(endpoints.values())}

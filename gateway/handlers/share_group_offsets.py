@@ -6,6 +6,12 @@ no state for the partition yet. v1 of Describe adds Lag: records from the SPSO t
 not yet acknowledged or archived. Alter and Delete need an empty group (NON_EMPTY_GROUP); Alter
 creates the share group when there is none, as Kafka does; a group id held by another group type is
 GROUP_ID_NOT_FOUND. share.version finalized at 0: UNSUPPORTED_VERSION.
+
+Authorization as KafkaApis: Describe needs DESCRIBE on the group and answers only topics the principal
+may DESCRIBE (left out of an "all topics" answer; named ones appended with TOPIC_AUTHORIZATION_FAILED
+per partition); Alter needs READ on the group and on each topic (TOPIC_AUTHORIZATION_FAILED per
+partition); Delete needs DELETE on the group and READ on each topic (TOPIC_AUTHORIZATION_FAILED per
+topic). Refused entries come first in Alter's and Delete's answers, as Kafka merges them.
 """
 
 from gateway.limits import fits_every_version
@@ -18,6 +24,7 @@ from wire.schema import ZERO_UUID
 
 NO_OFFSET = -1
 UNKNOWN_PARTITION_MESSAGE = "This server does not host this topic-partition."
+TOPIC_DENIED_MESSAGE = "Topic authorization failed."  # Kafka's Errors.TOPIC_AUTHORIZATION_FAILED message
 
 
 def _share_group(broker, group_id: str, *, create: bool = False):
@@ -77,6 +84,15 @@ async def handle_describe_share_group_offsets(ctx, request):
                     wanted.setdefault(topic.name, []).append(index)
         else:
             wanted = {t.topic_name: list(t.partitions) for t in requested.topics}
+        denied = ctx.denied(Operation.DESCRIBE, ResourceType.TOPIC, wanted)
+        refused = []
+        if denied:
+            if requested.topics is not None:
+                refused = [{"topic_name": name, "topic_id": ZERO_UUID, "partitions": [
+                    {"partition_index": index, "start_offset": NO_OFFSET, "leader_epoch": 0, "lag": -1,
+                     "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED, "error_message": TOPIC_DENIED_MESSAGE}
+                    for index in wanted[name]]} for name in wanted if name in denied]
+            wanted = {name: indexes for name, indexes in wanted.items() if name not in denied}
         topics = []
         for name, indexes in wanted.items():
             topic = broker.logs.get(name)
@@ -91,7 +107,7 @@ async def handle_describe_share_group_offsets(ctx, request):
                 partitions.append(_described_partition(index, state.get((topic.topic_id, index)), log))
             topics.append({"topic_name": name, "topic_id": topic.topic_id if topic else ZERO_UUID,
                            "partitions": partitions})
-        groups.append({"group_id": requested.group_id, "topics": topics, "error_code": ErrorCode.NONE,
+        groups.append({"group_id": requested.group_id, "topics": topics + refused, "error_code": ErrorCode.NONE,
                        "error_message": None})
     return {"throttle_time_ms": 0, "groups": groups}
 
@@ -102,9 +118,16 @@ async def handle_alter_share_group_offsets(ctx, request):
     group, error, message = _empty_share_group(broker, request.group_id, create=True)
     if error:
         return {"throttle_time_ms": 0, "error_code": error, "error_message": message, "responses": []}
-    responses = []
+    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t.topic_name for t in request.topics})
+    refused, responses = [], []
     for requested in request.topics:
         topic = broker.logs.get(requested.topic_name)
+        if requested.topic_name in denied:
+            refused.append({"topic_name": requested.topic_name, "topic_id": topic.topic_id if topic else ZERO_UUID,
+                            "partitions": [{"partition_index": p.partition_index, "error_message": TOPIC_DENIED_MESSAGE,
+                                            "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED}
+                                           for p in requested.partitions]})
+            continue
         partitions = []
         for p in requested.partitions:
             log = topic.partition(p.partition_index) if topic is not None else None
@@ -120,8 +143,9 @@ async def handle_alter_share_group_offsets(ctx, request):
                           "topic_id": topic.topic_id if topic else ZERO_UUID, "partitions": partitions})
     broker.shares.flush()
     ctx.log.info("share_group_offsets_altered", group_id=request.group_id,
-                 topics=[t.topic_name for t in request.topics])
-    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None, "responses": responses}
+                 topics=[t.topic_name for t in request.topics if t.topic_name not in denied])
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
+            "responses": refused + responses}
 
 
 @handles(92, 0, 0)
@@ -130,8 +154,13 @@ async def handle_delete_share_group_offsets(ctx, request):
     group, error, message = _empty_share_group(broker, request.group_id)
     if error:
         return {"throttle_time_ms": 0, "error_code": error, "error_message": message, "responses": []}
-    responses = []
+    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t.topic_name for t in request.topics})
+    refused = [{"topic_name": t.topic_name, "topic_id": ZERO_UUID, "error_code": ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                "error_message": TOPIC_DENIED_MESSAGE} for t in request.topics if t.topic_name in denied]
+    responses = refused
     for requested in request.topics:
+        if requested.topic_name in denied:
+            continue
         topic = broker.logs.get(requested.topic_name)
         if topic is None:
             responses.append({"topic_name": requested.topic_name, "topic_id": ZERO_UUID,
@@ -142,5 +171,5 @@ async def handle_delete_share_group_offsets(ctx, request):
         responses.append({"topic_name": topic.name, "topic_id": topic.topic_id, "error_code": ErrorCode.NONE,
                           "error_message": None})
     ctx.log.info("share_group_offsets_deleted", group_id=request.group_id,
-                 topics=[t.topic_name for t in request.topics])
+                 topics=[t.topic_name for t in request.topics if t.topic_name not in denied])
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None, "responses": responses}

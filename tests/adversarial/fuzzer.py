@@ -32,7 +32,7 @@ from gateway.clock import now_ms
 from gateway.config import Config
 from gateway.logs import configure
 from gateway.pipeline import RequestPipeline, _BadRequest, _EncodeFailed
-from gateway.registry import RequestContext
+from gateway.registry import CloseConnection, RequestContext
 from partitions.memory import MemoryStorage
 from construct import ConstructError
 
@@ -379,6 +379,8 @@ class Harness:
         exc = task.exception()
         if isinstance(exc, _BadRequest):
             return "bad_body"
+        if isinstance(exc, CloseConnection):  # Produce acks=0 that failed: closed on purpose, as Kafka does
+            return "closed"
         self.report.served[header.api_key, header.api_version] += 1
         if isinstance(exc, _EncodeFailed):
             self.report.add("response_encode_failed", reg.api.name, header.api_version, exc.__cause__ or exc, payload)
