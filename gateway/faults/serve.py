@@ -13,8 +13,6 @@ import asyncio
 from functools import partial
 
 from gateway.faults.model import FaultSet
-from gateway.faults.requests import request_facts
-from gateway.faults.responses import error_response
 
 
 class DropConnection(Exception):
@@ -56,6 +54,9 @@ def _topic_name(broker, topic_id: bytes) -> str | None:
 
 
 async def _handle(faults: FaultSet, reg, ctx, request):
+    from gateway.faults.requests import request_facts  # only once a fault is armed: not at start-up
+    from gateway.faults.responses import error_response
+
     api = reg.api
     facts = request_facts(api.request, ctx.api_version, request, api_key=api.key, broker=_node_id(ctx),
                           client_id=ctx.client_id, topic_name=partial(_topic_name, ctx.broker))
