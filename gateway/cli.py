@@ -7,6 +7,7 @@ Only `serve` loads the broker's config machinery; a tool's command line is parse
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 
@@ -157,7 +158,13 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
     except (PropertiesError, OSError, ValueError) as exc:
         parser(tools=False).exit(2, f"ottla: {exc}\n")
     configure(config.log_level, config.log_format)
-    run(config)
+    try:
+        run(config)
+    except OSError as exc:  # a port in use or not ours to bind: one line, as Kafka's "Socket server failed to bind"
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print(f"ottla: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 
