@@ -1,6 +1,6 @@
 'use strict'
 // kafkajs admin: {action: create|delete|list|metadata|offsets|offsetsForTime|partitions|describeConfigs|
-// alterConfigs, topic, ...} -> JSON.
+// alterConfigs|createAcls, topic, ...} -> JSON.
 const { kafkaFor, main } = require('./common')
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
@@ -70,6 +70,20 @@ const actions = {
   // resources: [{type (2 topic, 4 broker), name, configNames?, configEntries?: [{name, value}]}]
   async describeConfigs(admin, { resources, includeSynonyms }) {
     return await admin.describeConfigs({ resources, includeSynonyms: !!includeSynonyms })
+  },
+  // acl: [{resourceType, resourceName, resourcePatternType, principal, host, operation, permissionType}]
+  // (kafkajs' ACL enums by name: TOPIC, LITERAL, WRITE, ALLOW ...); then what describeAcls finds for the filter
+  async createAcls(admin, { acl, filter }) {
+    const { AclResourceTypes, ResourcePatternTypes, AclOperationTypes, AclPermissionTypes } = require('kafkajs')
+    const coded = a => ({ ...a, resourceType: AclResourceTypes[a.resourceType],
+      resourcePatternType: ResourcePatternTypes[a.resourcePatternType], operation: AclOperationTypes[a.operation],
+      permissionType: AclPermissionTypes[a.permissionType] })
+    try {
+      await admin.createAcls({ acl: acl.map(coded) })
+    } catch (error) {
+      return { error: error.type, message: error.message }
+    }
+    return await admin.describeAcls(coded(filter))
   },
   async alterConfigs(admin, { resources, validateOnly }) {
     try {
