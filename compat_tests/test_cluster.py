@@ -28,7 +28,8 @@ def cluster():
     from ottla.testing import OttlaBroker
 
     c = OttlaBroker(brokers=3, trace=False, args=["--set", "default.replication.factor=3",
-                                                         "--set", "replica.lag.time.max.ms=1500"])
+                                                         "--set", "replica.lag.time.max.ms=1500",
+                                                         "--set", "broker.session.timeout.ms=3000"])
     c.start()
     try:
         yield c
@@ -333,6 +334,54 @@ def test_a_paused_broker_holds_requests_until_it_resumes(cluster):
     assert not done.is_set()  # accepted, unanswered
     cluster.resume_broker(leader)
     assert producer.flush(15) == 0 and done.is_set()
+
+
+def test_an_idempotent_producer_keeps_going_when_the_leader_hangs_and_is_fenced(cluster):
+    """A paused leader is fenced after broker.session.timeout.ms (3 s here): leadership moves, the client
+    follows; resumed, the broker answers what it held (NOT_LEADER_OR_FOLLOWER) and rejoins the ISR."""
+    from confluent_kafka import Producer
+
+    topic = new_topic()
+    create(cluster, topic, partitions=3)
+    before = partitions_of(cluster, topic)[0]
+    victim = before["leader"]
+    # against a hung broker a client waits socket.timeout.ms, then retries where Metadata sends it
+    producer = Producer(conf(cluster, acks="all", **{"enable.idempotence": True, "linger.ms": 5,
+                                                     "request.timeout.ms": 5000, "socket.timeout.ms": 6000,
+                                                     "message.timeout.ms": 50000}))
+    acked, failed = [], []
+
+    def delivered(err, msg):
+        (failed if err else acked).append(err or msg.value())
+
+    total = 1500
+    for i in range(total):
+        producer.produce(topic, b"%d" % i, partition=i % 3, on_delivery=delivered)
+        producer.poll(0)
+        if i == total // 3:
+            assert producer.flush(20) == 0
+            cluster.pause_broker(victim)
+        if i == 2 * total // 3:
+            deadline = time.monotonic() + DEADLINE_S
+            while partitions_of(cluster, topic)[0]["leader"] == victim and time.monotonic() < deadline:
+                producer.poll(0.2)
+            fenced = next(b for b in cluster.cluster()["brokers"] if b["id"] == victim)
+            assert fenced["fenced"] and fenced["paused"]
+            state = partitions_of(cluster, topic)[0]
+            assert state["leader"] != victim and victim not in state["isr"]
+            assert state["leader_epoch"] > before["leader_epoch"]
+            assert producer.flush(45) == 0  # acknowledged by the new leader while the old one still hangs
+            cluster.resume_broker(victim)
+        time.sleep(0.0005)
+    assert producer.flush(45) == 0
+    assert failed == []
+    deadline = time.monotonic() + DEADLINE_S
+    while sorted(partitions_of(cluster, topic)[0]["isr"]) != [1, 2, 3] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(partitions_of(cluster, topic)[0]["isr"]) == [1, 2, 3]  # registered again, back in sync
+    values = consume_all(cluster, topic, total)
+    assert len(values) == len(set(values)) == total  # no duplicates
+    assert set(acked) == set(values)  # nothing acknowledged was lost
 
 
 def test_a_hung_follower_fails_acks_all_after_the_append_once_it_leaves_the_isr(cluster):

@@ -8,6 +8,10 @@ partition's replica state (gateway/replicas.py), placed as Kafka places them (ga
 With one broker (the default) nothing here is consulted on the request path: `multi` stays False and
 handlers answer as a single broker does, until a control operation (stop, move, ISR...) is used.
 
+A paused (hung) broker of a cluster is fenced once broker.session.timeout.ms passes without its
+heartbeats (a timer, no polling): it leaves every ISR and its leaderships move as for a stopped broker;
+resumed, it registers again (unfenced) and rejoins the ISRs before it answers what it held.
+
 Control operations (the fault front ends call these; all synchronous, on the event loop):
 `stop_node`, `start_node`, `pause_node`, `resume_node`, `move_leader`, `move_coordinator`, `set_isr`;
 reads: `nodes`, `partition_state`, `coordinator`. A bad argument raises ClusterError.
@@ -20,7 +24,9 @@ from collections.abc import Callable
 import structlog
 
 from gateway.broker import Broker
+from gateway.clock import now_ms
 from gateway.config import Config
+from gateway.groups.timers import Timers
 from gateway.internal_topics import GROUP_METADATA_TOPIC, TRANSACTION_STATE_TOPIC, ensure_internal_topic
 from gateway.node import Endpoint, Node
 from gateway.placement import assign_replicas, coordinator_partition, elect_leader, seeded_start
@@ -57,6 +63,19 @@ def node_endpoints(config: Config, index: int) -> list[Endpoint]:
                      port + index if port else 0)]
 
 
+class _TimerSource:
+    """Broker.add_timer_source's protocol over one Timers."""
+
+    def __init__(self, timers: Timers) -> None:
+        self.timers = timers
+
+    def tick(self, now: int) -> None:
+        self.timers.run_due(now)
+
+    def next_deadline(self) -> int | None:
+        return self.timers.next_deadline()
+
+
 class Cluster(Broker):
     def __init__(self, config: Config, storage, brokers: int | None = None) -> None:
         super().__init__(config, storage)
@@ -74,6 +93,8 @@ class Cluster(Broker):
         self._replication: dict[bytes, int] = {}  # topic id -> the replication factor CreateTopics asked
         self._assigned: dict[tuple[bytes, int], list[int]] = {}  # manual assignments not yet placed
         self.listen: Callable[[Node], None] | None = None  # the server's: open a node's listeners
+        self.fencing = Timers()  # node id -> when a paused node's broker session expires
+        self.add_timer_source(_TimerSource(self.fencing), self.fencing)
         if self.multi:
             self._activate(force=True)
         self.node_id = ids[0]
@@ -82,10 +103,11 @@ class Cluster(Broker):
     # reads ---------------------------------------------------------------------------------------
 
     def alive_ids(self) -> list[int]:
-        return [nid for nid, node in self.nodes.items() if node.alive]
+        """The registered brokers: running and not fenced (Kafka's controller elects only among these)."""
+        return [nid for nid, node in self.nodes.items() if node.alive and not node.fenced]
 
     def live_nodes(self) -> list[Node]:
-        return [node for node in self.nodes.values() if node.alive]
+        return [node for node in self.nodes.values() if node.alive and not node.fenced]
 
     def node(self, node_id: int) -> Node:
         node = self.nodes.get(node_id)
@@ -195,6 +217,16 @@ class Cluster(Broker):
         node.close_listeners()
         node.close_connections()
         node.resume()  # held connections are closed; nothing more waits on this node
+        self.fencing.cancel(node_id)
+        changed = [] if node.fenced else self._leave(node_id)
+        node.fenced = False
+        self._saved(changed)
+        log.info("broker_stopped", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
+
+    def _leave(self, node_id: int) -> list:
+        """A broker gone (stopped, or fenced): it leaves every ISR (the last member stays: Kafka's
+        ELR-less ISR), leadership moves to the next live in-sync replica (or goes offline, or with
+        unclean election to any live replica), the controller moves. Returns what changed."""
         changed = []
         alive = self.alive_ids()
         for key, state in self._all_states():
@@ -206,7 +238,7 @@ class Cluster(Broker):
                                       unclean=self._unclean(key))
                 moved = self._set_leader(key, state, leader)
             if node_id in state.isr and len(state.isr) > 1:
-                state.isr = [r for r in state.isr if r != node_id]  # the last member stays: Kafka's ELR-less ISR
+                state.isr = [r for r in state.isr if r != node_id]
                 if state.leader >= 0 and state.leader not in state.isr:
                     state.isr.append(state.leader)
                 moved = True
@@ -214,8 +246,7 @@ class Cluster(Broker):
                 changed.append((key, state))
         if self.controller_id == node_id:
             self.controller_id = alive[0] if alive else -1
-        self._saved(changed)
-        log.info("broker_stopped", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
+        return changed
 
     def start_node(self, node_id: int) -> None:
         """The broker comes back: its listeners open, it rejoins the ISR of what it replicates (its log
@@ -255,20 +286,45 @@ class Cluster(Broker):
             changed.append((key, state))
         return changed
 
-    def pause_node(self, node_id: int) -> None:
-        """The broker hangs: it accepts connections and requests and answers none of them until resumed."""
+    def pause_node(self, node_id: int, now: int | None = None) -> None:
+        """The broker hangs: it accepts connections and requests and answers none of them until resumed.
+        In a cluster its heartbeats stop too: broker.session.timeout.ms later the controller fences it."""
         node = self.node(node_id)
         if node.alive and not node.paused:
             node.paused = True
-            log.info("broker_paused", node_id=node_id)
+            timeout = None
+            if self.size > 1:  # one broker is its own controller: nobody fences it
+                timeout = self.configs.broker("broker.session.timeout.ms")
+                self.fencing.schedule(node_id, (now if now is not None else now_ms()) + timeout,
+                                      lambda _deadline: self._fence(node_id))
+            log.info("broker_paused", node_id=node_id, session_timeout_ms=timeout)
+
+    def _fence(self, node_id: int) -> None:
+        """The controller heard no heartbeat within broker.session.timeout.ms: the broker is fenced."""
+        node = self.nodes[node_id]
+        if not node.alive or not node.paused or node.fenced:
+            return
+        self._activate()
+        node.fenced = True
+        changed = self._leave(node_id)
+        self._saved(changed)
+        for callback in list(node.on_fenced):
+            callback()
+        log.info("broker_fenced", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
 
     def resume_node(self, node_id: int) -> None:
+        """The broker wakes: fenced, it registers again first (unfenced, back in the ISRs, a follower
+        where leadership moved), then answers what it held as the broker it now is."""
         node = self.node(node_id)
         if node.paused:
-            node.resume()
+            self.fencing.cancel(node_id)
+            fenced, node.fenced = node.fenced, False
+            if fenced and self.controller_id < 0:
+                self.controller_id = node_id
             changed = self._rejoin(node_id) if self.multi else []
             self._saved(changed)
-            log.info("broker_resumed", node_id=node_id, partitions_changed=len(changed))
+            node.resume()
+            log.info("broker_resumed", node_id=node_id, partitions_changed=len(changed), was_fenced=fenced)
 
     def move_leader(self, topic: str, partition: int, node_id: int) -> None:
         """Make node_id the leader (it must be a live in-sync replica, as an ElectLeaders/reassignment needs)."""
@@ -379,7 +435,7 @@ class Cluster(Broker):
 
     def _alive(self, node_id: int) -> bool:
         node = self.nodes.get(node_id)
-        return node is not None and node.alive
+        return node is not None and node.alive and not node.fenced
 
     def _activate(self, force: bool = False) -> None:
         """A control operation on a single broker: from now on handlers consult replica states."""

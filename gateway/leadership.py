@@ -55,8 +55,8 @@ def isr_text(ctx, log) -> str:
 
 async def wait_for_followers(ctx, responses: list[dict], timeout_ms: int) -> None:
     """acks=all in a cluster: an appended partition whose ISR holds a paused (hung) follower is not
-    acknowledged until the follower resumes, or until replica.lag.time.max.ms passes and it leaves the
-    ISR: then NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below min.insync.replicas (Kafka's
+    acknowledged until the follower resumes, or until replica.lag.time.max.ms passes (or it is fenced:
+    broker.session.timeout.ms) and it leaves the ISR: then NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below min.insync.replicas (Kafka's
     DelayedProduce), REQUEST_TIMED_OUT if the request's timeout comes first."""
     cluster = ctx.broker
     waiting = []
@@ -86,6 +86,15 @@ async def wait_for_followers(ctx, responses: list[dict], timeout_ms: int) -> Non
                     result["error_message"] = (f"The number of in-sync replicas of {log} fell below "
                                                f"min.insync.replicas={log.topic.min_insync_replicas} after the append")
             return
-        nodes = {n for log, _ in waiting for n in cluster.paused_followers(log)}
-        await wait_for_any((cluster.nodes[n].on_resume for n in nodes), min(timeout_s, lag_s) - elapsed)
-        waiting = [(log, result) for log, result in waiting if cluster.paused_followers(log)]
+        nodes = [cluster.nodes[n] for n in {n for log, _ in waiting for n in cluster.paused_followers(log)}]
+        await wait_for_any([node.on_resume for node in nodes] + [node.on_fenced for node in nodes],
+                           min(timeout_s, lag_s) - elapsed)
+        still = []
+        for log, result in waiting:
+            if cluster.paused_followers(log):
+                still.append((log, result))
+            elif len(cluster.state(log).isr) < log.topic.min_insync_replicas:  # a fenced follower left the ISR
+                result["error_code"] = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+                result["error_message"] = (f"The number of in-sync replicas of {log} fell below "
+                                           f"min.insync.replicas={log.topic.min_insync_replicas} after the append")
+        waiting = still

@@ -35,9 +35,11 @@ class Node:
         self.endpoints = endpoints
         self.alive = True
         self.paused = False
+        self.fenced = False  # paused past broker.session.timeout.ms: out of every ISR, leads nothing
         self.connections: set = set()  # gateway.connection.KafkaConnection
         self.servers: list = []  # asyncio.Server per endpoint, while alive
         self.on_resume: list[Callable[[], None]] = []
+        self.on_fenced: list[Callable[[], None]] = []  # acks=all waiting on this follower (gateway/leadership.py)
 
     @property
     def host(self) -> str:
@@ -99,7 +101,7 @@ class Node:
             callback()
 
     def __repr__(self) -> str:
-        state = "paused" if self.paused else "alive" if self.alive else "stopped"
+        state = "fenced" if self.fenced else "paused" if self.paused else "alive" if self.alive else "stopped"
         return f"Node({self.node_id}, {self.host}:{self.port}, {state})"
 
 

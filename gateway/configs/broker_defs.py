@@ -158,6 +158,9 @@ _OWN = [
     _b("background.threads", _I, 10, "The number of background threads.", at_least(1), CLUSTER_WIDE, NO_THREADS),
     _b("replica.lag.time.max.ms", _L, 30000, "How long a follower may fail to catch up before it leaves the ISR "
        "(a --brokers N cluster: a paused follower holding up an acks=all produce).", at_least(1)),
+    _b("broker.session.timeout.ms", _I, 9000, "How long a broker may go without heartbeating the controller "
+       "before it is fenced (a --brokers N cluster: a paused broker leaves every ISR and leads nothing).",
+       at_least(1)),
     _b("num.replica.fetchers", _I, 1, "The number of replica fetcher threads.", None, CLUSTER_WIDE,
        SINGLE_BROKER),
     _b("num.recovery.threads.per.data.dir", _I, 2, "Threads per data directory for log recovery.", at_least(1),

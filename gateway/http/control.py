@@ -1,7 +1,7 @@
 """The control API, /v1/... on --http-port: the cluster's state, broker and leadership operations, and
 faults (gateway/faults), as JSON. README "Testing with Ottla" documents every route.
 
-    GET    /v1/cluster                                  brokers (alive, paused), controller, partitions
+    GET    /v1/cluster                                  brokers (alive, paused, fenced), controller, partitions
     POST   /v1/brokers/{id}/stop|start|pause|resume     -> the broker's state
     POST   /v1/partitions/{topic}/{partition}/leader    {"broker": id}
     POST   /v1/partitions/{topic}/{partition}/isr       {"brokers": [id, ...]}
@@ -59,12 +59,13 @@ def nodes(broker) -> list[dict]:
     """Every broker of the cluster (one without --brokers)."""
     found = getattr(broker, "nodes", None)
     if found is None:
-        return [{"id": broker.node_id, "host": broker.host, "port": broker.port, "alive": True, "paused": False}]
+        return [{"id": broker.node_id, "host": broker.host, "port": broker.port, "alive": True, "paused": False,
+                 "fenced": False}]
     out = []
     for node_id, node in sorted(found.items()):
         host, port = _address(node)
         out.append({"id": node_id, "host": host, "port": port, "alive": bool(getattr(node, "alive", True)),
-                    "paused": bool(getattr(node, "paused", False))})
+                    "paused": bool(getattr(node, "paused", False)), "fenced": bool(getattr(node, "fenced", False))})
     return out
 
 

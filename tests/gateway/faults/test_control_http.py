@@ -80,7 +80,8 @@ def test_cluster_view_of_one_broker_and_operations_it_lacks():
     async def test(broker, client):
         broker.logs.create_topic("t", 2)
         cluster = await (await client.get("/v1/cluster")).json()
-        assert cluster["brokers"] == [{"id": 1, "host": "127.0.0.1", "port": 9092, "alive": True, "paused": False}]
+        assert cluster["brokers"] == [{"id": 1, "host": "127.0.0.1", "port": 9092, "alive": True, "paused": False,
+                                       "fenced": False}]
         topic = next(t for t in cluster["topics"] if t["name"] == "t")
         assert [(p["partition"], p["leader"], p["isr"]) for p in topic["partitions"]] == [(0, 1, [1]), (1, 1, [1])]
         assert (await client.post("/v1/brokers/7/stop")).status == 404
@@ -140,7 +141,8 @@ def test_operations_reach_the_cluster_methods():
             stopped = await client.post("/v1/brokers/2/stop")
             assert stopped.status == 200 and (await stopped.json())["alive"] is False
             paused = await (await client.post("/v1/brokers/1/pause")).json()
-            assert paused == {"id": 1, "host": "127.0.0.1", "port": 9092, "alive": True, "paused": True}
+            assert paused == {"id": 1, "host": "127.0.0.1", "port": 9092, "alive": True, "paused": True,
+                              "fenced": False}
             moved = await client.post("/v1/partitions/t/0/leader", json={"broker": 2})
             assert moved.status == 200 and (await moved.json())["leader"] == 2
             refused = await client.post("/v1/partitions/t/0/leader", json={"broker": 9})
