@@ -65,6 +65,8 @@ SINGLE = {
                                    "heartbeat_interval_ms": 0, "assignment": None}), (0, 99)),  # ConsumerGroupHeartbeat
     76: (GROUP, "group_id", _top({"error_message": None, "member_id": None, "member_epoch": 0,
                                    "heartbeat_interval_ms": 0, "assignment": None}), (0, 99)),  # ShareGroupHeartbeat
+    91: (GROUP, "group_id", _top({"error_message": None, "responses": []}), (0, 99)),  # AlterShareGroupOffsets
+    92: (GROUP, "group_id", _top({"error_message": None, "responses": []}), (0, 99)),  # DeleteShareGroupOffsets
     22: (TRANSACTION, "transactional_id", _top({"producer_id": -1, "producer_epoch": -1}), (0, 99)),  # InitProducerId
     24: (TRANSACTION, "v3_and_below_transactional_id", _refuse_add_partitions, (0, 3)),  # AddPartitionsToTxn
     25: (TRANSACTION, "transactional_id", _top(), (0, 99)),  # AddOffsetsToTxn
@@ -81,6 +83,10 @@ MANY = {
     69: (GROUP, "group_ids", "groups", "group_id",  # ConsumerGroupDescribe
          lambda key: {"error_code": NOT_COORDINATOR, "group_id": key, "group_state": "", "group_epoch": -1,
                       "assignment_epoch": -1, "assignor_name": "", "members": [],
+                      "authorized_operations": -2147483648}),
+    77: (GROUP, "group_ids", "groups", "group_id",  # ShareGroupDescribe
+         lambda key: {"error_code": NOT_COORDINATOR, "error_message": None, "group_id": key, "group_state": "",
+                      "group_epoch": -1, "assignment_epoch": -1, "assignor_name": "", "members": [],
                       "authorized_operations": -2147483648}),
     65: (TRANSACTION, "transactional_ids", "transaction_states", "transactional_id",  # DescribeTransactions
          lambda key: {"error_code": NOT_COORDINATOR, "transactional_id": key, "transaction_state": "",
@@ -123,11 +129,11 @@ def _wrap_many(handler, kind, request_field, response_field, key_field, refuse):
     return handle
 
 
-def _wrap_offset_fetch(handler):
-    """OffsetFetch v8+: several groups, each refused or served on its own."""
+def _wrap_group_list(handler, min_version: int, refuse):
+    """OffsetFetch v8+ and DescribeShareGroupOffsets: several groups, each refused or served on its own."""
     async def handle(ctx, request):
         broker = ctx.broker
-        if not broker.multi or ctx.node is None or ctx.api_version < 8:
+        if not broker.multi or ctx.node is None or ctx.api_version < min_version:
             return await handler(ctx, request)
         groups = list(request.groups)
         mine = [g for g in groups if broker.is_coordinator(ctx.node, GROUP, g.group_id)]
@@ -136,10 +142,19 @@ def _wrap_offset_fetch(handler):
         request.groups = mine
         response = await handler(ctx, request) if mine else {"throttle_time_ms": 0, "groups": []}
         served = {g["group_id"]: g for g in response["groups"]}
-        response["groups"] = [served.get(g.group_id) or {"group_id": g.group_id, "topics": [],
-                                                         "error_code": NOT_COORDINATOR} for g in groups]
+        response["groups"] = [served.get(g.group_id) or refuse(g.group_id) for g in groups]
         return response
     return handle
+
+
+def _wrap_offset_fetch(handler):
+    return _wrap_group_list(handler, 8, lambda group_id: {"group_id": group_id, "topics": [],
+                                                          "error_code": NOT_COORDINATOR})
+
+
+def _wrap_share_offsets(handler):
+    return _wrap_group_list(handler, 0, lambda group_id: {"group_id": group_id, "topics": [],
+                                                          "error_code": NOT_COORDINATOR, "error_message": None})
 
 
 def _wrap_listing(handler, kind, response_field, key_field):
@@ -170,6 +185,10 @@ def install() -> None:
                 handler = _wrap_offset_fetch(handler)
             handlers[key] = registry.Registration(reg.api, reg.served_min, reg.max_version, reg.advertised_min,
                                                   handler)
+    if 90 in handlers:  # DescribeShareGroupOffsets
+        reg = handlers[90]
+        handlers[90] = registry.Registration(reg.api, reg.served_min, reg.max_version, reg.advertised_min,
+                                             _wrap_share_offsets(reg.handler))
     for key, spec in MANY.items():
         if key in handlers:
             reg = handlers[key]

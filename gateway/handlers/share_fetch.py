@@ -19,6 +19,7 @@ before the response is sent. share.version finalized at 0: UNSUPPORTED_VERSION.
 import time
 
 from gateway.clock import now_ms
+from gateway.leadership import LEADER_HINT_ERRORS, current_leader, partition_error
 from gateway.long_poll import wait_for_any
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
@@ -30,29 +31,39 @@ from wire.errors import ErrorCode, KafkaError
 DEFAULT_MAX_RECORDS = 500
 
 
-def _partition_entry(index: int, node_id: int, log=None) -> dict:
+def _partition_entry(ctx, index: int, log=None) -> dict:
     return {"partition_index": index, "error_code": ErrorCode.NONE, "error_message": None,
             "acknowledge_error_code": ErrorCode.NONE, "acknowledge_error_message": None,
-            "current_leader": _current_leader(node_id, log), "records": b"", "acquired_records": []}
+            "current_leader": _current_leader(ctx, log), "records": b"", "acquired_records": []}
 
 
-def _current_leader(node_id: int, log) -> dict:
-    """This broker and the partition's epoch for a partition we have; -1, -1 for one we do not."""
+def _current_leader(ctx, log, endpoints: dict | None = None) -> dict:
+    """The partition's leader and epoch (in a cluster the real leader, whose address goes into
+    `endpoints` for node_endpoints); -1, -1 for a partition we do not have."""
     if log is None:
         return {"leader_id": -1, "leader_epoch": -1}
-    return {"leader_id": node_id, "leader_epoch": log.leader_epoch}
+    return current_leader(ctx, log, endpoints if endpoints is not None else {})
 
 
-def _resolve(logs, topic_id: bytes, index: int, authorize):
+def _resolve(ctx, topic_id: bytes, index: int):
     """(log, error): UNKNOWN_TOPIC_ID for a topic id we do not have, TOPIC_AUTHORIZATION_FAILED for a topic
-    the principal may not READ, UNKNOWN_TOPIC_OR_PARTITION for a partition."""
-    topic = logs.get_by_id(topic_id)
+    the principal may not READ, UNKNOWN_TOPIC_OR_PARTITION for a partition, NOT_LEADER_OR_FOLLOWER (with
+    the log, for the leader hint) for a partition this broker of a cluster does not lead."""
+    topic = ctx.broker.logs.get_by_id(topic_id)
     if topic is None:
         return None, ErrorCode.UNKNOWN_TOPIC_ID
-    if not authorize(Operation.READ, ResourceType.TOPIC, topic.name):
+    if not ctx.authorize(Operation.READ, ResourceType.TOPIC, topic.name):
         return None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
     log = topic.partition(index)
-    return (log, ErrorCode.NONE) if log is not None else (None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    if log is None:
+        return None, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    return log, partition_error(ctx, log)
+
+
+def _leader_hint(ctx, entry: dict, log, error: ErrorCode, endpoints: dict) -> None:
+    """A partition led elsewhere: the entry names the current leader, node_endpoints its address."""
+    if log is not None and error in LEADER_HINT_ERRORS:
+        entry["current_leader"] = _current_leader(ctx, log, endpoints)
 
 
 def _top_error(code: ErrorCode, message: str | None) -> dict:
@@ -89,24 +100,24 @@ def _session(broker, request, *, acknowledge_only: bool):
     return sessions.continue_session(group_id, member_id, epoch)
 
 
-def _acknowledge_all(ctx, request, allow_renew: bool, now: int, entries: dict) -> None:
+def _acknowledge_all(ctx, request, allow_renew: bool, now: int, entries: dict, endpoints: dict) -> None:
     """Apply every partition's acknowledgement batches; errors go in the partitions' entries."""
     broker = ctx.broker
     for topic in request.topics:
         for p in topic.partitions:
             if not p.acknowledgement_batches:
                 continue
-            entry = entries.setdefault((topic.topic_id, p.partition_index),
-                                       _partition_entry(p.partition_index, broker.node_id))
-            log, error = _resolve(broker.logs, topic.topic_id, p.partition_index, ctx.authorize)
-            if log is not None:
+            entry = entries.setdefault((topic.topic_id, p.partition_index), _partition_entry(ctx, p.partition_index))
+            log, error = _resolve(ctx, topic.topic_id, p.partition_index)
+            if log is not None and not error:
                 try:
                     broker.shares.acknowledge(request.group_id, request.member_id, log, p.acknowledgement_batches,
                                               now, allow_renew=allow_renew)
                 except KafkaError as exc:
                     error, entry["acknowledge_error_message"] = exc.code, exc.message
             entry["acknowledge_error_code"] = error
-            entry["current_leader"] = _current_leader(broker.node_id, log)
+            entry["current_leader"] = _current_leader(ctx, log)
+            _leader_hint(ctx, entry, log, error, endpoints)
 
 
 def _responses(entries: dict) -> list[dict]:
@@ -128,7 +139,8 @@ async def handle_share_fetch(ctx, request):
     config = broker.share_configs.for_group(group_id)
     renew = version >= 2 and request.is_renew_ack and config.renew_acknowledge_enable
     entries: dict = {}
-    _acknowledge_all(ctx, request, renew, now_ms(), entries)
+    endpoints: dict = {}  # node id -> NodeEndpoint of the leaders named in current_leader hints
+    _acknowledge_all(ctx, request, renew, now_ms(), entries, endpoints)
     final = request.share_session_epoch == FINAL_EPOCH
     if not final and request.share_session_epoch != INITIAL_EPOCH:
         for topic in request.topics:
@@ -143,14 +155,14 @@ async def handle_share_fetch(ctx, request):
             broker.shares.flush()
             exc = _unknown_member(group_id, member_id)
             return _top_error(exc.code, exc.message)
-        await _fetch(ctx, request, session, entries)
+        await _fetch(ctx, request, session, entries, endpoints)
     broker.shares.flush()
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
             "acquisition_lock_timeout_ms": config.record_lock_duration_ms, "responses": _responses(entries),
-            "node_endpoints": []}
+            "node_endpoints": list(endpoints.values())}
 
 
-async def _fetch(ctx, request, session, entries: dict) -> None:
+async def _fetch(ctx, request, session, entries: dict, endpoints: dict) -> None:
     broker = ctx.broker
     shares = broker.shares
     mode = AcquireMode.RECORD_LIMIT if ctx.api_version >= 2 and request.share_acquire_mode == 1 \
@@ -171,12 +183,13 @@ async def _fetch(ctx, request, session, entries: dict) -> None:
         for topic_id, index in partitions:
             if max_records <= 0 or budget - gathered <= 0:
                 break
-            log, error = _resolve(broker.logs, topic_id, index, ctx.authorize)
+            log, error = _resolve(ctx, topic_id, index)
             entry = entries.get((topic_id, index))
             if error:
                 if entry is None:
-                    entry = entries[topic_id, index] = _partition_entry(index, broker.node_id)
+                    entry = entries[topic_id, index] = _partition_entry(ctx, index)
                 entry["error_code"] = error
+                _leader_hint(ctx, entry, log, error, endpoints)
                 continue
             logs.append(log)
             try:
@@ -184,13 +197,13 @@ async def _fetch(ctx, request, session, entries: dict) -> None:
                                                    max_bytes=budget - gathered, now_ms=now_ms(), mode=mode,
                                                    batch_size=request.batch_size)
             except KafkaError as exc:
-                entry = entries.setdefault((topic_id, index), _partition_entry(index, broker.node_id, log))
+                entry = entries.setdefault((topic_id, index), _partition_entry(ctx, index, log))
                 entry["error_code"], entry["error_message"] = exc.code, exc.message
                 continue
             if not acquired:
                 continue
             if entry is None:
-                entry = entries[topic_id, index] = _partition_entry(index, broker.node_id, log)
+                entry = entries[topic_id, index] = _partition_entry(ctx, index, log)
             entry["records"] += records
             entry["acquired_records"].extend(
                 {"first_offset": a.first_offset, "last_offset": a.last_offset, "delivery_count": a.delivery_count}
@@ -213,11 +226,12 @@ async def handle_share_acknowledge(ctx, request):
     except KafkaError as exc:
         return _top_error(exc.code, exc.message)
     entries: dict = {}
+    endpoints: dict = {}
     renew = ctx.api_version >= 2 and request.is_renew_ack and config.renew_acknowledge_enable
-    _acknowledge_all(ctx, request, renew, now_ms(), entries)
+    _acknowledge_all(ctx, request, renew, now_ms(), entries, endpoints)
     broker.shares.flush()
     for entry in entries.values():
         entry["error_code"], entry["error_message"] = entry["acknowledge_error_code"], entry["acknowledge_error_message"]
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "error_message": None,
             "acquisition_lock_timeout_ms": config.record_lock_duration_ms, "responses": _responses(entries),
-            "node_endpoints": []}
+            "node_endpoints": list(endpoints.values())}
