@@ -215,6 +215,74 @@ def test_an_idempotent_producer_loses_and_duplicates_nothing_while_a_broker_stop
     assert set(acked) == set(values)  # nothing acknowledged was lost
 
 
+def _check_no_loss_no_duplicates(cluster, topic, victim, acked, total):
+    moved = partitions_of(cluster, topic)[0]
+    assert moved["leader"] != victim and moved["leader_epoch"] >= 1  # the client followed a new leader
+    values = consume_all(cluster, topic, total)
+    assert len(values) == len(set(values)) == total  # no duplicates
+    assert set(acked) == set(values)  # nothing acknowledged was lost
+
+
+def test_kafka_python_idempotent_producer_loses_and_duplicates_nothing_while_a_broker_stops_and_starts(cluster):
+    from kafka import KafkaProducer
+
+    topic = new_topic()
+    create(cluster, topic, partitions=3)
+    victim = partitions_of(cluster, topic)[0]["leader"]
+    producer = KafkaProducer(bootstrap_servers=bootstrap(cluster), acks="all", enable_idempotence=True,
+                             linger_ms=5, request_timeout_ms=10000, retry_backoff_ms=100)
+    total, futures = 900, []
+    try:
+        for i in range(total):
+            futures.append((b"%d" % i, producer.send(topic, b"%d" % i, partition=i % 3)))
+            if i == total // 3:
+                producer.flush(20)
+                cluster.stop_broker(victim)
+            if i == 2 * total // 3:
+                producer.flush(30)
+                cluster.start_broker(victim)
+        producer.flush(40)
+        acked = [value for value, future in futures if future.get(timeout=40) is not None]
+    finally:
+        producer.close(5)
+    assert len(acked) == total
+    _check_no_loss_no_duplicates(cluster, topic, victim, acked, total)
+
+
+def test_aiokafka_idempotent_producer_loses_and_duplicates_nothing_while_a_broker_stops_and_starts(cluster):
+    from aiokafka import AIOKafkaProducer
+
+    topic = new_topic()
+    create(cluster, topic, partitions=3)
+    victim = partitions_of(cluster, topic)[0]["leader"]
+    total = 900
+
+    async def run():
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap(cluster), acks="all", enable_idempotence=True,
+                                    linger_ms=5, request_timeout_ms=10000, retry_backoff_ms=100)
+        await producer.start()
+        acked, pending = [], []
+        try:
+            for i in range(total):
+                pending.append((b"%d" % i, await producer.send(topic, b"%d" % i, partition=i % 3)))
+                if i == total // 3:
+                    await producer.flush()
+                    await asyncio.to_thread(cluster.stop_broker, victim)
+                if i == 2 * total // 3:
+                    await asyncio.wait_for(producer.flush(), 30)
+                    await asyncio.to_thread(cluster.start_broker, victim)
+            for value, future in pending:
+                await asyncio.wait_for(future, 40)
+                acked.append(value)
+        finally:
+            await producer.stop()
+        return acked
+
+    acked = asyncio.run(run())
+    assert len(acked) == total
+    _check_no_loss_no_duplicates(cluster, topic, victim, acked, total)
+
+
 def test_a_group_whose_coordinator_stops_finds_the_new_one_and_resumes_from_committed_offsets(cluster):
     from confluent_kafka import Consumer, Producer
     from confluent_kafka.admin import AdminClient
