@@ -182,45 +182,51 @@ def test_kafkajs_sees_three_brokers_and_spread_leaders(cluster):
 
 # brokers stop and start ----------------------------------------------------------------------------
 
-def test_an_idempotent_producer_loses_and_duplicates_nothing_while_a_broker_stops_and_starts(cluster):
-    from confluent_kafka import Producer
-
-    topic = new_topic()
-    create(cluster, topic, partitions=3)
-    victim = partitions_of(cluster, topic)[0]["leader"]
-    producer = Producer(conf(cluster, acks="all", **{"enable.idempotence": True, "linger.ms": 5,
-                                                     "message.timeout.ms": 40000}))
-    acked, failed = [], []
-
-    def delivered(err, msg):
-        (failed if err else acked).append(err or msg.value())
-
-    total = 3000
-    for i in range(total):
-        producer.produce(topic, b"%d" % i, partition=i % 3, on_delivery=delivered)
-        producer.poll(0)
-        if i == total // 3:
-            producer.flush(20)
-            cluster.stop_broker(victim)
-        if i == 2 * total // 3:
-            producer.flush(30)
-            cluster.start_broker(victim)
-        time.sleep(0.0005)
-    assert producer.flush(40) == 0
-    assert failed == []
-    moved = partitions_of(cluster, topic)[0]
-    assert moved["leader"] != victim and moved["leader_epoch"] >= 1  # the client followed a new leader
-    values = consume_all(cluster, topic, total)
-    assert len(values) == len(set(values)) == total  # no duplicates
-    assert set(acked) == set(values)  # nothing acknowledged was lost
-
-
 def _check_no_loss_no_duplicates(cluster, topic, victim, acked, total):
     moved = partitions_of(cluster, topic)[0]
     assert moved["leader"] != victim and moved["leader_epoch"] >= 1  # the client followed a new leader
     values = consume_all(cluster, topic, total)
     assert len(values) == len(set(values)) == total  # no duplicates
     assert set(acked) == set(values)  # nothing acknowledged was lost
+
+
+def _bounce(cluster, victim, i, total, flush) -> None:
+    """Stop the victim after a third of the records (flushed first), start it again after two thirds."""
+    if i == total // 3:
+        flush(20)
+        cluster.stop_broker(victim)
+    if i == 2 * total // 3:
+        flush(30)
+        cluster.start_broker(victim)
+
+
+def _idempotent_producer(cluster, **extra):
+    """A confluent-kafka idempotent acks=all producer, and the values it got acknowledged and its errors."""
+    from confluent_kafka import Producer
+
+    producer = Producer(conf(cluster, acks="all", **{"enable.idempotence": True, "linger.ms": 5, **extra}))
+    acked, failed = [], []
+
+    def delivered(err, msg):
+        (failed if err else acked).append(err or msg.value())
+
+    return producer, delivered, acked, failed
+
+
+def test_an_idempotent_producer_loses_and_duplicates_nothing_while_a_broker_stops_and_starts(cluster):
+    topic = new_topic()
+    create(cluster, topic, partitions=3)
+    victim = partitions_of(cluster, topic)[0]["leader"]
+    producer, delivered, acked, failed = _idempotent_producer(cluster, **{"message.timeout.ms": 40000})
+    total = 3000
+    for i in range(total):
+        producer.produce(topic, b"%d" % i, partition=i % 3, on_delivery=delivered)
+        producer.poll(0)
+        _bounce(cluster, victim, i, total, producer.flush)
+        time.sleep(0.0005)
+    assert producer.flush(40) == 0
+    assert failed == []
+    _check_no_loss_no_duplicates(cluster, topic, victim, acked, total)
 
 
 def test_kafka_python_idempotent_producer_loses_and_duplicates_nothing_while_a_broker_stops_and_starts(cluster):
@@ -235,12 +241,7 @@ def test_kafka_python_idempotent_producer_loses_and_duplicates_nothing_while_a_b
     try:
         for i in range(total):
             futures.append((b"%d" % i, producer.send(topic, b"%d" % i, partition=i % 3)))
-            if i == total // 3:
-                producer.flush(20)
-                cluster.stop_broker(victim)
-            if i == 2 * total // 3:
-                producer.flush(30)
-                cluster.start_broker(victim)
+            _bounce(cluster, victim, i, total, producer.flush)
         producer.flush(40)
         acked = [value for value, future in futures if future.get(timeout=40) is not None]
     finally:
@@ -407,21 +408,13 @@ def test_a_paused_broker_holds_requests_until_it_resumes(cluster):
 def test_an_idempotent_producer_keeps_going_when_the_leader_hangs_and_is_fenced(cluster):
     """A paused leader is fenced after broker.session.timeout.ms (3 s here): leadership moves, the client
     follows; resumed, the broker answers what it held (NOT_LEADER_OR_FOLLOWER) and rejoins the ISR."""
-    from confluent_kafka import Producer
-
     topic = new_topic()
     create(cluster, topic, partitions=3)
     before = partitions_of(cluster, topic)[0]
     victim = before["leader"]
     # against a hung broker a client waits socket.timeout.ms, then retries where Metadata sends it
-    producer = Producer(conf(cluster, acks="all", **{"enable.idempotence": True, "linger.ms": 5,
-                                                     "request.timeout.ms": 5000, "socket.timeout.ms": 6000,
-                                                     "message.timeout.ms": 50000}))
-    acked, failed = [], []
-
-    def delivered(err, msg):
-        (failed if err else acked).append(err or msg.value())
-
+    producer, delivered, acked, failed = _idempotent_producer(cluster, **{
+        "request.timeout.ms": 5000, "socket.timeout.ms": 6000, "message.timeout.ms": 50000})
     total = 1500
     for i in range(total):
         producer.produce(topic, b"%d" % i, partition=i % 3, on_delivery=delivered)
@@ -447,9 +440,7 @@ def test_an_idempotent_producer_keeps_going_when_the_leader_hangs_and_is_fenced(
     while sorted(partitions_of(cluster, topic)[0]["isr"]) != [1, 2, 3] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert sorted(partitions_of(cluster, topic)[0]["isr"]) == [1, 2, 3]  # registered again, back in sync
-    values = consume_all(cluster, topic, total)
-    assert len(values) == len(set(values)) == total  # no duplicates
-    assert set(acked) == set(values)  # nothing acknowledged was lost
+    _check_no_loss_no_duplicates(cluster, topic, victim, acked, total)
 
 
 def test_a_hung_follower_fails_acks_all_after_the_append_once_it_leaves_the_isr(cluster):
