@@ -45,7 +45,7 @@ def _struct(resp_fields, req_fields, req, version, error, message) -> dict:
     req_present = {_norm(f.name): f for f in _present(req_fields, version)} if req is not None else {}
     out = {}
     for f in _present(resp_fields, version):
-        if f.name == "error_code":
+        if f.name == "error_code" or (f.name.endswith("_error_code") and f.type == "int16" and f.tag is None):
             out[f.name] = error
         elif f.name == "error_message":
             out[f.name] = message

@@ -5,6 +5,8 @@ The wrapper sees the decoded request, asks the model which faults fire, then del
 (`delay_ms`, then it is handled or answered as below), drops the connection without answering
 (`DropConnection`, which the pipeline turns into a close), or answers with the error built from the
 declarations (gateway.faults.responses) instead of calling the handler. Nothing stored is touched.
+A fault with a topic (and partition) matcher on an API whose errors are per partition answers only
+the matched partitions with its error; the rest of the request is handled (gateway.faults.partial).
 """
 
 from __future__ import annotations
@@ -71,6 +73,32 @@ async def _handle(faults: FaultSet, reg, ctx, request):
     if decision.drop_connection:
         raise DropConnection()
     if decision.error is not None:
+        erring = next(f for f in decision.faults if f.error is not None)
+        if erring.topic is not None:
+            answer = await _partial(erring, decision, reg, ctx, request)
+            if answer is not _WHOLE:
+                return answer
         return error_response(api.key, api.request, api.response, ctx.api_version, request, int(decision.error),
                               decision.message)
     return await reg.handler(ctx, request)
+
+
+_WHOLE = object()
+
+
+async def _partial(fault, decision, reg, ctx, request):
+    """Only the matched partitions answer the error; the rest is handled (gateway.faults.partial)."""
+    from gateway.faults import partial as p
+
+    api = reg.api
+    shape = p.shape(api.request, api.response, ctx.api_version)
+    if shape is None:
+        return _WHOLE
+    halves = p.split(shape, request, fault.topic, fault.partition, partial(_topic_name, ctx.broker))
+    if halves is None:
+        return _WHOLE
+    rest, matched = halves
+    answer = p.injected(api, ctx.api_version, matched, int(decision.error), decision.message)
+    if not rest.get(shape.topics.name):
+        return answer
+    return p.merge(shape, request, await reg.handler(ctx, rest), answer)
