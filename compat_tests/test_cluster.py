@@ -443,6 +443,38 @@ def test_an_idempotent_producer_keeps_going_when_the_leader_hangs_and_is_fenced(
     _check_no_loss_no_duplicates(cluster, topic, victim, acked, total)
 
 
+def test_a_fenced_broker_answers_what_it_held_on_resume_as_a_follower(cluster):
+    """A Produce sent to a leader that then hangs and is fenced: on resume it is answered as the
+    broker now is, NOT_LEADER_OR_FOLLOWER naming the new leader (KIP-951), as a real broker would."""
+    from tests.gateway.rawclient import RawClient
+    from wire.errors import ErrorCode
+    from wire.records import build_batch
+
+    topic = new_topic()
+    create(cluster, topic, partitions=1)
+    victim = partitions_of(cluster, topic)[0]["leader"]
+    raw = RawClient((cluster.host, cluster.port + victim - 1), timeout=DEADLINE_S)
+    try:
+        cluster.pause_broker(victim)
+        raw.send(0, 10, {"transactional_id": None, "acks": -1, "timeout_ms": 30000, "topic_data": [
+            {"name": topic, "partition_data": [{"index": 0, "records": build_batch([(None, b"held", [], 1000)])}]}]})
+        deadline = time.monotonic() + DEADLINE_S
+        while partitions_of(cluster, topic)[0]["leader"] == victim and time.monotonic() < deadline:
+            time.sleep(0.1)
+        moved = partitions_of(cluster, topic)[0]
+        assert moved["leader"] != victim
+        cluster.resume_broker(victim)
+        _, response = raw.recv(0, 10)
+    finally:
+        raw.close()
+    result = response.responses[0].partition_responses[0]
+    assert result.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER  # it is a follower now
+    hint = result.current_leader
+    assert (hint.leader_id, hint.leader_epoch) == (moved["leader"], moved["leader_epoch"])
+    assert [e.node_id for e in response.node_endpoints] == [moved["leader"]]
+    assert consume_all(cluster, topic, 0) == []  # the held request appended nothing
+
+
 def test_a_hung_follower_fails_acks_all_after_the_append_once_it_leaves_the_isr(cluster):
     from confluent_kafka import KafkaError, Producer
 
