@@ -211,6 +211,7 @@ class RequestPipeline:
         self.closed = True
         self._clients.closed(self)
         self._cancel_timer()
+        self.decoder.clear()  # the bytes go with their budget (the pipeline itself may outlive the socket)
         if self._pool_waiting:
             self._pool_waiting = False
             self.pool.cancel(self._pool_ready)
@@ -663,4 +664,5 @@ class RequestPipeline:
     def _close(self) -> None:
         self.closed = True
         self._cancel_timer()
+        self.decoder.clear()  # a cut-off request's bytes go now, not when the loop drops the connection
         self.transport.close()

@@ -7,6 +7,7 @@ import struct
 DEFAULT_MAX_REQUEST_SIZE = 100 * 1024 * 1024  # Kafka's socket.request.max.bytes
 
 _SIZE = struct.Struct(">i")
+BIG_FRAME = 1024 * 1024  # gathered as chunks, joined once (see FrameDecoder)
 
 
 class FrameError(Exception):
@@ -20,24 +21,52 @@ class FrameDecoder:
     time, `peek_size()` (the size the next frame declares, before its payload is there: the caller can
     reserve memory for it or refuse it) and `next_frame()`. The buffer grows with the bytes that
     arrive; nothing is allocated for a declared size.
+
+    A frame of BIG_FRAME bytes or more is gathered as the chunks that arrive and joined once when it
+    is whole, not grown in one bytearray: growing a multi-MiB bytearray reallocates it again and again,
+    and once glibc's adaptive mmap threshold has risen (it does after the first big block is freed)
+    each move leaves the old block resident on the heap, so a few half-sent big requests held far
+    more RSS than their bytes (the pool's accounting) said.
     """
 
-    __slots__ = ("max_size", "_buffer", "_pos")
+    __slots__ = ("max_size", "_buffer", "_pos", "_chunks", "_chunked", "_big")
 
     def __init__(self, max_size: int = DEFAULT_MAX_REQUEST_SIZE) -> None:
         self.max_size = max_size
         self._buffer = bytearray()
         self._pos = 0  # start of the first unconsumed byte
+        self._chunks: list[bytes] | None = None  # the big frame at the front's payload so far
+        self._chunked = 0
+        self._big = 0  # its declared size
 
     def receive(self, data: bytes) -> None:
+        if self._chunks is not None:
+            self._gather(data)
+            return
         buffer = self._buffer
         if self._pos:
             del buffer[: self._pos]
             self._pos = 0
         buffer += data
+        if len(buffer) >= 4:
+            (size,) = _SIZE.unpack_from(buffer, 0)
+            if BIG_FRAME <= size <= self.max_size and len(buffer) < size + 4:
+                self._chunks, self._chunked, self._big = [], 0, size
+                rest, self._buffer = bytes(memoryview(buffer)[4:]), bytearray()
+                self._gather(rest)
+
+    def _gather(self, data: bytes) -> None:
+        missing = self._big - self._chunked
+        if len(data) > missing:  # the next frame starts in this chunk
+            self._buffer += memoryview(data)[missing:]
+            data = data[:missing]
+        self._chunks.append(data)
+        self._chunked += len(data)
 
     def peek_size(self) -> int | None:
         """The next frame's declared payload size, or None until its 4-byte header is here."""
+        if self._chunks is not None:
+            return self._big
         if len(self._buffer) - self._pos < 4:
             return None
         (size,) = _SIZE.unpack_from(self._buffer, self._pos)
@@ -47,6 +76,11 @@ class FrameDecoder:
 
     def next_frame(self) -> bytes | None:
         """The next whole frame's payload (removed from the buffer), or None until it is all here."""
+        if self._chunks is not None:
+            if self._chunked < self._big:
+                return None
+            chunks, self._chunks, self._chunked = self._chunks, None, 0
+            return b"".join(chunks)  # the one copy
         size = self.peek_size()
         if size is None:
             return None
@@ -64,6 +98,12 @@ class FrameDecoder:
             self._pos = end
         return payload
 
+    def clear(self) -> None:
+        """Drop what is buffered, freeing its memory (a new bytearray: clear() may keep the allocation)."""
+        self._buffer = bytearray()
+        self._pos = 0
+        self._chunks, self._chunked = None, 0
+
     def feed(self, data: bytes) -> list[bytes]:
         self.receive(data)
         frames = []
@@ -73,7 +113,8 @@ class FrameDecoder:
 
     @property
     def buffered(self) -> int:
-        return len(self._buffer) - self._pos
+        big = 4 + self._chunked if self._chunks is not None else 0
+        return big + len(self._buffer) - self._pos
 
 
 def frame(payload: bytes) -> bytes:
