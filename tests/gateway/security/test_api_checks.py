@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.security.acls import AclBinding, Operation as Op, PatternType as P, Permission as Perm, ResourceType as R
+from gateway.security.acls import Operation as Op, PatternType as P, Permission as Perm, ResourceType as R
 from partitions.memory import MemoryStorage
 from tests.gateway.inprocess import call, new_broker
 from wire.errors import ErrorCode
@@ -230,24 +230,3 @@ def test_describe_share_group_offsets_needs_group_describe(broker):
                                                {"group_id": "mine", "topics": None}]}, principal=ALICE)
     assert response.groups[0].error_code == ErrorCode.GROUP_AUTHORIZATION_FAILED
     assert response.groups[1].error_code != ErrorCode.GROUP_AUTHORIZATION_FAILED
-
-
-def test_share_fetch_needs_read_on_each_topic():
-    from tests.gateway.share.support import Member, produce as share_produce, set_group_configs
-
-    broker = new_broker(authorizer=True)
-    broker.logs.create_topic("t", 1)
-    set_group_configs(broker, "g", {"share.auto.offset.reset": "earliest"})
-    share_produce(broker, "t", [b"a"])
-    anonymous = "User:ANONYMOUS"  # what the share test client connects as
-    broker.authorizer.acls.add([
-        AclBinding(R.GROUP, "g", P.LITERAL, anonymous, "*", Op.READ, Perm.ALLOW),
-        AclBinding(R.TOPIC, "t", P.LITERAL, anonymous, "*", Op.DESCRIBE, Perm.ALLOW)])
-    member = Member(broker, "g", ["t"])
-    assert member.heartbeat().error_code == ErrorCode.NONE
-    fetched = member.fetch()
-    assert fetched.error_code == ErrorCode.NONE
-    assert fetched.responses[0].partitions[0].error_code == ErrorCode.TOPIC_AUTHORIZATION_FAILED
-    broker.authorizer.acls.add([AclBinding(R.TOPIC, "t", P.LITERAL, anonymous, "*", Op.READ, Perm.ALLOW)])
-    allowed = member.fetch().responses[0].partitions[0]
-    assert allowed.error_code == ErrorCode.NONE and allowed.acquired_records

@@ -1,6 +1,6 @@
-"""Share-group offsets admin and ShareAcknowledge with an authorizer (in-process, memory engine): the
-topic checks KafkaApis makes besides the group's (handleDescribe/Alter/DeleteShareGroupOffsetsRequest,
-handleShareAcknowledgeRequest)."""
+"""Share groups with an authorizer (in-process, memory engine): the topic checks KafkaApis makes besides
+the group's (handleShareFetchRequest, handleShareAcknowledgeRequest,
+handleDescribe/Alter/DeleteShareGroupOffsetsRequest)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from wire.schema import ZERO_UUID
 
 DESCRIBE_OFFSETS, ALTER_OFFSETS, DELETE_OFFSETS = 90, 91, 92
 ADMIN, ALICE = "User:admin", "User:alice"
+ANONYMOUS = "User:ANONYMOUS"  # what the share test client (tests.gateway.share.support) connects as
 DENIED = ErrorCode.TOPIC_AUTHORIZATION_FAILED
 
 
@@ -90,22 +91,40 @@ def test_without_an_authorizer_every_topic_is_answered():
     assert [t.topic_name for t in describe(broker, ALICE, ["hidden"]).topics] == ["hidden"]
 
 
-def test_share_acknowledge_needs_read_on_the_topic():
-    from tests.gateway.share.support import Member, acquired, produce as share_produce, set_group_configs
+def share_member(*topic_operations):
+    """A broker with one record in topic t, and a share member of group g (READ on g) subscribed to t
+    whose principal has `topic_operations` on t."""
+    from tests.gateway.share.support import Member, produce as share_produce, set_group_configs
 
     broker = new_broker(authorizer=True)
     broker.logs.create_topic("t", 1)
     set_group_configs(broker, "g", {"share.auto.offset.reset": "earliest"})
     share_produce(broker, "t", [b"a"])
-    anonymous = "User:ANONYMOUS"  # what the share test client connects as
-    allow(broker, (R.GROUP, "g", anonymous, Op.READ), (R.TOPIC, "t", anonymous, Op.DESCRIBE))
+    allow(broker, (R.GROUP, "g", ANONYMOUS, Op.READ), *[(R.TOPIC, "t", ANONYMOUS, op) for op in topic_operations])
     member = Member(broker, "g", ["t"])
     assert member.heartbeat().error_code == ErrorCode.NONE
+    return broker, member
+
+
+def test_share_fetch_needs_read_on_each_topic():
+    broker, member = share_member(Op.DESCRIBE)
+    fetched = member.fetch()
+    assert fetched.error_code == ErrorCode.NONE
+    assert fetched.responses[0].partitions[0].error_code == DENIED
+    allow(broker, (R.TOPIC, "t", ANONYMOUS, Op.READ))
+    allowed = member.fetch().responses[0].partitions[0]
+    assert allowed.error_code == ErrorCode.NONE and allowed.acquired_records
+
+
+def test_share_acknowledge_needs_read_on_the_topic():
+    from tests.gateway.share.support import acquired
+
+    broker, member = share_member(Op.DESCRIBE)
     assert member.fetch().responses[0].partitions[0].error_code == DENIED  # opens the share session
     refused = member.acknowledge({("t", 0): [(0, 0, [1])]})
     assert refused.error_code == ErrorCode.NONE
     assert refused.responses[0].partitions[0].error_code == DENIED
-    allow(broker, (R.TOPIC, "t", anonymous, Op.READ))
+    allow(broker, (R.TOPIC, "t", ANONYMOUS, Op.READ))
     assert acquired(member.fetch()) == [(0, 0, 1)]
     accepted = member.acknowledge({("t", 0): [(0, 0, [1])]})
     assert accepted.responses[0].partitions[0].error_code == ErrorCode.NONE
