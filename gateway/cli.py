@@ -98,6 +98,9 @@ def _add_serve(commands) -> None:
                        "(README: Protocol trace and compatibility report); off by default")
     serve.add_argument("--trace-max-bytes", type=int, default=Config.trace_max_bytes, help="past this size the "
                        "trace is renamed FILE.1 (replacing an older one) and a new FILE begins (default %(default)s)")
+    serve.add_argument("--client-report", action="store_true", help="build the per-client compatibility report "
+                       "live (GET /v1/clients, `ottla report --control`; needs --http-port): every request is "
+                       "observed, ~20-30 us each; --trace FILE builds it too")
     from gateway.security.flags import add_security_flags
 
     add_security_flags(serve)
@@ -155,6 +158,8 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
             if config.trace_max_bytes < 1024:
                 raise ValueError(f"--trace-max-bytes must be at least 1024, not {config.trace_max_bytes}")
             open(config.trace, "a").close()  # an unwritable path is refused before the broker starts
+        if config.client_report and config.http_port is None:
+            raise ValueError("--client-report needs --http-port (the report is served at /v1/clients)")
     except (PropertiesError, OSError, ValueError) as exc:
         parser(tools=False).exit(2, f"ottla: {exc}\n")
     configure(config.log_level, config.log_format)

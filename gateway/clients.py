@@ -1,12 +1,17 @@
 """The registry of live client connections, and the observer that traces requests and builds the report.
 
 `broker.clients` (a ClientRegistry) always knows the live connections: id, peer, listener, principal,
-connected_at, and the software ApiVersions v3+ named (KIP-511, noted by its handler in
-broker.telemetry). While something needs more (`observe()`: `--trace FILE` or the HTTP server), an
-Observer sees every request after its response is encoded: it adds the client id, the APIs and versions
-used and the client's KIP-714 instance to the connection's entry, writes the trace line
-(gateway/trace.py) and feeds the compatibility report (gateway/report.py). When nothing observes, the
-pipeline's per-request cost is one attribute read (`registry.observer is None`).
+connected_at, the software ApiVersions v3+ named (KIP-511, noted by its handler in broker.telemetry)
+and the client's KIP-714 instance (noted by the telemetry handlers). Two levels above that:
+
+- counting (`count()`: the HTTP server, for the console and GET /v1/clients): the pipeline adds the
+  client id, the request count and the APIs and versions used to the connection's entry: a dict
+  increment a request, no handler wrapping.
+- observing (`observe()`: `--trace FILE` or `--client-report`; implies counting): an Observer sees every
+  request after its response is encoded (the handler is wrapped to keep request and response), writes the
+  trace line (gateway/trace.py) and feeds the compatibility report (gateway/report.py). ~20-30 us a request.
+
+With neither, the pipeline's per-request cost is two attribute reads (`counting`, `observer`).
 
 Bounded: one entry per live connection (the broker bounds those: max.connections), removed when it
 closes; the report's bounds are gateway/report.py's, the trace's gateway/trace.py's.
@@ -26,7 +31,6 @@ from wire.messages import APIS
 
 log = structlog.get_logger("ottla.clients")
 
-_GET_TELEMETRY, _PUSH_TELEMETRY = 71, 72
 _NO_INSTANCE = bytes(16)
 _REASONS = {  # the pipeline's exceptions (by name: they are its private classes) -> why it refused
     "_BadRequest": "the request body does not decode; connection closed",
@@ -43,8 +47,7 @@ class ClientConnection:
     listener: str
     connected_at_ms: int
     client_id: str | None = None
-    requests: int = 0
-    apis: dict[str, set[int]] = field(default_factory=dict)
+    used: dict[tuple[int, int], int] = field(default_factory=dict)  # (api key, version) -> requests, while counting
     telemetry_instance: bytes | None = None  # KIP-714 client instance id, once it asked for a subscription
     pipeline: object = None  # the RequestPipeline: its principal is read when the entry is shown
 
@@ -66,17 +69,29 @@ class ClientRegistry:
         self._broker = broker
         self.live: dict[str, ClientConnection] = {}
         self.observer: Observer | None = None
+        self.counting = False  # the pipeline counts requests per connection (ClientConnection.used)
 
-    def opened(self, pipeline) -> None:
-        self.live[pipeline.connection_id] = ClientConnection(pipeline.connection_id, pipeline.peer,
-                                                             pipeline.listener_name, int(time.time() * 1000),
-                                                             pipeline=pipeline)
+    def opened(self, pipeline) -> ClientConnection:
+        entry = self.live[pipeline.connection_id] = ClientConnection(
+            pipeline.connection_id, pipeline.peer, pipeline.listener_name, int(time.time() * 1000), pipeline=pipeline)
+        return entry
+
+    def count(self) -> None:
+        """Count every connection's requests, client id and APIs and versions used (idempotent)."""
+        self.counting = True
+
+    def note_telemetry(self, connection_id: str, instance_id: bytes) -> None:
+        """The KIP-714 client instance a connection asked a subscription for or pushed as."""
+        entry = self.live.get(connection_id)
+        if entry is not None and instance_id and bytes(instance_id) != _NO_INSTANCE:
+            entry.telemetry_instance = bytes(instance_id)
 
     def closed(self, pipeline) -> None:
         self.live.pop(pipeline.connection_id, None)
 
     def observe(self, trace_path: str | None = None, trace_max_bytes: int | None = None, loop=None) -> Observer:
-        """Start observing every request (idempotent); with trace_path, also write the trace there."""
+        """Start observing every request (idempotent): the compatibility report, and with trace_path the trace."""
+        self.counting = True
         if self.observer is None:
             trace = TraceWriter(trace_path, trace_max_bytes or DEFAULT_MAX_BYTES, loop) if trace_path else None
             self.observer = Observer(self, self._broker, trace, Compatibility())
@@ -94,12 +109,16 @@ class ClientRegistry:
         for entry in list(self.live.values()):
             name, version = software.get(entry.connection_id, (None, None))
             pipeline = entry.pipeline
+            apis: dict[str, set[int]] = {}
+            for (api_key, version_used) in list(entry.used):
+                api = APIS.get(api_key)
+                apis.setdefault(api.name if api is not None else f"key {api_key}", set()).add(version_used)
             out.append({
                 "connection_id": entry.connection_id, "peer": entry.peer, "listener": entry.listener,
                 "principal": getattr(pipeline, "principal", None), "client_id": entry.client_id,
                 "software_name": name, "software_version": version,
-                "connected_at": _iso(entry.connected_at_ms / 1000), "requests": entry.requests,
-                "apis": {api: sorted(versions) for api, versions in sorted(entry.apis.items())},
+                "connected_at": _iso(entry.connected_at_ms / 1000), "requests": sum(entry.used.values()),
+                "apis": {api: sorted(versions) for api, versions in sorted(apis.items())},
                 "telemetry": _telemetry(telemetry.get(entry.telemetry_instance)) if entry.telemetry_instance
                 else None,
             })
@@ -109,14 +128,23 @@ class ClientRegistry:
         """The compatibility report of everything observed since start-up (None when not observing)."""
         return self.observer.compat.report() if self.observer is not None else None
 
+    @property
+    def report_enabled(self) -> bool:
+        return self.observer is not None
+
+
+REPORT_OFF = ("the compatibility report is off: this broker builds it only when started with "
+              "`ottla serve --client-report` (with --http-port) or `--trace FILE`")
+
 
 class _NoRegistry:
     """What a pipeline uses when its broker has no registry (tests' stand-in brokers)."""
 
     observer = None
+    counting = False
 
     def opened(self, pipeline) -> None:
-        pass
+        return None
 
     def closed(self, pipeline) -> None:
         pass
@@ -198,18 +226,7 @@ class Observer:
             "error_messages": messages, "refused": refused, "bytes_in": bytes_in, "bytes_out": bytes_out,
             "latency_ms": round(latency_ms, 3),
         }
-        entry = self._registry.live.get(connection_id)
-        if entry is not None:
-            entry.requests += 1
-            entry.client_id = client_id
-            entry.apis.setdefault(line["api"] or f"key {api_key}", set()).add(version)
-            if api_key == _GET_TELEMETRY and response is not None:
-                instance = response.get("client_instance_id")
-                if instance and bytes(instance) != _NO_INSTANCE:
-                    entry.telemetry_instance = bytes(instance)
-            elif api_key == _PUSH_TELEMETRY and request is not None:
-                entry.telemetry_instance = bytes(request.get("client_instance_id") or _NO_INSTANCE)
-        self.compat.add(line)
+        self.compat.add(line)  # (the connection's entry is counted by the pipeline: ClientRegistry.counting)
         if self.trace is not None:
             self.trace.write(line)
 

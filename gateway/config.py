@@ -35,6 +35,7 @@ class Config:
     transactional_id_expiration_ms: int = 7 * 24 * 3600 * 1000
     trace: str | None = None  # --trace FILE: the protocol trace (gateway/trace.py); off by default
     trace_max_bytes: int = 100 * 1024 * 1024  # then FILE becomes FILE.1 and a new FILE begins
+    client_report: bool = False  # --client-report: build the compatibility report live (GET /v1/clients)
     faults: str | None = None  # --faults FILE: fault specs injected from start-up (gateway/faults)
     crash_at: str | None = None  # tests only: a fault point that SIGKILLs the broker (gateway.txn.markers)
     shutdown_grace_s: float = 5.0

@@ -163,7 +163,7 @@ class RequestPipeline:
         self.limits = limits if limits is not None else ConnectionLimits()
         self.decoder = FrameDecoder(broker.config.max_request_size)
         self._faults = faults_of(broker)  # gateway.faults: `armed` is all a request reads when none is set
-        self._clients = registry_of(broker)  # gateway.clients: `observer` is all a request reads when off
+        self._clients = registry_of(broker)  # gateway.clients: `counting` and `observer` are all a request reads when off
         self.log = log.bind(peer=peer, connection_id=connection_id)
         self.pending: collections.deque[_Slot] = collections.deque()
         self.closed = False
@@ -189,7 +189,7 @@ class RequestPipeline:
         self._mute_timer: asyncio.TimerHandle | None = None
         if self.limits.idle_timeout_s is not None:
             self._arm(self._last_activity + self.limits.idle_timeout_s)
-        self._clients.opened(self)
+        self._client = self._clients.opened(self)  # this connection's gateway.clients entry (counted into)
 
     # events from the adapter --------------------------------------------------------------------
 
@@ -328,6 +328,11 @@ class RequestPipeline:
             self.pool.release(reserved)
             self.abort("bad_request_header", error=str(exc))
             return
+        if self._clients.counting:  # gateway.clients (the HTTP server): client id, APIs and versions used
+            client = self._client
+            client.client_id = header.client_id
+            used, key = client.used, (header.api_key, header.api_version)
+            used[key] = used.get(key, 0) + 1
         reg = registry.lookup(header.api_key, header.api_version)
         if reg is None:
             self.pool.release(reserved)

@@ -94,7 +94,9 @@ class Server:
         max_connections = self._apply_connection_configs(fd_soft)
         create_startup_topics(self.broker, self.config.topics, log)
         loop = asyncio.get_running_loop()
-        if self.config.trace or self.config.http_port is not None:  # the trace, /v1/clients and the console
+        if self.config.http_port is not None:  # /v1/clients and the console: requests and APIs per connection
+            self.broker.clients.count()
+        if self.config.trace or self.config.client_report:  # the trace and the compatibility report
             self.broker.clients.observe(self.config.trace, self.config.trace_max_bytes, loop)
         self._tls = self._tls_contexts()
         for node in self.broker.nodes.values():  # every broker's sockets bound before any is served

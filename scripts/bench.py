@@ -670,6 +670,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_trace
 
     bench_trace.add_arguments(p.add_argument_group("--trace"))
+    p.add_argument("--clients", action="store_true", help="then the connection registry's cost a request in "
+                   "process: off / counting (--http-port) / --client-report / --trace (scripts/bench_clients.py)")
     p.add_argument("--acl", action="store_true", help="then the ACL check with 0 to 100,000 ACLs and produce MB/s "
                    "and broker CPU per MB with the authorizer off and on (scripts/bench_acl.py)")
     p.add_argument("--acl-rounds", type=int, default=3, help="--acl: interleaved off/on rounds")
@@ -750,6 +752,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = bench_trace.measure(argparse.Namespace(records=min(args.records, 100_000), small_records=5_000,
                                                       rounds=args.trace_rounds, baseline=args.trace_baseline))
         print("| what | figure | value |\n|---|---|---|\n" + "\n".join(f"| {w} | {m} | {v:,.2f} |" for w, m, v in rows))
+    if args.clients:
+        import bench_clients
+
+        print(bench_clients.table(bench_clients.measure(5000, 5, 3)))
     if args.acl:
         import bench_acl
 

@@ -144,8 +144,9 @@ def one_round(extra: list[str] | None, args) -> dict[str, float]:
 
 def measure(args) -> list[tuple[str, str, float]]:
     """Each variant once a round, interleaved; medians. "http, no counters" is --http-port with
-    --no-http-metrics: what the HTTP server costs without the counting (the connection registry's
-    observer, gateway/clients.py, runs whenever the HTTP server does); "on" adds the counters."""
+    --no-http-metrics: what the HTTP server costs without the counting (the connection registry counts
+    requests per connection, gateway/clients.py; its observer runs only with --client-report or --trace);
+    "on" adds the counters."""
     runs: dict[str, list[dict]] = {name: [] for name, _ in VARIANTS}
     for _ in range(args.rounds):
         for name, extra in VARIANTS:

@@ -15,14 +15,24 @@ from wire.errors import ErrorCode, KafkaError
 @handles(71, 0, 0)
 async def handle_get_telemetry_subscriptions(ctx, request):
     broker = ctx.broker
-    return broker.telemetry.get_subscriptions(request.client_instance_id, ctx.client_id, ctx.peer, now_ms(),
-                                              broker.configs.broker("telemetry.max.bytes"), ctx.connection_id)
+    answer = broker.telemetry.get_subscriptions(request.client_instance_id, ctx.client_id, ctx.peer, now_ms(),
+                                                broker.configs.broker("telemetry.max.bytes"), ctx.connection_id)
+    _note_instance(ctx, answer["client_instance_id"])
+    return answer
+
+
+def _note_instance(ctx, instance_id: bytes) -> None:
+    """The connection's entry in gateway/clients.py shows its KIP-714 instance (stand-in brokers have none)."""
+    registry = getattr(ctx.broker, "clients", None)
+    if registry is not None:
+        registry.note_telemetry(ctx.connection_id, instance_id)
 
 
 @handles(72, 0, 0)
 async def handle_push_telemetry(ctx, request):
     broker = ctx.broker
     first = broker.telemetry.latest(request.client_instance_id) is None
+    _note_instance(ctx, request.client_instance_id)
     try:
         code = broker.telemetry.push(request, ctx.client_id, ctx.peer, now_ms(),
                                      broker.configs.broker("telemetry.max.bytes"))

@@ -42,9 +42,11 @@ def run_report(args) -> int:
         url = args.control or os.environ.get(ENV_CONTROL)
         if not url:
             raise _output.usage(f"give --trace FILE, or --control URL (or set ${ENV_CONTROL})")
-        report, source = _fetch(url.rstrip("/") + "/v1/clients", args.timeout), url
+        answer, source = _fetch(url.rstrip("/") + "/v1/clients", args.timeout), url
+        report = answer["report"]
         if report is None:
-            raise _output.CliError(f"{url} observes no requests (is it an Ottla broker's --http-port?)")
+            why = answer.get("report_off") or "it observes no requests"
+            raise _output.CliError(f"{url}: {why}")
     if args.output == "json":
         print(json.dumps(report, indent=2))
     else:
@@ -58,7 +60,10 @@ def _fetch(url: str, timeout: float):
 
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return json.loads(response.read())["report"]
+            answer = json.loads(response.read())
+        if not isinstance(answer, dict) or "report" not in answer:  # (null when the report is off)
+            raise ValueError("no report field")
+        return answer
     except urllib.error.HTTPError as error:
         raise _output.CliError(f"{url}: HTTP {error.code}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
