@@ -87,7 +87,9 @@ class ClientRegistry:
             entry.telemetry_instance = bytes(instance_id)
 
     def closed(self, pipeline) -> None:
-        self.live.pop(pipeline.connection_id, None)
+        entry = self.live.pop(pipeline.connection_id, None)
+        if entry is not None:  # the pipeline keeps its entry: no cycle may keep a closed one's buffers alive
+            entry.pipeline = None
 
     def observe(self, trace_path: str | None = None, trace_max_bytes: int | None = None, loop=None) -> Observer:
         """Start observing every request (idempotent): the compatibility report, and with trace_path the trace."""
