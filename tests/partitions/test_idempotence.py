@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from partitions.log import StagedAppend
 from partitions.producers import MAX_SEQUENCE, decrement_sequence, increment_sequence
 from tests.partitions.conftest import T0, batch, idempotent
 from wire.errors import ErrorCode, KafkaError
@@ -175,3 +176,25 @@ def test_a_refused_batch_leaves_producer_state_unchanged(engine):
     assert error_of(log.append, bumped_then_gap, T0) == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     log = engine.reopen().partition("t", 0)
     assert log.append(idempotent([b"b"], PID, 0, 1), T0).base_offset == 1  # epoch 0 still current
+
+
+def test_a_staged_append_never_stored_records_no_sequence(log):
+    """A Produce staged and then abandoned (its connection closed, its handler cancelled before the
+    storage write) leaves no trace: the producer's retry, or its next batch reusing the sequence, is
+    appended, not answered as a duplicate of records that were never stored."""
+    log.append(idempotent([b"a", b"b"], PID, 0, 0), T0)
+    abandoned = log.stage_append(idempotent([b"c", b"d"], PID, 0, 2), T0)
+    assert isinstance(abandoned, StagedAppend)  # validated, offsets assigned, never written nor committed
+    appended = log.append(idempotent([b"x", b"y"], PID, 0, 2), T0)
+    assert (appended.base_offset, appended.duplicate, log.high_watermark) == (2, False, 4)
+    assert log.producers()[PID].last_seq == 3
+
+
+def test_a_duplicate_matches_the_first_and_the_last_sequence(log):
+    """Kafka's ProducerStateEntry matches a stored batch by both ends of its sequence range: a batch
+    that shares only its first sequence with a stored one is out of order, not a duplicate."""
+    log.append(idempotent([b"a", b"b", b"c"], PID, 0, 0), T0)
+    assert error_of(log.append, idempotent([b"a", b"b"], PID, 0, 0), T0) == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert error_of(log.append, idempotent([b"b", b"c"], PID, 0, 1), T0) == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert log.append(idempotent([b"a", b"b", b"c"], PID, 0, 0), T0) == duplicate(0, 3)
+    assert log.high_watermark == 3
