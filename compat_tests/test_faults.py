@@ -138,10 +138,10 @@ def deliver(bootstrap: str, topic: str, values, logger=None, **config) -> list:
     return errors
 
 
-def stored(bootstrap: str, topic: str) -> list[bytes]:
+def stored(bootstrap: str, topic: str, partition: int = 0) -> list[bytes]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "faults-reader", "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic, 0, 0)])
-    _, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+    consumer.assign([TopicPartition(topic, partition, 0)])
+    _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
     values, deadline = [], time.monotonic() + 30
     while len(values) < high and time.monotonic() < deadline:
         message = consumer.poll(0.5)

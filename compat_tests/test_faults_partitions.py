@@ -5,12 +5,13 @@ retries only the faulted one, and nothing is appended twice. Ottla-only: skipped
 from __future__ import annotations
 
 import os
-import time
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import NewTopic
+
+from compat_tests.test_faults import stored
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("KAFKA_BOOTSTRAP")), reason="fault injection is Ottla's")
 
@@ -21,20 +22,6 @@ def ottla():
 
     with broker() as b:
         yield b
-
-
-def _read(bootstrap: str, topic: str, partition: int) -> list[bytes]:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "partial-reader", "enable.auto.commit": False})
-    tp = TopicPartition(topic, partition, 0)
-    consumer.assign([tp])
-    _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-    values, deadline = [], time.monotonic() + 30
-    while len(values) < high and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is not None and message.error() is None:
-            values.append(message.value())
-    consumer.close()
-    return values
 
 
 def test_not_leader_on_one_partition_retries_only_that_partition_without_duplicates(ottla):
@@ -62,8 +49,8 @@ def test_not_leader_on_one_partition_retries_only_that_partition_without_duplica
     assert order == [1] * 5 + [0] * 5, reports  # partition 1 acknowledged first, 0 after its retries
     assert all(fired < 3 for p, _, fired in reports if p == 1), reports  # before the retries were done
     assert all(fired == 3 for p, _, fired in reports if p == 0), reports
-    assert _read(ottla.bootstrap_server, topic, 0) == [b"warm-0"] + [b"p0-%d" % i for i in range(5)]
-    assert _read(ottla.bootstrap_server, topic, 1) == [b"warm-1"] + [b"p1-%d" % i for i in range(5)]
+    assert stored(ottla.bootstrap_server, topic, 0) == [b"warm-0"] + [b"p0-%d" % i for i in range(5)]
+    assert stored(ottla.bootstrap_server, topic, 1) == [b"warm-1"] + [b"p1-%d" % i for i in range(5)]
 
 
 def test_kafka_python_batching_both_partitions_in_one_request_gets_one_acknowledged_at_once(ottla):
@@ -93,5 +80,5 @@ def test_kafka_python_batching_both_partitions_in_one_request_gets_one_acknowled
         assert all(fired < 3 for p, fired in reports if p == 1), reports
     finally:
         producer.close(10)
-    assert _read(ottla.bootstrap_server, topic, 0) == [b"warm-0"] + [b"p0-%d" % i for i in range(5)]
-    assert _read(ottla.bootstrap_server, topic, 1) == [b"warm-1"] + [b"p1-%d" % i for i in range(5)]
+    assert stored(ottla.bootstrap_server, topic, 0) == [b"warm-0"] + [b"p0-%d" % i for i in range(5)]
+    assert stored(ottla.bootstrap_server, topic, 1) == [b"warm-1"] + [b"p1-%d" % i for i in range(5)]
