@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_metrics import _cpu, table  # noqa: E402  (the same /proc CPU reading and table)
+from bench_metrics import _cpu, report, table  # noqa: E402  (the same /proc CPU reading and table)
 
 REPO = Path(__file__).resolve().parent.parent
 TOPIC = "bench-cluster"
@@ -185,11 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory", action="store_true", help="brokers with --memory (no RocksDB)")
     p.add_argument("--ab", nargs=2, metavar=("BEFORE", "AFTER"), help="one broker at two commits, side by side")
     args = p.parse_args(argv)
-    print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    rows = measure_ab(args) if args.ab else measure(args)
-    print(f"load average at end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    print(table(rows))
-    return 0
+    return report(lambda: measure_ab(args) if args.ab else measure(args))
 
 
 if __name__ == "__main__":

@@ -169,6 +169,15 @@ def table(rows: list[tuple[str, str, float]]) -> str:
     return "\n".join(lines)
 
 
+def report(measure) -> int:
+    """A bench module run on its own: the load average before and after `measure()`, then its rows' table."""
+    print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    rows = measure()
+    print(f"load average at end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(table(rows))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--records", type=int, default=200_000)
@@ -177,11 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--memory", action="store_true", help="brokers with --memory (no RocksDB)")
     args = p.parse_args(argv)
-    print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    rows = measure(args)
-    print(f"load average at end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    print(table(rows))
-    return 0
+    return report(lambda: measure(args))
 
 
 if __name__ == "__main__":

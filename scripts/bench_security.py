@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_cluster import _cpu, table  # (scripts/ is on the path: run as a script or from bench.py)
+from bench_cluster import _cpu, report, table  # (scripts/ is on the path: run as a script or from bench.py)
 
 REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-secret"
@@ -163,11 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connects", type=int, default=30)
     p.add_argument("--memory", action="store_true", help="the broker with --memory (no RocksDB)")
     args = p.parse_args(argv)
-    print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    rows = measure(args)
-    print(f"load average at end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    print(table(rows))
-    return 0
+    return report(lambda: measure(args))
 
 
 if __name__ == "__main__":
