@@ -6,7 +6,9 @@ partitions, RF 1). Brokers start fresh each round, the variants interleaved, med
     python scripts/bench.py --cluster ...      # the same, after the main phases
     python scripts/bench_cluster.py --ab REV_BEFORE REV_AFTER   # one broker, two commits side by side
 
-Producers use acks=all (with RF 3 every record waits for the ISR, as on Kafka) and linger 5 ms. `--ab`
+Producers use acks=all (with RF 3 every record waits for the ISR, as on Kafka) and linger 5 ms; the
+consumer sets fetch.queue.backoff.ms 10 (librdkafka's 1 s default turned a full prefetch queue into a
+1 s idle wait in most 3-broker rounds). `--ab`
 checks out both commits into temporary worktrees (the C record walker copied in) and compares the
 1-broker figures; it is how `--brokers 1` is shown to cost what it cost before.
 """
@@ -105,8 +107,13 @@ def one_round(brokers: int, args, tree: Path = REPO) -> dict[str, float]:
             if producer.flush(120):
                 raise SystemExit("produce did not finish in 120 s")
             produce_s, produce_cpu = time.perf_counter() - t0, _cpu(proc.pid) - cpu0
+            # fetch.queue.backoff.ms: once its local queue passes queued.max.messages.kbytes (64 MB)
+            # librdkafka postpones every partition's next Fetch by this (default 1000 ms). Three
+            # brokers' fetcher threads fill that queue faster than this loop drains it, so with the
+            # default most 3-broker rounds measured one idle 1 s wait (200 MB: ~180 MB/s, brokers idle);
+            # 10 ms keeps the 64 MB bound and measures the brokers.
             consumer = Consumer({**conf, "group.id": "bench-cluster", "enable.auto.commit": False,
-                                 "fetch.max.bytes": 50 << 20})
+                                 "fetch.max.bytes": 50 << 20, "fetch.queue.backoff.ms": 10})
             consumer.assign([TopicPartition(TOPIC, p, 0) for p in range(PARTITIONS)])
             got, t0, cpu0 = 0, None, 0.0
             deadline = time.perf_counter() + 120
