@@ -21,22 +21,12 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from compat_tests import samples
 from compat_tests import share_groups as share
+from compat_tests.conftest import wait_for
 
 pytestmark = [pytest.mark.groups, pytest.mark.timeout(180)]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 WAIT_S = 20.0
-
-
-def _wait(condition, what: str, timeout: float = WAIT_S):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +103,7 @@ class Page:
             except WebDriverException:  # between documents
                 return False
 
-        _wait(replaced, f"the page after submitting {form}")
+        wait_for(replaced, f"the page after submitting {form}")
 
     def snap(self, name: str) -> None:
         folder = os.environ.get("OTTLA_SCREENSHOTS")
@@ -157,7 +147,7 @@ def seeded(broker, console):
     assert txn.flush(30) == 0
     share.set_group_configs(bootstrap, share_group, {"share.auto.offset.reset": "earliest"})
     sharer = share.share_consumer(bootstrap, share_group, topic, share_acknowledgement_mode="explicit")
-    held = _wait(lambda: share.poll(sharer, 0.5), "the share consumer's first records", 40)
+    held = wait_for(lambda: share.poll(sharer, 0.5), "the share consumer's first records", 40)
     try:
         yield {"topic": topic, "group": group, "share_group": share_group, "held": len(held), "producer": producer}
     finally:
@@ -240,7 +230,7 @@ def test_produce_from_the_page_is_read_by_a_real_consumer(console, seeded, boots
                          "enable.auto.commit": False})
     try:
         consumer.assign([TopicPartition(topic, 1, offset)])
-        message = _wait(lambda: (lambda m: m if m is not None and m.error() is None else None)(consumer.poll(1.0)),
+        message = wait_for(lambda: (lambda m: m if m is not None and m.error() is None else None)(consumer.poll(1.0)),
                         "the record produced from the page")
         assert (message.offset(), message.key(), message.value()) == (offset, b"from-the-page", b'{"hello": "browser"}')
         assert message.headers() == [("origin", b"console"), ("trace", b"42")]

@@ -15,6 +15,7 @@ from kafka.admin import NewTopic
 from kafka.structs import TopicPartition as KTopicPartition
 
 from compat_tests import samples, topics
+from compat_tests.conftest import wait_for
 from compat_tests.lifecycle import lifecycle_broker  # noqa: F401  (fixture)
 
 WAIT_S = 20
@@ -100,17 +101,6 @@ def kafka_python_read_all(bootstrap: str, topic: str) -> list[tuple]:
     finally:
         consumer.close()
     return rows
-
-
-def wait_for(condition, what: str, timeout: float = WAIT_S):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_retention_ms_and_bytes_move_the_log_start_and_free_disk(lifecycle_broker):
