@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 from typing import TYPE_CHECKING, Callable
 
 import structlog
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("ottla.connection")
 _index = itertools.count()
+SERVICE_TIMES = os.environ.get("OTTLA_SERVICE_TIMES")  # FILE: stamp every request (bench only)
 
 
 def _address(sockaddr) -> tuple[str, int | str]:
@@ -73,6 +75,10 @@ class KafkaConnection(asyncio.Protocol):
 
             transport = HoldingTransport(transport, self.node, self._drained)
         pipeline_class = RequestPipeline
+        if SERVICE_TIMES:  # the latency bench's broker-side stamps (gateway/service_times.py); off: not imported
+            from gateway.service_times import pipeline_class
+
+            pipeline_class = pipeline_class(self.broker, SERVICE_TIMES)
         if self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
             from gateway.security.sasl_pipeline import SaslPipeline as pipeline_class
         self.pipeline = pipeline_class(self.broker, transport, connection_id=connection_id, peer=self.peer,

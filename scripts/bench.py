@@ -78,6 +78,7 @@ class BrokerProcess:
         self.name, self.argv, self.port, self.log_path, self.cwd = name, argv, port, log_path, cwd
         self.proc: subprocess.Popen | None = None
         self.ready_line_ms: float | None = None
+        self.env: dict[str, str] = {}  # added to this process's environment for the broker
 
     def start(self, timeout_s: float) -> float:
         """Start the broker; return milliseconds from spawn to the first successful Metadata."""
@@ -85,7 +86,7 @@ class BrokerProcess:
             started = time.perf_counter()
             self.proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.cwd, start_new_session=True,
+                cwd=self.cwd, start_new_session=True, env={**os.environ, **self.env} if self.env else None,
             )
         BrokerProcess.running.append(self)
         deadline = started + timeout_s

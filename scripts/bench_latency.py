@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import statistics
 import struct
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from functools import partial
@@ -48,6 +51,38 @@ def add_arguments(p) -> None:
                    "producer, both brokers (default %(default)s)")
     p.add_argument("--latency-configs", default="1:1,all:1,1:8,all:8", help="acks:partitions shapes "
                    "(default %(default)s)")
+    p.add_argument("--latency-stamps", action="store_true", help="Ottla stamps every request (gateway/"
+                   "service_times.py): rows of its service-time percentiles per point (read, queued, handler, "
+                   "ordered, total), storage writes, GC pauses and event-loop lateness")
+    p.add_argument("--latency-repeat", type=int, default=1, help="offer every point this many times (run-to-run "
+                   "ranges; the rows are the medians)")
+
+
+class Stamps:
+    """The broker's service times (gateway/service_times.py) over one point: SIGUSR1 before and after."""
+
+    def __init__(self, broker: bench.BrokerProcess, path: Path) -> None:
+        self.broker, self.path = broker, path
+
+    def _seq(self) -> int:
+        try:
+            return json.loads(self.path.read_text())["seq"]
+        except (OSError, ValueError, KeyError):
+            return 0
+
+    def dump(self, timeout_s: float = 5.0) -> dict | None:
+        before = self._seq()
+        os.kill(self.broker.proc.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                out = json.loads(self.path.read_text())
+                if out["seq"] > before:
+                    return out
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.01)
+        return None
 
 
 def producer_config(bootstrap: str, acks: str, linger_ms: float, timeout_s: float) -> dict:
@@ -71,12 +106,13 @@ def summary(latencies: list[float]) -> dict:
 
 
 def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: float, seconds: float,
-              record_size: int, linger_ms: float, broker: bench.BrokerProcess | None, stamp: bool = False) -> dict:
+              record_size: int, linger_ms: float, broker: bench.BrokerProcess | None, stamp: bool = False,
+              stamps: Stamps | None = None, tick: bool = True) -> dict:
     """Offer `rate` records/s for `seconds`; per-record produce()-to-acknowledgement latencies."""
     producer = Producer(producer_config(bootstrap, acks, linger_ms, 30.0))
     payload = os.urandom(record_size)
     for p in range(partitions):  # connections, metadata and each leader's first request before the clock
-        producer.produce(topic, payload, partition=p)
+        producer.produce(topic, b"warm-up" if stamp else payload, partition=p)  # (too short for a stamp)
     producer.flush(30.0)
     latencies: list[float] = []
     state = {"errors": 0, "first_error": None}
@@ -93,7 +129,11 @@ def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: floa
     total = max(1, int(rate * seconds))
     produce, poll = producer.produce, producer.poll
     tail = payload[STAMP.size:]
+    if stamps is not None:
+        stamps.dump()  # what came before this point (warm-up) is not its
     cpu_before = broker.cpu_seconds() if broker else None
+    client_before = time.process_time()  # this process: the Python loop and librdkafka's threads
+    waited_before = _run_delay()
     started = clock()
     sent = 0
     while sent < total:
@@ -106,15 +146,33 @@ def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: floa
                 poll(0.001)
                 continue
             sent += 1
-        # until the next record is due: serve delivery callbacks (poll returns as soon as one is served)
-        poll(0.001 if (sent + 1) / rate - (clock() - started) > 0.001 else 0)
+        # serve delivery callbacks until the next record is due (poll returns as soon as one is served).
+        # poll's timeout is whole ms: below 1 ms it would spin, taking a core from the broker and from
+        # librdkafka's own threads, so the records due within the next ms go out together after it
+        # (linger.ms batches them so anyway); each one's latency still starts at its produce()
+        poll(0.001 if tick or (sent + 1) / rate - (clock() - started) > 0.001 else 0)
     offered_s = clock() - started
+    client_cpu = time.process_time() - client_before
+    waited = _run_delay() - waited_before
     left = producer.flush(30.0)
     cpu = broker.cpu_seconds() - cpu_before if broker else None
+    served = stamps.dump() if stamps is not None else None
     mb = len(latencies) * record_size / 1e6
     return {"offered_rate": sent / offered_s, "records": len(latencies), "errors": state["errors"] + left,
             "first_error": state["first_error"], "broker_cpu_ms_per_mb": cpu / mb * 1000 if cpu and mb else None,
-            **summary(latencies)}
+            "served": served, "client_cpu_percent": 100 * client_cpu / offered_s,
+            "producer_waited_percent": 100 * waited / offered_s, **summary(latencies)}
+
+
+def _run_delay(task: str = "self/task/self") -> float:
+    """Seconds a thread (this one by default) was runnable but waited for a core: the scheduler's run
+    delay, from /proc/.../schedstat. A producer loop that waits cannot keep the offered rate."""
+    if task == "self/task/self":
+        task = f"self/task/{threading.get_native_id()}"
+    try:
+        return int(Path(f"/proc/{task}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeout_s: float) -> None:
@@ -128,8 +186,15 @@ def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeo
     latencies, errors, first_error = [], 0, None
     monotonic, unpack = time.monotonic, STAMP.unpack_from
     deadline = time.monotonic() + timeout_s
+    consume, poll = consumer.consume, consumer.poll
     while len(latencies) < count and time.monotonic() < deadline:
-        for msg in consumer.consume(num_messages=1000, timeout=0.05):
+        # what has arrived, at once; else wait for the next one. (consume(1000, timeout) would wait until
+        # 1,000 records are there or the timeout passed: at 40,000 records/s 25 ms of the reader's own)
+        msgs = consume(num_messages=1000, timeout=0)
+        if not msgs:
+            msg = poll(0.05)
+            msgs = [msg] if msg is not None else ()
+        for msg in msgs:
             if msg.error() is not None:
                 if msg.error().code() != KafkaError._PARTITION_EOF:
                     errors += 1
@@ -145,23 +210,34 @@ def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeo
 
 
 def end_to_end(bootstrap: str, topic: str, partitions: int, rate: float, seconds: float, record_size: int,
-               linger_ms: float, broker: bench.BrokerProcess | None) -> dict:
+               linger_ms: float, broker: bench.BrokerProcess | None, stamps: Stamps | None = None) -> dict:
     total = max(1, int(rate * seconds))
     reader = subprocess.Popen([sys.executable, __file__, "--e2e-consumer", bootstrap, topic, str(partitions),
-                               str(total + partitions), str(seconds + 30)], stdout=subprocess.PIPE, text=True)
+                               str(total), str(seconds + 30)], stdout=subprocess.PIPE, text=True)
     try:
         if reader.stdout.readline().strip() != "ready":
             raise RuntimeError("the end-to-end consumer did not start")
+        reader_cpu = _process_cpu(reader.pid)
         produced = open_loop(bootstrap, topic, partitions, "1", rate, seconds, record_size, linger_ms, broker,
-                             stamp=True)
+                             stamp=True, stamps=stamps)
+        reader_cpu = _process_cpu(reader.pid) - reader_cpu
         out, _ = reader.communicate(timeout=seconds + 60)
     finally:
         if reader.poll() is None:
             reader.kill()
             reader.wait()
     received = json.loads(out.strip().splitlines()[-1])
-    received["offered_rate"] = produced["offered_rate"]
+    for key in ("offered_rate", "served", "client_cpu_percent", "broker_cpu_ms_per_mb"):
+        received[key] = produced[key]
+    received["consumer_cpu_percent"] = 100 * reader_cpu / seconds  # over about the producer's seconds
     return received
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a child process so far (its threads included)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / bench.CLOCK_TICKS
 
 
 def _peak(bootstrap: str, broker, acks: str, partitions: int, args, admin: AdminClient, run: str) -> float:
@@ -176,7 +252,11 @@ def _peak(bootstrap: str, broker, acks: str, partitions: int, args, admin: Admin
 def measure(workdir: Path, args) -> dict[str, list[tuple]]:
     """Start Ottla (as bench.py does) and, with --against-tansu, Tansu; interleave every point on both.
     Returns rows (what, metric, value, note) by broker name, for bench.py's table."""
-    brokers = [bench.ottla_process(workdir / "latency-ottla", args.memory)]
+    ottla = bench.ottla_process(workdir / "latency-ottla", args.memory)
+    stamps = None
+    if args.latency_stamps:
+        ottla.env["OTTLA_SERVICE_TIMES"] = str(workdir / "latency-ottla" / "service-times.json")
+    brokers = [ottla]
     (workdir / "latency-ottla").mkdir(exist_ok=True)
     if args.against_tansu:
         (workdir / "latency-tansu").mkdir(exist_ok=True)
@@ -184,10 +264,13 @@ def measure(workdir: Path, args) -> dict[str, list[tuple]]:
     rows: dict[str, list[tuple]] = {b.name: [] for b in brokers}
     fractions = [float(f) for f in args.latency_fractions.split(",") if f]
     configs = [(a, int(p)) for a, p in (c.split(":") for c in args.latency_configs.split(",") if c)]
+    repeat = max(1, args.latency_repeat)
     run = uuid.uuid4().hex[:6]
     try:
         for b in brokers:
             b.start(args.startup_timeout)
+        if args.latency_stamps:
+            stamps = Stamps(ottla, Path(ottla.env["OTTLA_SERVICE_TIMES"]))
         admins = {b.name: AdminClient(bench.client_config(f"{bench.HOST}:{b.port}")) for b in brokers}
         flip = False
         lower: dict[tuple[str, int], float] = {}
@@ -202,25 +285,36 @@ def measure(workdir: Path, args) -> dict[str, list[tuple]]:
             for fraction in fractions:
                 rate = peak * fraction / 100
                 what = f"open loop, {shape}, {fraction:g}% of the lower peak"
-                flip = not flip
-                for b in (brokers if flip else brokers[::-1]):
-                    bootstrap = f"{bench.HOST}:{b.port}"
-                    topic = f"bench-ol-{run}-{acks}-{partitions}-{fraction:g}"
-                    bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout)
-                    r = open_loop(bootstrap, topic, partitions, acks, rate, args.latency_seconds, args.record_size,
-                                  args.latency_linger_ms, b)
-                    admins[b.name].delete_topics([topic])
-                    _report(rows[b.name], what, r, b.name)
+                runs: dict[str, list[dict]] = {b.name: [] for b in brokers}
+                for attempt in range(repeat):
+                    flip = not flip
+                    for b in (brokers if flip else brokers[::-1]):
+                        bootstrap = f"{bench.HOST}:{b.port}"
+                        topic = f"bench-ol-{run}-{acks}-{partitions}-{fraction:g}-{attempt}"
+                        bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout)
+                        r = open_loop(bootstrap, topic, partitions, acks, rate, args.latency_seconds,
+                                      args.record_size, args.latency_linger_ms, b,
+                                      stamps=stamps if b is ottla else None)
+                        admins[b.name].delete_topics([topic])
+                        _print(what, r, b.name)
+                        runs[b.name].append(r)
+                for b in brokers:
+                    _report(rows[b.name], what, runs[b.name])
         for partitions in sorted({p for _, p in configs}):
             peak = lower.get(("1", partitions)) or min(lower.values())
             what = f"end to end, acks=1, {partitions} partition{'s' if partitions > 1 else ''}, 50% of the lower peak"
+            runs = {b.name: [] for b in brokers}
+            for attempt in range(repeat):
+                for b in brokers:
+                    topic = f"bench-e2e-{run}-{partitions}-{attempt}"
+                    bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout)
+                    r = end_to_end(f"{bench.HOST}:{b.port}", topic, partitions, peak * 0.5, args.latency_seconds,
+                                   args.record_size, args.latency_linger_ms, b, stamps if b is ottla else None)
+                    admins[b.name].delete_topics([topic])
+                    _print(what, r, b.name)
+                    runs[b.name].append(r)
             for b in brokers:
-                topic = f"bench-e2e-{run}-{partitions}"
-                bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout)
-                r = end_to_end(f"{bench.HOST}:{b.port}", topic, partitions, peak * 0.5, args.latency_seconds,
-                               args.record_size, args.latency_linger_ms, b)
-                admins[b.name].delete_topics([topic])
-                _report(rows[b.name], what, r, b.name)
+                _report(rows[b.name], what, runs[b.name])
         admins = None
     except Exception as exc:
         print(f"#   latency: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -232,17 +326,69 @@ def measure(workdir: Path, args) -> dict[str, list[tuple]]:
     return rows
 
 
-def _report(rows: list[tuple], what: str, r: dict, name: str) -> None:
-    note = None
-    if r.get("errors"):
-        note = f"{r['errors']} errors, first: {r.get('first_error')}"
+# the broker's own figures (--latency-stamps), as rows: (label, path into the dump, percentile)
+SERVED_ROWS = (
+    ("broker: Produce arrival to response written", ("apis", "Produce", "total"), ("p50", "p99")),
+    ("broker: Produce handler (storage write included)", ("apis", "Produce", "handler"), ("p99",)),
+    ("broker: Produce frame complete to handler start", ("apis", "Produce", "queued"), ("p99",)),
+    ("broker: Produce handler done to response written", ("apis", "Produce", "ordered"), ("p99",)),
+    ("broker: Fetch arrival to response written", ("apis", "Fetch", "total"), ("p50", "p99")),
+    ("broker: storage write", ("storage_write",), ("p99", "max")),
+    ("broker: event loop lateness (1 ms timer)", ("loop_lag",), ("p99", "max")),
+    ("broker: GC pause, generation 2", ("gc", "2"), ("max",)),
+)
+
+
+def _dig(tree: dict | None, path: tuple) -> dict:
+    for key in path:
+        tree = (tree or {}).get(key)
+    return tree or {}
+
+
+def _print(what: str, r: dict, name: str) -> None:
+    extra = ""
+    if "client_cpu_percent" in r:
+        extra += f", producer CPU {r['client_cpu_percent']:.0f}%"
+    if "consumer_cpu_percent" in r:
+        extra += f", consumer CPU {r['consumer_cpu_percent']:.0f}%"
+    if r.get("served"):
+        total = _dig(r["served"], ("apis", "Produce", "total"))
+        lag = _dig(r["served"], ("loop_lag",))
+        extra += (f"; broker Produce total p50 {total.get('p50')} p99 {total.get('p99')} ms, loop lag p99 "
+                  f"{lag.get('p99')} max {lag.get('max')} ms")
     print(f"#   {name} {what}: {r['offered_rate']:,.0f} records/s offered, p50 {_ms(r['p50'])} "
-          f"p99 {_ms(r['p99'])} p99.9 {_ms(r['p99.9'])} ms", file=sys.stderr)
-    rows.append((what, "offered, records/s", r["offered_rate"], note))
+          f"p99 {_ms(r['p99'])} p99.9 {_ms(r['p99.9'])} ms{extra}", file=sys.stderr)
+
+
+def _median(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _report(rows: list[tuple], what: str, runs: list[dict]) -> None:
+    """Rows of one point: medians over its runs, and with several runs each latency's lowest and highest."""
+    errors = [r for r in runs if r.get("errors")]
+    note = f"{errors[0]['errors']} errors, first: {errors[0].get('first_error')}" if errors else None
+    rows.append((what, "offered, records/s", _median([r["offered_rate"] for r in runs]), note))
     for q in ("p50", "p99", "p99.9"):
-        rows.append((what, f"latency {q}, ms", r[q], note))
-    if "broker_cpu_ms_per_mb" in r:
-        rows.append((what, "broker CPU per MB, ms", r["broker_cpu_ms_per_mb"], note))
+        values = [r[q] for r in runs]
+        rows.append((what, f"latency {q}, ms", _median(values), note))
+        if len(runs) > 1 and q != "p50":
+            present = [v for v in values if v is not None]
+            rows.append((what, f"latency {q}, lowest of {len(runs)} runs, ms", min(present, default=None), note))
+            rows.append((what, f"latency {q}, highest of {len(runs)} runs, ms", max(present, default=None), note))
+    if "broker_cpu_ms_per_mb" in runs[0]:
+        rows.append((what, "broker CPU per MB, ms", _median([r["broker_cpu_ms_per_mb"] for r in runs]), note))
+    for key, label in (("client_cpu_percent", "producer process CPU, % of a core"),
+                       ("consumer_cpu_percent", "consumer process CPU, % of a core")):
+        if key in runs[0]:
+            rows.append((what, label, _median([r[key] for r in runs]), note))
+    if any(r.get("served") for r in runs):
+        for label, path, quantiles in SERVED_ROWS:
+            for q in quantiles:
+                value = _median([_dig(r.get("served"), path).get(q) for r in runs])
+                if value is not None:
+                    rows.append((what, f"{label} {q}, ms", value, note))
 
 
 def _ms(value: float | None) -> str:
