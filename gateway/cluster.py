@@ -86,7 +86,7 @@ class Cluster(Broker):
         self.nodes: dict[int, Node] = {nid: Node(nid, node_endpoints(config, i)) for i, nid in enumerate(ids)}
         self.size = brokers
         self.multi = brokers > 1  # whether handlers consult replica states at all (see the docstring)
-        self.version = 0  # moves with every replica state change (Metadata's encoded-entry caches)
+        self.version = 0  # moves with every replica state and liveness change (gateway/encoded_partitions.py)
         self.controller_id = ids[0]
         self._store = ReplicaStore(storage.state())
         self._states: dict[tuple[bytes, int], ReplicaState] = {}
@@ -221,6 +221,7 @@ class Cluster(Broker):
         changed = [] if node.fenced else self._leave(node_id)
         node.fenced = False
         self._saved(changed)
+        self.version += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
         log.info("broker_stopped", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
 
     def _leave(self, node_id: int) -> list:
@@ -262,6 +263,7 @@ class Cluster(Broker):
         if self.controller_id < 0:
             self.controller_id = node_id
         self._saved(changed)
+        self.version += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
         log.info("broker_started", node_id=node_id, partitions_changed=len(changed))
 
     def _rejoin(self, node_id: int) -> list:
@@ -308,6 +310,7 @@ class Cluster(Broker):
         node.fenced = True
         changed = self._leave(node_id)
         self._saved(changed)
+        self.version += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
         for callback in list(node.on_fenced):
             callback()
         log.info("broker_fenced", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
@@ -323,6 +326,7 @@ class Cluster(Broker):
                 self.controller_id = node_id
             changed = self._rejoin(node_id) if self.multi else []
             self._saved(changed)
+            self.version += 1  # a fenced broker's replicas are online again (gateway/encoded_partitions.py)
             node.resume()
             log.info("broker_resumed", node_id=node_id, partitions_changed=len(changed), was_fenced=fenced)
 

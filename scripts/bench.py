@@ -471,6 +471,10 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_lifecycle
 
         result.groups += bench_lifecycle.measure(args)  # extra rows, as --groups'
+    if args.metadata:
+        import bench_metadata
+
+        result.groups += bench_metadata.run(name, result.bootstrap, broker, args)  # extra rows, as --groups'
     if args.scale:
         import bench_scale
 
@@ -615,6 +619,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "lower peak and end-to-end latency, both brokers side by side (scripts/bench_latency.py)")
     p.add_argument("--scale", action="store_true", help="then cost as work grows: 1-1,000 partitions, 1-500 "
                    "connections, Metadata of 100,000 partitions (scripts/bench_scale.py)")
+    p.add_argument("--metadata", action="store_true", help="then Metadata of 100,000 partitions (first and "
+                   "repeated) and ApiVersions' broker CPU a request (scripts/bench_metadata.py; --scale runs it too)")
     p.add_argument("--groups", action="store_true", help="then time group joins, rebalances and OffsetCommit "
                    "(scripts/bench_groups.py, options below)")
     p.add_argument("--bounds", action="store_true", help="then what one adversarial request costs a second "
@@ -678,6 +684,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--acl-rounds", type=int, default=3, help="--acl: interleaved off/on rounds")
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
+    import bench_metadata
+
+    bench_metadata.add_arguments(p.add_argument_group("--metadata"))
     p.add_argument("--security", action="store_true", help="then produce/consume MB/s and broker CPU per MB over "
                    "SSL and SASL_SSL beside PLAINTEXT, and connection set-up time with SCRAM (scripts/bench_security.py)")
     import bench_security

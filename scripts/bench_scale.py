@@ -9,15 +9,13 @@ partitions and from 1 to 500 connections.
   (as librdkafka's default max.in.flight would allow 5), onto an 8-partition topic, for
   --scale-seconds. The client only sends prebuilt bytes and counts answers, so the broker is what
   is measured.
-- Metadata: 100 topics x 1,000 partitions created, then the round trip of Metadata v12 naming them all
-  (median of 5; scripts/bench_admin.py's client).
+- Metadata: 100 topics x 1,000 partitions, first and repeated, and ApiVersions (scripts/bench_metadata.py).
 """
 
 from __future__ import annotations
 
 import selectors
 import socket
-import statistics
 import struct
 import sys
 import time
@@ -26,7 +24,7 @@ import uuid
 from confluent_kafka.admin import AdminClient
 
 import bench  # scripts/bench.py
-import bench_admin
+import bench_metadata
 from bench_conn import framed
 from wire.records import build_batch
 
@@ -35,7 +33,6 @@ RECORD = 1024
 RECORDS_PER_BATCH = 16
 CONNECTION_TOPIC_PARTITIONS = 8
 WINDOW = 4
-META_TOPICS, META_PARTITIONS = 100, 1000
 
 
 def add_arguments(p) -> None:
@@ -127,29 +124,6 @@ def _read_answers(c: dict, block: bool = False) -> int:
     return got
 
 
-def metadata_100k(address: tuple[str, int], repeats: int = 5) -> float:
-    """Median seconds of one Metadata v12 naming 100 topics x 1,000 partitions."""
-    client = bench_admin.Client(address)
-    run = uuid.uuid4().hex[:6]
-    names = [f"bench-meta-{run}-{i:03d}" for i in range(META_TOPICS)]
-    try:
-        for start in range(0, META_TOPICS, 10):
-            _, created = client.timed(bench_admin.CREATE_TOPICS, {"timeout_ms": 120000, "validate_only": False,
-                                      "topics": [{"name": n, "num_partitions": META_PARTITIONS, "replication_factor": -1,
-                                                  "assignments": [], "configs": []} for n in names[start:start + 10]]})
-            for t in created.topics:
-                bench_admin._check(t.error_code, f"CreateTopics {t.name}")
-        body = {"topics": [{"name": n, "topic_id": bytes(16)} for n in names], "allow_auto_topic_creation": False,
-                "include_topic_authorized_operations": False}
-        _, answer = client.timed(bench_admin.METADATA, body)
-        described = sum(len(t.partitions) for t in answer.topics)
-        if described != META_TOPICS * META_PARTITIONS:
-            raise bench_admin.AdminBenchError(f"Metadata described {described} partitions")
-        return statistics.median(client.timed(bench_admin.METADATA, body)[0] for _ in range(repeats))
-    finally:
-        client.close()
-
-
 def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
     rows: list[tuple] = []
     admin = AdminClient(bench.client_config(bootstrap))
@@ -189,11 +163,6 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
     except Exception as exc:
         print(f"#   {name} connections: {type(exc).__name__}: {exc}", file=sys.stderr)
         rows.append(("scale, connections", "MB/s", None, f"{type(exc).__name__}: {exc}"))
-    if args.scale_metadata:
-        what = f"scale, Metadata of {META_TOPICS} topics x {META_PARTITIONS:,} partitions"
-        try:
-            rows.append((what, "round trip (median), ms", metadata_100k(address) * 1000, None))
-        except Exception as exc:
-            print(f"#   {name} {what}: {type(exc).__name__}: {exc}", file=sys.stderr)
-            rows.append((what, "round trip (median), ms", None, f"{type(exc).__name__}: {exc}"))
+    if args.scale_metadata and not getattr(args, "metadata", False):  # (--metadata runs it once already)
+        rows += bench_metadata.run(name, bootstrap, broker, args)  # Metadata of 100,000 partitions, ApiVersions
     return rows

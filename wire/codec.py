@@ -180,6 +180,9 @@ class KArray(_Length):
         return [parse(stream, context, path) for _ in range(n)]
 
     def _build(self, obj, stream, context, path):
+        if obj.__class__ is Encoded:  # the whole array, its count included, built before (`encode_array`)
+            stream.write(obj)
+            return obj
         if obj is None:
             if not self.nullable:
                 raise ProtocolError(f"null for a non-nullable array at {path}")
@@ -267,8 +270,9 @@ class KStruct(Construct):
 
 
 class Encoded(bytes):
-    """One struct's bytes, already encoded at the version being built: a response part a handler caches
-    (see `encode_element`) and hands back in place of the struct's dict."""
+    """A struct's or a whole array's bytes, already encoded at the version being built: a response part
+    a handler caches (see `encode_element`, `encode_array`) and hands back in place of the struct's
+    dict or the array's list. The codec writes it as it is, without counting its elements."""
 
 
 class FixedRun(Construct):
@@ -401,6 +405,42 @@ def encode_element(message: Message, version: int, path: tuple[str, ...], obj: d
         if isinstance(con, KArray):
             con = con.element
     return Encoded(_build_alone(con, obj, f"(building {'.'.join(path)})"))
+
+
+@lru_cache(maxsize=None)
+def _array_at(message: Message, version: int, path: tuple[str, ...]) -> KArray:
+    con: Construct = codec_for(message, version)
+    for i, name in enumerate(path):
+        if i:
+            con = con.element
+        con = next(c for n, c, _ in con.fields if n == name)
+    if not isinstance(con, KArray):
+        raise TypeError(f"{'.'.join(path)} of {message.name} v{version} is not an array")
+    return con
+
+
+def array_count(message: Message, version: int, path: tuple[str, ...], count: int) -> bytes:
+    """The count prefix of the array at `path` (field names from the top, e.g. ("topics", "partitions"))
+    holding `count` elements: with `array_items`, an array encoded in slices."""
+    stream = io.BytesIO()
+    _array_at(message, version, path).write_length(count, stream, Container(), "(building)")
+    return stream.getvalue()
+
+
+def array_items(message: Message, version: int, path: tuple[str, ...], items: list) -> bytes:
+    """The elements of the array at `path`, encoded one after another (no count prefix)."""
+    element = _array_at(message, version, path).element
+    stream = io.BytesIO()
+    context, where = Container(), f"(building {'.'.join(path)})"
+    for item in items:
+        element._build(item, stream, context, where)
+    return stream.getvalue()
+
+
+def encode_array(message: Message, version: int, path: tuple[str, ...], items: list) -> Encoded:
+    """The whole (non-null) array at `path`, count included, encoded alone at `version`; `encode`
+    writes it as it is where that array goes."""
+    return Encoded(array_count(message, version, path, len(items)) + array_items(message, version, path, items))
 
 
 def decode(message: Message, version: int, data: bytes, offset: int = 0, max_elements: int | None = None) -> Container:

@@ -9,19 +9,18 @@ In a cluster (gateway/cluster.py) partitions show their replicas, ISR, offline r
 epoch; an offline one has leader -1 (Kafka's KIP-966 ELR fields stay empty: no ELR here).
 """
 
-import weakref
-
+from gateway import encoded_partitions
 from gateway.authorized_operations import TOPIC
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
 from partitions.topics import validate_topic_name
-from wire.codec import encode_element
+from wire.codec import encode_array, encode_element
 from wire.errors import ErrorCode, KafkaError
 from wire.messages import APIS
 from wire.schema import ZERO_UUID
 
 MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000
-_ENCODED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> (stamp, whole topic's entry)
+RESPONSE = APIS[75].response
 
 
 def _partition(p, node_id, cluster=None) -> dict:
@@ -42,15 +41,34 @@ def _entry(topic, node_id, start, end, cluster=None) -> dict:
             "topic_authorized_operations": TOPIC}
 
 
-def _whole_topic(topic, node_id, cluster=None):
-    """The entry of all the topic's partitions, kept encoded while its partitions and epochs stay the same."""
-    stamp = (node_id, cluster.version if cluster is not None else 0, len(topic.partitions),
-             tuple(p.leader_epoch for p in topic.partitions))
-    hit = _ENCODED.get(topic)
-    if hit is None or hit[0] != stamp:
-        hit = _ENCODED[topic] = (stamp, encode_element(APIS[75].response, 0, ("topics",),
-                                                       _entry(topic, node_id, 0, len(topic.partitions), cluster)))
-    return hit[1]
+def _built_at(broker, topic) -> tuple:
+    if broker.multi and topic.partitions:
+        broker.state(topic.partitions[-1])  # placed before the stamp is taken (placing moves Cluster.version)
+    return encoded_partitions.stamp(broker, topic)
+
+
+def _cached_entry(broker, topic, start, end, operations):
+    """The topic's entry for partitions [start, end): the partition array kept encoded per range, and
+    with every partition and the constant operations (no authorizer) the whole entry too
+    (gateway.encoded_partitions: the invalidation contract)."""
+    built_at = _built_at(broker, topic)
+    whole = start == 0 and end == len(topic.partitions) and operations == TOPIC
+    if whole:
+        hit = encoded_partitions.lookup(topic, ("dtp-topic",), built_at)
+        if hit is not None:
+            return hit
+    key = ("dtp", start, end)
+    partitions = encoded_partitions.lookup(topic, key, built_at)
+    if partitions is None:
+        cluster = broker if broker.multi else None
+        partitions = encoded_partitions.store(topic, key, built_at, encode_array(
+            RESPONSE, 0, ("topics", "partitions"),
+            [_partition(p, broker.node_id, cluster) for p in topic.partitions[start:end]]))
+    entry = {**_entry(topic, broker.node_id, 0, 0), "partitions": partitions, "topic_authorized_operations": operations}
+    if not whole:
+        return entry
+    return encoded_partitions.store(topic, ("dtp-topic",), built_at,
+                                    encode_element(RESPONSE, 0, ("topics",), entry))
 
 
 def _missing(name: str) -> dict:
@@ -73,7 +91,6 @@ def _refused(request) -> dict:
 async def handle_describe_topic_partitions(ctx, request):
     broker = ctx.broker
     logs = broker.logs
-    cluster = broker if broker.multi else None
     cursor = request.cursor
     cursor_topic = cursor.topic_name if cursor is not None else ""
     fetch_all = not request.topics
@@ -104,13 +121,8 @@ async def handle_describe_topic_partitions(ctx, request):
             continue
         start = cursor.partition_index if cursor is not None and name == cursor_topic else 0
         end = min(len(topic.partitions), start + remaining)
-        if broker.authorizer is not None:  # the bit set is the principal's: not cached
-            topics.append({**_entry(topic, broker.node_id, start, end, cluster), "topic_authorized_operations":
-                           ctx.authorized_operations(ResourceType.TOPIC, name, True)})
-        elif start == 0 and end == len(topic.partitions):
-            topics.append(_whole_topic(topic, broker.node_id, cluster))
-        else:
-            topics.append(_entry(topic, broker.node_id, start, end, cluster))
+        operations = TOPIC if broker.authorizer is None else ctx.authorized_operations(ResourceType.TOPIC, name, True)
+        topics.append(_cached_entry(broker, topic, start, max(end, start), operations))  # the principal's bit set
         if end < len(topic.partitions):
             next_cursor = {"topic_name": name, "partition_index": end}
             break

@@ -2,38 +2,39 @@
 
 Auto-creates requested topics when the broker allows it and (v4+) the client asks for it, within
 gateway.autocreate's bounds. A name asked for twice is answered once (Kafka takes the names as a set);
-the work yields the loop as it goes (gateway.offload.Pacer), and a response of many partitions is
-encoded off the loop. A topic's entry (up to PARTITIONS_PER_SLICE partitions) is kept encoded per
-version until its partitions or their leader epochs change, so Metadata of every topic costs a
-lookup per topic, not an encode per partition.
+the work yields the loop as it goes (gateway.offload.Pacer). Each topic's partition array is kept
+encoded per version family, and its whole entry per (version, authorized operations), until what
+they show changes (gateway.encoded_partitions: the invalidation contract), so a repeated Metadata
+of 100,000 partitions costs a lookup per topic, not an encode per partition; a miss encodes the
+array in slices of PARTITIONS_PER_SLICE, yielding between them.
 In a cluster (gateway/cluster.py) the brokers are the live ones, at their address on the listener the
 client came through; partitions show their replicas, ISR, offline replicas and leader epoch, and an
 offline partition (no live leader) is LEADER_NOT_AVAILABLE with leader -1.
 """
 
-import weakref
+from functools import lru_cache
 
+from gateway import encoded_partitions
 from gateway.listeners import advertised
 from gateway.authorized_operations import TOPIC as TOPIC_OPERATIONS, authorized, topic_operations, visible_topics
 from gateway.autocreate import RequestBudget, get_or_create
 from gateway.offload import Pacer
 from gateway.registry import handles
 from gateway.security.acls import CLUSTER_NAME, Operation, ResourceType
-from wire.codec import encode_element
+from wire.codec import Encoded, array_count, array_items, encode_element
 from wire.errors import ErrorCode
 from wire.messages import APIS
 from wire.schema import ZERO_UUID
 
 DESCRIBE, TOPIC, CLUSTER = Operation.DESCRIBE, ResourceType.TOPIC, ResourceType.CLUSTER
-_ENCODED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> {(version, ops): (stamp, bytes)}
+RESPONSE = APIS[3].response
+PARTITIONS_PATH = ("topics", "partitions")
+PARTITIONS_PER_SLICE = 500  # partitions encoded between two looks at the pacer's clock
 
 
 def broker_entry(broker, ctx=None) -> dict:
     host, port = advertised(ctx) if ctx is not None else (broker.host, broker.port)  # the client's listener
     return {"node_id": broker.node_id, "host": host, "port": port, "rack": None}
-
-
-PARTITIONS_PER_SLICE = 500
 
 
 def partition_entries(partitions, node_id: int, cluster=None) -> list[dict]:
@@ -64,42 +65,47 @@ def topic_entry(topic, node_id: int, partitions: list[dict] | None = None, clust
     }
 
 
-def _encoded_entry(topic, node_id: int, version: int, operations: int, cluster=None):
-    """(the topic's entry encoded at `version`, whether it was encoded now): cached while nothing it
-    shows has changed."""
-    stamp = (node_id, cluster.version if cluster is not None else 0, len(topic.partitions),
-             tuple(p.leader_epoch for p in topic.partitions))
-    cached = _ENCODED.setdefault(topic, {})
-    hit = cached.get((version, operations))
-    if hit is not None and hit[0] == stamp:
-        return hit[1], False
-    entry = topic_entry(topic, node_id, cluster=cluster)
-    entry["topic_authorized_operations"] = operations
-    encoded = encode_element(APIS[3].response, version, ("topics",), entry)
-    cached[(version, operations)] = (stamp, encoded)
-    return encoded, True
+@lru_cache(maxsize=None)
+def partitions_family(version: int) -> tuple:
+    """Versions whose partition array encodes to the same bytes share one key: the fields present
+    and whether the version is flexible (compact arrays, tagged-field blocks)."""
+    topics = next(f for f in RESPONSE.fields if f.name == "topics")
+    partitions = next(f for f in topics.fields if f.name == "partitions")
+    return ("metadata", RESPONSE.is_flexible(version),
+            tuple(f.name for f in partitions.fields if f.present_in(version)))
 
 
-async def _paced_entry(topic, node_id: int, pacer: Pacer, version: int | None = None,
-                       operations: int = -2147483648, cluster=None):
-    """topic_entry, yielding the loop between slices of partitions (a topic may have 10,000)."""
-    if len(topic.partitions) <= PARTITIONS_PER_SLICE:
-        if version is None:
-            await pacer.step()
-            return topic_entry(topic, node_id, cluster=cluster)
-        entry, encoded_now = _encoded_entry(topic, node_id, version, operations, cluster)
-        if encoded_now:  # an encode is more than a step's work: look at the clock after each
+async def _encoded_partitions(broker, topic, version: int, pacer: Pacer, built_at: tuple) -> Encoded:
+    key = partitions_family(version)
+    hit = encoded_partitions.lookup(topic, key, built_at)
+    if hit is not None:
+        return hit
+    cluster = broker if broker.multi else None
+    logs = topic.partitions
+    parts = [array_count(RESPONSE, version, PARTITIONS_PATH, len(logs))]
+    for start in range(0, len(logs), PARTITIONS_PER_SLICE):
+        if start:
             await pacer.checkpoint()
-        else:
-            await pacer.step()
-        return entry
-    entry = topic_entry(topic, node_id, [])
+        entries = partition_entries(logs[start:start + PARTITIONS_PER_SLICE], broker.node_id, cluster)
+        parts.append(array_items(RESPONSE, version, PARTITIONS_PATH, entries))
+    return encoded_partitions.store(topic, key, built_at, Encoded(b"".join(parts)))
+
+
+async def _paced_entry(broker, topic, pacer: Pacer, version: int, operations: int) -> Encoded:
+    """The topic's entry, encoded (kept while nothing it shows changes), yielding the loop as it goes."""
+    if broker.multi and topic.partitions:
+        broker.state(topic.partitions[-1])  # placed before the stamp is taken (placing moves Cluster.version)
+    built_at = encoded_partitions.stamp(broker, topic)
+    key = ("metadata-topic", version, operations)
+    hit = encoded_partitions.lookup(topic, key, built_at)
+    if hit is not None:
+        await pacer.step()
+        return hit
+    entry = topic_entry(topic, broker.node_id, await _encoded_partitions(broker, topic, version, pacer, built_at))
     entry["topic_authorized_operations"] = operations
-    for start in range(0, len(topic.partitions), PARTITIONS_PER_SLICE):
-        await pacer.checkpoint()
-        entry["partitions"].extend(partition_entries(topic.partitions[start:start + PARTITIONS_PER_SLICE], node_id,
-                                                     cluster))
-    return entry
+    encoded = encoded_partitions.store(topic, key, built_at, encode_element(RESPONSE, version, ("topics",), entry))
+    await pacer.checkpoint()  # an encode is more than a step's work: look at the clock after each
+    return encoded
 
 
 def _error_entry(name, topic_id, code) -> dict:
@@ -131,10 +137,9 @@ async def handle_metadata(ctx, request):
     # KIP-430 (v8+): with no authorizer every topic operation is allowed
     operations = authorized(TOPIC_OPERATIONS, request.get("include_topic_authorized_operations", False))
     ops = topic_operations(ctx, request, operations)  # per topic when an authorizer decides
-    cluster = broker if broker.multi else None
 
     async def paced(topic):
-        return await _paced_entry(topic, broker.node_id, pacer, version, ops(topic.name), cluster)
+        return await _paced_entry(broker, topic, pacer, version, ops(topic.name))
 
     if wanted is None or (ctx.api_version == 0 and not wanted):
         listed = list(logs.topics.values()) if broker.authorizer is None else visible_topics(ctx, logs.topics.values())
@@ -173,11 +178,12 @@ async def handle_metadata(ctx, request):
     for entry in topics:
         if entry.__class__ is dict:
             entry["topic_authorized_operations"] = ops(entry["name"]) if not entry["error_code"] else operations
+    multi = broker.multi
     return {
         "throttle_time_ms": 0,
-        "brokers": broker.broker_entries(ctx.listener_name) if cluster is not None else [broker_entry(broker, ctx)],
+        "brokers": broker.broker_entries(ctx.listener_name) if multi else [broker_entry(broker, ctx)],
         "cluster_id": broker.cluster_id,
-        "controller_id": broker.controller_id if cluster is not None else broker.node_id,
+        "controller_id": broker.controller_id if multi else broker.node_id,
         "topics": topics,
         "cluster_authorized_operations": ctx.authorized_operations(
             CLUSTER, CLUSTER_NAME, request.get("include_cluster_authorized_operations", False)),
