@@ -14,8 +14,11 @@ cost). A request's stamps (time.perf_counter, seconds):
 and per API the stages read (arrived -> complete), queued (complete -> started: per-turn caps,
 back-pressure, a waiting request of its key), handler (started -> done, storage write included),
 ordered (done -> written: behind an earlier response, or written a turn later) and total
-(arrived -> written). Besides: every storage write's duration, every cyclic-GC pause (gc.callbacks)
-and the event loop's lateness (a 1 ms timer: how long a ready callback waits for the loop).
+(arrived -> written). Besides: every storage write's duration, every cyclic-GC pause (gc.callbacks),
+the event loop's lateness (a 1 ms timer: how long a ready callback waits for the loop; uvloop's timers
+count whole ms, so up to 1 ms of it is the timer's own rounding), how long a long-polling Fetch woken by
+an append waits to run again (gateway/long_poll.observe), and the loop thread's CPU, its run delay (time
+runnable but waiting for a core: the machine's other processes) and each thread's CPU (RocksDB's).
 
 SIGUSR1 writes the percentiles gathered since the last signal to FILE (JSON, written whole then
 renamed over FILE, with an increasing "seq") and starts over, so the bench reads one point's figures.
@@ -31,6 +34,7 @@ import signal
 import threading
 import time
 
+from gateway import long_poll
 from gateway.pipeline import RequestPipeline
 
 STAGES = ("read", "queued", "handler", "ordered", "total")
@@ -61,6 +65,7 @@ class ServiceTimes:
         self.storage: list[float] = []
         self.gc: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self.lag: list[float] = []
+        self.wakes: list[float] = []  # a listener woke a waiting Fetch -> the Fetch ran again
         self._gc_started = 0.0
         self._loop = None
         self._lag_due = 0.0
@@ -77,6 +82,7 @@ class ServiceTimes:
             if method is not None:
                 setattr(storage, name, self._timed(method, depth))
         gc.callbacks.append(self._on_gc)
+        long_poll.observe = self._on_wake
         loop.add_signal_handler(signal.SIGUSR1, self.dump)
         self._lag_due = _clock() + LAG_PERIOD_S
         self._lag_timer = loop.call_later(LAG_PERIOD_S, self._lag_tick)
@@ -85,6 +91,7 @@ class ServiceTimes:
         """Remove the GC callback, the signal handler and the timer (the storage keeps its timed methods)."""
         if self._on_gc in gc.callbacks:
             gc.callbacks.remove(self._on_gc)
+        long_poll.observe = None
         if self._loop is not None:
             self._loop.remove_signal_handler(signal.SIGUSR1)
             self._lag_timer.cancel()
@@ -108,6 +115,9 @@ class ServiceTimes:
             self._gc_started = _clock()
         else:
             self.gc[info["generation"]].append(_clock() - self._gc_started)
+
+    def _on_wake(self, woken: float, resumed: float) -> None:
+        self.wakes.append(resumed - woken)
 
     def _lag_tick(self) -> None:
         now = _clock()
@@ -150,6 +160,7 @@ class ServiceTimes:
                "storage_write": _percentiles(self.storage),
                "gc": {str(g): _percentiles(v) for g, v in self.gc.items()},
                "loop_lag": _percentiles(self.lag),
+               "long_poll_wake": _percentiles(self.wakes),
                "loop_thread": {"cpu_s": round(self._sched[0] - sched[0], 3),
                                "run_delay_s": round(self._sched[1] - sched[1], 3),
                                "involuntary_switches": self._sched[2] - sched[2]},
@@ -163,6 +174,7 @@ class ServiceTimes:
         for samples in self.gc.values():
             samples.clear()
         self.lag.clear()
+        self.wakes.clear()
 
 
 def _thread_cpu() -> dict[int, tuple[str, float]]:

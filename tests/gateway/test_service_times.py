@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 
+from gateway import long_poll
 from gateway.broker import Broker
 from gateway.config import Config
 from gateway.pipeline import ConnectionLimits
@@ -59,6 +60,7 @@ def test_stamped_requests_answer_in_order_and_each_stage_is_dumped(tmp_path):
             # the waiting fetch's handler time holds the wait; a stage never exceeds the total
             assert apis["Fetch"]["handler"]["max"] <= apis["Fetch"]["total"]["max"]
             assert first["storage_write"]["count"] == 3
+            assert first["long_poll_wake"]["count"] == 1  # the append woke the waiting fetch once
             assert first["loop_lag"]["count"] >= 0 and "cpu_s" in first["loop_thread"]
             StampedPipeline.times.dump()  # nothing since the first: counts start over
             second = json.loads(path.read_text())
@@ -66,6 +68,7 @@ def test_stamped_requests_answer_in_order_and_each_stage_is_dumped(tmp_path):
         finally:
             StampedPipeline.times.uninstall()
             StampedPipeline.times = None
+        assert long_poll.observe is None
     run(main())
 
 
