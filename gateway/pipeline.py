@@ -271,7 +271,8 @@ class RequestPipeline:
         try:
             while not self.closed:
                 if self._turn_left <= 0 or self._turn_bytes <= 0:  # this turn's share is used: go on in the next
-                    if not self._turn_scheduled:
+                    # (only when there is more to dispatch now; else the next event brings a new share)
+                    if not self._turn_scheduled and (self._held is not None or self._whole_frame_buffered()):
                         self._turn_scheduled = True
                         self._loop.call_soon(self._next_turn)
                     break

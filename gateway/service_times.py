@@ -15,7 +15,8 @@ and per API the stages read (arrived -> complete), queued (complete -> started: 
 back-pressure, a waiting request of its key), handler (started -> done, storage write included),
 ordered (done -> written: behind an earlier response, or written a turn later) and total
 (arrived -> written). Besides: every storage write's duration, every cyclic-GC pause (gc.callbacks),
-the event loop's lateness (a 1 ms timer: how long a ready callback waits for the loop; uvloop's timers
+how often a connection's per-turn share ran out with more to dispatch (a next turn) and back-pressure
+paused its reading, the event loop's lateness (a 1 ms timer: how long a ready callback waits for the loop; uvloop's timers
 count whole ms, so up to 1 ms of it is the timer's own rounding), how long a long-polling Fetch woken by
 an append waits to run again (gateway/long_poll.observe), and the loop thread's CPU, its run delay (time
 runnable but waiting for a core: the machine's other processes) and each thread's CPU (RocksDB's).
@@ -66,6 +67,7 @@ class ServiceTimes:
         self.gc: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self.lag: list[float] = []
         self.wakes: list[float] = []  # a listener woke a waiting Fetch -> the Fetch ran again
+        self.counts = {"next_turns": 0, "reading_paused": 0}  # per-turn cap reached; back-pressure stopped reading
         self._gc_started = 0.0
         self._loop = None
         self._lag_due = 0.0
@@ -161,6 +163,7 @@ class ServiceTimes:
                "gc": {str(g): _percentiles(v) for g, v in self.gc.items()},
                "loop_lag": _percentiles(self.lag),
                "long_poll_wake": _percentiles(self.wakes),
+               "counts": dict(self.counts),
                "loop_thread": {"cpu_s": round(self._sched[0] - sched[0], 3),
                                "run_delay_s": round(self._sched[1] - sched[1], 3),
                                "involuntary_switches": self._sched[2] - sched[2]},
@@ -175,6 +178,7 @@ class ServiceTimes:
             samples.clear()
         self.lag.clear()
         self.wakes.clear()
+        self.counts = dict.fromkeys(self.counts, 0)
 
 
 def _thread_cpu() -> dict[int, tuple[str, float]]:
@@ -247,6 +251,16 @@ class StampedPipeline(RequestPipeline):
         if stamp is not None:
             stamp[4] = _clock()
         super()._finish(slot, ctx, body, exc, cancelled)
+
+    def _next_turn(self) -> None:
+        self.times.counts["next_turns"] += 1
+        super()._next_turn()
+
+    def _update_reading(self) -> None:
+        reading = self._reading
+        super()._update_reading()
+        if reading and not self._reading:
+            self.times.counts["reading_paused"] += 1
 
     def _flush(self) -> bool:
         heads = []

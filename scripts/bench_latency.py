@@ -54,8 +54,8 @@ def add_arguments(p) -> None:
     p.add_argument("--latency-stamps", action="store_true", help="Ottla stamps every request (gateway/"
                    "service_times.py): rows of its service-time percentiles per point (read, queued, handler, "
                    "ordered, total), storage writes, GC pauses and event-loop lateness")
-    p.add_argument("--latency-repeat", type=int, default=1, help="offer every point this many times (run-to-run "
-                   "ranges; the rows are the medians)")
+    p.add_argument("--latency-repeat", type=int, default=3, help="offer every point this many times, alternating the "
+                   "brokers (rows: the median, and the lowest and highest of the runs; default %(default)s)")
 
 
 class Stamps:

@@ -373,3 +373,35 @@ def test_a_bad_frame_behind_a_held_back_request_closes_when_reached_and_never_ra
         await settle()
         assert transport.closed and len(transport.frames()) == 2
     run(main())
+
+
+def test_a_turn_dispatches_at_most_its_share_and_the_rest_follows_in_order():
+    from gateway.pipeline import TURN_REQUESTS
+
+    async def main():
+        _, transport, pipeline = make()
+        pipeline.receive_data(b"".join(api_versions(i) for i in range(2 * TURN_REQUESTS + 3)))
+        assert [c for c, _ in transport.frames()] == list(range(TURN_REQUESTS))  # this turn's share, one write
+        assert pipeline._turn_scheduled  # the rest waits for the next turn (the other connections go first)
+        await settle()
+        assert [c for c, _ in transport.frames()] == list(range(TURN_REQUESTS, 2 * TURN_REQUESTS + 3))
+        assert pipeline.idle and not pipeline._turn_scheduled
+    run(main())
+
+
+def test_a_request_over_the_turn_bytes_with_nothing_behind_it_leaves_no_turn_pending():
+    async def main():
+        _, transport, pipeline = make()
+        pipeline.receive_data(produce("big", b"x" * 100_000, 1))  # over TURN_BYTES on its own
+        await settle()
+        assert [c for c, _ in transport.frames()] == [1]
+        pipeline.receive_data(produce("big", b"y" * 100_000, 2) + api_versions(3))
+        assert [c for c, _ in transport.frames()] == [2]  # the big one used the share; the next is a turn later
+        assert pipeline._turn_scheduled
+        await settle()
+        assert [c for c, _ in transport.frames()] == [3]
+        pipeline.receive_data(produce("big", b"z" * 100_000, 4))
+        assert not pipeline._turn_scheduled  # nothing more buffered: no empty turn is scheduled
+        pipeline.receive_data(api_versions(5))  # the next event brings its own share: answered at once
+        assert [c for c, _ in transport.frames()] == [4, 5]
+    run(main())
