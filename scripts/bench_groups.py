@@ -73,9 +73,13 @@ class Connection:
 
     async def request(self, api_key: int, body: dict, timeout_s: float = 30.0, version: int | None = None):
         version = self.versions[api_key] if version is None else version
+        return await self.request_encoded(api_key, encode(APIS[api_key].request, version, body), timeout_s, version)
+
+    async def request_encoded(self, api_key: int, body: bytes, timeout_s: float = 30.0, version: int | None = None):
+        """`request` of a body already encoded at `version` (default: the negotiated one)."""
+        version = self.versions[api_key] if version is None else version
         correlation_id, self._next_correlation_id = self._next_correlation_id, self._next_correlation_id + 1
-        payload = encode_request_header(api_key, version, correlation_id, self.client_id)
-        payload += encode(APIS[api_key].request, version, body)
+        payload = encode_request_header(api_key, version, correlation_id, self.client_id) + body
         future = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = (future, api_key, version)
         self._writer.write(struct.pack(">i", len(payload)) + payload)
@@ -245,12 +249,14 @@ class GroupResult:
     initial_rebalance_delay_ms: int | None
     heartbeat_interval_ms: int
     session_timeout_ms: int
+    commit_in_flight: int
     samples: dict[str, list[float]] = field(default_factory=dict)  # e.g. "join_ms" -> one value per repeat
     failures: dict[str, str] = field(default_factory=dict)  # scenario -> why it has no figures
 
     @classmethod
     def of(cls, name: str, broker, args: argparse.Namespace) -> GroupResult:
-        return cls(name, initial_rebalance_delay_of(broker), args.heartbeat_interval_ms, args.session_timeout_ms)
+        return cls(name, initial_rebalance_delay_of(broker), args.heartbeat_interval_ms, args.session_timeout_ms,
+                   args.commit_in_flight)
 
     def add(self, sample: str, value: float) -> None:
         self.samples.setdefault(sample, []).append(value)
@@ -349,45 +355,93 @@ class Bench:
             await asyncio.gather(*(c.close() for c in conns))
 
     async def commits(self, result: GroupResult, broker, data_dir: Path | None) -> None:
-        """OffsetCommit of all 100 partitions per request (a "simple" commit: no generation), one request
-        in flight, for a few seconds; then OffsetFetch must answer the last offset committed."""
+        """OffsetCommit of all 100 partitions per request (a "simple" commit: no generation) for a few
+        seconds, one request in flight (as a consumer commits), then `--commit-in-flight` pipelined on the
+        one connection (the broker's own limit, not the round trip's); then OffsetFetch of the 100
+        partitions one at a time, each answer checked against the last offset committed."""
         (conn,) = await self.connections(1)
         group_id = f"bench-commit-{self.run}"
+        commit = CommitRequests(conn, group_id, self.topic)
         try:
             if data_dir is not None:
                 before = {path: path.stat().st_size for path in wal_files(data_dir)}
-                for offset in range(WAL_SAMPLE_COMMITS):
-                    await self.commit(conn, group_id, offset)
+                for _ in range(WAL_SAMPLE_COMMITS):
+                    await commit.send()
                 batches = [n for path in wal_files(data_dir) for n in wal_batch_sizes(path, before.get(path, 0))]
                 result.add("wal_batches_per_commit", len(batches) / WAL_SAMPLE_COMMITS)
                 result.add("wal_keys_per_commit", sum(batches) / WAL_SAMPLE_COMMITS)
-            meter = bench.CpuMeter(broker)
-            started = time.perf_counter()
-            offset = WAL_SAMPLE_COMMITS
-            while (sent := time.perf_counter()) < started + self.args.commit_seconds:
-                offset += 1
-                await self.commit(conn, group_id, offset)
-                result.add("commit_latency_ms", (time.perf_counter() - sent) * 1000)
-            elapsed = time.perf_counter() - started
-            result.add("commit_requests_per_s", len(result.samples["commit_latency_ms"]) / elapsed)
-            if meter.broker_cpu is not None and (cpu := broker.cpu_seconds()) is not None:
-                result.add("commit_broker_cpu_percent", 100 * (cpu - meter.broker_cpu) / elapsed)
-            answer = await conn.request(OFFSET_FETCH, {"group_id": group_id, "topics": [
-                {"name": self.topic, "partition_indexes": list(range(PARTITIONS))}]})
-            if (got := {p.committed_offset for t in answer.topics for p in t.partitions}) != {offset}:
-                raise GroupBenchError(f"OffsetFetch after the commits answered {sorted(got)[:5]}, not {offset}")
+            for in_flight, prefix in ((1, "commit"), (self.args.commit_in_flight, "commit_pipelined")):
+                await self.timed(result, broker, prefix, in_flight, commit.send)
+            fetch = FetchRequests(conn, group_id, self.topic, commit.offset)
+            await self.timed(result, broker, "fetch", 1, fetch.send)
         finally:
             await conn.close()
 
-    async def commit(self, conn: Connection, group_id: str, offset: int) -> None:
-        answer = await conn.request(OFFSET_COMMIT, {
+    async def timed(self, result: GroupResult, broker, prefix: str, in_flight: int, send) -> None:
+        """`in_flight` loops of `send()` on one connection for --commit-seconds: requests/s, latency,
+        broker CPU (% of a core and per request, from /proc)."""
+        latencies: list[float] = []
+        started = time.perf_counter()
+        deadline = started + self.args.commit_seconds
+        cpu_before = broker.cpu_seconds() if broker is not None else None
+        client_before = time.process_time()
+
+        async def loop() -> None:
+            while (sent := time.perf_counter()) < deadline:
+                await send()
+                latencies.append((time.perf_counter() - sent) * 1000)
+
+        await asyncio.gather(*(loop() for _ in range(in_flight)))
+        elapsed = time.perf_counter() - started
+        for value in latencies:
+            result.add(f"{prefix}_latency_ms", value)
+        result.add(f"{prefix}_requests_per_s", len(latencies) / elapsed)
+        result.add(f"{prefix}_client_cpu_us", (time.process_time() - client_before) / len(latencies) * 1e6)
+        if cpu_before is not None and (cpu := broker.cpu_seconds()) is not None:
+            result.add(f"{prefix}_broker_cpu_percent", 100 * (cpu - cpu_before) / elapsed)
+            result.add(f"{prefix}_broker_cpu_us", (cpu - cpu_before) / len(latencies) * 1e6)
+
+
+class CommitRequests:
+    """OffsetCommits of one group's 100 partitions, each committing the next offset. The body is encoded
+    once and each request's offsets patched in, so the bench's own CPU per request is the answer's
+    decode, not an encode of 100 partitions."""
+
+    SENTINEL = 0x5EED5EED5EED5EED
+
+    def __init__(self, conn: Connection, group_id: str, topic: str) -> None:
+        self.conn, self.offset = conn, 0
+        self.body = encode(APIS[OFFSET_COMMIT].request, conn.versions[OFFSET_COMMIT], {
             "group_id": group_id, "generation_id_or_member_epoch": -1, "member_id": "",
-            "topics": [{"name": self.topic, "partitions": [
-                {"partition_index": p, "committed_offset": offset, "committed_metadata": ""}
+            "topics": [{"name": topic, "partitions": [
+                {"partition_index": p, "committed_offset": self.SENTINEL, "committed_metadata": ""}
                 for p in range(PARTITIONS)]}],
         })
+        self.marker = struct.pack(">q", self.SENTINEL)
+        if self.body.count(self.marker) != PARTITIONS:
+            raise GroupBenchError("the OffsetCommit template's offsets cannot be told from its other fields")
+
+    async def send(self) -> None:
+        self.offset += 1
+        body = self.body.replace(self.marker, struct.pack(">q", self.offset))
+        answer = await self.conn.request_encoded(OFFSET_COMMIT, body)
         if (errors := {p.error_code for t in answer.topics for p in t.partitions}) != {ErrorCode.NONE}:
             raise GroupBenchError(f"OffsetCommit answered {sorted(map(error_name, errors))}")
+
+
+class FetchRequests:
+    """OffsetFetch of the 100 partitions; every answer must carry `expected`, the last offset committed."""
+
+    def __init__(self, conn: Connection, group_id: str, topic: str, expected: int) -> None:
+        self.conn, self.expected = conn, expected
+        self.body = encode(APIS[OFFSET_FETCH].request, conn.versions[OFFSET_FETCH], {
+            "group_id": group_id, "topics": [{"name": topic, "partition_indexes": list(range(PARTITIONS))}]})
+
+    async def send(self) -> None:
+        answer = await self.conn.request_encoded(OFFSET_FETCH, self.body)
+        got = {(p.error_code, p.committed_offset) for t in answer.topics for p in t.partitions}
+        if got != {(ErrorCode.NONE, self.expected)} or len(answer.topics[0].partitions) != PARTITIONS:
+            raise GroupBenchError(f"OffsetFetch after the commits answered {sorted(got)[:5]}, not {self.expected}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,6 +527,8 @@ def rows(result: GroupResult) -> list[tuple[str, str, float | None, str | None]]
     hb = f"survivors heartbeat every {result.heartbeat_interval_ms} ms"
     join = f"group join, {MEMBERS} members, {PARTITIONS} partitions"
     commit = f"OffsetCommit, {PARTITIONS} partitions a request"
+    pipelined = f"OffsetCommit, {PARTITIONS} partitions a request, {result.commit_in_flight} in flight on one connection"
+    fetch = f"OffsetFetch, {PARTITIONS} partitions a request"
     death = f"member death, session.timeout.ms {result.session_timeout_ms}, {hb}"
     leave = f"LeaveGroup of 1 of {MEMBERS} members, survivors heartbeat once it is answered"
     out = [
@@ -491,6 +547,15 @@ def rows(result: GroupResult) -> list[tuple[str, str, float | None, str | None]]
         ("commit", commit, "latency p50, ms", p("commit_latency_ms", 50)),
         ("commit", commit, "latency p99, ms", p("commit_latency_ms", 99)),
         ("commit", commit, "broker CPU, % of a core", p("commit_broker_cpu_percent", 50)),
+        ("commit", commit, "broker CPU per request, us", p("commit_broker_cpu_us", 50)),
+        ("commit", commit, "bench client CPU per request, us", p("commit_client_cpu_us", 50)),
+        ("commit", pipelined, "requests/s", p("commit_pipelined_requests_per_s", 50)),
+        ("commit", pipelined, "broker CPU, % of a core", p("commit_pipelined_broker_cpu_percent", 50)),
+        ("commit", pipelined, "broker CPU per request, us", p("commit_pipelined_broker_cpu_us", 50)),
+        ("commit", pipelined, "latency p50, ms", p("commit_pipelined_latency_ms", 50)),
+        ("commit", fetch, "requests/s", p("fetch_requests_per_s", 50)),
+        ("commit", fetch, "latency p50, ms", p("fetch_latency_ms", 50)),
+        ("commit", fetch, "broker CPU per request, us", p("fetch_broker_cpu_us", 50)),
         ("commit", commit, "RocksDB write batches per request, count", p("wal_batches_per_commit", 50)),
         ("commit", commit, "RocksDB keys written per request, count", p("wal_keys_per_commit", 50)),
     ]
@@ -539,7 +604,8 @@ def add_arguments(p) -> None:
         ("--leave-repeats", int, 10, "LeaveGroups to time"),
         ("--heartbeat-interval-ms", int, 50, "members' heartbeat interval"),
         ("--session-timeout-ms", int, 6000, "members' session timeout (Ottla's minimum)"),
-        ("--commit-seconds", float, 3.0, "seconds of OffsetCommits"),
+        ("--commit-seconds", float, 3.0, "seconds of OffsetCommits (one in flight, then pipelined), then of OffsetFetches"),
+        ("--commit-in-flight", int, 8, "OffsetCommits in flight in the pipelined run"),
         ("--group-timeout", float, 20.0, "seconds a group may take to stabilise"),
     ):
         p.add_argument(flag, type=kind, default=default, help=what + " (default %(default)s)")

@@ -35,6 +35,8 @@ DESCRIBE_GROUP_ID_NOT_FOUND = 6  # DescribeGroups v6+ (KIP-1043) answers GROUP_I
 NO_RETENTION_TIME = -1
 OFFSETS_EXPIRY_KEY = ("offsets-expiry",)
 EXPIRY_GROUPS_PER_TICK = 500  # groups one tick's expiry looks at
+_NONE, _UNKNOWN_PARTITION, _METADATA_TOO_LARGE = (
+    ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.OFFSET_METADATA_TOO_LARGE)  # per partition
 
 
 class GroupCoordinator(ClassicMembership):
@@ -91,22 +93,28 @@ class GroupCoordinator(ClassicMembership):
             return _commit_response(topics, lambda topic, partition: ErrorCode.INVALID_GROUP_ID)
         expire_timestamp = (clamp_int64(now_ms + retention_time_ms) if retention_time_ms != NO_RETENTION_TIME
                             else NO_EXPIRE_TIMESTAMP)
-        accepted: list[tuple[str, int, CommittedOffset]] = []
-
-        def commit(topic: str, partition: dict) -> ErrorCode:
-            metadata = partition.get("committed_metadata") or ""
-            if len(metadata.encode("utf-8")) > self.config.offset_metadata_max_bytes:
-                return ErrorCode.OFFSET_METADATA_TOO_LARGE
-            if partition["partition_index"] < 0:
-                return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            epoch = partition.get("committed_leader_epoch", NO_LEADER_EPOCH)
-            offset = CommittedOffset(partition["committed_offset"], epoch, metadata, now_ms, expire_timestamp)
-            accepted.append((topic, partition["partition_index"], offset))
-            return ErrorCode.NONE
-
-        response = _commit_response(topics, commit)
-        self.offsets.commit_many(group_id, accepted)
-        return response
+        max_bytes = self.config.offset_metadata_max_bytes
+        surely_fits = max_bytes // 4  # characters: UTF-8 takes at most 4 bytes for one
+        answers, accepted = [], []
+        for topic in topics:
+            answer, commits = [], []
+            for partition in topic["partitions"]:
+                index = partition["partition_index"]
+                metadata = partition.get("committed_metadata") or ""
+                if len(metadata) > surely_fits and len(metadata.encode("utf-8")) > max_bytes:
+                    error = _METADATA_TOO_LARGE
+                elif index < 0:
+                    error = _UNKNOWN_PARTITION
+                else:
+                    error = _NONE
+                    commits.append((index, partition["committed_offset"],
+                                    partition.get("committed_leader_epoch", NO_LEADER_EPOCH), metadata))
+                answer.append({"partition_index": index, "error_code": error})
+            answers.append({"name": topic["name"], "partitions": answer})
+            if commits:
+                accepted.append((topic["name"], commits))
+        self.offsets.commit_topics(group_id, accepted, now_ms, expire_timestamp)
+        return {"topics": answers}
 
     @staticmethod
     def _validate_offset_commit(group: ClassicGroup, generation_id: int, member_id: str,

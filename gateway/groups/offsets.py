@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gateway.groups.store import GroupStore
 from wire.errors import ErrorCode
@@ -37,8 +37,9 @@ _VALUE_VERSION_EXTERNAL_METADATA = 1
 STORED = None  # CommittedOffset.metadata when the metadata is only in the store (under the M key)
 
 
-@dataclass(frozen=True, slots=True)
-class CommittedOffset:
+class CommittedOffset(NamedTuple):
+    """One committed offset as memory holds it (a tuple: a commit of 100 partitions makes 100 of them)."""
+
     committed_offset: int
     committed_leader_epoch: int = NO_LEADER_EPOCH
     metadata: str = ""
@@ -89,25 +90,56 @@ class OffsetManager:
         self.commit_many(group_id, [(topic, partition, offset)])
 
     def commit_many(self, group_id: str, commits: list[tuple[str, int, CommittedOffset]]) -> None:
-        """Several partitions' offsets in one store write: a whole OffsetCommit request lands or none of it."""
-        if not commits:
+        """Several partitions' offsets in one store write: all of them land or none."""
+        by_topic: dict[tuple[str, int, int], list[tuple[int, int, int, str]]] = {}
+        for topic, partition, o in commits:
+            by_topic.setdefault((topic, o.commit_timestamp, o.expire_timestamp), []).append(
+                (partition, o.committed_offset, o.committed_leader_epoch, o.metadata))
+        self._commit(group_id, [(topic, partitions, committed_at, expire_at)
+                                for (topic, committed_at, expire_at), partitions in by_topic.items()])
+
+    def commit_topics(self, group_id: str, topics: Sequence[tuple[str, Sequence[tuple[int, int, int, str]]]],
+                      commit_timestamp: int, expire_timestamp: int = NO_EXPIRE_TIMESTAMP) -> None:
+        """One OffsetCommit's offsets, [(topic, [(partition, offset, leader epoch, metadata)])], all with
+        these timestamps, in one store write: the whole request lands or none of it. The key prefix is
+        encoded once per topic and a partition with no metadata is one `struct` call."""
+        self._commit(group_id, [(topic, partitions, commit_timestamp, expire_timestamp) for topic, partitions in topics])
+
+    def _commit(self, group_id: str, topics: list[tuple[str, Sequence[tuple[int, int, int, str]], int, int]]) -> None:
+        if not topics:
             return
-        items = []
-        held = []
-        for topic, partition, offset in commits:
-            key = _encode_key(group_id, topic, partition)
-            kept = offset.held()
-            if kept.metadata is STORED:
-                items.append((METADATA_KEY + key[len(OFFSET_KEY):], offset.metadata.encode("utf-8")))
-            items.append((key, _encode_value(offset, external=kept.metadata is STORED)))
-            held.append((topic, partition, kept))
+        group = group_id.encode("utf-8")
+        group_prefix = b"".join((OFFSET_KEY, _U16.pack(len(group)), group))
+        pack_partition, pack_value, new = _PARTITION.pack, _VALUE.pack, tuple.__new__
+        items: list[tuple[bytes, bytes]] = []
+        held: list[tuple[tuple[str, int], CommittedOffset]] = []
+        for topic, partitions, committed_at, expire_at in topics:
+            name = topic.encode("utf-8")
+            prefix = b"".join((group_prefix, _U16.pack(len(name)), name))
+            for partition, committed, epoch, metadata in partitions:
+                key = prefix + pack_partition(partition)
+                if not metadata:
+                    items.append((key, pack_value(_VALUE_VERSION, committed, epoch, committed_at, expire_at)))
+                    held.append(((topic, partition), new(CommittedOffset, (committed, epoch, "", committed_at,
+                                                                           expire_at))))
+                    continue
+                offset = CommittedOffset(committed, epoch, metadata, committed_at, expire_at)
+                kept = offset.held()
+                external = kept.metadata is STORED
+                if external:
+                    items.append((METADATA_KEY + key[len(OFFSET_KEY):], metadata.encode("utf-8")))
+                items.append((key, _encode_value(offset, external)))
+                held.append(((topic, partition), kept))
+        if not items:
+            return
         self._store.put_many(items)
         offsets = self._offsets.setdefault(group_id, {})
-        for topic, partition, kept in held:
-            previous = offsets.get((topic, partition))
+        get = offsets.get
+        for tp, kept in held:
+            previous = get(tp)
             if previous is not None and previous.metadata is STORED and kept.metadata is not STORED:
-                self._store.delete(METADATA_KEY + _encode_key(group_id, topic, partition)[len(OFFSET_KEY):])
-            offsets[topic, partition] = kept
+                self._store.delete(METADATA_KEY + _encode_key(group_id, *tp)[len(OFFSET_KEY):])
+            offsets[tp] = kept
 
     def delete(self, group_id: str, partitions: Iterable[tuple[str, int]]) -> None:
         offsets = self._offsets.get(group_id)

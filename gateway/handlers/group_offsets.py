@@ -13,12 +13,15 @@ offsets for (TxnOffsetCommit, gateway.txn).
 from gateway.clock import now_ms
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
-from gateway.security.acls_checks import Everything, restrict_offsets, topic_errors
+from gateway.security.acls_checks import restrict_offsets
 from gateway.txn.offsets import mark_unstable
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
 GROUP_DENIED = ErrorCode.GROUP_AUTHORIZATION_FAILED
+TOPIC_DENIED = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+UNKNOWN_TOPIC_ID = ErrorCode.UNKNOWN_TOPIC_ID
+UNKNOWN_PARTITION = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 BATCHED_GROUPS = 8  # OffsetFetch v8+: several groups per request
 TOPIC_IDS_VERSION = 10  # OffsetCommit and OffsetFetch v10+: topics by id
 
@@ -31,60 +34,74 @@ def _name_topics(logs, topics, version) -> None:
             t.name = topic.name if topic is not None else None
 
 
-def _split_known(logs, topics):
-    """(topics whose partitions exist, {(topic, partition)} that do not)."""
-    known, unknown = [], set()
-    for topic in topics:
-        if topic.name is None:  # an unknown topic id (v10+)
+def _answer_all(topics, code) -> list[dict]:
+    """Every requested partition answered `code` (an unknown topic id's UNKNOWN_TOPIC_ID)."""
+    return [_answer_topic(t, code if t["name"] is not None else UNKNOWN_TOPIC_ID) for t in topics]
+
+
+def _answer_topic(topic, code) -> dict:
+    return {"name": topic["name"] or "", "topic_id": topic.get("topic_id", ZERO_UUID), "partitions": [
+        {"partition_index": p["partition_index"], "error_code": code} for p in topic["partitions"]]}
+
+
+def _sort_out(logs, topics, denied) -> tuple[list[dict], list[dict], list[list[dict]]]:
+    """One pass over the request: (the answer in request order, every partition UNKNOWN_TOPIC_OR_PARTITION
+    until the coordinator says otherwise; the topics whose partitions exist, in the coordinator's shape;
+    for each of those, its partitions' answer entries, in the same order)."""
+    answers, known, slots = [], [], []
+    for t in topics:
+        name = t["name"]
+        if name is None or name in denied:  # an unknown topic id (v10+), or no READ on the topic
+            answers.append(_answer_topic(t, UNKNOWN_TOPIC_ID if name is None else TOPIC_DENIED))
             continue
-        log_topic = logs.get(topic.name)
-        partitions = []
-        for p in topic.partitions:
-            if log_topic is not None and log_topic.partition(p.partition_index) is not None:
-                partitions.append(p)
-            else:
-                unknown.add((topic.name, p.partition_index))
-        known.append({"name": topic.name, "partitions": partitions})
-    return known, unknown
-
-
-def _in_request_order(topics, errors: dict) -> list[dict]:
-    return [{"name": t.name or "", "topic_id": t.get("topic_id", ZERO_UUID), "partitions": [
-        {"partition_index": p.partition_index,
-         "error_code": errors[(t.name, p.partition_index)] if t.name is not None else ErrorCode.UNKNOWN_TOPIC_ID}
-        for p in t.partitions]} for t in topics]
+        log_topic = logs.get(name)
+        count = 0 if log_topic is None else len(log_topic.partitions)
+        answer, commits, slot = [], [], []
+        for p in t["partitions"]:
+            entry = {"partition_index": (index := p["partition_index"]), "error_code": UNKNOWN_PARTITION}
+            answer.append(entry)
+            if 0 <= index < count:
+                commits.append(p)
+                slot.append(entry)
+        answers.append({"name": name, "topic_id": t.get("topic_id", ZERO_UUID), "partitions": answer})
+        if commits:
+            known.append({"name": name, "partitions": commits})
+            slots.append(slot)
+    return answers, known, slots
 
 
 @handles(8, 2, 10)
 async def handle_offset_commit(ctx, request):
     broker = ctx.broker
-    now = now_ms()
-    _name_topics(broker.logs, request.topics, ctx.api_version)
+    topics = request.topics
+    _name_topics(broker.logs, topics, ctx.api_version)
     group_id = request.group_id
     if not ctx.authorize(Operation.READ, ResourceType.GROUP, group_id):
-        return {"throttle_time_ms": 0, "topics": _in_request_order(request.topics, Everything(GROUP_DENIED))}
-    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t.name for t in request.topics})
-    known, unknown = _split_known(broker.logs, [t for t in request.topics if t.name not in denied])
+        return {"throttle_time_ms": 0, "topics": _answer_all(topics, GROUP_DENIED)}
+    denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t["name"] for t in topics})
+    answers, known, slots = _sort_out(broker.logs, topics, denied)
     epoch = request.generation_id_or_member_epoch
     retention = request.get("retention_time_ms", -1)
     if broker.consumer_groups.consumer_group(group_id) is not None:
         try:
             broker.consumer_groups.validate_offset_commit(group_id, request.member_id, epoch,
                                                           api_version=ctx.api_version)
-            response = broker.groups.commit_offsets(group_id=group_id, topics=known, now_ms=now,
-                                                    retention_time_ms=retention)
         except KafkaError as exc:
-            response = {"topics": [{"name": t["name"], "partitions": [
-                {"partition_index": p.partition_index, "error_code": exc.code} for p in t["partitions"]]}
-                for t in known]}
+            for slot in slots:
+                for entry in slot:
+                    entry["error_code"] = exc.code
+            return {"throttle_time_ms": 0, "topics": answers}
+        response = broker.groups.commit_offsets(group_id=group_id, topics=known, now_ms=now_ms(),
+                                                retention_time_ms=retention)
     else:
         response = broker.groups.offset_commit(
             group_id=group_id, generation_id=epoch, member_id=request.member_id,
-            group_instance_id=request.get("group_instance_id"), topics=known, now_ms=now, retention_time_ms=retention)
-    errors = {(t["name"], p["partition_index"]): p["error_code"] for t in response["topics"] for p in t["partitions"]}
-    errors.update({key: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION for key in unknown})
-    errors.update(topic_errors(request.topics, denied))
-    return {"throttle_time_ms": 0, "topics": _in_request_order(request.topics, errors)}
+            group_instance_id=request.get("group_instance_id"), topics=known, now_ms=now_ms(),
+            retention_time_ms=retention)
+    for slot, topic in zip(slots, response["topics"]):  # the coordinator answers in the order it was given
+        for entry, partition in zip(slot, topic["partitions"]):
+            entry["error_code"] = partition["error_code"]
+    return {"throttle_time_ms": 0, "topics": answers}
 
 
 def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1, require_stable=False) -> dict:
