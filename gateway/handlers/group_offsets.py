@@ -15,13 +15,16 @@ from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
 from gateway.security.acls_checks import restrict_offsets
 from gateway.txn.offsets import mark_unstable
+from wire.codec import Encoded, encode_element
 from wire.errors import ErrorCode, KafkaError
+from wire.messages import APIS
 from wire.schema import ZERO_UUID
 
 GROUP_DENIED = ErrorCode.GROUP_AUTHORIZATION_FAILED
 TOPIC_DENIED = ErrorCode.TOPIC_AUTHORIZATION_FAILED
 UNKNOWN_TOPIC_ID = ErrorCode.UNKNOWN_TOPIC_ID
 UNKNOWN_PARTITION = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+OFFSET_COMMIT_KEY = 8
 BATCHED_GROUPS = 8  # OffsetFetch v8+: several groups per request
 TOPIC_IDS_VERSION = 10  # OffsetCommit and OffsetFetch v10+: topics by id
 
@@ -34,50 +37,80 @@ def _name_topics(logs, topics, version) -> None:
             t.name = topic.name if topic is not None else None
 
 
-def _answer_all(topics, code) -> list[dict]:
-    """Every requested partition answered `code` (an unknown topic id's UNKNOWN_TOPIC_ID)."""
-    return [_answer_topic(t, code if t["name"] is not None else UNKNOWN_TOPIC_ID) for t in topics]
+class _Answer:
+    """One topic of the OffsetCommit answer: its partitions' indexes and codes, in request order."""
+
+    __slots__ = ("name", "topic_id", "indexes", "codes")
+
+    def __init__(self, topic, code) -> None:
+        self.name, self.topic_id = topic["name"] or "", topic.get("topic_id", ZERO_UUID)
+        self.indexes = [p["partition_index"] for p in topic["partitions"]]
+        self.codes = [code] * len(self.indexes)
 
 
-def _answer_topic(topic, code) -> dict:
-    return {"name": topic["name"] or "", "topic_id": topic.get("topic_id", ZERO_UUID), "partitions": [
-        {"partition_index": p["partition_index"], "error_code": code} for p in topic["partitions"]]}
-
-
-def _sort_out(logs, topics, denied) -> tuple[list[dict], list[dict], list[list[dict]]]:
+def _sort_out(logs, topics, denied) -> tuple[list[_Answer], list[dict], list[tuple[list, list[int]]]]:
     """One pass over the request: (the answer in request order, every partition UNKNOWN_TOPIC_OR_PARTITION
     until the coordinator says otherwise; the topics whose partitions exist, in the coordinator's shape;
-    for each of those, its partitions' answer entries, in the same order)."""
+    for each of those, its answer's codes and the positions in them of the partitions given)."""
     answers, known, slots = [], [], []
     for t in topics:
         name = t["name"]
         if name is None or name in denied:  # an unknown topic id (v10+), or no READ on the topic
-            answers.append(_answer_topic(t, UNKNOWN_TOPIC_ID if name is None else TOPIC_DENIED))
+            answers.append(_Answer(t, UNKNOWN_TOPIC_ID if name is None else TOPIC_DENIED))
             continue
+        answer = _Answer(t, UNKNOWN_PARTITION)
+        answers.append(answer)
         log_topic = logs.get(name)
         count = 0 if log_topic is None else len(log_topic.partitions)
-        answer, commits, slot = [], [], []
-        for p in t["partitions"]:
-            entry = {"partition_index": (index := p["partition_index"]), "error_code": UNKNOWN_PARTITION}
-            answer.append(entry)
-            if 0 <= index < count:
-                commits.append(p)
-                slot.append(entry)
-        answers.append({"name": name, "topic_id": t.get("topic_id", ZERO_UUID), "partitions": answer})
-        if commits:
-            known.append({"name": name, "partitions": commits})
-            slots.append(slot)
+        positions = [i for i, index in enumerate(answer.indexes) if 0 <= index < count]
+        if positions:
+            partitions = t["partitions"]
+            if len(positions) < len(partitions):
+                partitions = [partitions[i] for i in positions]
+            known.append({"name": name, "partitions": partitions})
+            slots.append((answer.codes, positions))
     return answers, known, slots
 
 
-@handles(8, 2, 10)
+# Encoded answer entries (partition index, error code) by (version, index, code): most commits answer
+# NONE for the same partitions every time. Bounded; past the bound entries are encoded each time.
+ANSWER_CACHE_ENTRIES = 4096
+_ENCODED_ANSWERS: dict[tuple[int, int, int], Encoded] = {}
+
+
+def _response(ctx, answers: list[_Answer]) -> dict:
+    """The OffsetCommit response. Partition entries come from _ENCODED_ANSWERS, except while a fault could
+    fire on OffsetCommit: gateway.faults.partial merges answers by reading their entries as dicts."""
+    faults = getattr(ctx.broker, "faults", None)
+    if faults is not None and faults.wants(OFFSET_COMMIT_KEY):
+        return {"throttle_time_ms": 0, "topics": [{"name": a.name, "topic_id": a.topic_id, "partitions": [
+            {"partition_index": i, "error_code": c} for i, c in zip(a.indexes, a.codes)]} for a in answers]}
+    version = ctx.api_version
+    cached = _ENCODED_ANSWERS.get
+    topics = []
+    for a in answers:
+        entries = []
+        for index, code in zip(a.indexes, a.codes):
+            entry = cached((version, index, code))
+            if entry is None:
+                entry = encode_element(APIS[OFFSET_COMMIT_KEY].response, version, ("topics", "partitions"),
+                                       {"partition_index": index, "error_code": code})
+                if len(_ENCODED_ANSWERS) < ANSWER_CACHE_ENTRIES:
+                    _ENCODED_ANSWERS[version, index, code] = entry
+            entries.append(entry)
+        topics.append({"name": a.name, "topic_id": a.topic_id, "partitions": entries})
+    return {"throttle_time_ms": 0, "topics": topics}
+
+
+@handles(OFFSET_COMMIT_KEY, 2, 10)
 async def handle_offset_commit(ctx, request):
     broker = ctx.broker
     topics = request.topics
     _name_topics(broker.logs, topics, ctx.api_version)
     group_id = request.group_id
     if not ctx.authorize(Operation.READ, ResourceType.GROUP, group_id):
-        return {"throttle_time_ms": 0, "topics": _answer_all(topics, GROUP_DENIED)}
+        return _response(ctx, [_Answer(t, GROUP_DENIED if t["name"] is not None else UNKNOWN_TOPIC_ID)
+                               for t in topics])
     denied = ctx.denied(Operation.READ, ResourceType.TOPIC, {t["name"] for t in topics})
     answers, known, slots = _sort_out(broker.logs, topics, denied)
     epoch = request.generation_id_or_member_epoch
@@ -87,10 +120,10 @@ async def handle_offset_commit(ctx, request):
             broker.consumer_groups.validate_offset_commit(group_id, request.member_id, epoch,
                                                           api_version=ctx.api_version)
         except KafkaError as exc:
-            for slot in slots:
-                for entry in slot:
-                    entry["error_code"] = exc.code
-            return {"throttle_time_ms": 0, "topics": answers}
+            for codes, positions in slots:
+                for i in positions:
+                    codes[i] = exc.code
+            return _response(ctx, answers)
         response = broker.groups.commit_offsets(group_id=group_id, topics=known, now_ms=now_ms(),
                                                 retention_time_ms=retention)
     else:
@@ -98,10 +131,10 @@ async def handle_offset_commit(ctx, request):
             group_id=group_id, generation_id=epoch, member_id=request.member_id,
             group_instance_id=request.get("group_instance_id"), topics=known, now_ms=now_ms(),
             retention_time_ms=retention)
-    for slot, topic in zip(slots, response["topics"]):  # the coordinator answers in the order it was given
-        for entry, partition in zip(slot, topic["partitions"]):
-            entry["error_code"] = partition["error_code"]
-    return {"throttle_time_ms": 0, "topics": answers}
+    for (codes, positions), topic in zip(slots, response["topics"]):  # answered in the order given
+        for i, partition in zip(positions, topic["partitions"]):
+            codes[i] = partition["error_code"]
+    return _response(ctx, answers)
 
 
 def _fetch_group(ctx, group_id: str, topics, member_id=None, member_epoch=-1, require_stable=False) -> dict:
