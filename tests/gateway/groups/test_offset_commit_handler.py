@@ -151,3 +151,17 @@ def test_the_stored_record_layout_is_unchanged():
     old.put(key + b"\x00\x00\x00\x09", b"\x01" + value[1:])
     old.put(b"M\x00\x01g\x00\x01t\x00\x00\x00\x09", "x".encode() * 100)
     assert OffsetManager(old).get("g", "t", 9) == CommittedOffset(42, 7, "x" * 100, 1000, -1)
+
+
+def test_answers_past_the_encoded_entry_bound_are_the_same(monkeypatch):
+    from gateway.handlers import group_offsets
+
+    broker = new_broker()
+    create(broker, "t", 4)
+    topics = [{"name": "t", "partitions": [part(i, 1) for i in (3, 0, 9)]}]
+    cached = codes(commit(broker, 9, topics))
+    monkeypatch.setattr(group_offsets, "_ENCODED_ANSWERS", {})
+    monkeypatch.setattr(group_offsets, "ANSWER_CACHE_ENTRIES", 0)
+    assert codes(commit(broker, 9, topics)) == cached == [
+        ("t", 3, NONE), ("t", 0, NONE), ("t", 9, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)]
+    assert group_offsets._ENCODED_ANSWERS == {}
