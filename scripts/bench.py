@@ -679,9 +679,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bench_trace.add_arguments(p.add_argument_group("--trace"))
     p.add_argument("--clients", action="store_true", help="then the connection registry's cost a request in "
                    "process: off / counting (--http-port) / --client-report / --trace (scripts/bench_clients.py)")
+    p.add_argument("--storage", action="store_true", help="then the RocksDB engine's write path in-process: CPU "
+                   "per MB appended, journal bytes and flushes (scripts/bench_storage.py, options below)")
     p.add_argument("--acl", action="store_true", help="then the ACL check with 0 to 100,000 ACLs and produce MB/s "
                    "and broker CPU per MB with the authorizer off and on (scripts/bench_acl.py)")
     p.add_argument("--acl-rounds", type=int, default=3, help="--acl: interleaved off/on rounds")
+    import bench_storage
+
+    bench_storage.add_arguments(p.add_argument_group("--storage"))
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
     import bench_metadata
@@ -771,6 +776,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(bench_acl.table(bench_acl.measure(argparse.Namespace(
             records=args.records, record_size=args.record_size, rounds=args.acl_rounds, memory=args.memory))))
+    if args.storage:
+        import bench_storage
+
+        print(bench_storage.table(bench_storage.measure(args)))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)
