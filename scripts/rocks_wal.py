@@ -1,4 +1,5 @@
-"""Count the keys of each WriteBatch in a RocksDB write-ahead log: how many writes a request cost.
+"""Count the keys of each WriteBatch in a RocksDB write-ahead log, or of each record in Ottla's journal
+(partitions/journal.py, which replaces RocksDB's WAL): how many writes a request cost.
 
 Used by bench_groups.py to check that one OffsetCommit is one RocksDB write.
 """
@@ -16,14 +17,21 @@ WAL_RECYCLABLE = {5, 6, 7, 8, 11, 131}
 
 
 def wal_files(data_dir: Path) -> list[Path]:
-    return sorted(p for p in data_dir.rglob("*.log") if p.stem.isdigit())
+    """RocksDB's WAL files and Ottla's journal files under data_dir."""
+    return sorted(p for pattern in ("*.log", "*.journal") for p in data_dir.rglob(pattern) if p.stem.isdigit())
 
 
 def wal_batch_sizes(path: Path, start: int) -> list[int]:
-    """The key count of each WriteBatch in a RocksDB WAL file from byte `start` (a record boundary) on."""
-    with path.open("rb") as wal:  # it may be large: read only what comes after start
-        wal.seek(start)
-        data = wal.read()
+    """The key count of each WriteBatch in a RocksDB WAL file (or each record of a journal file) from byte
+    `start` (a record boundary) on; [] for a file removed since (the journal rotated)."""
+    try:
+        with path.open("rb") as wal:  # it may be large: read only what comes after start
+            wal.seek(start)
+            data = wal.read()
+    except FileNotFoundError:
+        return []
+    if path.suffix == ".journal":
+        return journal_record_sizes(data)
     counts, pos, record = [], 0, None
     while pos + WAL_HEADER.size <= len(data):
         left = WAL_BLOCK - (start + pos) % WAL_BLOCK
@@ -44,4 +52,19 @@ def wal_batch_sizes(path: Path, start: int) -> list[int]:
         if kind in (WAL_FULL, WAL_LAST) and record is not None:  # other kinds: metadata, no batch
             counts.append(struct.unpack_from("<I", record, 8)[0])  # WriteBatch: sequence u64, count u32
             record = None
+    return counts
+
+
+JOURNAL_HEADER, JOURNAL_COUNT = struct.Struct("<II"), struct.Struct("<I")  # partitions/journal.py's
+
+
+def journal_record_sizes(data: bytes) -> list[int]:
+    """The op count of each whole record in a run of Ottla journal records."""
+    counts, pos = [], 0
+    while pos + JOURNAL_HEADER.size + JOURNAL_COUNT.size <= len(data):
+        length = JOURNAL_HEADER.unpack_from(data, pos)[0]
+        if pos + JOURNAL_HEADER.size + length > len(data):
+            break
+        counts.append(JOURNAL_COUNT.unpack_from(data, pos + JOURNAL_HEADER.size)[0])
+        pos += JOURNAL_HEADER.size + length
     return counts
