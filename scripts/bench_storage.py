@@ -43,9 +43,12 @@ def one_round(mb: int, batch_kib: int, random: bool, partitions: int) -> dict[st
     with tempfile.TemporaryDirectory(prefix="ottla-bench-storage-") as tmp:
         storage = RocksStorage(os.path.join(tmp, "rocksdb"))
         cpu0, t0 = _cpu(), time.perf_counter()
+        longest = 0.0
         for i in range(count):
             entry = BatchEntry(i * batch_kib, batch_kib - 1, 1_700_000_000_000, len(batch))
+            started = time.perf_counter()
             storage.append(TOPIC_ID, i % partitions, [(entry, batch)], {1: b"producer-state-20-b"})
+            longest = max(longest, time.perf_counter() - started)
         appended_cpu, appended_s = _cpu() - cpu0, time.perf_counter() - t0
         stats = getattr(storage, "journal_stats", lambda: {})()
         storage.close()
@@ -53,7 +56,7 @@ def one_round(mb: int, batch_kib: int, random: bool, partitions: int) -> dict[st
     megabytes = count * len(batch) / 1e6
     return {"cpu_ms_per_mb": 1000 * cpu / megabytes, "append_cpu_ms_per_mb": 1000 * appended_cpu / megabytes,
             "append_wall_ms_per_mb": 1000 * appended_s / megabytes, "wall_ms_per_mb": 1000 * wall / megabytes,
-            "journal_mb": stats.get("bytes", 0) / 1e6, "flushes": stats.get("flushes", 0)}
+            "longest_ms": 1000 * longest, "journal_mb": stats.get("bytes", 0) / 1e6, "flushes": stats.get("flushes", 0)}
 
 
 def measure(args: argparse.Namespace) -> list[tuple[str, str, float]]:
@@ -64,6 +67,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float]]:
     for key, label in (("cpu_ms_per_mb", "CPU per MB incl. close, ms (median)"),
                        ("append_cpu_ms_per_mb", "CPU per MB of the appends, ms (median)"),
                        ("append_wall_ms_per_mb", "wall per MB of the appends, ms (median)"),
+                       ("longest_ms", "longest append (a write stall), ms (median)"),
                        ("journal_mb", "journal bytes written, MB"), ("flushes", "journal flushes, count")):
         values = [r[key] for r in rounds]
         out.append((what, f"{label} [{min(values):.2f}-{max(values):.2f}]", statistics.median(values)))
