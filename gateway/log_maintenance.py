@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 import structlog
 
 from gateway.clock import now_ms
+from gateway.offload import Pacer
 from partitions.cleaner import Cleaning, plan
+from partitions.log_config import is_compacted
 from partitions.retention import delete_old_segments
 from wire.errors import KafkaError
 
@@ -77,11 +79,18 @@ class LogMaintenance:
             await asyncio.sleep(0)
 
     async def cleaner_pass(self) -> None:
-        """Clean every compacted partition that needs it, filthiest first (Kafka's LogCleaner threads)."""
+        """Clean every compacted partition that needs it, filthiest first (Kafka's LogCleaner threads).
+        Topics that are not compacted are passed over whole, and the look at the rest yields the loop as
+        it goes (100,000 partitions looked at in one go held it for 1-2.5 s)."""
         now = now_ms()
         due = []
+        pacer = Pacer()
         for topic in list(self.broker.logs.topics.values()):
+            await pacer.step()
+            if topic.deleted or not is_compacted(topic):  # (plan() says None to each of its partitions)
+                continue
             for partition in topic.partitions:
+                await pacer.step()
                 key = (topic.topic_id, partition.index)
                 horizon = self._horizons.get(key)
                 found = plan(partition, now, horizon_due=horizon is not None and horizon <= now)

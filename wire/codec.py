@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import struct
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from construct import (
@@ -21,6 +22,7 @@ from construct import (
     Container,
     Flag,
     Float64b,
+    FormatField,
     Int8sb,
     Int16sb,
     Int16ub,
@@ -427,8 +429,60 @@ def array_count(message: Message, version: int, path: tuple[str, ...], count: in
     return stream.getvalue()
 
 
+_ROW_MEMO_MAX = 4096  # distinct scalar arrays (replica lists) a row encoder keeps encoded
+
+
+@lru_cache(maxsize=None)
+def _row_encoder(message: Message, version: int, path: tuple[str, ...]):
+    """A faster encoder for the elements of the array at `path` when each is a struct of one run of
+    fixed-size scalars, then arrays of fixed-size scalars, and no tagged fields (a partition of
+    Metadata or DescribeTopicPartitions), else None. It takes the rows as dicts holding every field (a
+    handler's); the arrays' bytes come from the generic codec, once per distinct content."""
+    element = _array_at(message, version, path).element
+    if not isinstance(element, KStruct) or element.tagged or not element.fields:
+        return None
+    names, run, _ = element.fields[0]
+    if names.__class__ is not tuple:
+        return None
+    arrays = element.fields[1:]
+    if not arrays or not all(isinstance(c, KArray) and isinstance(c.element, FormatField) for _, c, _ in arrays):
+        return None
+
+    def getter(fields):
+        return itemgetter(*fields) if len(fields) > 1 else (lambda row, field=fields[0]: (row[field],))
+
+    get_run, get_arrays = getter(names), getter([name for name, _, _ in arrays])
+    pack = run.struct.pack
+    codecs = [c for _, c, _ in arrays]
+    tail = b"" if element.tagged is None else b"\x00"  # an empty tagged-field block
+    where = f"(building {'.'.join(path)})"
+    memo: dict = {}  # the arrays' contents -> their bytes and the tail
+
+    def encode_rows(rows: list) -> bytes:
+        if len(memo) > _ROW_MEMO_MAX:
+            memo.clear()
+        out = []
+        append = out.append
+        for row in rows:
+            append(pack(*get_run(row)))
+            key = tuple(map(tuple, get_arrays(row)))
+            data = memo.get(key)
+            if data is None:
+                data = memo[key] = b"".join(_build_alone(c, list(v), where) for c, v in zip(codecs, key)) + tail
+            append(data)
+        return b"".join(out)
+
+    return encode_rows
+
+
 def array_items(message: Message, version: int, path: tuple[str, ...], items: list) -> bytes:
     """The elements of the array at `path`, encoded one after another (no count prefix)."""
+    fast = _row_encoder(message, version, path)
+    if fast is not None:
+        try:
+            return fast(items)
+        except (KeyError, TypeError, struct.error):  # a field missing, or a bad value: the generic way
+            pass                                       # (which takes defaults, or raises ProtocolError)
     element = _array_at(message, version, path).element
     stream = io.BytesIO()
     context, where = Container(), f"(building {'.'.join(path)})"

@@ -358,3 +358,36 @@ def test_api_versions_body_is_the_generic_encoding(version):
     wrong = {**body, "cluster_id": "another"} if version >= 5 else None
     if wrong:
         assert _handle(broker, API_VERSIONS, version, wrong)["error_code"] == ErrorCode.REBOOTSTRAP_REQUIRED
+
+
+def _generic_items(message, version, path, items) -> bytes:
+    import io
+
+    from wire.codec import _array_at
+    from construct import Container
+
+    stream, element = io.BytesIO(), _array_at(message, version, path).element
+    for item in items:
+        element._build(item, stream, Container(), "(test)")
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("version", range(0, 14))
+def test_the_row_encoder_writes_what_the_generic_codec_writes(version):
+    from wire.codec import ProtocolError, array_items
+
+    message, path = lookup(METADATA, version).api.response, ("topics", "partitions")
+    rows = [{"error_code": i % 3, "partition_index": i, "leader_id": i % 7 - 1, "leader_epoch": i * 3,
+             "replica_nodes": list(range(i % 5)), "isr_nodes": [i % 11, 2**31 - 1], "offline_replicas": [-i]}
+            for i in range(6000)]  # more distinct replica lists than the encoder keeps
+    assert array_items(message, version, path, rows) == _generic_items(message, version, path, rows)
+    missing = [{k: v for k, v in row.items() if k != "leader_epoch"} for row in rows[:50]]  # defaults apply
+    assert array_items(message, version, path, missing) == _generic_items(message, version, path, missing)
+    with pytest.raises(ProtocolError):
+        array_items(message, version, path, [{**rows[0], "replica_nodes": None}])
+    with pytest.raises(ProtocolError):
+        array_items(message, version, path, [{**rows[0], "leader_id": 2**31}])
+    dtp_message = lookup(DESCRIBE_TOPIC_PARTITIONS, 0).api.response
+    dtp_rows = [{**row, "eligible_leader_replicas": None if i % 2 else [i], "last_known_elr": []}
+                for i, row in enumerate(rows[:100])]
+    assert array_items(dtp_message, 0, path, dtp_rows) == _generic_items(dtp_message, 0, path, dtp_rows)
