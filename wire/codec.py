@@ -201,6 +201,9 @@ class KArray(_Length):
         return obj
 
 
+_dict_update = dict.update
+
+
 class KStruct(Construct):
     """A struct: its fields in order, then (in flexible versions) the tagged-field block.
 
@@ -218,12 +221,17 @@ class KStruct(Construct):
         obj = Container()
         for name, con, _ in self.fields:
             if name.__class__ is tuple:  # a FixedRun: several fields from one struct call
-                obj.update(zip(name, con._parse(stream, context, path)))
+                _dict_update(obj, zip(name, con._parse(stream, context, path)))  # (Container.update loops in Python)
             else:
                 obj[name] = con._parse(stream, context, path)
         if self.tagged is not None:
             for name, _, default in self.tagged.values():
                 obj[name] = default
+            first = stream.read(1)
+            if first == b"\x00":  # no tagged fields, as almost always: one read (a request's every partition)
+                return obj
+            if first:
+                stream.seek(-1, 1)
             count = read_uvarint(stream)
             if count > _remaining(stream, context):
                 raise ProtocolError(f"{count} tagged fields in {_remaining(stream, context)} bytes")
