@@ -358,7 +358,8 @@ class Bench:
         """OffsetCommit of all 100 partitions per request (a "simple" commit: no generation) for a few
         seconds, one request in flight (as a consumer commits), then `--commit-in-flight` pipelined on the
         one connection (the broker's own limit, not the round trip's); then OffsetFetch of the 100
-        partitions one at a time, each answer checked against the last offset committed."""
+        partitions one at a time, each answer checked against the last offset committed; then commits
+        by the one member of a group (generation and member id checked, as auto-commit sends them)."""
         (conn,) = await self.connections(1)
         group_id = f"bench-commit-{self.run}"
         commit = CommitRequests(conn, group_id, self.topic)
@@ -374,6 +375,10 @@ class Bench:
                 await self.timed(result, broker, prefix, in_flight, commit.send)
             fetch = FetchRequests(conn, group_id, self.topic, commit.offset)
             await self.timed(result, broker, "fetch", 1, fetch.send)
+            (member,), _ = await self.stable_group([conn], f"bench-member-commit-{self.run}")
+            by_member = CommitRequests(conn, member.group_id, self.topic, member.generation_id, member.member_id)
+            await self.timed(result, broker, "member_commit", 1, by_member.send)
+            await member.leave()
         finally:
             await conn.close()
 
@@ -403,16 +408,17 @@ class Bench:
 
 
 class CommitRequests:
-    """OffsetCommits of one group's 100 partitions, each committing the next offset. The body is encoded
+    """OffsetCommits of one group's 100 partitions, each committing the next offset (by a member of
+    generation_id, as a consumer's auto-commit, or a "simple" commit with none). The body is encoded
     once and each request's offsets patched in, so the bench's own CPU per request is the answer's
     decode, not an encode of 100 partitions."""
 
     SENTINEL = 0x5EED5EED5EED5EED
 
-    def __init__(self, conn: Connection, group_id: str, topic: str) -> None:
+    def __init__(self, conn: Connection, group_id: str, topic: str, generation_id: int = -1, member_id: str = ""):
         self.conn, self.offset = conn, 0
         self.body = encode(APIS[OFFSET_COMMIT].request, conn.versions[OFFSET_COMMIT], {
-            "group_id": group_id, "generation_id_or_member_epoch": -1, "member_id": "",
+            "group_id": group_id, "generation_id_or_member_epoch": generation_id, "member_id": member_id,
             "topics": [{"name": topic, "partitions": [
                 {"partition_index": p, "committed_offset": self.SENTINEL, "committed_metadata": ""}
                 for p in range(PARTITIONS)]}],
@@ -529,6 +535,7 @@ def rows(result: GroupResult) -> list[tuple[str, str, float | None, str | None]]
     commit = f"OffsetCommit, {PARTITIONS} partitions a request"
     pipelined = f"OffsetCommit, {PARTITIONS} partitions a request, {result.commit_in_flight} in flight on one connection"
     fetch = f"OffsetFetch, {PARTITIONS} partitions a request"
+    member = f"OffsetCommit, {PARTITIONS} partitions a request, by the member of a 1-member group (generation, member id)"
     death = f"member death, session.timeout.ms {result.session_timeout_ms}, {hb}"
     leave = f"LeaveGroup of 1 of {MEMBERS} members, survivors heartbeat once it is answered"
     out = [
@@ -553,6 +560,8 @@ def rows(result: GroupResult) -> list[tuple[str, str, float | None, str | None]]
         ("commit", pipelined, "broker CPU, % of a core", p("commit_pipelined_broker_cpu_percent", 50)),
         ("commit", pipelined, "broker CPU per request, us", p("commit_pipelined_broker_cpu_us", 50)),
         ("commit", pipelined, "latency p50, ms", p("commit_pipelined_latency_ms", 50)),
+        ("commit", member, "requests/s", p("member_commit_requests_per_s", 50)),
+        ("commit", member, "broker CPU per request, us", p("member_commit_broker_cpu_us", 50)),
         ("commit", fetch, "requests/s", p("fetch_requests_per_s", 50)),
         ("commit", fetch, "latency p50, ms", p("fetch_latency_ms", 50)),
         ("commit", fetch, "broker CPU per request, us", p("fetch_broker_cpu_us", 50)),
