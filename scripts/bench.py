@@ -208,6 +208,7 @@ class Phase:
     broker_cpu_percent: float | None = None
     broker_cpu_seconds: float | None = None
     client_cpu_percent: float | None = None
+    client_cpu_seconds: float | None = None  # this process (the Python loop and librdkafka's threads)
     per_partition: list[int] = field(default_factory=list)  # records delivered / read per partition
     expected_per_partition: list[int] | None = None  # consume: what the produce phase delivered
     compression: str = "none"  # produce: librdkafka's compression.type
@@ -257,7 +258,8 @@ class CpuMeter:
 
     def finish(self, phase: Phase) -> None:
         wall = time.perf_counter() - self.wall
-        phase.client_cpu_percent = 100 * (time.process_time() - self.client) / wall
+        phase.client_cpu_seconds = time.process_time() - self.client
+        phase.client_cpu_percent = 100 * phase.client_cpu_seconds / wall
         if self.broker_cpu is not None and (now := self.broker.cpu_seconds()) is not None:
             phase.broker_cpu_seconds = now - self.broker_cpu
             phase.broker_cpu_percent = 100 * phase.broker_cpu_seconds / wall

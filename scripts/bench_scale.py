@@ -10,13 +10,23 @@ partitions and from 1 to 500 connections.
   --scale-seconds. The client only sends prebuilt bytes and counts answers, so the broker is what
   is measured.
 - Metadata: 100 topics x 1,000 partitions, first and repeated, and ApiVersions (scripts/bench_metadata.py).
+- Every point also reports the broker's and this client's CPU (% of a core; the client's is this process:
+  the Python loop and librdkafka's threads), so a point says who limits it.
+- In-process (Ottla only, memory engine, this process's CPU): one Produce of 1, 10, 100 and 1,000
+  partitions of 3 x 1 KiB records each and one Fetch reading them back, decoded, handled and encoded: the
+  broker's own cost per partition a request, without sockets or the client. And a Fetch of 1 and 8
+  partitions of 10 x 100 KiB batches each (1 MB a partition, librdkafka's max.partition.fetch.bytes):
+  broker CPU per MB read.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import selectors
 import socket
 import struct
+import subprocess
 import sys
 import time
 import uuid
@@ -69,6 +79,7 @@ def connections_point(address: tuple[str, int], topic: str, count: int, seconds:
         c["sock"].setblocking(False)
         selector.register(c["sock"], selectors.EVENT_READ, c)
     cpu_before = broker.cpu_seconds() if broker else None
+    client_before = time.process_time()
     started = time.perf_counter()
     stop_at = started + seconds
     for c in conns:
@@ -86,6 +97,7 @@ def connections_point(address: tuple[str, int], topic: str, count: int, seconds:
                     c["sock"].setblocking(False)
                     c["in_flight"] += got
     elapsed = time.perf_counter() - started
+    client = time.process_time() - client_before
     answered = sum(c["answers"] for c in conns)  # answers after the clock stopped are not counted
     cpu = broker.cpu_seconds() - cpu_before if broker else None
     for c in conns:
@@ -94,7 +106,8 @@ def connections_point(address: tuple[str, int], topic: str, count: int, seconds:
     records = answered * RECORDS_PER_BATCH
     mb = records * RECORD / 1e6
     return {"records_per_s": records / elapsed, "mb_per_s": mb / elapsed,
-            "cpu_ms_per_mb": cpu * 1000 / mb if cpu is not None and mb else None}
+            "cpu_ms_per_mb": cpu * 1000 / mb if cpu is not None and mb else None,
+            "cpu_percent": 100 * cpu / elapsed if cpu is not None else None, "client_percent": 100 * client / elapsed}
 
 
 def _read_answers(c: dict, block: bool = False) -> int:
@@ -124,8 +137,97 @@ def _read_answers(c: dict, block: bool = False) -> int:
     return got
 
 
+def _per_mb(seconds: float | None, size: int) -> float | None:
+    return seconds * 1000 / (size / 1e6) if seconds is not None and size else None
+
+
+def _in_process_broker(partitions: int):
+    import structlog
+
+    from gateway.broker import Broker
+    from gateway.config import Config
+    from gateway.registry import RequestContext, lookup
+    from partitions.memory import MemoryStorage
+    from wire.codec import decode, encode
+
+    from gateway import handlers  # noqa: F401  (fills the registry)
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # this process only
+    broker = Broker(Config(memory=True), MemoryStorage())
+    loop = asyncio.new_event_loop()
+
+    def request(api: int, version: int, body: dict):
+        registration = lookup(api, version)
+        raw = encode(registration.api.request, version, body)
+
+        def once() -> bytes:
+            ctx = RequestContext(broker, api, version, 1, "bench-scale", structlog.get_logger())
+            decoded = decode(registration.api.request, version, raw)
+            return encode(registration.api.response, version, loop.run_until_complete(registration.handler(ctx, decoded)))
+        return once
+
+    request(19, 7, {"timeout_ms": 30000, "validate_only": False, "topics": [
+        {"name": "t", "num_partitions": partitions, "replication_factor": -1, "assignments": [], "configs": []}]})()
+    return broker, request
+
+
+def _fetch_body(partitions: int, offset: int) -> dict:
+    return {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1, "max_bytes": 52428800, "isolation_level": 1,
+            "session_id": 0, "session_epoch": -1, "forgotten_topics_data": [], "rack_id": "",
+            "topics": [{"topic": "t", "partitions": [
+                {"partition": p, "current_leader_epoch": -1, "fetch_offset": offset, "last_fetched_epoch": -1,
+                 "log_start_offset": -1, "partition_max_bytes": 1048576} for p in range(partitions)]}]}
+
+
+def _cpu_per_call(once, seconds: float = 0.3) -> tuple[float, bytes]:
+    out = once()
+    calls, started = 0, time.process_time()
+    while (spent := time.process_time() - started) < seconds or calls < 3:
+        out = once()
+        calls += 1
+    return spent / calls, out
+
+
+def in_process_rows() -> list[tuple]:
+    """The broker's own CPU per partition of a Produce / Fetch request and per MB of a big Fetch."""
+    rows = []
+    now = int(time.time() * 1000)
+    small = build_batch([(None, bytes(RECORD), [], now) for _ in range(3)])
+    for partitions in (1, 10, 100, 1000):
+        broker, request = _in_process_broker(partitions)
+        produce = request(PRODUCE, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000, "topic_data": [
+            {"name": "t", "partition_data": [{"index": p, "records": small} for p in range(partitions)]}]})
+        cpu, _ = _cpu_per_call(produce)
+        end = broker.logs.get("t").partition(0).high_watermark
+        fetched, _ = _cpu_per_call(request(1, 12, _fetch_body(partitions, end - 3)))  # the last batch of each
+        what = f"scale in-process, {partitions:,} partition{'s' if partitions > 1 else ''} x 3 records a request"
+        rows.append((what, "Produce broker CPU per partition, us", cpu * 1e6 / partitions, None))
+        rows.append((what, "Fetch broker CPU per partition, us", fetched * 1e6 / partitions, None))
+    big = build_batch([(None, bytes(RECORD), [], now) for _ in range(100)])
+    for partitions in (1, 8):
+        broker, request = _in_process_broker(partitions)
+        produce = request(PRODUCE, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000, "topic_data": [
+            {"name": "t", "partition_data": [{"index": p, "records": big} for p in range(partitions)]}]})
+        for _ in range(10):
+            produce()
+        cpu, out = _cpu_per_call(request(1, 12, _fetch_body(partitions, 0)))
+        what = f"scale in-process, Fetch of {partitions} partition{'s' if partitions > 1 else ''} x 10 batches of 100 KiB"
+        rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(out) / 1e6), None))
+    return rows
+
+
+def in_process_subprocess() -> list[tuple]:
+    """in_process_rows() in a child process, so what it sets process-wide (the broker's malloc thresholds,
+    logging) never reaches the client of the phases measured here."""
+    done = subprocess.run([sys.executable, __file__, "--in-process"], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        return [("scale in-process", "Produce broker CPU per partition, us", None,
+                 f"failed: {done.stderr.strip().splitlines()[-1:]}")]
+    return [tuple(row) for row in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
 def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
-    rows: list[tuple] = []
+    rows: list[tuple] = in_process_subprocess() if name == "Ottla" else []
     admin = AdminClient(bench.client_config(bootstrap))
     run = uuid.uuid4().hex[:6]
     for partitions in (int(p) for p in args.scale_partitions.split(",") if p):
@@ -146,8 +248,15 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             note = None if phase.ok else bench.describe_problem(phase)
             rows.append((what, f"{phase.kind} MB/s", phase.mb_per_s, note))
             rows.append((what, f"{phase.kind} broker CPU per MB, ms", phase.broker_cpu_ms_per_mb, note))
-        print(f"#   {name} {what}: produce {produce.mb_per_s or 0:.1f} MB/s, consume {consume.mb_per_s or 0:.1f} MB/s",
-              file=sys.stderr)
+            # who limits the point: a broker near 100% of a core, or the client (librdkafka's threads + loop)
+            rows.append((what, f"{phase.kind} client CPU per MB, ms", _per_mb(phase.client_cpu_seconds, phase.bytes),
+                         note))
+            rows.append((what, f"{phase.kind} broker CPU, % of a core", phase.broker_cpu_percent, note))
+            rows.append((what, f"{phase.kind} client CPU, % of a core", phase.client_cpu_percent, note))
+        print(f"#   {name} {what}: produce {produce.mb_per_s or 0:.1f} MB/s (broker / client CPU "
+              f"{produce.broker_cpu_percent or 0:.0f}% / {produce.client_cpu_percent or 0:.0f}%), consume "
+              f"{consume.mb_per_s or 0:.1f} MB/s ({consume.broker_cpu_percent or 0:.0f}% / "
+              f"{consume.client_cpu_percent or 0:.0f}%)", file=sys.stderr)
     host, port = bootstrap.rsplit(":", 1)
     address = (host, int(port))
     topic = f"bench-scale-{run}-conns"
@@ -158,7 +267,10 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             r = connections_point(address, topic, count, args.scale_seconds, broker)
             rows.append((what, "MB/s", r["mb_per_s"], None))
             rows.append((what, "broker CPU per MB, ms", r["cpu_ms_per_mb"], None))
-            print(f"#   {name} {what}: {r['mb_per_s']:.1f} MB/s", file=sys.stderr)
+            rows.append((what, "broker CPU, % of a core", r["cpu_percent"], None))
+            rows.append((what, "client CPU, % of a core", r["client_percent"], None))
+            print(f"#   {name} {what}: {r['mb_per_s']:.1f} MB/s (broker / client CPU {r['cpu_percent'] or 0:.0f}% / "
+                  f"{r['client_percent']:.0f}%)", file=sys.stderr)
         admin.delete_topics([topic])
     except Exception as exc:
         print(f"#   {name} connections: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -166,3 +278,7 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
     if args.scale_metadata and not getattr(args, "metadata", False):  # (--metadata runs it once already)
         rows += bench_metadata.run(name, bootstrap, broker, args)  # Metadata of 100,000 partitions, ApiVersions
     return rows
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--in-process"]:
+    print(json.dumps(in_process_rows()))

@@ -15,6 +15,7 @@ its address (v16+, KIP-951).
 
 from construct import Container
 
+from gateway import malloc_tuning
 from gateway.clock import now_ms
 from gateway.leadership import LEADER_HINT_ERRORS, current_leader, partition_error
 from gateway.long_poll import wait_for_any
@@ -115,6 +116,8 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
 
 @handles(1, 4, 18)
 async def handle_fetch(ctx, request):
+    if not malloc_tuning.tried:  # big buffers reused, not faulted in each time (gateway/malloc_tuning.py)
+        malloc_tuning.tune()
     logs = ctx.broker.logs
     version = ctx.api_version
     # the broker's fetch.max.bytes caps what one response may gather (the first batch stays whole)

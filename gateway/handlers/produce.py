@@ -23,6 +23,7 @@ before anything that may wait (a big block decompressed on the worker), so no ot
 between a partition's staging and its commit, and before a partition the request names twice.
 """
 
+from gateway import malloc_tuning
 from gateway.clock import now_ms
 from gateway.autocreate import get_or_create
 from gateway.internal_topics import is_internal
@@ -156,6 +157,8 @@ async def _append(ctx, topic, partition_data, now, version, acks, endpoints, gro
 
 @handles(0, OLDEST_SERVED, 13, advertised_min=0)
 async def handle_produce(ctx, request):
+    if not malloc_tuning.tried:  # big buffers reused, not faulted in each time (gateway/malloc_tuning.py)
+        malloc_tuning.tune()
     version = ctx.api_version
     refused = None
     if version < OLDEST_SERVED:
