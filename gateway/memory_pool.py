@@ -16,15 +16,18 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable
 
+from gateway import malloc_tuning
+
 UNBOUNDED = -1  # Kafka's default for queued.max.request.bytes
 
 
 class MemoryPool:
-    __slots__ = ("limit", "used", "_waiters")
+    __slots__ = ("limit", "used", "peak", "_waiters")
 
     def __init__(self, limit: int = UNBOUNDED) -> None:
         self.limit = limit  # <= 0: unbounded
         self.used = 0
+        self.peak = 0  # the most held since the pool was last empty after a burst (gateway/malloc_tuning.py)
         self._waiters: collections.deque[Callable[[], None]] = collections.deque()
 
     @property
@@ -35,9 +38,14 @@ class MemoryPool:
     def charge(self, n: int) -> None:
         """Count n bytes held (a reservation, buffered bytes, an unsent response)."""
         self.used += n
+        if self.used > self.peak:
+            self.peak = self.used
 
     def release(self, n: int) -> None:
         self.used -= n
+        if self.used <= 0 and self.peak >= malloc_tuning.GIVE_BACK_AFTER_BYTES:  # a burst is over
+            self.peak = 0
+            malloc_tuning.give_back()
         if self._waiters and self.available:
             self._wake()
 

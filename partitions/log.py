@@ -20,6 +20,7 @@ from partitions.log_config import is_compacted, refuse_keyless, roll_limits
 from partitions.segments import SegmentList
 from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, PartitionWrite, Storage, StorageError
 from partitions.transactions import PartitionTransactions
+from wire.codec import Parts
 from wire.errors import ErrorCode, KafkaError
 from wire.records import (
     BatchHeader,
@@ -286,9 +287,10 @@ class PartitionLog:
         self.log_end_offset = last.base_offset + last.last_offset_delta + 1
         self.high_watermark = self.log_end_offset  # one replica: stored is replicated
 
-    def read(self, offset: int, max_bytes: int, *, upper: int | None = None) -> bytes:
+    def read(self, offset: int, max_bytes: int, *, upper: int | None = None, joined: bool = True) -> bytes | Parts:
         """Whole stored batches from the one holding `offset`, within max_bytes except the first (KIP-74),
-        none starting at or past `upper` (default: the high watermark)."""
+        none starting at or past `upper` (default: the high watermark). joined=False: several batches
+        come as wire.codec.Parts (encoded without a copy into one bytes first)."""
         if offset < self.log_start_offset or offset > self.high_watermark:
             raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"offset {offset} is outside [{self.log_start_offset}, "
                              f"{self.high_watermark}] of {self}")
@@ -297,7 +299,9 @@ class PartitionLog:
         if offset >= upper:
             return b""
         batches = self._storage.read_from(self.topic.topic_id, self.index, offset, upper, max_bytes)
-        return batches[0] if len(batches) == 1 else b"".join(batches)
+        if len(batches) == 1:
+            return batches[0]
+        return b"".join(batches) if joined or not batches else Parts(batches)
 
     def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
         """(offset, timestamp) of the first record whose timestamp is >= timestamp_ms, or None."""

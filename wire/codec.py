@@ -145,8 +145,30 @@ class KString(_Length):
         return obj
 
 
+class Parts:
+    """A bytes value given as consecutive parts (a Fetch's stored batches): encoded as their
+    concatenation without joining them first (a copy of every batch less). len() and bool() are the
+    concatenation's; `last` is the last part."""
+
+    __slots__ = ("parts", "size")
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
+        self.size = sum(map(len, parts))
+
+    @property
+    def last(self) -> bytes:
+        return self.parts[-1] if self.parts else b""
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self.parts)
+
+
 class KBytes(_Length):
-    """Bytes, and the `records` type: record batches stay opaque bytes here."""
+    """Bytes, and the `records` type: record batches stay opaque bytes here (or `Parts` of them)."""
 
     def __init__(self, compact: bool, nullable: bool) -> None:
         super().__init__(compact, True, nullable, "bytes")
@@ -160,6 +182,11 @@ class KBytes(_Length):
             if not self.nullable:
                 raise ProtocolError(f"null for non-nullable bytes at {path}")
             self.write_length(-1, stream, context, path)
+            return obj
+        if obj.__class__ is Parts:
+            self.write_length(obj.size, stream, context, path)
+            for part in obj.parts:
+                stream_write(stream, part, len(part), path)
             return obj
         self.write_length(len(obj), stream, context, path)
         stream_write(stream, obj, len(obj), path)

@@ -23,6 +23,7 @@ from gateway.offload import Pacer, collapse_partitions
 from gateway.quota_enforcement.throttle import fetch_window_bytes
 from gateway.registry import handles
 from gateway.security.acls import Operation, ResourceType
+from wire.codec import Parts
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
@@ -93,7 +94,8 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
             limit = min(p.partition_max_bytes, budget - gathered)
             upper = log.last_stable_offset if committed else log.high_watermark
             try:
-                records = log.read(p.fetch_offset, max(limit, 1), upper=upper)  # first batch whole (KIP-74)
+                # first batch whole (KIP-74); several batches stay parts the codec writes one after another
+                records = log.read(p.fetch_offset, max(limit, 1), upper=upper, joined=False)
             except KafkaError as exc:
                 partitions.append(_partition_error(index, exc.code, log))
                 continue
@@ -104,7 +106,8 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
                 "partition_index": index, "error_code": ErrorCode.NONE,
                 "high_watermark": log.high_watermark, "last_stable_offset": log.last_stable_offset,
                 "log_start_offset": log.log_start_offset,
-                "aborted_transactions": log.transactions.aborted_overlapping(p.fetch_offset, records)
+                "aborted_transactions": log.transactions.aborted_overlapping(
+                    p.fetch_offset, records.last if records.__class__ is Parts else records)  # (its end offset)
                 if committed else None,
                 "preferred_read_replica": -1, "records": records,
             })
