@@ -32,7 +32,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from wire.codec import WorkLimit, decode, encode
+from wire.codec import Parts, WorkLimit, decode, encode
 
 LOOP_ELEMENTS = 500  # array elements a codec may handle on the loop (~2-5 us each: a few ms)
 SLICE_S = 0.002  # a handler yields the loop after this much work (a round trip takes a few loop turns)
@@ -110,13 +110,14 @@ async def decode_request(message, version: int, payload: bytes, offset: int):
         return request
 
 
-async def encode_response(message, version: int, response: dict) -> bytes:
+async def encode_response(message, version: int, response: dict) -> bytes | Parts:
     """`wire.codec.encode`, moved off the loop when the response holds more than LOOP_ELEMENTS elements
-    (the handler has returned: nothing else touches the dict while the worker encodes it)."""
+    (the handler has returned: nothing else touches the dict while the worker encodes it). Big bytes
+    values (a Fetch's records) are not copied: such a body comes as wire.codec.Parts."""
     try:
-        return encode(message, version, response, max_elements=LOOP_ELEMENTS)
+        return encode(message, version, response, max_elements=LOOP_ELEMENTS, gather=True)
     except WorkLimit:
-        body = await _off_loop(encode, message, version, response)
+        body = await _off_loop(encode, message, version, response, None, True)
         _mark_big(response)
         return body
 

@@ -52,7 +52,7 @@ from gateway.registry import CloseConnection, RequestContext
 from gateway.quota_enforcement.throttle import FETCH_KEY, Timed, record_fetch, record_request, wants_timing, \
     without_data
 from gateway.offload import decode_request, encode_response, is_big, release
-from wire.codec import ProtocolError, encode
+from wire.codec import Parts, ProtocolError, encode
 from wire.errors import ErrorCode
 from wire.frames import FrameDecoder, FrameError, frame, frame_prefix
 from wire.headers import API_VERSIONS_KEY, RequestHeader, decode_request_header, response_header
@@ -483,7 +483,8 @@ class RequestPipeline:
             slot.payload = _NO_RESPONSE
         else:
             head = response_header(ctx.api_key, ctx.api_version, ctx.correlation_id)
-            slot.payload = (frame_prefix(len(head) + len(body)) + head, body)  # no copy of a large body
+            prefix = frame_prefix(len(head) + len(body)) + head  # no copy of a large body, nor of its records:
+            slot.payload = (prefix, *body.parts) if body.__class__ is Parts else (prefix, body)  # (wire.codec.Parts)
             slot.size = 4 + len(head) + len(body)
             self._queued_bytes += slot.size
         if slot.observation is not None:  # gateway.clients: trace line, registry, compatibility report

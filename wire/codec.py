@@ -85,9 +85,16 @@ class _Input(io.BytesIO):
 
 
 class _Output(io.BytesIO):
-    """Bytes being encoded, with how many more array elements this encode may write."""
+    """Bytes being encoded, with how many more array elements this encode may write. With `holes` (a
+    list: encode(gather=True)), bytes values of GATHER_MIN_BYTES or more are not copied in: their
+    position and the value itself are noted there, and encode returns the pieces around them."""
 
     elements_left = 1 << 62
+    holes: list | None = None
+
+
+GATHER_MIN_BYTES = 32 * 1024  # below, one copy into the output costs less than a piece of its own
+GATHER_TOTAL_MIN_BYTES = 512 * 1024  # a body whose big values total less is returned as one bytes
 
 
 def _remaining(stream: _Input, context: Container) -> int:
@@ -183,13 +190,21 @@ class KBytes(_Length):
                 raise ProtocolError(f"null for non-nullable bytes at {path}")
             self.write_length(-1, stream, context, path)
             return obj
+        holes = stream.holes if stream.__class__ is _Output else None
         if obj.__class__ is Parts:
             self.write_length(obj.size, stream, context, path)
-            for part in obj.parts:
-                stream_write(stream, part, len(part), path)
+            if holes is not None:
+                at = stream.tell()
+                holes.extend((at, part) for part in obj.parts)
+            else:
+                for part in obj.parts:
+                    stream_write(stream, part, len(part), path)
             return obj
         self.write_length(len(obj), stream, context, path)
-        stream_write(stream, obj, len(obj), path)
+        if holes is not None and len(obj) >= GATHER_MIN_BYTES:
+            holes.append((stream.tell(), obj))
+        else:
+            stream_write(stream, obj, len(obj), path)
         return obj
 
 
@@ -549,11 +564,28 @@ def decode(message: Message, version: int, data: bytes, offset: int = 0, max_ele
         raise ProtocolError(f"{message.name} v{version}: {exc}") from exc
 
 
-def encode(message: Message, version: int, obj: dict, max_elements: int | None = None) -> bytes:
-    """Encode one message body. With max_elements, raises WorkLimit past that many array elements."""
+def encode(message: Message, version: int, obj: dict, max_elements: int | None = None,
+           gather: bool = False) -> bytes | Parts:
+    """Encode one message body. With max_elements, raises WorkLimit past that many array elements.
+    gather=True: a body with big bytes values (a Fetch's records) comes as Parts, those values in it
+    as they are (never copied into one buffer: a transport's writelines sends the pieces)."""
     stream = _Output()
     if max_elements is not None:
         stream.elements_left = max_elements
+    if gather:
+        stream.holes = []
     codec_for(message, version)._build(obj, stream, Container(), "(building)")
-    return stream.getvalue()
+    data = stream.getvalue()
+    if not stream.holes:
+        return data
+    pieces, done, left_out = [], 0, 0
+    for at, value in stream.holes:
+        if at > done:
+            pieces.append(data[done:at])
+            done = at
+        pieces.append(value)
+        left_out += len(value)
+    if done < len(data):
+        pieces.append(data[done:])
+    return Parts(pieces) if left_out >= GATHER_TOTAL_MIN_BYTES else b"".join(pieces)
 
