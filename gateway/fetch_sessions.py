@@ -43,8 +43,8 @@ class CachedPartition:
     """A partition of a session: what the consumer last asked for, and what it was last told."""
 
     __slots__ = ("current_leader_epoch", "fetch_offset", "high_watermark", "last_fetched_epoch",
-                 "log_start_offset", "local_log_start_offset", "partition", "partition_max_bytes", "topic",
-                 "topic_id")
+                 "log_start_offset", "local_log_start_offset", "partition", "partition_max_bytes", "request",
+                 "topic", "topic_id")
 
     def __init__(self, topic: str | None, topic_id: bytes | None, request) -> None:
         self.topic = topic
@@ -61,11 +61,17 @@ class CachedPartition:
         self.current_leader_epoch = get(request, "current_leader_epoch", -1)
         self.last_fetched_epoch = get(request, "last_fetched_epoch", -1)
         self.log_start_offset = get(request, "log_start_offset", -1)
+        self.request = None  # built again by as_request
 
     def as_request(self) -> Container:
-        return Container(partition=self.partition, fetch_offset=self.fetch_offset,
-                         partition_max_bytes=self.partition_max_bytes, current_leader_epoch=self.current_leader_epoch,
-                         last_fetched_epoch=self.last_fetched_epoch, log_start_offset=self.log_start_offset)
+        """The partition as a request partition (built once per update: an incremental fetch of 1,000
+        partitions reads them all each time; readers never change it)."""
+        if self.request is None:
+            self.request = Container(partition=self.partition, fetch_offset=self.fetch_offset,
+                                     partition_max_bytes=self.partition_max_bytes,
+                                     current_leader_epoch=self.current_leader_epoch,
+                                     last_fetched_epoch=self.last_fetched_epoch, log_start_offset=self.log_start_offset)
+        return self.request
 
     def must_respond(self, response: dict) -> bool:
         """Kafka's CachedPartition.maybeUpdateResponseData: include it, and remember what it was told."""
@@ -121,7 +127,8 @@ class FetchContext:
         if not self._incremental:
             for topic in responses:
                 for p in topic["partitions"]:
-                    await pacer.step()
+                    if pacer.due():
+                        await pacer.checkpoint()
                     cached = session.partitions.get(key(topic, p["partition_index"]))
                     if cached is not None:
                         cached.must_respond(p)
@@ -131,7 +138,8 @@ class FetchContext:
         for topic in responses:
             kept = []
             for p in topic["partitions"]:
-                await pacer.step()
+                if pacer.due():
+                    await pacer.checkpoint()
                 cached = session.partitions.get(key(topic, p["partition_index"]))
                 if cached is None or not cached.must_respond(p):
                     continue
@@ -197,7 +205,8 @@ class FetchSessionCache:
         for topic, partitions in wanted:
             name, topic_id = topic.get("topic"), topic.get("topic_id")
             for p in partitions:
-                await pacer.step()
+                if pacer.due():
+                    await pacer.checkpoint()
                 key = (topic_id if uses_topic_ids else name, dict.get(p, "partition"))
                 session.partitions[key] = CachedPartition(name, topic_id, p)
         if len(self.sessions) >= self.max_slots and not self._evict(size, now_ms):
@@ -230,7 +239,8 @@ class FetchSessionCache:
         for topic in request.topics:
             name, topic_id = topic.get("topic"), topic.get("topic_id")
             for p in topic.partitions:
-                await pacer.step()
+                if pacer.due():
+                    await pacer.checkpoint()
                 key = (topic_id if uses_topic_ids else name, dict.get(p, "partition"))
                 cached = session.partitions.get(key)
                 if cached is None:

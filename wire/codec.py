@@ -93,7 +93,7 @@ class _Output(io.BytesIO):
     holes: list | None = None
 
 
-GATHER_MIN_BYTES = 32 * 1024  # below, one copy into the output costs less than a piece of its own
+GATHER_MIN_BYTES = 8 * 1024  # below, one copy into the output costs less than a piece of its own
 GATHER_TOTAL_MIN_BYTES = 512 * 1024  # a body whose big values total less is returned as one bytes
 
 

@@ -71,15 +71,17 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
         if name is not None and not authorize(Operation.READ, ResourceType.TOPIC, name):
             topic, missing = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
         partitions = []
+        get = dict.get  # (a Container's attributes and get() are Python-level: this is per partition)
         for p in requested:
-            await pacer.step()
-            index = p.partition
+            if pacer.due():
+                await pacer.checkpoint()
+            index = p["partition"]
             log = topic.partition(index) if topic is not None else None
             if log is None:
                 partitions.append(_partition_error(index, missing if topic is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 continue
             if ctx is not None:
-                code = partition_error(ctx, log, p.get("current_leader_epoch", -1), follower_ok=version >= 11)
+                code = partition_error(ctx, log, get(p, "current_leader_epoch", -1), follower_ok=version >= 11)
                 if code:
                     entry = _partition_error(index, code, log)
                     if code in LEADER_HINT_ERRORS and version >= 12:
@@ -88,14 +90,15 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
                     endpoints.setdefault(None, True)  # an error is an answer: Kafka's DelayedFetch completes at once
                     continue
             touched.append(log)
-            if ctx is None and p.get("current_leader_epoch", -1) > log.leader_epoch:
+            if ctx is None and get(p, "current_leader_epoch", -1) > log.leader_epoch:
                 partitions.append(_partition_error(index, ErrorCode.UNKNOWN_LEADER_EPOCH, log))
                 continue
-            limit = min(p.partition_max_bytes, budget - gathered)
+            limit = min(p["partition_max_bytes"], budget - gathered)
             upper = log.last_stable_offset if committed else log.high_watermark
+            fetch_offset = p["fetch_offset"]
             try:
                 # first batch whole (KIP-74); several batches stay parts the codec writes one after another
-                records = log.read(p.fetch_offset, max(limit, 1), upper=upper, joined=False)
+                records = log.read(fetch_offset, max(limit, 1), upper=upper, joined=False)
             except KafkaError as exc:
                 partitions.append(_partition_error(index, exc.code, log))
                 continue
@@ -107,7 +110,7 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
                 "high_watermark": log.high_watermark, "last_stable_offset": log.last_stable_offset,
                 "log_start_offset": log.log_start_offset,
                 "aborted_transactions": log.transactions.aborted_overlapping(
-                    p.fetch_offset, records.last if records.__class__ is Parts else records)  # (its end offset)
+                    fetch_offset, records.last if records.__class__ is Parts else records)  # (its end offset)
                 if committed else None,
                 "preferred_read_replica": -1, "records": records,
             })
