@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import os
 import uuid
 from collections.abc import Callable
+from functools import cached_property
 
 import structlog
 
@@ -20,17 +23,24 @@ from gateway.telemetry import Telemetry
 from gateway.clients import ClientRegistry
 from gateway.faults import FaultSet
 from gateway.features import Features
-from gateway.groups import GroupConfig, GroupCoordinator
-from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
-from gateway.groups.kip848.topics import LogsTopics
-from gateway.groups.timers import Timers
-from gateway.share import ShareConfigs, ShareGroupCoordinator, SharePartitionManager
-from gateway.txn import TransactionCoordinator, TxnConfig
-from gateway.txn.markers import LogMarkerWriter
 from gateway.fetch_sessions import FetchSessionCache
 from gateway.log_maintenance import LogMaintenance
 from gateway.security.credentials import Credentials
 from partitions import Logs
+
+if TYPE_CHECKING:
+    from gateway.groups import GroupCoordinator
+    from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
+    from gateway.groups.timers import Timers
+    from gateway.share import ShareConfigs, ShareGroupCoordinator, SharePartitionManager
+    from gateway.txn import TransactionCoordinator
+    from gateway.txn.markers import LogMarkerWriter
+
+# State-store prefixes (relative to S, partitions/keys.py) a coordinator loads from: one found at start-up
+# builds that coordinator then (its recovery and timers run as before); otherwise it is built on first use
+_GROUP_STATE = (b"O", b"M", b"G")  # committed offsets, their metadata, classic group metadata (gateway.groups)
+_TXN_STATE = (b"X", b"Q")  # transactional ids, their pending offsets (gateway.txn)
+_SHARE_STATE = (b"H", b"R")  # share-partition states, DLQ replay cursors (gateway.share)
 
 
 def load_cluster_id(config: Config) -> str:
@@ -86,38 +96,6 @@ class Broker:
         self.authorizer = authorizer_from_config(config, storage.state())  # None: no authorizer (allow all)
         self.quota_manager = quota_manager_for(self.quotas, config)  # enforces self.quotas (off while none)
         self.telemetry = Telemetry(self.configs)
-        self.groups = GroupCoordinator(GroupConfig(
-            group_min_session_timeout_ms=config.group_min_session_timeout_ms,
-            group_max_session_timeout_ms=config.group_max_session_timeout_ms,
-            group_initial_rebalance_delay_ms=config.group_initial_rebalance_delay_ms,
-            offsets_retention_minutes=config.offsets_retention_minutes,
-            group_max_size=config.group_max_size, offset_metadata_max_bytes=config.offset_metadata_max_bytes,
-        ), store=storage.state(), now_ms=now_ms())
-        # KIP-848 groups share the classic coordinator's group-id space
-        self.consumer_groups = ConsumerGroupCoordinator(
-            LogsTopics(self.logs), groups=self.groups.groups,
-            session_timeout_ms=config.group_consumer_session_timeout_ms,
-            heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms, max_size=config.group_max_size,
-            group_config=self.configs.group)
-        self.markers = LogMarkerWriter(self.logs)
-        self.markers.crash_at = config.crash_at
-        self.txn = TransactionCoordinator(TxnConfig(
-            transaction_max_timeout_ms=config.transaction_max_timeout_ms,
-            transaction_abort_timed_out_transaction_cleanup_interval_ms=(
-                config.transaction_abort_timed_out_transaction_cleanup_interval_ms),
-            transactional_id_expiration_ms=config.transactional_id_expiration_ms,
-        ), storage.state(), self.logs.next_producer_id, self.markers,
-            lambda group_id, topics, now: self.groups.commit_offsets(group_id=group_id, topics=topics, now_ms=now),
-            now_ms())
-        self.txn.recover(now_ms())
-        # Share groups (KIP-932) too; their share-partition state persists through storage.state()
-        self.share_configs = ShareConfigs(self.configs)
-        self.configs.listeners.append(self.share_configs.invalidate)
-        self.shares = SharePartitionManager(self.logs, storage.state(), self.share_configs, groups=self.groups.groups,
-                                            share_version=lambda: self.features.level("share.version"))
-        self.share_groups = ShareGroupCoordinator(LogsTopics(self.logs), self.share_configs, groups=self.groups.groups,
-                                                  on_member_gone=self.shares.on_member_gone)
-        self.groups.on_group_removed.append(self.shares.on_group_deleted)
         self.maintenance = LogMaintenance(self)  # retention and cleaning; started by the server
         self.fetch_sessions = FetchSessionCache(config.max_incremental_fetch_session_cache_slots)
 
@@ -126,11 +104,102 @@ class Broker:
         self.connections: set = set()  # the server's live connections (the console and /metrics read them)
         self.on_deadline: Callable[[int], None] | None = None  # the server's timer: see deadline_changed
         self._timer_sources: list = []
-        self.add_timer_source(self.groups, self.groups.timers)
-        self.add_timer_source(self.consumer_groups, self.consumer_groups.timers)
-        self.add_timer_source(self.txn, self.txn.timers)
-        self.add_timer_source(self.share_groups, self.share_groups.timers)
-        self.add_timer_source(self.shares, self.shares.timers)
+        # the coordinators are built on first use (cached_property below), or now when storage holds their state
+        state = storage.state()
+        if _stored(state, _TXN_STATE):
+            self.txn  # noqa: B018  (recovers prepared transactions, times out ongoing ones)
+        if _stored(state, _SHARE_STATE):
+            self.share_groups  # noqa: B018  (restores share partitions and their groups)
+        if _stored(state, _GROUP_STATE):
+            self.groups  # noqa: B018  (loads committed offsets and groups, schedules their expiry)
+
+    # -- coordinators, each imported and built on first use
+
+    @cached_property
+    def groups(self) -> "GroupCoordinator":
+        from gateway.groups import GroupConfig, GroupCoordinator
+
+        config = self.config
+        groups = GroupCoordinator(GroupConfig(
+            group_min_session_timeout_ms=config.group_min_session_timeout_ms,
+            group_max_session_timeout_ms=config.group_max_session_timeout_ms,
+            group_initial_rebalance_delay_ms=config.group_initial_rebalance_delay_ms,
+            offsets_retention_minutes=config.offsets_retention_minutes,
+            group_max_size=config.group_max_size, offset_metadata_max_bytes=config.offset_metadata_max_bytes,
+        ), store=self.storage.state(), now_ms=now_ms())
+        self.add_timer_source(groups, groups.timers)
+        return groups
+
+    @cached_property
+    def consumer_groups(self) -> "ConsumerGroupCoordinator":
+        """KIP-848 groups; they share the classic coordinator's group-id space."""
+        from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
+        from gateway.groups.kip848.topics import LogsTopics
+
+        config = self.config
+        coordinator = ConsumerGroupCoordinator(
+            LogsTopics(self.logs), groups=self.groups.groups,
+            session_timeout_ms=config.group_consumer_session_timeout_ms,
+            heartbeat_interval_ms=config.group_consumer_heartbeat_interval_ms, max_size=config.group_max_size,
+            group_config=self.configs.group)
+        self.add_timer_source(coordinator, coordinator.timers)
+        return coordinator
+
+    @cached_property
+    def markers(self) -> "LogMarkerWriter":
+        from gateway.txn.markers import LogMarkerWriter
+
+        markers = LogMarkerWriter(self.logs)
+        markers.crash_at = self.config.crash_at
+        return markers
+
+    @cached_property
+    def txn(self) -> "TransactionCoordinator":
+        from gateway.txn import TransactionCoordinator, TxnConfig
+
+        config = self.config
+        txn = TransactionCoordinator(TxnConfig(
+            transaction_max_timeout_ms=config.transaction_max_timeout_ms,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms=(
+                config.transaction_abort_timed_out_transaction_cleanup_interval_ms),
+            transactional_id_expiration_ms=config.transactional_id_expiration_ms,
+        ), self.storage.state(), self.logs.next_producer_id, self.markers,
+            lambda group_id, topics, now: self.groups.commit_offsets(group_id=group_id, topics=topics, now_ms=now),
+            now_ms())
+        txn.recover(now_ms())
+        self.add_timer_source(txn, txn.timers)
+        return txn
+
+    @cached_property
+    def share_configs(self) -> "ShareConfigs":
+        from gateway.share import ShareConfigs
+
+        share_configs = ShareConfigs(self.configs)
+        self.configs.listeners.append(share_configs.invalidate)
+        return share_configs
+
+    @cached_property
+    def shares(self) -> "SharePartitionManager":
+        """Share groups (KIP-932); their share-partition state persists through storage.state()."""
+        from gateway.share import SharePartitionManager
+
+        groups = self.groups
+        shares = SharePartitionManager(self.logs, self.storage.state(), self.share_configs, groups=groups.groups,
+                                       share_version=lambda: self.features.level("share.version"))
+        groups.on_group_removed.append(shares.on_group_deleted)
+        self.add_timer_source(shares, shares.timers)
+        return shares
+
+    @cached_property
+    def share_groups(self) -> "ShareGroupCoordinator":
+        from gateway.groups.kip848.topics import LogsTopics
+        from gateway.share import ShareGroupCoordinator
+
+        shares = self.shares
+        coordinator = ShareGroupCoordinator(LogsTopics(self.logs), self.share_configs, groups=self.groups.groups,
+                                            on_member_gone=shares.on_member_gone)
+        self.add_timer_source(coordinator, coordinator.timers)
+        return coordinator
 
     def add_timer_source(self, source, timers: Timers | None = None) -> None:
         """A coordinator with deadlines: `source.tick(now_ms)` fires what is due and
@@ -139,6 +208,9 @@ class Broker:
         self._timer_sources.append(source)
         if timers is not None:
             timers.on_schedule = self.deadline_changed
+        deadline = source.next_deadline()  # what it scheduled before it was added (a coordinator built late)
+        if deadline is not None:
+            self.deadline_changed(deadline)
 
     def deadline_changed(self, deadline_ms: int) -> None:
         """Some coordinator now has something to do at deadline_ms (perhaps earlier than before)."""
@@ -158,6 +230,11 @@ class Broker:
 
     def close(self) -> None:
         self.logs.close()
+
+
+def _stored(state, prefixes: tuple[bytes, ...]) -> bool:
+    """Whether the state store holds any key under one of these prefixes (one seek each)."""
+    return any(next(iter(state.scan(prefix)), None) is not None for prefix in prefixes)
 
 
 def open_storage(config: Config):

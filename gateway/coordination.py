@@ -174,8 +174,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    import gateway.handlers  # noqa: F401  (every handler registered before it is wrapped)
-
+    registry.load_all()  # every handler registered before it is wrapped
     handlers = registry.HANDLERS
     for key, (kind, field, refuse, versions) in SINGLE.items():
         if key in handlers:

@@ -1,23 +1,24 @@
 """The handler registry: which API keys and versions this broker serves, and by which function.
 
-ApiVersions answers from here, never from a hand-written list.
+ApiVersions answers from the static table (gateway/handlers/__init__.py TABLE), never from a
+hand-written list in a handler. A handler module is imported on the first request of one of its
+keys (`lookup`), and registers itself with `@handles`, which checks it against the table; iterating
+`HANDLERS` (tests, tools, the cluster's coordination wrappers) imports every handler first.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from construct import Container
-
-from gateway.authorized_operations import authorized_operations
-from gateway.security.acls import host_of
-from gateway.security.acls_requests import guard
-from wire.messages import APIS
-from wire.schema import Api
+from gateway.handlers import TABLE
 
 if TYPE_CHECKING:
+    from construct import Container
+
     from gateway.broker import Broker
+    from wire.schema import Api
 
 
 class CloseConnection(Exception):
@@ -49,8 +50,11 @@ class RequestContext:
     # authorization (gateway.security.authorizer): True at once when no authorizer is configured
     def authorize(self, operation: int, resource_type: int, name: str, log: bool = True) -> bool:
         authorizer = self.broker.authorizer
-        if authorizer is None or authorizer.authorize(self.principal, host_of(self.peer), operation, resource_type,
-                                                      name):
+        if authorizer is None:
+            return True
+        from gateway.security.acls import host_of
+
+        if authorizer.authorize(self.principal, host_of(self.peer), operation, resource_type, name):
             return True
         if log:
             authorizer.denied_log(self, operation, resource_type, name)
@@ -61,6 +65,8 @@ class RequestContext:
         authorizer = self.broker.authorizer
         if authorizer is None:
             return set(names)
+        from gateway.security.acls import host_of
+
         principal, host = self.principal, host_of(self.peer)
         return {n for n in names if authorizer.authorize(principal, host, operation, resource_type, n)}
 
@@ -76,60 +82,134 @@ class RequestContext:
 
     def authorize_by_resource_type(self, operation: int, resource_type: int) -> bool:
         authorizer = self.broker.authorizer
-        return authorizer is None or authorizer.authorize_by_resource_type(self.principal, host_of(self.peer),
-                                                                           operation, resource_type)
+        if authorizer is None:
+            return True
+        from gateway.security.acls import host_of
+
+        return authorizer.authorize_by_resource_type(self.principal, host_of(self.peer), operation, resource_type)
 
     def authorized_operations(self, resource_type: int, name: str, requested: bool) -> int:
         """KIP-430's bit set for a resource (INT32_MIN when the client did not ask)."""
+        from gateway.authorized_operations import authorized_operations
+
         return authorized_operations(self, resource_type, name, requested)
 
 
 _NOTHING: frozenset = frozenset()
-Handler = Callable[[RequestContext, Container], Awaitable[dict | None]]
+Handler = Callable[["RequestContext", "Container"], Awaitable[dict | None]]
 
 
 @dataclass(frozen=True)
 class Registration:
-    api: Api
+    api: "Api"
     served_min: int  # below this the handler answers UNSUPPORTED_VERSION itself
     max_version: int
     advertised_min: int
     handler: Handler
 
 
-HANDLERS: dict[int, Registration] = {}
+class _Handlers(dict):
+    """api key -> Registration of the handlers imported so far. Reading one key imports its module;
+    iterating, len() and `in` import every handler first, so whoever enumerates sees them all."""
+
+    def __getitem__(self, api_key: int) -> Registration:
+        if not dict.__contains__(self, api_key) and api_key in TABLE:
+            load(api_key)
+        return dict.__getitem__(self, api_key)
+
+    def get(self, api_key, default=None):
+        return self[api_key] if api_key in TABLE or dict.__contains__(self, api_key) else default
+
+    def __contains__(self, api_key) -> bool:
+        return api_key in TABLE or dict.__contains__(self, api_key)
+
+    def __iter__(self):
+        load_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        load_all()
+        return dict.__len__(self)
+
+    def keys(self):
+        load_all()
+        return dict.keys(self)
+
+    def items(self):
+        load_all()
+        return dict.items(self)
+
+    def values(self):
+        load_all()
+        return dict.values(self)
+
+
+HANDLERS: dict[int, Registration] = _Handlers()
+
+
+def load(api_key: int) -> Registration | None:
+    """Import the module that handles api_key (its `@handles` registers it); None if no module does."""
+    entry = TABLE.get(api_key)
+    if entry is None:
+        return None
+    importlib.import_module(f"gateway.handlers.{entry[0]}")
+    registration = dict.get(HANDLERS, api_key)
+    if registration is None:
+        raise RuntimeError(f"gateway.handlers.{entry[0]} did not register api key {api_key} (gateway.handlers.TABLE)")
+    return registration
+
+
+def load_all() -> None:
+    """Import every handler module (the test fork server, the cluster's coordination wrappers, tools)."""
+    for module in sorted({entry[0] for entry in TABLE.values()}):
+        importlib.import_module(f"gateway.handlers.{module}")
 
 
 def handles(api_key: int, min_version: int, max_version: int, *, advertised_min: int | None = None):
     """Register `async def handle_x(ctx, request) -> dict | None` for api_key at these versions.
 
     `advertised_min` lets ApiVersions advertise lower than we serve (Kafka advertises Produce v0 for
-    librdkafka's sake and rejects v0-2); the handler then answers those versions itself.
+    librdkafka's sake and rejects v0-2); the handler then answers those versions itself. The key,
+    module and versions must be gateway.handlers.TABLE's (ApiVersions answers from the table).
     """
 
     def register(handler: Handler) -> Handler:
-        if api_key in HANDLERS:
+        from gateway.security.acls_requests import guard
+        from wire.messages import APIS
+
+        if dict.__contains__(HANDLERS, api_key):
             raise ValueError(f"api key {api_key} registered twice")
         api = APIS[api_key]
         low = min_version if advertised_min is None else advertised_min
         for version in (low, max_version):
             if not (api.request.decodable(version) and api.response.decodable(version)):
                 raise ValueError(f"{api.name} v{version} is not declared")
-        HANDLERS[api_key] = Registration(api, min_version, max_version, low, guard(api_key, handler))
+        module = handler.__module__.rsplit(".", 1)[-1]
+        if TABLE.get(api_key) != (module, low, min_version, max_version):
+            raise ValueError(f"{api.name} (key {api_key}) registered as {(module, low, min_version, max_version)} "
+                             f"but gateway.handlers.TABLE says {TABLE.get(api_key)}: update the table")
+        dict.__setitem__(HANDLERS, api_key, Registration(api, min_version, max_version, low, guard(api_key, handler)))
         return handler
 
     return register
 
 
 def lookup(api_key: int, api_version: int) -> Registration | None:
-    registration = HANDLERS.get(api_key)
-    if registration is None or not registration.advertised_min <= api_version <= registration.max_version:
+    """The registration serving this key and version (its module imported on the key's first request)."""
+    registration = dict.get(HANDLERS, api_key)
+    if registration is None:
+        entry = TABLE.get(api_key)
+        if entry is None or not entry[1] <= api_version <= entry[3]:
+            return None
+        registration = load(api_key)
+    if not registration.advertised_min <= api_version <= registration.max_version:
         return None
     return registration
 
 
+_SUPPORTED = [{"api_key": key, "min_version": entry[1], "max_version": entry[3]} for key, entry in sorted(TABLE.items())]
+
+
 def supported_versions() -> list[dict]:
-    return [
-        {"api_key": key, "min_version": r.advertised_min, "max_version": r.max_version}
-        for key, r in sorted(HANDLERS.items())
-    ]
+    """ApiVersions' api_keys, from the table: no handler is imported to answer it."""
+    return [dict(entry) for entry in _SUPPORTED]

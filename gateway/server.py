@@ -11,7 +11,6 @@ from functools import partial
 
 import structlog
 
-from gateway import handlers  # noqa: F401  (registers every API handler)
 from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
 from gateway.configs.broker_defs import per_ip_overrides
 from gateway.broker import open_storage

@@ -28,9 +28,11 @@ def preload() -> None:
     """Everything a broker imports, paid once here instead of in every broker."""
     import gateway.cli  # noqa: F401
     import gateway.server  # noqa: F401
-    from gateway import handlers  # noqa: F401
+    from gateway.registry import load_all
     import partitions.rocks  # noqa: F401
     import partitions.memory  # noqa: F401
+
+    load_all()  # every API handler (a broker imports them lazily, on each key's first request)
 
     for optional in ("uvloop", "aiohttp.web", "gateway.http.server", "gateway.http.app"):
         try:

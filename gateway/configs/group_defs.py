@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import re2
-
 from partitions.config_def import ConfigKey, ConfigType, at_least, between, invalid, one_of, parse_all
 from wire.errors import ErrorCode, KafkaError
 
@@ -125,6 +123,8 @@ CLIENT_METRICS_CONFIGS: dict[str, ConfigKey] = {k.name: k for k in [
 
 def parse_match(patterns: list[str]) -> dict[str, Any]:
     """Kafka's parseMatchingPatterns: attribute=regex pairs (regexes in RE2, matched whole)."""
+    import re2  # google-re2: only client-metrics subscriptions use it (not imported at start-up)
+
     compiled = {}
     for pattern in patterns:
         parts = pattern.split("=")

@@ -1,0 +1,226 @@
+"""Start-up and idle memory of `ottla serve` as bench.py starts it (RocksDB under a fresh data dir), over
+several start-ups, optionally alternated with another checkout (A/B), and what lazily loaded APIs cost.
+
+    python scripts/bench_startup.py [--startups 5] [--repo /path/to/other/checkout] [--memory]
+
+Per start-up: spawn to the first answered Metadata v1 (bench.py's figure), idle RSS after --settle s
+(VmRSS). Once per checkout: a start that, signalled once its first Metadata is answered, writes
+the names in sys.modules (their count, and the heavy ones among them); then the first and second
+Produce, Fetch and JoinGroup (raw requests: round trip, and the broker main thread's CPU from
+/proc/PID/schedstat, in ns), so a handler imported on its first request shows what that costs.
+Run through `bench.py --startup` too (its rows join the table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+import bench  # noqa: E402
+from wire.codec import decode, encode  # noqa: E402
+from wire.headers import encode_request_header, response_header_size  # noqa: E402
+from wire.messages import APIS  # noqa: E402
+from wire.records import build_batch  # noqa: E402
+
+TOPIC = "bench-startup"
+# modules `ottla serve` with no flags must not have imported by its first Metadata (tests/gateway/test_lazy_imports.py)
+HEAVY = ("aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jinja2", "gateway.share.coordinator",
+         "gateway.txn.coordinator", "gateway.http", "gateway.metrics", "gateway.security.sasl",
+         "gateway.security.tls", "gateway.groups.kip848.coordinator", "gateway.handlers.produce")
+
+
+# `ottla serve` run in-process so SIGUSR1 writes sys.modules' names to a file (the broker sets no handler of its own
+# for it): the bench signals it once the first Metadata is answered
+COUNTING = ("import signal, sys, os\n"
+            "def dump(*_):\n"
+            "    with open(os.environ['OTTLA_MODULES_FILE'] + '.tmp', 'w') as f: f.write('\\n'.join(sorted(sys.modules)))\n"
+            "    os.replace(os.environ['OTTLA_MODULES_FILE'] + '.tmp', os.environ['OTTLA_MODULES_FILE'])\n"
+            "signal.signal(signal.SIGUSR1, dump)\n"
+            "sys.argv = ['ottla', *sys.argv[1:]]\n"
+            "from gateway.cli import main\n"
+            "raise SystemExit(main())\n")
+
+
+def broker_argv(repo: Path, workdir: Path, port: int, memory: bool, counting: bool = False) -> list[str]:
+    argv = [sys.executable, *(["-c", COUNTING] if counting else ["-m", "gateway"]), "serve", "--host",
+            bench.HOST, "--port", str(port), "--data-dir", str(workdir / f"data-{port}"), "--topic", f"{TOPIC}:1"]
+    return argv + (["--memory"] if memory else [])
+
+
+def start(repo: Path, workdir: Path, memory: bool, counting: bool = False) -> bench.BrokerProcess:
+    bench.compile_bytecode(repo)
+    port = bench.free_port()
+    return bench.BrokerProcess(f"Ottla ({repo})", broker_argv(repo, workdir, port, memory, counting), port,
+                               workdir / f"ottla-{port}.log", cwd=repo)
+
+
+def main_thread_ns(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+class Raw:
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection((bench.HOST, port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.correlation_id = 0
+
+    def request(self, api_key: int, version: int, body: dict):
+        self.correlation_id += 1
+        payload = encode_request_header(api_key, version, self.correlation_id, "bench-startup")
+        payload += encode(APIS[api_key].request, version, body)
+        self.sock.sendall(struct.pack(">i", len(payload)) + payload)
+        size = struct.unpack(">i", bench.recv_exact(self.sock, 4))[0]
+        frame = bench.recv_exact(self.sock, size)
+        return decode(APIS[api_key].response, version, frame, response_header_size(api_key, version))
+
+
+def produce(raw: Raw):
+    batch = build_batch([(None, b"v" * 100, [], int(time.time() * 1000))])
+    response = raw.request(0, 9, {"transactional_id": None, "acks": -1, "timeout_ms": 5000, "topic_data": [
+        {"name": TOPIC, "partition_data": [{"index": 0, "records": batch}]}]})
+    assert response.responses[0].partition_responses[0].error_code == 0, response
+    return response
+
+
+def fetch(raw: Raw):
+    response = raw.request(1, 12, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1, "max_bytes": 1 << 20,
+                                   "isolation_level": 0, "session_id": 0, "session_epoch": -1, "topics": [
+                                       {"topic": TOPIC, "partitions": [{"partition": 0, "fetch_offset": 0,
+                                                                        "current_leader_epoch": -1,
+                                                                        "log_start_offset": -1,
+                                                                        "partition_max_bytes": 1 << 20}]}]})
+    assert response.responses[0].partitions[0].error_code == 0 and response.responses[0].partitions[0].records
+    return response
+
+
+def join_group(group: str):
+    def send(raw: Raw):
+        response = raw.request(11, 5, {"group_id": group, "session_timeout_ms": 10000, "rebalance_timeout_ms": 10000,
+                                       "member_id": "", "group_instance_id": None, "protocol_type": "consumer",
+                                       "protocols": [{"name": "range", "metadata": b""}]})
+        assert response.error_code == 79, response  # MEMBER_ID_REQUIRED: the first step of a v4+ join
+        return response
+    return send
+
+
+def first_requests(port: int, pid: int) -> list[tuple[str, float, float]]:
+    """(what, round trip ms, broker main-thread CPU ms) of the first and second of each request."""
+    raw = Raw(port)
+    out = []
+    for name, first, second in (("Produce", produce, produce), ("Fetch", fetch, fetch),
+                                ("JoinGroup", join_group("bench-startup-a"), join_group("bench-startup-b"))):
+        for which, send in (("first", first), ("second", second)):
+            cpu, started = main_thread_ns(pid), time.perf_counter()
+            send(raw)
+            out.append((f"{which} {name}", (time.perf_counter() - started) * 1000, (main_thread_ns(pid) - cpu) / 1e6))
+    raw.sock.close()
+    return out
+
+
+def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple[int, list[str]]:
+    """len(sys.modules) of a broker that has answered its first Metadata, and the HEAVY ones among them."""
+    path = workdir / "modules.txt"
+    os.environ["OTTLA_MODULES_FILE"] = str(path)
+    broker = start(repo, workdir, memory, counting=True)
+    try:
+        broker.start(30.0)
+        os.kill(broker.proc.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        names = set(path.read_text().split())
+        path.unlink()
+    finally:
+        broker.stop()
+        del os.environ["OTTLA_MODULES_FILE"]
+    return len(names), [h for h in HEAVY if h in names]
+
+
+def spread(values: list[float], digits: int = 1) -> str:
+    return f"{statistics.median(values):.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+
+
+def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str | None]]:
+    repos = [REPO] + ([Path(args.startup_repo).resolve()] if args.startup_repo else [])
+    figures: dict[Path, dict[str, list[float]]] = {repo: {"startup": [], "rss": [], "ready": []} for repo in repos}
+    extra: dict[Path, dict] = {}
+    loads = []
+    with tempfile.TemporaryDirectory(prefix="ottla-startup-") as tmp:
+        workdir = Path(tmp)
+        for _ in range(args.startups):
+            for repo in repos:  # alternated: A B A B ...
+                loads.append(os.getloadavg()[0])
+                broker = start(repo, workdir, args.memory)
+                try:
+                    figures[repo]["startup"].append(broker.start(30.0))
+                    if broker.ready_line_ms is not None:
+                        figures[repo]["ready"].append(broker.ready_line_ms)
+                    time.sleep(args.settle)
+                    figures[repo]["rss"].append(broker.status_kib("VmRSS") / 1024)
+                finally:
+                    broker.stop()
+        for repo in repos:
+            count, heavy = imported_at_first_metadata(repo, workdir, args.memory)
+            broker = start(repo, workdir, args.memory)
+            try:
+                broker.start(30.0)
+                requests = first_requests(broker.port, broker.proc.pid)
+            finally:
+                broker.stop()
+            extra[repo] = {"modules": count, "heavy": heavy, "requests": requests}
+    rows = []
+    for repo in repos:
+        tag = "" if len(repos) == 1 else f" ({'this checkout' if repo == REPO else repo})"
+        f = figures[repo]
+        rows.append((f"start-up{tag}", f"start-up to first Metadata, ms, median of {args.startups}",
+                     statistics.median(f["startup"]), f"range {min(f['startup']):.0f}-{max(f['startup']):.0f}"))
+        if f["ready"]:
+            rows.append((f"start-up{tag}", "start-up to its 'ready' line, ms, median", statistics.median(f["ready"]),
+                         None))
+        rows.append((f"start-up{tag}", f"idle RSS after {args.settle:g} s, MiB, median", statistics.median(f["rss"]),
+                     f"range {min(f['rss']):.1f}-{max(f['rss']):.1f}"))
+        rows.append((f"start-up{tag}", "modules imported by the first Metadata, count", extra[repo]["modules"],
+                     "heavy ones loaded: " + (", ".join(extra[repo]["heavy"]) or "none")))
+        for what, wall_ms, cpu_ms in extra[repo]["requests"]:
+            rows.append((f"start-up{tag}", f"{what}: round trip, ms", wall_ms, None))
+            rows.append((f"start-up{tag}", f"{what}: broker main-thread CPU, ms", cpu_ms, None))
+    rows.append(("start-up", "load average (1 min) during the start-ups, median", statistics.median(loads),
+                 f"range {min(loads):.2f}-{max(loads):.2f}"))
+    return rows
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--startups", type=int, default=5, help="start-ups per checkout (default %(default)s)")
+    p.add_argument("--startup-repo", metavar="PATH", help="alternate each start-up with this checkout's broker (A/B)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    p.add_argument("--repo", dest="startup_repo", help=argparse.SUPPRESS)
+    p.add_argument("--memory", action="store_true", help="start with --memory (no RocksDB)")
+    p.add_argument("--settle", type=float, default=1.0, help="idle seconds after start-up before reading RSS")
+    args = p.parse_args(argv)
+    print(f"load average at start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    rows = measure(args)
+    print(f"load average at end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print("| what | figure | value | note |\n|---|---|---:|---|")
+    for what, metric, value, note in rows:
+        print(f"| {what} | {metric} | {value:,.2f} | {note or ''} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
