@@ -3,13 +3,14 @@
 v5 (KIP-1242): a client that names the cluster or node it means to reach and finds another gets
 REBOOTSTRAP_REQUIRED (a --memory broker is a new cluster after every restart), with no API list.
 The successful answer is the same for every client at a version: its body is encoded once per version
-and kept while the registry's size and the finalized features (their epoch moves with every change)
+and kept while the API table's size and the finalized features (their epoch moves with every change)
 stay the same (a client asks on every connection; encoding the ~80 API ranges cost more than the
 rest of the request). Under client quotas the answer is a dict again: a throttled one carries its
 throttle time.
 """
 
-from gateway.registry import HANDLERS, handles, supported_versions
+from gateway.handlers import TABLE
+from gateway.registry import handles, supported_versions
 from wire.codec import Encoded, encode
 from wire.errors import ErrorCode
 from wire.messages import APIS
@@ -27,7 +28,7 @@ def _body(features, api_version: int) -> dict:
 
 def encoded_body(features, api_version: int) -> Encoded:
     """The successful answer's body at `api_version`, encoded (kept; see the module docstring)."""
-    built_from = (len(HANDLERS), id(features), features.epoch)
+    built_from = (len(TABLE), id(features), features.epoch)  # (the API list is TABLE's: gateway.registry)
     hit = _ENCODED.get(api_version)
     if hit is None or hit[0] != built_from:
         hit = _ENCODED[api_version] = (built_from, Encoded(encode(APIS[18].response, api_version,
