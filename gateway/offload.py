@@ -101,11 +101,12 @@ def _worker() -> ThreadPoolExecutor:
 
 
 async def decode_request(message, version: int, payload: bytes, offset: int):
-    """`wire.codec.decode`, moved off the loop when the request holds more than LOOP_ELEMENTS elements."""
+    """`wire.codec.decode`, moved off the loop when the request holds more than LOOP_ELEMENTS elements;
+    `records` fields are views of the payload, not copies (views=True)."""
     try:
-        return decode(message, version, payload, offset, max_elements=LOOP_ELEMENTS)
+        return decode(message, version, payload, offset, max_elements=LOOP_ELEMENTS, views=True)
     except WorkLimit:
-        request = await _off_loop(decode, message, version, payload, offset)
+        request = await _off_loop(decode, message, version, payload, offset, None, True)
         _mark_big(request)
         return request
 

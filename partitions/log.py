@@ -26,13 +26,11 @@ from wire.records import (
     BatchHeader,
     RecordsSummary,
     CorruptRecordError,
-    assign_offsets,
     control_batch,
     iter_records,
     set_partition_leader_epoch,
     split_batches,
-    stamp_log_append_time,
-    set_max_timestamp,
+    stored_batch,
     validate_batch,
     validate_records,
 )
@@ -163,7 +161,7 @@ class PartitionLog:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
         found = self._validate(records, now_ms, blocks, split)
         stamped = topic.log_append_time
-        buf = bytearray(records)
+        stored = []  # each batch as stored: one copy of its bytes (wire.records.stored_batch)
         next_offset = self.log_end_offset
         producers = txns = None
         entries = []
@@ -185,19 +183,10 @@ class PartitionLog:
                     if txns is None:
                         txns = self.transactions.begin()
                     txns.data_batch(header.producer_id, header.is_transactional, next_offset, self)
-            assign_offsets(buf, pos, next_offset)
-            set_partition_leader_epoch(buf, pos, self.leader_epoch)
-            if stamped:
-                stamp_log_append_time(buf, pos, header, now_ms)
-            else:
-                set_max_timestamp(buf, pos, header, max_timestamp)
+            stored.append(stored_batch(records, pos, header, next_offset, self.leader_epoch, max_timestamp, stamped))
             entries.append(BatchEntry(next_offset, delta, max_timestamp, header.size))
             next_offset += delta + 1
-        if len(found) == 1:  # the usual single batch is the whole buffer: one copy, no slicing
-            batches = [(entries[0], bytes(buf))]
-        else:
-            view = memoryview(buf)
-            batches = [(entry, bytes(view[pos:pos + entry.size])) for entry, (pos, *_) in zip(entries, found)]
+        batches = list(zip(entries, stored))
         segments = self.segments.stage(entries, now_ms, *roll_limits(topic))
         write = PartitionWrite(topic.topic_id, self.index, batches, producers.encoded() if producers else {},
                                txns.changes() if txns else NO_TXN_CHANGES, segments.records())

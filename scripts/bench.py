@@ -689,6 +689,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     import bench_storage
 
     bench_storage.add_arguments(p.add_argument_group("--storage"))
+    p.add_argument("--wire", action="store_true", help="then broker CPU per MB and per request of fixed raw Produce "
+                   "requests (1 MB and 100 B), Ottla --memory (and Tansu with --against-tansu; scripts/bench_wire.py)")
+    import bench_wire
+
+    bench_wire.add_arguments(p.add_argument_group("--wire"))
     bench_latency.add_arguments(p.add_argument_group("--latency"))
     bench_scale.add_arguments(p.add_argument_group("--scale"))
     import bench_metadata
@@ -782,6 +787,10 @@ def main(argv: list[str] | None = None) -> int:
         import bench_storage
 
         print(bench_storage.table(bench_storage.measure(args)))
+    if args.wire:
+        import bench_wire
+
+        print(bench_wire.table(bench_wire.measure(bench_wire.from_bench_args(args))))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")
     complete = all(r.failure is None and (args.skip_phases or len(r.phases) == 6) and all(p.ok for p in r.phases)

@@ -39,6 +39,8 @@ class ProtocolError(Exception):
     """The peer sent bytes that are not a valid Kafka message (a remote protocol error)."""
 
 
+_INT16, _INT32 = struct.Struct(">h"), struct.Struct(">i")
+
 UVARINT_MAX_BYTES = 5  # Kafka's unsigned varints here carry at most 32 bits
 
 
@@ -82,6 +84,7 @@ class _Input(io.BytesIO):
 
     total = 0
     elements_left = 1 << 62
+    source: bytes | None = None  # decode(views=True): the bytes that `records` fields are views of
 
 
 class _Output(io.BytesIO):
@@ -108,21 +111,25 @@ class _Length(Construct):
         super().__init__()
         self.compact = compact
         self.prefix = Int32sb if wide else Int16sb
+        self._classic = _INT32 if wide else _INT16  # the prefix's own struct: what Int32sb/Int16sb read
         self.nullable = nullable
         self.what = what
 
     def read_length(self, stream, context, path) -> int:
-        n = read_uvarint(stream) - 1 if self.compact else self.prefix._parse(stream, context, path)
+        if self.compact:
+            n = read_uvarint(stream) - 1
+        else:
+            classic = self._classic
+            (n,) = classic.unpack(stream_read(stream, classic.size, path))
         if n < -1 or (n == -1 and not self.nullable):
             raise ProtocolError(f"invalid {self.what} length {n} at {path}")
-        if n > _remaining(stream, context):
+        if n > stream.total - stream.tell():
             raise ProtocolError(f"{self.what} length {n} exceeds the {_remaining(stream, context)} bytes left")
         return n
 
     def write_length(self, n: int, stream, context, path) -> None:
         if self.compact:
-            data = uvarint_bytes(n + 1)
-            stream_write(stream, data, len(data), path)
+            stream.write(uvarint_bytes(n + 1))
         else:
             self.prefix._build(n, stream, context, path)
 
@@ -206,6 +213,26 @@ class KBytes(_Length):
         else:
             stream_write(stream, obj, len(obj), path)
         return obj
+
+
+class KRecords(KBytes):
+    """The `records` type: bytes, or, decoding with views=True, from VIEW_FROM bytes a read-only view of
+    the decoded bytes (no copy of a 1 MB Produce's batches; the view keeps the request's bytes alive
+    while it lives). A small one is copied: that is cheaper than a view (~0.4 us a Produce)."""
+
+    def _parse(self, stream, context, path):
+        n = self.read_length(stream, context, path)
+        if n == -1:
+            return None
+        source = stream.source
+        if source is None or n < VIEW_FROM:
+            return stream_read(stream, n, path)
+        start = stream.tell()  # read_length checked that n bytes remain
+        stream.seek(start + n)
+        return memoryview(source)[start : start + n]
+
+
+VIEW_FROM = 16 * 1024  # records of this many bytes or more are views with decode(views=True)
 
 
 class KArray(_Length):
@@ -398,7 +425,9 @@ def _element(field: Field, version: int, flexible: bool) -> Construct:
         return struct_for(field.fields, version, flexible)
     if kind == "string":
         return KString(flexible, nullable and not field.is_array)
-    if kind in ("bytes", "records"):
+    if kind == "records":
+        return KRecords(flexible, nullable and not field.is_array)
+    if kind == "bytes":
         return KBytes(flexible, nullable and not field.is_array)
     return _SCALARS[kind]
 
@@ -547,13 +576,19 @@ def encode_array(message: Message, version: int, path: tuple[str, ...], items: l
     return Encoded(array_count(message, version, path, len(items)) + array_items(message, version, path, items))
 
 
-def decode(message: Message, version: int, data: bytes, offset: int = 0, max_elements: int | None = None) -> Container:
+def decode(message: Message, version: int, data: bytes, offset: int = 0, max_elements: int | None = None,
+           views: bool = False) -> Container:
     """Decode one message body from `data[offset:]`; trailing bytes are ignored, as Kafka does.
-    With max_elements, raises WorkLimit past that many array elements (the caller decodes elsewhere)."""
+    With max_elements, raises WorkLimit past that many array elements (the caller decodes elsewhere).
+    With views and `data` immutable bytes, `records` fields of VIEW_FROM bytes or more are read-only
+    memoryviews of it, not copies (the broker's request path); a mutable buffer could change under a
+    view, so it is copied from."""
     codec = codec_for(message, version)
     stream = _Input(data)
     stream.total = len(data)
     stream.seek(offset)
+    if views and type(data) is bytes:
+        stream.source = data
     if max_elements is not None:
         stream.elements_left = max_elements
     try:

@@ -7,7 +7,7 @@ import struct
 DEFAULT_MAX_REQUEST_SIZE = 100 * 1024 * 1024  # Kafka's socket.request.max.bytes
 
 _SIZE = struct.Struct(">i")
-BIG_FRAME = 1024 * 1024  # gathered as chunks, joined once (see FrameDecoder)
+BIG_FRAME = 64 * 1024  # a frame this large that is not all here yet is gathered as chunks, joined once
 
 
 class FrameError(Exception):
@@ -22,11 +22,14 @@ class FrameDecoder:
     reserve memory for it or refuse it) and `next_frame()`. The buffer grows with the bytes that
     arrive; nothing is allocated for a declared size.
 
-    A frame of BIG_FRAME bytes or more is gathered as the chunks that arrive and joined once when it
-    is whole, not grown in one bytearray: growing a multi-MiB bytearray reallocates it again and again,
-    and once glibc's adaptive mmap threshold has risen (it does after the first big block is freed)
-    each move leaves the old block resident on the heap, so a few half-sent big requests held far
-    more RSS than their bytes (the pool's accounting) said.
+    A frame of BIG_FRAME bytes or more that is not whole in the buffer is gathered as the chunks that
+    arrive (bytes chunks are kept as they came, others are copied once) and joined once when it is
+    whole, not grown in one bytearray: growing a bytearray to a MiB reallocates and copies it again
+    and again, and once glibc's adaptive mmap threshold has risen (it does after the first big block
+    is freed) each move leaves the old block resident on the heap, so a few half-sent big requests
+    held far more RSS than their bytes (the pool's accounting) said. librdkafka's ~1 MB Produce
+    requests (batch.size 1,000,000: just under a MiB) were grown that way until the threshold was
+    64 KiB: 28% of the broker's samples at closed-loop produce went to that growth (py-spy, issue 14).
     """
 
     __slots__ = ("max_size", "_buffer", "_pos", "_chunks", "_chunked", "_big")
@@ -47,6 +50,12 @@ class FrameDecoder:
         if self._pos:
             del buffer[: self._pos]
             self._pos = 0
+        if not buffer and len(data) >= 4:  # a frame starts this chunk: a big one is gathered from it
+            (size,) = _SIZE.unpack_from(data, 0)
+            if BIG_FRAME <= size <= self.max_size and len(data) < size + 4:
+                self._chunks, self._chunked, self._big = [], 0, size
+                self._gather(memoryview(data)[4:])
+                return
         buffer += data
         if len(buffer) >= 4:
             (size,) = _SIZE.unpack_from(buffer, 0)
@@ -55,11 +64,13 @@ class FrameDecoder:
                 rest, self._buffer = bytes(memoryview(buffer)[4:]), bytearray()
                 self._gather(rest)
 
-    def _gather(self, data: bytes) -> None:
+    def _gather(self, data) -> None:
         missing = self._big - self._chunked
         if len(data) > missing:  # the next frame starts in this chunk
             self._buffer += memoryview(data)[missing:]
-            data = data[:missing]
+            data = memoryview(data)[:missing]
+        if not isinstance(data, bytes) and not (isinstance(data, memoryview) and isinstance(data.obj, bytes)):
+            data = bytes(data)  # a view of a buffer the caller reuses (TlsConnection): copied, once
         self._chunks.append(data)
         self._chunked += len(data)
 

@@ -12,6 +12,7 @@ from wire.messages import APIS
 API_VERSIONS_KEY = 18
 _V1 = struct.Struct(">hhih")
 _INT32 = struct.Struct(">i")
+_FLEXIBLE_HEADER = struct.Struct(">ib")  # correlation id, no tagged fields
 
 
 class RequestHeader(NamedTuple):
@@ -23,12 +24,21 @@ class RequestHeader(NamedTuple):
 
 
 def request_is_flexible(api_key: int, api_version: int) -> bool:
+    known = _FLEXIBLE.get((api_key, api_version))
+    if known is not None:
+        return known
     api = APIS.get(api_key)
     if api is None:
         return False
     if api_key == API_VERSIONS_KEY and api_version > api.request.valid_versions.high:
         return True  # a newer ApiVersions than we know is flexible too; we only answer it with v0
-    return api.request.is_flexible(api_version)
+    flexible = api.request.is_flexible(api_version)
+    if api.request.decodable(api_version):  # remembered for the versions we serve only: a bounded dict
+        _FLEXIBLE[(api_key, api_version)] = flexible
+    return flexible
+
+
+_FLEXIBLE: dict[tuple[int, int], bool] = {}  # (api key, version) -> flexible: one lookup a request
 
 
 def decode_request_header(frame: bytes) -> RequestHeader:
@@ -54,6 +64,8 @@ def decode_request_header(frame: bytes) -> RequestHeader:
 
 
 def _skip_tagged_fields(frame: bytes, pos: int) -> int:
+    if pos < len(frame) and frame[pos] == 0:  # no tagged fields: what every client sends
+        return pos + 1
     stream = io.BytesIO(frame)
     stream.seek(pos)
     for _ in range(read_uvarint(stream)):
@@ -73,8 +85,9 @@ def encode_request_header(api_key: int, api_version: int, correlation_id: int, c
 
 
 def response_header(api_key: int, api_version: int, correlation_id: int) -> bytes:
-    flexible = api_key != API_VERSIONS_KEY and request_is_flexible(api_key, api_version)
-    return _INT32.pack(correlation_id) + (b"\x00" if flexible else b"")
+    if api_key != API_VERSIONS_KEY and request_is_flexible(api_key, api_version):
+        return _FLEXIBLE_HEADER.pack(correlation_id, 0)
+    return _INT32.pack(correlation_id)
 
 
 def response_header_size(api_key: int, api_version: int) -> int:

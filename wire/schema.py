@@ -23,6 +23,7 @@ declarations by `wire.codec`; nothing here knows about bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from functools import cached_property
 from typing import Any
 
 SCALARS = frozenset(
@@ -136,14 +137,14 @@ class Message:
     fields: list[Field] = dc_field(default_factory=list)
     legacy: str = "none"  # versions Kafka removed but still advertises (Produce 0-2): decoded only to refuse
 
-    @property
+    @cached_property  # parsed once: every request asks (header decode, response header)
     def valid_versions(self) -> Versions:
         return Versions.parse(self.valid)
 
     def decodable(self, version: int) -> bool:
         return version in self.valid_versions or version in Versions.parse(self.legacy)
 
-    @property
+    @cached_property
     def flexible_versions(self) -> Versions:
         return Versions.parse(self.flexible)
 
