@@ -1,21 +1,26 @@
 """Ottla's journal: the write-ahead log of the RocksDB engine, in place of RocksDB's own.
 
 RocksStorage writes every change it makes to the database (puts, deletes, range deletes, in order, one
-record a write batch) here with one os.writev, then applies it to RocksDB with the WAL disabled. So an
+record a write batch) here with one os.pwritev, then applies it to RocksDB with the WAL disabled. So an
 acknowledged write is in the OS page cache before it is acknowledged, as it was with RocksDB's WAL
 (it survives kill -9, not a machine crash: nothing is fsynced), at a fraction of the CPU: the CRC is the
 hardware CRC-32C of wire/crc.py, where rocksdict's portable RocksDB build computes it in software.
 
-Files: `<dir>/<number>.journal`, numbered up from 1. A record is a header (payload length u32, CRC-32C
-of the payload u32, little-endian) and a payload: an op count u32, then per op a kind u8, a key length
-u32 and a value length u32 (the range end's for a range delete) and the two byte strings.
+Files: `<dir>/<number>.jnl`, numbered up from 1. A record is a header (payload length u32, CRC-32C u32
+of the file number and the payload, the file number u32; little-endian) and a payload: an op count u32,
+then per op a kind u8, a key length u32 and a value length u32 (the range end's for a range delete)
+and the two byte strings. (`<number>.journal` files are the first format, without the number; they
+are still replayed.)
 
 Replaying the ops in order from any point at or before the last flushed one gives the same database
 (each op sets its keys to what they were after it the first time), so on open every file is replayed
-(a torn or corrupt record ends the replay: point in time, as RocksDB's default recovery), RocksDB is
-flushed and the files are removed. While serving, a file that passes `limit` bytes is closed, the next
-one opened, and RocksDB flushed in a worker thread (rocksdict releases the GIL while it flushes);
-when that flush returns, every file before the new one is removed.
+in order, RocksDB is flushed and the files are removed (oldest first). The newest file's records end
+at its first bad record (torn by the process dying, or the old bytes of a reused file, which name
+another file number); a bad record in an older file is corruption and ends the replay (point in time,
+RocksDB's default recovery). While serving, a file that passes `limit` bytes is cut to its records'
+end and the next one opened, and RocksDB is flushed in a worker thread (rocksdict releases the GIL
+while it flushes); when that flush returns, the files before the new one are removed, the newest of
+them kept as the spare that the next rotation writes over (cheaper than a new file).
 """
 
 from __future__ import annotations
@@ -32,13 +37,16 @@ from wire.crc import crc32c
 
 log = structlog.get_logger("ottla.storage")
 
-HEADER = struct.Struct("<II")  # payload length, CRC-32C of the payload
+HEADER = struct.Struct("<III")  # payload length, CRC-32C of the file number and payload, the file number
+HEADER_V1 = struct.Struct("<II")  # the first format (*.journal files): payload length, CRC-32C of the payload
 COUNT = struct.Struct("<I")
+NUMBER = struct.Struct("<I")
 OP = struct.Struct("<BII")  # kind, key length, value length
 PUT, DELETE, DELETE_RANGE = 1, 2, 3
-SUFFIX = ".journal"
+SUFFIX, SUFFIX_V1 = ".jnl", ".journal"
+SPARE = "spare.jnl-free"  # a flushed file kept to be written over (not named as a journal file: never replayed)
 DEFAULT_LIMIT = 64 << 20  # bytes a file takes before the journal rotates and RocksDB is flushed
-IOV_MAX = 1000  # os.writev's array bound (Linux: 1024), headers included
+IOV_MAX = 1000  # os.pwritev's array bound (Linux: 1024), headers included
 
 
 class Ops:
@@ -64,8 +72,8 @@ class Ops:
 
 
 def file_number(name: str) -> int | None:
-    stem = name[: -len(SUFFIX)] if name.endswith(SUFFIX) else ""
-    return int(stem) if stem.isdigit() else None
+    stem = name.removesuffix(SUFFIX) if name.endswith(SUFFIX) else name.removesuffix(SUFFIX_V1)
+    return int(stem) if stem != name and stem.isdigit() else None
 
 
 def journal_files(directory: str) -> list[tuple[int, str]]:
@@ -78,9 +86,18 @@ def journal_files(directory: str) -> list[tuple[int, str]]:
     return sorted((n, os.path.join(directory, name)) for n, name in numbered if n is not None)
 
 
-def read_records(path: str) -> Iterator[list[tuple[int, bytes, bytes]]]:
-    """The ops of each whole, intact record of one file, in order (an op is (kind, key, value or range
-    end)). Stops at a torn record (the file ends inside it) or a corrupt one; `Replay.intact` says which."""
+class BadRecord(Exception):
+    """Where a file's records end: a torn record (the process died writing it), the bytes of the file's
+    previous use (a recycled file), a record cut off after RocksDB refused it, or corruption."""
+
+
+def read_records(path: str, number: int) -> Iterator[list[tuple[int, bytes, bytes]]]:
+    """The ops of each intact record of one file, in order (an op is (kind, key, value or range end));
+    raises BadRecord(path, position) where they stop before the file's end. A record counts only if it
+    names this file's number and its CRC (which covers the number) matches."""
+    v1 = path.endswith(SUFFIX_V1)
+    header = HEADER_V1 if v1 else HEADER
+    seed = 0 if v1 else crc32c(NUMBER.pack(number))
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size == 0:
@@ -88,44 +105,36 @@ def read_records(path: str) -> Iterator[list[tuple[int, bytes, bytes]]]:
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
             pos = 0
             while pos < size:
-                if pos + HEADER.size > size:
-                    raise TornRecord(path, pos)
-                length, crc = HEADER.unpack_from(data, pos)
-                start, end = pos + HEADER.size, pos + HEADER.size + length
-                if end > size:
-                    raise TornRecord(path, pos)
-                if length < COUNT.size or crc32c(data[start:end]) != crc:
-                    raise CorruptRecord(path, pos)
+                if pos + header.size > size:
+                    raise BadRecord(path, pos)
+                length, crc, *named = header.unpack_from(data, pos)
+                start, end = pos + header.size, pos + header.size + length
+                if named and named[0] != number or length < COUNT.size or end > size \
+                        or crc32c(data[start:end], seed) != crc:
+                    raise BadRecord(path, pos)
                 yield _ops(data, start, end)
                 pos = end
 
 
-class TornRecord(Exception):
-    """The file ends inside a record: the process died while writing it (never acknowledged)."""
-
-
-class CorruptRecord(Exception):
-    """A record whose CRC does not match (or whose header cannot be one)."""
-
-
 def replay(directory: str, apply: Callable[[list[tuple[int, bytes, bytes]]], None]) -> tuple[int, list[str]]:
-    """Apply every intact record of every file, oldest first, stopping at the first torn or corrupt one
-    (later files too: what follows a hole is not applied, point-in-time recovery). Returns the number of
-    records applied and the files read (to remove once the database is flushed)."""
-    files = [path for _, path in journal_files(directory)]
+    """Apply every intact record of every file, oldest first. The newest file's records end at the first
+    bad one (a torn record, or a recycled file's old bytes); an older file was cut to its records' end when
+    the journal rotated, so a bad record there is corruption: the replay stops (later files are not
+    applied: point-in-time recovery, RocksDB's default). Returns the number of records applied and the
+    files read (to remove once the database is flushed, oldest first)."""
+    files = journal_files(directory)
     records = 0
-    for path in files:
+    for i, (number, path) in enumerate(files):
         try:
-            for ops in read_records(path):
+            for ops in read_records(path, number):
                 apply(ops)
                 records += 1
-        except (TornRecord, CorruptRecord) as exc:
-            event = "journal_tail_torn" if isinstance(exc, TornRecord) else "journal_record_corrupt"
-            log.warning(event, path=exc.args[0], position=exc.args[1], records_applied=records,
-                        effect="replay stops here; what follows was never acknowledged" if isinstance(exc, TornRecord)
-                        else "replay stops here (point in time); later records are dropped")
-            break
-    return records, files
+        except BadRecord as exc:
+            if i < len(files) - 1:
+                log.error("journal_record_corrupt", path=path, position=exc.args[1], records_applied=records,
+                          files_dropped=len(files) - 1 - i, effect="replay stops here (point in time)")
+                break
+    return records, [path for _, path in files]
 
 
 def _ops(data, pos: int, end: int) -> list[tuple[int, bytes, bytes]]:
@@ -143,41 +152,55 @@ def _ops(data, pos: int, end: int) -> list[tuple[int, bytes, bytes]]:
 
 
 class Journal:
-    """The append side. Not thread-safe for appends (the event loop's thread); flushes run in a worker."""
+    """The append side. Not thread-safe for appends (the event loop's thread); flushes run in a worker.
+    Records are written at explicit offsets (os.pwritev) so that a flushed file can be reused: writing
+    over a file's cached pages costs less than growing a new file and freeing an old one's."""
 
     def __init__(self, directory: str, flush: Callable[[], None], limit: int = DEFAULT_LIMIT) -> None:
         self.directory, self.limit, self._flush_db = directory, limit, flush
         os.makedirs(directory, exist_ok=True)
+        try:  # numbers start again at 1 once the replayed files are gone: an old spare could hold records of
+            os.unlink(os.path.join(directory, SPARE))  # a number about to be used again, so it goes
+        except FileNotFoundError:
+            pass
         existing = journal_files(directory)
         self._number = existing[-1][0] + 1 if existing else 1
         self._fd = self._open(self._number)
         self._size = 0
+        self._seed = crc32c(NUMBER.pack(self._number))
         self._flusher: threading.Thread | None = None
         self.bytes_written = 0
         self.flushes = 0
 
     def _open(self, number: int) -> int:
-        return os.open(os.path.join(self.directory, f"{number:08d}{SUFFIX}"),
-                       os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        """File `number`, empty or the spare renamed (its old records name another number: never replayed)."""
+        path = os.path.join(self.directory, f"{number:08d}{SUFFIX}")
+        try:
+            os.rename(os.path.join(self.directory, SPARE), path)
+        except FileNotFoundError:
+            pass
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
     def append(self, ops: Ops) -> None:
-        """Write one record (one syscall unless the kernel writes short). On OSError the file is cut back to
-        where the record began, so a failed write leaves nothing behind it, and the error is raised."""
+        """Write one record at the end of the current file's records (one syscall unless the kernel writes
+        short). On OSError the record's header is zeroed, so nothing of it is replayed, and the error is
+        raised; the next record is written in its place."""
         parts = ops.parts
         parts[0] = COUNT.pack(ops.count)
-        crc = 0
+        crc = self._seed
         length = 0
         for part in parts:
             crc = crc32c(part, crc)
             length += len(part)
-        iov = [HEADER.pack(length, crc), *parts] if len(parts) < IOV_MAX else [HEADER.pack(length, crc), b"".join(parts)]
+        header = HEADER.pack(length, crc, self._number)
+        iov = [header, *parts] if len(parts) < IOV_MAX else [header, b"".join(parts)]
         total = HEADER.size + length
         try:
-            written = os.writev(self._fd, iov)
+            written = os.pwritev(self._fd, iov, self._size)
             if written < total:  # a short write (a signal, a nearly full disk): the rest, in order
                 rest = memoryview(b"".join(iov))[written:]
                 while rest:
-                    rest = rest[os.write(self._fd, rest):]
+                    rest = rest[os.pwrite(self._fd, rest, self._size + total - len(rest)):]
         except OSError:
             self.undo_to(self._size)
             raise
@@ -189,24 +212,31 @@ class Journal:
         if self._size >= self.limit and (self._flusher is None or not self._flusher.is_alive()):
             self._rotate()
 
-    def undo_to(self, size: int) -> None:
-        """Cut the current file back to `size` bytes (`position` before a record that RocksDB then refused,
-        or a failed write)."""
+    def undo_to(self, position: int) -> None:
+        """Forget the record at `position` (`position` before a record that RocksDB then refused, or a failed
+        write): its header is zeroed so a replay ends there, and the next record goes in its place."""
+        self._size = position
         try:
-            os.ftruncate(self._fd, size)
+            os.pwrite(self._fd, bytes(HEADER.size), position)
         except OSError as exc:  # the record stays; replay would apply a write that was refused
-            log.error("journal_truncate_failed", directory=self.directory, error=str(exc))
+            log.error("journal_undo_failed", directory=self.directory, error=str(exc))
 
     @property
     def position(self) -> int:
         return self._size
 
     def _rotate(self) -> None:
+        try:
+            os.ftruncate(self._fd, self._size)  # the file ends where its records do: only the newest has a tail
+        except OSError as exc:  # then it stays the current file
+            log.error("journal_rotate_failed", directory=self.directory, error=str(exc))
+            return
         os.close(self._fd)
         upto = self._number
         self._number += 1
         self._fd = self._open(self._number)
         self._size = 0
+        self._seed = crc32c(NUMBER.pack(self._number))
         self._flusher = threading.Thread(target=self._flush_and_trim, args=(upto,), name="ottla-journal-flush",
                                          daemon=True)
         self._flusher.start()
@@ -218,15 +248,21 @@ class Journal:
             log.error("journal_flush_failed", directory=self.directory, error=str(exc))
             return
         self.flushes += 1
-        self._remove(upto)
+        self._remove(upto, keep_spare=True)
 
-    def _remove(self, upto: int) -> None:
-        for number, path in journal_files(self.directory):
-            if number <= upto:
-                try:
+    def _remove(self, upto: int, keep_spare: bool) -> None:
+        """Remove the files up to `upto`, oldest first (what is left is always the newest files: replaying
+        them is replaying a suffix of the ops); the newest of them becomes the spare if there is none."""
+        old = [path for number, path in journal_files(self.directory) if number <= upto]
+        spare = os.path.join(self.directory, SPARE)
+        for i, path in enumerate(old):
+            try:
+                if keep_spare and i == len(old) - 1 and path.endswith(SUFFIX) and not os.path.exists(spare):
+                    os.rename(path, spare)
+                else:
                     os.unlink(path)
-                except FileNotFoundError:
-                    pass
+            except FileNotFoundError:
+                pass
 
     def wait(self) -> None:
         """Until the worker's flush, if one is running, is done."""
@@ -234,8 +270,13 @@ class Journal:
             self._flusher.join()
 
     def close(self, flushed: bool) -> None:
-        """Close the file; remove every journal file if the database was flushed after the last append."""
+        """Close the file; remove every journal file (and the spare) if the database was flushed after the
+        last append."""
         self.wait()
         os.close(self._fd)
         if flushed:
-            self._remove(self._number)
+            self._remove(self._number, keep_spare=False)
+            try:
+                os.unlink(os.path.join(self.directory, SPARE))
+            except FileNotFoundError:
+                pass

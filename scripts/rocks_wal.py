@@ -18,7 +18,7 @@ WAL_RECYCLABLE = {5, 6, 7, 8, 11, 131}
 
 def wal_files(data_dir: Path) -> list[Path]:
     """RocksDB's WAL files and Ottla's journal files under data_dir."""
-    return sorted(p for pattern in ("*.log", "*.journal") for p in data_dir.rglob(pattern) if p.stem.isdigit())
+    return sorted(p for pattern in ("*.log", "*.jnl") for p in data_dir.rglob(pattern) if p.stem.isdigit())
 
 
 def wal_batch_sizes(path: Path, start: int) -> list[int]:
@@ -30,8 +30,8 @@ def wal_batch_sizes(path: Path, start: int) -> list[int]:
             data = wal.read()
     except FileNotFoundError:
         return []
-    if path.suffix == ".journal":
-        return journal_record_sizes(data)
+    if path.suffix == ".jnl":
+        return journal_record_sizes(data, int(path.stem))
     counts, pos, record = [], 0, None
     while pos + WAL_HEADER.size <= len(data):
         left = WAL_BLOCK - (start + pos) % WAL_BLOCK
@@ -55,15 +55,16 @@ def wal_batch_sizes(path: Path, start: int) -> list[int]:
     return counts
 
 
-JOURNAL_HEADER, JOURNAL_COUNT = struct.Struct("<II"), struct.Struct("<I")  # partitions/journal.py's
+JOURNAL_HEADER, JOURNAL_COUNT = struct.Struct("<III"), struct.Struct("<I")  # partitions/journal.py's
 
 
-def journal_record_sizes(data: bytes) -> list[int]:
-    """The op count of each whole record in a run of Ottla journal records."""
+def journal_record_sizes(data: bytes, number: int) -> list[int]:
+    """The op count of each whole record of journal file `number` in a run of its bytes (a reused file's
+    older records name another number: they end the run)."""
     counts, pos = [], 0
     while pos + JOURNAL_HEADER.size + JOURNAL_COUNT.size <= len(data):
-        length = JOURNAL_HEADER.unpack_from(data, pos)[0]
-        if pos + JOURNAL_HEADER.size + length > len(data):
+        length, _crc, named = JOURNAL_HEADER.unpack_from(data, pos)
+        if named != number or pos + JOURNAL_HEADER.size + length > len(data):
             break
         counts.append(JOURNAL_COUNT.unpack_from(data, pos + JOURNAL_HEADER.size)[0])
         pos += JOURNAL_HEADER.size + length

@@ -62,18 +62,39 @@ def _files(directory: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
 
 
-def _run(path: Path, flush_works: bool):
-    """Run OPS on a fresh storage: the state and the journal files after each op (index k: after k ops)."""
+def _run(path: Path, flush_works):
+    """Run OPS on a fresh storage: the state and the journal files after each op (index k: after k ops).
+    flush_works False: every flush dies before it persists anything (no file is ever removed); "later":
+    the first two flushes work (a flushed file is reused), then they die (reused files stay)."""
     storage = RocksStorage(str(path), journal_limit=LIMIT)
-    if not flush_works:  # every flush dies before it persists anything: no file is ever removed
-        storage._journal._flush_db = lambda: (_ for _ in ()).throw(OSError("flush killed"))
+    flushes = [0]
+
+    def flush():
+        flushes[0] += 1
+        if not flush_works or (flush_works == "later" and flushes[0] > 2):
+            raise OSError("flush killed")
+        storage._db.flush()
+
+    storage._journal._flush_db = flush
     states, snapshots = [_dump(storage)], [_files(path / "journal")]
+    records = []  # each op's record as written: (file name, position, bytes)
+    journal_ = storage._journal
+    append = journal_.append
+
+    def recording_append(ops):
+        start = journal_.position
+        append(ops)
+        name = f"{journal_._number:08d}{journal.SUFFIX}"
+        records.append((name, start, (path / "journal" / name).read_bytes()[start:journal_.position]))
+
+    journal_.append = recording_append
     for op in OPS:
         op(storage)
         storage._journal.wait()
         states.append(_dump(storage))
         snapshots.append(_files(path / "journal"))
     storage.close()
+    _run.records = records
     return states, snapshots
 
 
@@ -92,17 +113,31 @@ def prefixes(tmp_path_factory):
     return out
 
 
-def _records(snapshot: dict[str, bytes]) -> int:
-    total = 0
-    for data in snapshot.values():
-        pos = 0
-        while pos + journal.HEADER.size <= len(data):
-            length = journal.HEADER.unpack_from(data, pos)[0]
-            if pos + journal.HEADER.size + length > len(data):
-                break
-            pos += journal.HEADER.size + length
-            total += 1
-    return total
+def _records(snapshot: dict[str, bytes], scratch: Path) -> dict[str, int]:
+    """Each journal file's intact records (as replay reads them), by name."""
+    scratch.mkdir(exist_ok=True)
+    counts = {}
+    for name, data in snapshot.items():
+        number = journal.file_number(name)
+        if number is None:
+            continue  # the spare
+        (scratch / name).write_bytes(data)
+        counts[name] = 0
+        try:
+            for _ in journal.read_records(str(scratch / name), number):
+                counts[name] += 1
+        except journal.BadRecord:
+            pass
+        (scratch / name).unlink()
+    return counts
+
+
+def _end(data: bytes, records: int) -> int:
+    """Where the first `records` records of a file end."""
+    pos = 0
+    for _ in range(records):
+        pos += journal.HEADER.size + journal.HEADER.unpack_from(data, pos)[0]
+    return pos
 
 
 def _reopen(tmp_path: Path, prefix: Path, snapshot: dict[str, bytes], name: str):
@@ -118,34 +153,45 @@ def _reopen(tmp_path: Path, prefix: Path, snapshot: dict[str, bytes], name: str)
         storage.close()
 
 
-@pytest.mark.parametrize("flush_works", [True, False], ids=["flushes", "flush-killed"])
+@pytest.mark.parametrize("flush_works", [True, False, "later"], ids=["flushes", "flush-killed", "flush-killed-later"])
 def test_a_crash_at_every_op_boundary_reopens_to_the_acknowledged_state(tmp_path, prefixes, flush_works):
     states, snapshots = _run(tmp_path / "run", flush_works)
     assert [len(s) for s in states[:3]] == [0, 1, 2] and states[9] != states[8] and states[12] != states[11]
-    assert flush_works or len(snapshots[-1]) >= 3  # rotated, and no file removed
+    assert flush_works is True or len(snapshots[-1]) >= 3  # rotated, and files kept
+    reused = 0
     for k, snapshot in enumerate(snapshots):
-        journalled = _records(snapshot)
-        first = k - journalled  # ops before it were removed from the journal: a flush persisted them
+        counts = _records(snapshot, tmp_path / "scratch")
+        first = k - sum(counts.values())  # ops before it were removed from the journal: a flush persisted them
         assert first >= 0 and (flush_works or first == 0)
+        if flush_works == "later" and k == len(OPS):  # a reused file among the kept ones, cut to its records
+            assert len(counts) >= 2
+        newest = max(counts, default=None)
+        reused += newest is not None and len(snapshot[newest]) > _end(snapshot[newest], counts[newest])
         for j in range(first, k + 1):
             state, left = _reopen(tmp_path, prefixes[j], snapshot, f"k{k}-j{j}")
             assert state == states[k], (k, j)
             assert len(left) == 1  # the replayed files were removed once flushed; one new, empty file
-    assert not flush_works or any(_records(s) < k for k, s in enumerate(snapshots))  # files were trimmed
+    if flush_works:  # files were trimmed, and a spare was written over: its old records after the new ones
+        assert any(sum(_records(s, tmp_path / "scratch").values()) < k for k, s in enumerate(snapshots))
+        assert reused > 0
 
 
-def test_a_record_torn_anywhere_is_cut_and_the_ones_before_it_kept(tmp_path, prefixes):
-    states, snapshots = _run(tmp_path / "run", flush_works=False)
-    for k in (1, 3, 6, 10, 12, 14):  # op k's record is the last one in snapshot k
-        snapshot = dict(snapshots[k])
-        last = next(name for name, data in snapshot.items() if len(data) > len(snapshots[k - 1].get(name, b"")))
-        previous = snapshots[k - 1].get(last, b"")
-        data = snapshot[last]
-        assert data.startswith(previous) and len(data) > len(previous)
-        cuts = sorted({len(previous) + n for n in (1, 4, 7, 8, 9, 15)} | {len(data) - 1, (len(previous) + len(data)) // 2})
-        for cut in cuts:
-            state, _ = _reopen(tmp_path, prefixes[k - 1], {**snapshot, last: data[:cut]}, f"k{k}-cut{cut}")
-            assert state == states[k - 1], (k, cut)
+@pytest.mark.parametrize("flush_works", [True, False], ids=["flushes", "flush-killed"])
+def test_a_record_torn_anywhere_is_cut_and_the_ones_before_it_kept(tmp_path, prefixes, flush_works):
+    """The process dies while writing op k's record: the file holds a prefix of it over what was there."""
+    states, snapshots = _run(tmp_path / "run", flush_works)
+    for k in range(1, len(OPS) + 1):
+        before = snapshots[k - 1]
+        name, start, record = _run.records[k - 1]
+        end = start + len(record)
+        assert _end(before[name], _records({name: before[name]}, tmp_path / "scratch")[name]) == start
+        first = (k - 1) - sum(_records(before, tmp_path / "scratch").values())
+        for cut in sorted({start + n for n in (1, 4, 11, 12, 13, 20)} | {end - 1, (start + end) // 2}):
+            old = before[name]
+            torn = old[:start] + record[: cut - start] + old[cut:]
+            for j in {first, k - 1}:
+                state, _ = _reopen(tmp_path, prefixes[j], {**before, name: torn}, f"k{k}-cut{cut}-j{j}")
+                assert state == states[k - 1], (k, cut, j)
 
 
 def test_a_corrupt_record_stops_the_replay_there_and_later_files_are_not_applied(tmp_path, prefixes):
@@ -155,38 +201,64 @@ def test_a_corrupt_record_stops_the_replay_there_and_later_files_are_not_applied
     assert len(names) >= 3
     data = bytearray(snapshot[names[1]])
     data[journal.HEADER.size + 2] ^= 0xFF  # the first record of the second file
-    ops_before = _records({names[0]: snapshot[names[0]]})
+    ops_before = _records({names[0]: snapshot[names[0]]}, tmp_path / "scratch")[names[0]]
     state, _ = _reopen(tmp_path, prefixes[0], {**snapshot, names[1]: bytes(data)}, "corrupt")
     assert state == states[ops_before]
 
 
-def test_a_failed_journal_write_is_cut_back_and_stores_nothing(tmp_path, monkeypatch):
+def test_a_failed_journal_write_stores_nothing_and_is_not_replayed(tmp_path, monkeypatch):
     path = tmp_path / "db"
     storage = RocksStorage(str(path))
     storage.put_state(b"a", b"1")
-    file = next((path / "journal").iterdir())
-    size = file.stat().st_size
-    real = os.writev
+    real = os.pwritev
 
-    def short_then_full_disk(fd, parts):
-        os.write(fd, bytes(parts[0])[:5])  # part of the header reaches the file, then the disk is full
+    def short_then_full_disk(fd, parts, offset):
+        os.pwrite(fd, bytes(parts[0])[:5], offset)  # part of the header reaches the file, then the disk is full
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(journal.os, "writev", short_then_full_disk)
+    monkeypatch.setattr(journal.os, "pwritev", short_then_full_disk)
     with pytest.raises(StorageError):
         storage.put_state(b"b", b"2")
-    assert file.stat().st_size == size and storage.scan_state(b"") == [(b"a", b"1")]
-    monkeypatch.setattr(journal.os, "writev", real)
+    assert storage.scan_state(b"") == [(b"a", b"1")]
+    crashed_here = _files(path / "journal")
+    monkeypatch.setattr(journal.os, "pwritev", real)
     storage.put_state(b"c", b"3")
     snapshot = _files(path / "journal")
     storage.close()
     fresh = tmp_path / "fresh"
     RocksStorage(str(fresh)).close()
-    state, _ = _reopen(tmp_path, fresh, snapshot, "after")
-    assert [(k[-1:], v) for k, v in state] == [(b"a", b"1"), (b"c", b"3")]
+    for name, files, expected in (("crashed", crashed_here, [(b"a", b"1")]),
+                                  ("after", snapshot, [(b"a", b"1"), (b"c", b"3")])):
+        state, _ = _reopen(tmp_path, fresh, files, name)
+        assert [(k[-1:], v) for k, v in state] == expected
 
 
-def test_rotation_flushes_in_the_worker_and_removes_the_files_before_it(tmp_path):
+def test_rocksdb_refusing_a_write_leaves_no_record_to_replay(tmp_path, monkeypatch):
+    path = tmp_path / "db"
+    storage = RocksStorage(str(path))
+    storage.put_state(b"a", b"1")
+
+    class Refusing:
+        def __init__(self, db):
+            self.db = db
+
+        def write(self, *args):
+            raise Exception("IO error: No space left on device")
+
+    real = storage._db
+    storage._db = Refusing(real)
+    with pytest.raises(StorageError):
+        storage.put_state(b"b", b"2")
+    storage._db = real
+    snapshot = _files(path / "journal")
+    storage.close()
+    fresh = tmp_path / "fresh"
+    RocksStorage(str(fresh)).close()
+    state, _ = _reopen(tmp_path, fresh, snapshot, "refused")
+    assert [(k[-1:], v) for k, v in state] == [(b"a", b"1")]
+
+
+def test_rotation_flushes_in_the_worker_and_reuses_a_flushed_file(tmp_path):
     path = tmp_path / "db"
     storage = RocksStorage(str(path), journal_limit=10_000)
     for i in range(40):
@@ -194,7 +266,8 @@ def test_rotation_flushes_in_the_worker_and_removes_the_files_before_it(tmp_path
         storage._journal.wait()
     stats = storage.journal_stats()
     assert stats["flushes"] >= 3 and stats["bytes"] > 40_000
-    assert sum(f.stat().st_size for f in (path / "journal").iterdir()) < 12_000
+    names = sorted(os.listdir(path / "journal"))
+    assert len(names) == 2 and names[1] == journal.SPARE and names[0].endswith(journal.SUFFIX)
     storage.close()
     assert list((path / "journal").iterdir()) == []
 
@@ -237,3 +310,38 @@ def test_a_data_dir_written_with_rocksdbs_wal_reopens_with_its_data(tmp_path):
         log.append(build_batch([(None, b"new", [], 2000)]), 0)
         logs.close()
     assert values[50:] == [b"new"]
+
+
+SPARE_CHILD = textwrap.dedent("""
+    import os, signal, sys
+    from partitions.rocks import RocksStorage
+
+    storage = RocksStorage(sys.argv[1], journal_limit=2000)
+    if sys.argv[2] == "write":
+        for i in range(30):  # file 1 fills, rotates, is flushed and becomes the spare
+            storage.put_state(b"k%d" % (i % 5), b"old-%d" % i + bytes(100))
+            storage._journal.wait()
+            if storage.journal_stats()["flushes"]:
+                break
+        storage.put_state(b"k0", b"new")  # in file 2
+        storage.delete_state(b"k1")
+    os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+def test_a_spare_left_by_a_crash_is_never_replayed_when_the_file_numbers_start_again(tmp_path):
+    """Killed with a spare (once file 1) beside file 2; reopened (numbers start again at 1) and killed at
+    once; reopened: file 1's old records must not come back over file 2's."""
+    path = tmp_path / "db"
+    for step in ("write", "open"):
+        done = subprocess.run([sys.executable, "-c", SPARE_CHILD, str(path), step], cwd=REPO, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert done.returncode == -signal.SIGKILL
+        if step == "write":
+            assert journal.SPARE in os.listdir(path / "journal")
+    storage = RocksStorage(str(path))
+    try:
+        state = dict(storage.scan_state(b"k"))
+    finally:
+        storage.close()
+    assert state[b"k0"] == b"new" and b"k1" not in state
