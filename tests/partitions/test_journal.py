@@ -345,3 +345,17 @@ def test_a_spare_left_by_a_crash_is_never_replayed_when_the_file_numbers_start_a
     finally:
         storage.close()
     assert state[b"k0"] == b"new" and b"k1" not in state
+
+
+def test_a_first_format_journal_file_is_replayed(tmp_path):
+    """`<n>.journal`: the journal's first format (no file number in the header), briefly on main."""
+    from partitions import keys
+    from wire.crc import crc32c
+
+    fresh = tmp_path / "fresh"
+    RocksStorage(str(fresh)).close()
+    key = keys.state_key(b"g")
+    payload = journal.COUNT.pack(1) + journal.OP.pack(journal.PUT, len(key), 2) + key + b"v1"
+    record = journal.HEADER_V1.pack(len(payload), crc32c(payload)) + payload
+    state, _ = _reopen(tmp_path, fresh, {"00000001.journal": record + record[:5]}, "v1")
+    assert state == [(key, b"v1")]
