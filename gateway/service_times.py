@@ -39,6 +39,7 @@ from gateway import long_poll
 from gateway.pipeline import RequestPipeline
 
 STAGES = ("read", "queued", "handler", "ordered", "total")
+MAX_SAMPLES = 200_000  # per list between two dumps (a bench point has a few thousand); past it they are counted
 LAG_PERIOD_S = 0.001
 _clock = time.perf_counter
 
@@ -67,7 +68,8 @@ class ServiceTimes:
         self.gc: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self.lag: list[float] = []
         self.wakes: list[float] = []  # a listener woke a waiting Fetch -> the Fetch ran again
-        self.counts = {"next_turns": 0, "reading_paused": 0}  # per-turn cap reached; back-pressure stopped reading
+        # per-turn cap reached with more waiting; back-pressure stopped reading; samples past MAX_SAMPLES
+        self.counts = {"next_turns": 0, "reading_paused": 0, "dropped": 0}
         self._gc_started = 0.0
         self._loop = None
         self._lag_due = 0.0
@@ -107,7 +109,7 @@ class ServiceTimes:
                 return method(*args, **kwargs)
             finally:
                 depth[0] -= 1
-                if not depth[0]:
+                if not depth[0] and len(self.storage) < MAX_SAMPLES:
                     self.storage.append(_clock() - started)
 
         return timed
@@ -115,15 +117,17 @@ class ServiceTimes:
     def _on_gc(self, phase: str, info: dict) -> None:
         if phase == "start":
             self._gc_started = _clock()
-        else:
-            self.gc[info["generation"]].append(_clock() - self._gc_started)
+        elif len(samples := self.gc[info["generation"]]) < MAX_SAMPLES:
+            samples.append(_clock() - self._gc_started)
 
     def _on_wake(self, woken: float, resumed: float) -> None:
-        self.wakes.append(resumed - woken)
+        if len(self.wakes) < MAX_SAMPLES:
+            self.wakes.append(resumed - woken)
 
     def _lag_tick(self) -> None:
         now = _clock()
-        self.lag.append(max(0.0, now - self._lag_due))
+        if len(self.lag) < MAX_SAMPLES:
+            self.lag.append(max(0.0, now - self._lag_due))
         self._lag_due = now + LAG_PERIOD_S
         self._lag_timer = self._loop.call_later(LAG_PERIOD_S, self._lag_tick)
 
@@ -131,6 +135,9 @@ class ServiceTimes:
         stages = self.stages.get(api)
         if stages is None:
             stages = self.stages[api] = {stage: [] for stage in STAGES}
+        if len(stages["total"]) >= MAX_SAMPLES:
+            self.counts["dropped"] += 1
+            return
         stages["read"].append(complete - arrived)
         stages["queued"].append(started - complete)
         stages["handler"].append(done - started)

@@ -90,3 +90,15 @@ def test_percentiles_of_a_dump_are_nearest_rank(tmp_path):
                                              "sum": 5050.0}
     fetch_stages = out[str(FETCH)]
     assert [fetch_stages[s]["max"] for s in STAGES] == [1.0, 1.0, 2.0, 1.0, 5.0]
+
+
+def test_samples_are_bounded_between_dumps(tmp_path, monkeypatch):
+    from gateway import service_times
+
+    monkeypatch.setattr(service_times, "MAX_SAMPLES", 10)
+    times = ServiceTimes(str(tmp_path / "t.json"))
+    for _ in range(25):
+        times.request("Produce", 0.0, 0.0, 0.0, 0.001, 0.001)
+    times.dump()
+    out = json.loads((tmp_path / "t.json").read_text())
+    assert out["apis"]["Produce"]["total"]["count"] == 10 and out["counts"]["dropped"] == 15
