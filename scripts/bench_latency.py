@@ -157,6 +157,11 @@ def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: floa
     left = producer.flush(30.0)
     cpu = broker.cpu_seconds() - cpu_before if broker else None
     served = stamps.dump() if stamps is not None else None
+    if served:  # requests the broker served a second, and its loop thread's CPU per request (all APIs)
+        count = sum(api["total"].get("count", 0) for api in served["apis"].values())
+        produces = _dig(served, ("apis", "Produce", "total")).get("count", 0)
+        served["produce_requests_per_s"] = produces / offered_s
+        served["loop_cpu_us_per_request"] = served["loop_thread"]["cpu_s"] / count * 1e6 if count else None
     mb = len(latencies) * record_size / 1e6
     return {"offered_rate": sent / offered_s, "target_rate": rate, "records": len(latencies), "errors": state["errors"] + left,
             "first_error": state["first_error"], "broker_cpu_ms_per_mb": cpu / mb * 1000 if cpu and mb else None,
@@ -397,6 +402,11 @@ def _report(rows: list[tuple], what: str, runs: list[dict]) -> None:
         if key in runs[0]:
             rows.append((what, label, _median([r[key] for r in runs]), note))
     if any(r.get("served") for r in runs):
+        for key, label in (("produce_requests_per_s", "broker: Produce requests a second"),
+                           ("loop_cpu_us_per_request", "broker: event loop thread CPU per request, us")):
+            value = _median([(r.get("served") or {}).get(key) for r in runs])
+            if value is not None:
+                rows.append((what, label, value, note))
         for label, path, quantiles in SERVED_ROWS:
             for q in quantiles:
                 value = _median([_dig(r.get("served"), path).get(q) for r in runs])
