@@ -5,10 +5,13 @@ latency is mostly the client's own queue. Here a librdkafka producer offers a fi
 10%, 50% and 90% (--latency-fractions) of the lower of the two brokers' peak, measured first by a
 closed-loop produce of the same shape (acks, partitions) on each. Every record's latency is
 produce() to its delivery callback; the schedule is kept by count, so a broker that answers late
-does not slow the offered rate (what a service's users see). Broker CPU per MB over the same
-seconds makes efficiency a ratio at equal work. End-to-end: at 50% of peak, a consumer in its own
-process (no shared GIL) reads the topic as it is written; latency is produce() to the consumer's
-receipt, from a CLOCK_MONOTONIC stamp in each value.
+does not slow the offered rate (what a service's users see); between bursts the producer waits in
+1 ms polls rather than spinning (a spinning loop took a core from the broker and librdkafka's threads),
+and a point it could not keep (below 95% of the rate) says how long its loop waited for a core.
+Broker CPU per MB over the same seconds makes efficiency a ratio at equal work. End-to-end: at 50% of peak, a consumer in its own
+process (no shared GIL) reads the topic as it is written, taking what has arrived at once; latency
+is produce() to the consumer's receipt, from a CLOCK_MONOTONIC stamp in each value. Each point runs
+--latency-repeat times; --latency-stamps adds Ottla's own service times (gateway/service_times.py).
 
 Both brokers run side by side and the points are interleaved (Ottla, Tansu, Tansu, Ottla, ...), so
 the shared machine's drift hits both alike. Client settings are the same for both: linger.ms
