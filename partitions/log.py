@@ -232,8 +232,9 @@ class PartitionLog:
 
     def _appended(self) -> None:
         self.last_stable_offset = self.transactions.last_stable_offset(self.high_watermark)
-        for listener in list(self.listeners):
-            listener(self)
+        if self.listeners:  # (waiting Fetches; a listener may remove itself)
+            for listener in list(self.listeners):
+                listener(self)
 
     def _validate(self, records: bytes, now_ms: int, blocks=None,
                   split=None) -> list[tuple[int, BatchHeader, RecordsSummary]]:

@@ -52,7 +52,8 @@ class Segment:
                              self.rolling_timestamp, self.created_ms)
 
     def copy(self) -> Segment:
-        return Segment(*self.record())
+        return Segment(self.base_offset, self.next_offset, self.size, self.batches, self.max_timestamp,
+                       self.rolling_timestamp, self.created_ms)
 
     def add(self, entry: BatchEntry) -> None:
         self.next_offset = entry.base_offset + entry.last_offset_delta + 1

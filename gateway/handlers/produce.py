@@ -52,8 +52,8 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
                       message=None, record_errors=()) -> dict:
     return {"index": index, "error_code": code, "base_offset": base_offset,
             "log_append_time_ms": log_append_time_ms, "log_start_offset": log_start_offset,
-            "record_errors": [{"batch_index": i, "batch_index_error_message": text} for i, text in record_errors],
-            "error_message": message}
+            "record_errors": [{"batch_index": i, "batch_index_error_message": text} for i, text in record_errors]
+            if record_errors else [], "error_message": message}
 
 
 class _Staged:
