@@ -65,6 +65,14 @@ class GroupCoordinator(ClassicMembership):
         id is a "simple" commit (admin clients, manually assigned consumers): accepted while the group
         is Empty, and it creates the group when there is none. (A KIP-848 group's member epoch is
         checked by its own coordinator, which then calls `commit_offsets`.)"""
+        return _answers(topics, self.offset_commit_codes(
+            group_id=group_id, generation_id=generation_id, member_id=member_id,
+            group_instance_id=group_instance_id, topics=topics, now_ms=now_ms, retention_time_ms=retention_time_ms))
+
+    def offset_commit_codes(self, *, group_id: str, generation_id: int = -1, member_id: str = "",
+                            group_instance_id: str | None = None, topics: Sequence, now_ms: int,
+                            retention_time_ms: int = NO_RETENTION_TIME) -> list[list[int]]:
+        """`offset_commit`, answered as each topic's partitions' error codes in the order given."""
         self.tick(now_ms)
         group = self.classic_group(group_id)
         if not fits_every_version(group_id):
@@ -78,43 +86,50 @@ class GroupCoordinator(ClassicMembership):
                 group = self.groups[group_id] = ClassicGroup(group_id, now_ms)
             error = self._validate_offset_commit(group, generation_id, member_id, group_instance_id)
         if error:
-            return _commit_response(topics, lambda topic, partition: error)
+            return [[error] * len(topic["partitions"]) for topic in topics]
         member = group.members.get(member_id)
         if member is not None and group.is_in(STABLE, PREPARING_REBALANCE):
             self._schedule_heartbeat(group, member_id, now_ms + member.session_timeout_ms)
-        return self.commit_offsets(group_id=group_id, topics=topics, now_ms=now_ms, retention_time_ms=retention_time_ms)
+        return self.commit_offset_codes(group_id=group_id, topics=topics, now_ms=now_ms,
+                                        retention_time_ms=retention_time_ms)
 
     def commit_offsets(self, *, group_id: str, topics: Sequence, now_ms: int,
                       retention_time_ms: int = NO_RETENTION_TIME) -> dict:
         """Commit offsets with no membership check (the caller made it: OffsetCommit above, a KIP-848
         group's coordinator, a transaction's TxnOffsetCommit at EndTxn); per-partition errors only
         for metadata over offset.metadata.max.bytes and negative partitions."""
+        return _answers(topics, self.commit_offset_codes(group_id=group_id, topics=topics, now_ms=now_ms,
+                                                         retention_time_ms=retention_time_ms))
+
+    def commit_offset_codes(self, *, group_id: str, topics: Sequence, now_ms: int,
+                            retention_time_ms: int = NO_RETENTION_TIME) -> list[list[int]]:
+        """`commit_offsets`, answered as each topic's partitions' error codes in the order given; the
+        accepted partitions of every topic are one store write."""
         if not fits_every_version(group_id):
-            return _commit_response(topics, lambda topic, partition: ErrorCode.INVALID_GROUP_ID)
+            return [[ErrorCode.INVALID_GROUP_ID] * len(topic["partitions"]) for topic in topics]
         expire_timestamp = (clamp_int64(now_ms + retention_time_ms) if retention_time_ms != NO_RETENTION_TIME
                             else NO_EXPIRE_TIMESTAMP)
         max_bytes = self.config.offset_metadata_max_bytes
         surely_fits = max_bytes // 4  # characters: UTF-8 takes at most 4 bytes for one
         answers, accepted = [], []
         for topic in topics:
-            answer, commits = [], []
-            for partition in topic["partitions"]:
+            partitions = topic["partitions"]
+            codes, commits = [_NONE] * len(partitions), []
+            for i, partition in enumerate(partitions):
                 index = partition["partition_index"]
                 metadata = partition.get("committed_metadata") or ""
                 if len(metadata) > surely_fits and len(metadata.encode("utf-8")) > max_bytes:
-                    error = _METADATA_TOO_LARGE
+                    codes[i] = _METADATA_TOO_LARGE
                 elif index < 0:
-                    error = _UNKNOWN_PARTITION
+                    codes[i] = _UNKNOWN_PARTITION
                 else:
-                    error = _NONE
                     commits.append((index, partition["committed_offset"],
                                     partition.get("committed_leader_epoch", NO_LEADER_EPOCH), metadata))
-                answer.append({"partition_index": index, "error_code": error})
-            answers.append({"name": topic["name"], "partitions": answer})
+            answers.append(codes)
             if commits:
                 accepted.append((topic["name"], commits))
         self.offsets.commit_topics(group_id, accepted, now_ms, expire_timestamp)
-        return {"topics": answers}
+        return answers
 
     @staticmethod
     def _validate_offset_commit(group: ClassicGroup, generation_id: int, member_id: str,
@@ -287,11 +302,12 @@ def _commit_timestamp(offset: CommittedOffset) -> int:
     return offset.commit_timestamp
 
 
-def _commit_response(topics: Sequence, error_for) -> dict:
+def _answers(topics: Sequence, codes: list[list[int]]) -> dict:
+    """An OffsetCommit response's `topics` from each topic's partitions' codes."""
     return {"topics": [
         {"name": topic["name"], "partitions": [
-            {"partition_index": partition["partition_index"], "error_code": error_for(topic["name"], partition)}
-            for partition in topic["partitions"]
+            {"partition_index": partition["partition_index"], "error_code": code}
+            for partition, code in zip(topic["partitions"], topic_codes)
         ]}
-        for topic in topics
+        for topic, topic_codes in zip(topics, codes)
     ]}

@@ -124,16 +124,19 @@ async def handle_offset_commit(ctx, request):
                 for i in positions:
                     codes[i] = exc.code
             return _response(ctx, answers)
-        response = broker.groups.commit_offsets(group_id=group_id, topics=known, now_ms=now_ms(),
-                                                retention_time_ms=retention)
+        answered = broker.groups.commit_offset_codes(group_id=group_id, topics=known, now_ms=now_ms(),
+                                                     retention_time_ms=retention)
     else:
-        response = broker.groups.offset_commit(
+        answered = broker.groups.offset_commit_codes(
             group_id=group_id, generation_id=epoch, member_id=request.member_id,
             group_instance_id=request.get("group_instance_id"), topics=known, now_ms=now_ms(),
             retention_time_ms=retention)
-    for (codes, positions), topic in zip(slots, response["topics"]):  # answered in the order given
-        for i, partition in zip(positions, topic["partitions"]):
-            codes[i] = partition["error_code"]
+    for (codes, positions), topic_codes in zip(slots, answered):  # answered in the order given
+        if len(positions) == len(codes):
+            codes[:] = topic_codes
+        else:
+            for i, code in zip(positions, topic_codes):
+                codes[i] = code
     return _response(ctx, answers)
 
 
