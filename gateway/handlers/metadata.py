@@ -81,7 +81,7 @@ async def _encoded_partitions(broker, topic, version: int, pacer: Pacer, built_a
     if hit is not None:
         return hit
     cluster = broker if broker.multi else None
-    logs = topic.partitions
+    logs = list(topic.partitions)  # as they are now: CreatePartitions may add some while this yields
     parts = [array_count(RESPONSE, version, PARTITIONS_PATH, len(logs))]
     for start in range(0, len(logs), PARTITIONS_PER_SLICE):
         if start:

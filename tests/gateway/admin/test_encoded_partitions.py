@@ -391,3 +391,32 @@ def test_the_row_encoder_writes_what_the_generic_codec_writes(version):
     dtp_rows = [{**row, "eligible_leader_replicas": None if i % 2 else [i], "last_known_elr": []}
                 for i, row in enumerate(rows[:100])]
     assert array_items(dtp_message, 0, path, dtp_rows) == _generic_items(dtp_message, 0, path, dtp_rows)
+
+
+def test_partitions_added_while_an_encode_yields_do_not_break_the_answer(monkeypatch):
+    from gateway import offload
+
+    monkeypatch.setattr(offload, "SLICE_S", -1.0)  # every checkpoint yields the loop
+    broker = new_broker()
+    broker.logs.create_topic("big", BIG)
+    version = 12
+    registration = lookup(METADATA, version)
+    body = _body(version, ["big"], ops=False)
+    request = decode(registration.api.request, version, encode(registration.api.request, version, body))
+
+    async def scenario():
+        task = asyncio.ensure_future(registration.handler(_ctx(broker, METADATA, version), request))
+        while not task.done():
+            await asyncio.sleep(0)
+            if len(broker.logs.get("big").partitions) == BIG:
+                broker.logs.add_partitions("big", BIG + 10)  # while the handler is between two slices
+        return task.result()
+
+    response = asyncio.run(scenario())
+    sent = encode(registration.api.response, version, response)
+    topic = broker.logs.get("big")
+    fresh = {**response, "topics": [metadata.topic_entry(topic, broker.node_id,
+                                                         metadata.partition_entries(topic.partitions[:BIG], 1))]}
+    assert sent == encode(registration.api.response, version, fresh)  # the partitions there when it began
+    after = decoded(version, metadata_bytes(broker, version, body))  # the stamp taken before: a miss now
+    assert [p.partition_index for p in after.topics[0].partitions] == list(range(BIG + 10))
