@@ -40,15 +40,16 @@ def broker_entry(broker, ctx=None) -> dict:
 def partition_entries(partitions, node_id: int, cluster=None) -> list[dict]:
     if cluster is not None:
         return [cluster.partition_entry(p) for p in partitions]
+    replicas, none = [node_id], []  # the same for every partition: shared (nothing changes them)
     return [
         {
             "error_code": ErrorCode.NONE,
             "partition_index": p.index,
             "leader_id": node_id,
             "leader_epoch": p.leader_epoch,
-            "replica_nodes": [node_id],
-            "isr_nodes": [node_id],
-            "offline_replicas": [],
+            "replica_nodes": replicas,
+            "isr_nodes": replicas,
+            "offline_replicas": none,
         }
         for p in partitions
     ]
