@@ -21,8 +21,8 @@ Invalidation contract (the stamp, `stamp(broker, topic)`):
 What depends on the request (authorized operations, the listener's broker addresses, error entries)
 is never in a cached part, or is part of the key.
 
-Bounds: at most MAX_KEYS_PER_TOPIC encodings per topic (the oldest is dropped past it), each the size
-of that topic's part of a response; freed with the topic.
+Bounds: at most MAX_KEYS_PER_TOPIC encodings per topic (the least recently used is dropped past it),
+each the size of that topic's part of a response; freed with the topic.
 """
 
 from __future__ import annotations
@@ -46,7 +46,11 @@ def lookup(topic, key, current: tuple):
     if entries is None:
         return None
     hit = entries.get(key)
-    return hit[1] if hit is not None and hit[0] == current else None
+    if hit is None or hit[0] != current:
+        return None
+    if len(entries) >= MAX_KEYS_PER_TOPIC // 2:  # many keys: the ones in use move to the back (dropped last)
+        entries[key] = entries.pop(key)
+    return hit[1]
 
 
 def store(topic, key, built_at: tuple, data: bytes) -> bytes:

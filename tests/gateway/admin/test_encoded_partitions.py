@@ -420,3 +420,17 @@ def test_partitions_added_while_an_encode_yields_do_not_break_the_answer(monkeyp
     assert sent == encode(registration.api.response, version, fresh)  # the partitions there when it began
     after = decoded(version, metadata_bytes(broker, version, body))  # the stamp taken before: a miss now
     assert [p.partition_index for p in after.topics[0].partitions] == list(range(BIG + 10))
+
+
+def test_encodings_per_topic_are_bounded_and_the_used_ones_stay():
+    broker = new_broker()
+    topic = broker.logs.create_topic("t", 2)
+    now = encoded_partitions.stamp(broker, topic)
+    encoded_partitions.store(topic, "kept", now, b"k")
+    for i in range(encoded_partitions.MAX_KEYS_PER_TOPIC * 3):
+        encoded_partitions.store(topic, ("other", i), now, b"o")
+        assert encoded_partitions.lookup(topic, "kept", now) == b"k"  # in use: never the one dropped
+        assert len(encoded_partitions._CACHE[topic]) <= encoded_partitions.MAX_KEYS_PER_TOPIC
+    assert encoded_partitions.lookup(topic, ("other", 0), now) is None  # the oldest unused went
+    broker.logs.add_partitions("t", 3)
+    assert encoded_partitions.lookup(topic, "kept", encoded_partitions.stamp(broker, topic)) is None
