@@ -34,8 +34,8 @@ WHAT = f"Metadata of {META_TOPICS} topics x {META_PARTITIONS:,} partitions"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--metadata-repeats", type=int, default=20, help="repeated Metadata requests timed (their
-                   "broker CPU is summed: /proc counts 10 ms ticks)")
+    p.add_argument("--metadata-repeats", type=int, default=20, help="repeated Metadata requests timed "
+                   "(their broker CPU is summed: /proc counts 10 ms ticks)")
     p.add_argument("--metadata-api-versions", type=int, default=3000, help="ApiVersions requests timed")
 
 
