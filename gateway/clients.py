@@ -25,8 +25,6 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
-from gateway.report import Compatibility
-from gateway.trace import DEFAULT_MAX_BYTES, TraceWriter, answered_errors, summarize, timestamp
 from wire.messages import APIS
 
 log = structlog.get_logger("ottla.clients")
@@ -95,6 +93,9 @@ class ClientRegistry:
         """Start observing every request (idempotent): the compatibility report, and with trace_path the trace."""
         self.counting = True
         if self.observer is None:
+            from gateway.report import Compatibility  # the trace and the report: imported when observing starts
+            from gateway.trace import DEFAULT_MAX_BYTES, TraceWriter
+
             trace = TraceWriter(trace_path, trace_max_bytes or DEFAULT_MAX_BYTES, loop) if trace_path else None
             self.observer = Observer(self, self._broker, trace, Compatibility())
         return self.observer
@@ -212,6 +213,8 @@ class Observer:
 
     def _record(self, pipeline, api_key, version, correlation_id, client_id, request, response, bytes_in,
                 bytes_out, latency_ms, refused, errors=None) -> None:
+        from gateway.trace import answered_errors, summarize, timestamp  # (loaded by observe())
+
         api = APIS.get(api_key)
         summary = summarize(api, version, request, self._topic_name) if request is not None else None
         messages: dict[str, str] = {}
@@ -243,6 +246,8 @@ class Observer:
 
 
 def _iso(epoch_s: float) -> str:
+    from gateway.trace import timestamp
+
     return timestamp(epoch_s)
 
 

@@ -83,15 +83,20 @@ class Server:
 
     async def start(self) -> None:
         started = time.monotonic()
+        stamps = [time.perf_counter()]  # the ready line's phases: storage open, broker (topics loaded), bind
         fd_soft, fd_hard = raise_fd_limit()
         max_connections = min(self.config.max_connections, fd_connection_limit(fd_soft))
         self.admission = Admission(max_connections, self.config.max_connections_per_ip)
-        self.broker = Cluster(self.config, open_storage(self.config))
+        storage = open_storage(self.config)
+        stamps.append(time.perf_counter())
+        self.broker = Cluster(self.config, storage)
+        stamps.append(time.perf_counter())
         gc.freeze()  # what was loaded lives as long as the broker: full GC passes need not walk it every time
         # max.connections and max.connections.per.ip may change at runtime (AlterConfigs): act at once
         self.broker.configs.listeners.append(lambda kind, name: self._apply_connection_configs(fd_soft))
         max_connections = self._apply_connection_configs(fd_soft)
         create_startup_topics(self.broker, self.config.topics, log)
+        stamps.append(time.perf_counter())
         loop = asyncio.get_running_loop()
         if self.config.http_port is not None:  # /v1/clients and the console: requests and APIs per connection
             self.broker.clients.count()
@@ -105,10 +110,13 @@ class Server:
         self._listener = first.servers[0]
         bound = self._listener.sockets[0].getsockname()
         self.broker.host, self.broker.port = first.host, first.port  # --port 0: the port the OS picked
+        stamps.append(time.perf_counter())
+        storage_ms, broker_ms, topics_ms, listen_ms = (round((b - a) * 1000, 1) for a, b in zip(stamps, stamps[1:]))
         log.info("ready", host=bound[0], port=bound[1], advertised=f"{self.broker.host}:{self.broker.port}",
                  node_id=self.broker.node_id, brokers=len(self.broker.nodes),
                  data_dir=None if self.config.memory else self.config.data_dir,
-                 startup_ms=round((time.monotonic() - started) * 1000, 1), fd_limit=fd_soft, fd_hard_limit=fd_hard,
+                 startup_ms=round((time.monotonic() - started) * 1000, 1), storage_ms=storage_ms, broker_ms=broker_ms,
+                 startup_topics_ms=topics_ms, listen_ms=listen_ms, fd_limit=fd_soft, fd_hard_limit=fd_hard,
                  max_connections=max_connections, queued_max_request_bytes=self.config.queued_max_request_bytes)
         self._timers = DeadlineTimer(loop, self.broker.tick)
         self.broker.on_deadline = self._timers.arm

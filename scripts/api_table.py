@@ -7,8 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway import handlers  # noqa: E402,F401  (registers every handler)
-from gateway.registry import HANDLERS  # noqa: E402
+from gateway.registry import HANDLERS  # noqa: E402  (iterating it imports every handler)
 
 BEGIN, END = "<!-- api-table:begin -->", "<!-- api-table:end -->"
 
@@ -18,6 +17,15 @@ def table() -> str:
     for key, reg in sorted(HANDLERS.items()):
         served = f"{reg.served_min}-{reg.max_version}"
         rows.append(f"| {reg.api.name} | {key} | {served} | {reg.advertised_min}-{reg.max_version} |")
+    return "\n".join(rows)
+
+
+def handlers_table() -> str:
+    """gateway/handlers/__init__.py's TABLE rows, from the registrations (after a handler's versions change)."""
+    rows = []
+    for key, reg in sorted(HANDLERS.items()):
+        module = getattr(reg.handler, "__wrapped__", reg.handler).__module__.rsplit(".", 1)[-1]
+        rows.append(f'    {key}: ("{module}", {reg.advertised_min}, {reg.served_min}, {reg.max_version}),  # {reg.api.name}')
     return "\n".join(rows)
 
 
@@ -31,5 +39,7 @@ if __name__ == "__main__":
     path = Path(__file__).resolve().parent.parent / "README.md"
     if sys.argv[1:] == ["--write"]:
         path.write_text(render(path.read_text()))
+    elif sys.argv[1:] == ["--handlers-table"]:
+        print(handlers_table())
     else:
         print(table())

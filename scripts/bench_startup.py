@@ -3,8 +3,9 @@ several start-ups, optionally alternated with another checkout (A/B), and what l
 
     python scripts/bench_startup.py [--startups 5] [--repo /path/to/other/checkout] [--memory]
 
-Per start-up: spawn to the first answered Metadata v1 (bench.py's figure), idle RSS after --settle s
-(VmRSS). Once per checkout: a start that, signalled once its first Metadata is answered, writes
+Per start-up: spawn to the first answered Metadata v1 (bench.py's figure), the broker's CPU by then (all
+threads; less sensitive to a loaded machine than wall time), the 'ready' line's phases, idle RSS after
+--settle s (VmRSS). Once per checkout: a start that, signalled once its first Metadata is answered, writes
 the names in sys.modules (their count, and the heavy ones among them); then the first and second
 Produce, Fetch and JoinGroup (raw requests: round trip, and the broker main thread's CPU from
 /proc/PID/schedstat, in ns), so a handler imported on its first request shows what that costs.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import socket
 import statistics
@@ -35,6 +37,7 @@ from wire.messages import APIS  # noqa: E402
 from wire.records import build_batch  # noqa: E402
 
 TOPIC = "bench-startup"
+PHASES = ("startup_ms", "storage_ms", "broker_ms", "listen_ms")  # the 'ready' line's fields (gateway/server.py)
 # modules `ottla serve` with no flags must not have imported by its first Metadata (tests/gateway/test_lazy_imports.py)
 HEAVY = ("aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jinja2", "gateway.share.coordinator",
          "gateway.txn.coordinator", "gateway.http", "gateway.metrics", "gateway.security.sasl",
@@ -68,6 +71,17 @@ def start(repo: Path, workdir: Path, memory: bool, counting: bool = False) -> be
 
 def main_thread_ns(pid: int) -> int:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def process_cpu_ms(pid: int) -> float:
+    """CPU time of every thread of the process so far, ns-precise (/proc/PID/task/*/schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError):
+            pass  # a thread that just ended
+    return total / 1e6
 
 
 class Raw:
@@ -154,7 +168,8 @@ def spread(values: list[float], digits: int = 1) -> str:
 
 def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str | None]]:
     repos = [REPO] + ([Path(args.startup_repo).resolve()] if args.startup_repo else [])
-    figures: dict[Path, dict[str, list[float]]] = {repo: {"startup": [], "rss": [], "ready": []} for repo in repos}
+    figures: dict[Path, dict[str, list[float]]] = {repo: {"startup": [], "cpu": [], "rss": [], "ready": [],
+                                                          **{p: [] for p in PHASES}} for repo in repos}
     extra: dict[Path, dict] = {}
     loads = []
     with tempfile.TemporaryDirectory(prefix="ottla-startup-") as tmp:
@@ -165,10 +180,16 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
                 broker = start(repo, workdir, args.memory)
                 try:
                     figures[repo]["startup"].append(broker.start(30.0))
+                    figures[repo]["cpu"].append(process_cpu_ms(broker.proc.pid))
                     if broker.ready_line_ms is not None:
                         figures[repo]["ready"].append(broker.ready_line_ms)
                     time.sleep(args.settle)
                     figures[repo]["rss"].append(broker.status_kib("VmRSS") / 1024)
+                    ready = broker.log_path.read_text(errors="replace")
+                    for phase in PHASES:  # absent from an older checkout's ready line
+                        match = re.search(rf"\b{phase}=([\d.]+)", ready)
+                        if match:
+                            figures[repo][phase].append(float(match.group(1)))
                 finally:
                     broker.stop()
         for repo in repos:
@@ -186,9 +207,16 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
         f = figures[repo]
         rows.append((f"start-up{tag}", f"start-up to first Metadata, ms, median of {args.startups}",
                      statistics.median(f["startup"]), f"range {min(f['startup']):.0f}-{max(f['startup']):.0f}"))
+        rows.append((f"start-up{tag}", "broker CPU to first Metadata (all threads), ms, median", statistics.median(f["cpu"]),
+                     f"range {min(f['cpu']):.0f}-{max(f['cpu']):.0f}"))
         if f["ready"]:
             rows.append((f"start-up{tag}", "start-up to its 'ready' line, ms, median", statistics.median(f["ready"]),
                          None))
+        for phase, what in zip(PHASES, ("Server.start() to bound listeners", "of it: RocksDB open (import + open)",
+                                        "of it: broker state (topics, configs) loaded", "of it: listeners bound")):
+            if f[phase]:
+                rows.append((f"start-up{tag}", f"{what}, ms, median", statistics.median(f[phase]),
+                             f"range {min(f[phase]):.1f}-{max(f[phase]):.1f}"))
         rows.append((f"start-up{tag}", f"idle RSS after {args.settle:g} s, MiB, median", statistics.median(f["rss"]),
                      f"range {min(f['rss']):.1f}-{max(f['rss']):.1f}"))
         rows.append((f"start-up{tag}", "modules imported by the first Metadata, count", extra[repo]["modules"],

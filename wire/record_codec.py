@@ -7,9 +7,22 @@ import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
-import cramjam
-
 from wire.errors import ErrorCode
+
+
+class _LazyCramjam:
+    """cramjam (gzip, snappy, lz4, zstd), imported on the first compressed batch: its 2.8 MiB shared library
+    stays out of a broker that never sees one. The first attribute read replaces this with the module."""
+
+    def __getattr__(self, name: str):
+        global cramjam
+        import cramjam as module
+
+        cramjam = module
+        return getattr(module, name)
+
+
+cramjam = _LazyCramjam()
 
 CODEC_NONE, CODEC_GZIP, CODEC_SNAPPY, CODEC_LZ4, CODEC_ZSTD = 0, 1, 2, 3, 4
 XERIAL_MAGIC = b"\x82SNAPPY\x00"
@@ -227,7 +240,7 @@ def decompress_bounded(codec: int, data, limit: int):
         except cramjam.DecompressionError as exc:
             raise CorruptRecordError(f"undecodable compression codec {codec} data: {exc}") from exc
         return out
-    module = _STREAM_CODECS.get(codec)
+    module = getattr(cramjam, _STREAM_CODECS[codec]) if codec in _STREAM_CODECS else None
     if module is None:
         raise CorruptRecordError(f"unknown compression codec {codec}")
     size = min(limit, HEAP_OUTPUT_BYTES, max(64 * 1024, 4 * len(data)))
@@ -247,7 +260,7 @@ def decompress_bounded(codec: int, data, limit: int):
 
 
 HEAP_OUTPUT_BYTES = 4 * 1024 * 1024  # above this, decompressed records go to an mmap (see decompress_bounded)
-_STREAM_CODECS = {CODEC_GZIP: cramjam.gzip, CODEC_LZ4: cramjam.lz4, CODEC_ZSTD: cramjam.zstd}
+_STREAM_CODECS = {CODEC_GZIP: "gzip", CODEC_LZ4: "lz4", CODEC_ZSTD: "zstd"}  # cramjam's module for each
 
 
 def _output_full(exc: Exception) -> bool:

@@ -26,7 +26,7 @@ SPEC_KEYS = frozenset({"api", "error", "count", "probability", "delay_ms", "drop
                        "partition", "group", "client_id", "message"})
 MAX_FAULTS = 10_000  # faults held at once (each request walks them while any is armed): ARCHITECTURE.md
 MAX_DELAY_MS = 3_600_000
-_API_BY_NAME = {api.name.lower(): api for api in APIS.values()}
+_API_BY_NAME: dict = {}  # api name in lower case -> Api, built on the first fault spec by name (loads every declaration)
 
 
 class FaultSpecError(ValueError):
@@ -43,6 +43,8 @@ def api_key_of(name: str | int | None) -> int | None:
         if int(name) not in APIS:
             raise FaultSpecError(f"api: no API has key {name}")
         return int(name)
+    if not _API_BY_NAME:
+        _API_BY_NAME.update((api.name.lower(), api) for api in APIS.values())
     api = _API_BY_NAME.get(str(name).replace("_", "").replace(" ", "").lower())
     if api is None:
         raise FaultSpecError(f"api: unknown API {name!r}")

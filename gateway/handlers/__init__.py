@@ -3,8 +3,8 @@
 `TABLE` is what ApiVersions answers and where `gateway.registry` finds a handler: a key's module is
 imported on the first request of that key (its `@handles` registration then checks it agrees with
 this table), so a broker imports only the handlers it is asked for. tests/gateway/test_api_table.py
-fails when a handler's registration and this table disagree; `python scripts/api_table.py --module`
-prints the table from the registrations.
+fails when a handler's registration and this table disagree; `python scripts/api_table.py
+--handlers-table` prints the table's rows from the registrations.
 """
 
 # api key: (module in this package, advertised min version, served min version, max version)

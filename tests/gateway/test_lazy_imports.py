@@ -10,7 +10,8 @@ import sys
 
 from gateway import broker
 
-HEAVY = ["aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jinja2", "re2",
+HEAVY = ["aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jinja2", "re2", "cramjam",
+         "gateway.trace", "gateway.report",
          "gateway.http", "gateway.metrics", "gateway.metrics_collector", "gateway.security.sasl",
          "gateway.security.tls", "gateway.security.scram", "gateway.security.oauthbearer",
          "gateway.groups.coordinator", "gateway.groups.kip848.coordinator", "gateway.txn.coordinator",
