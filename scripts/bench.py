@@ -469,6 +469,11 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_admin
 
         result.groups += bench_admin.rows(bench_admin.run(result.bootstrap, args))  # extra rows, as --groups'
+    if args.startup and name == "Ottla":  # starts its own Ottla brokers, one after the other
+        import bench_startup
+
+        result.groups += bench_startup.measure(argparse.Namespace(startups=args.startups, startup_repo=args.startup_repo,
+                                                                  memory=args.memory, settle=args.settle))
     if args.lifecycle and name == "Ottla":  # starts its own Ottla brokers (stored data, maintenance intervals)
         import bench_lifecycle
 
@@ -633,6 +638,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "with lz4 and zstd, whose batches are decompressed to be validated (scripts/bench_records.py)")
     p.add_argument("--connection", action="store_true", help="then time the connection's dispatch path: pipelined "
                    "small requests, and ApiVersions latency while another connection floods (scripts/bench_conn.py)")
+    p.add_argument("--startup", action="store_true", help="then start-up to first Metadata, broker CPU, phases and "
+                   "idle RSS over --startups start-ups (A/B with --startup-repo), modules imported at the first "
+                   "Metadata, the first Produce/Fetch/JoinGroup's cost after lazy loading (scripts/bench_startup.py)")
+    import bench_startup
+
+    bench_startup.add_arguments(p.add_argument_group("--startup"))
     p.add_argument("--lifecycle", action="store_true", help="then start-up and RSS against stored data, Fetch "
                    "with and without fetch sessions, produce beside compaction and retention (scripts/bench_lifecycle.py)")
     import bench_groups

@@ -9,7 +9,8 @@ threads; less sensitive to a loaded machine than wall time), the 'ready' line's 
 the names in sys.modules (their count, and the heavy ones among them); then the first and second
 Produce, Fetch and JoinGroup (raw requests: round trip, and the broker main thread's CPU from
 /proc/PID/schedstat, in ns), so a handler imported on its first request shows what that costs.
-Run through `bench.py --startup` too (its rows join the table).
+Each checkout runs under its own .venv's python when it has one (the venv's install mode is part of
+start-up), else this one. Run through `bench.py --startup` too (its rows join the table).
 """
 
 from __future__ import annotations
@@ -56,8 +57,14 @@ COUNTING = ("import signal, sys, os\n"
             "raise SystemExit(main())\n")
 
 
+def python_of(repo: Path) -> str:
+    """The checkout's own venv's python (its install mode is part of start-up), else this one."""
+    python = repo / ".venv" / "bin" / "python"
+    return str(python) if python.exists() else sys.executable
+
+
 def broker_argv(repo: Path, workdir: Path, port: int, memory: bool, counting: bool = False) -> list[str]:
-    argv = [sys.executable, *(["-c", COUNTING] if counting else ["-m", "gateway"]), "serve", "--host",
+    argv = [python_of(repo), *(["-c", COUNTING] if counting else ["-m", "gateway"]), "serve", "--host",
             bench.HOST, "--port", str(port), "--data-dir", str(workdir / f"data-{port}"), "--topic", f"{TOPIC}:1"]
     return argv + (["--memory"] if memory else [])
 
@@ -223,7 +230,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
                      "heavy ones loaded: " + (", ".join(extra[repo]["heavy"]) or "none")))
         for what, wall_ms, cpu_ms in extra[repo]["requests"]:
             rows.append((f"start-up{tag}", f"{what}: round trip, ms", wall_ms, None))
-            rows.append((f"start-up{tag}", f"{what}: broker main-thread CPU, ms", cpu_ms, None))
+            rows.append((f"start-up{tag}", f"{what}: broker CPU per request (main thread), ms", cpu_ms, None))
     rows.append(("start-up", "load average (1 min) during the start-ups, median", statistics.median(loads),
                  f"range {min(loads):.2f}-{max(loads):.2f}"))
     return rows
