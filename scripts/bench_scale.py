@@ -16,7 +16,8 @@ partitions and from 1 to 500 connections.
   partitions of 3 x 1 KiB records each and one Fetch reading them back, decoded, handled and encoded: the
   broker's own cost per partition a request, without sockets or the client. And a Fetch of 1 and 8
   partitions of 10 x 100 KiB batches each (1 MB a partition, librdkafka's max.partition.fetch.bytes):
-  broker CPU per MB read.
+  broker CPU per MB read. And a long-poll Fetch of 1 and 1,000 partitions at the high watermark woken by
+  a one-record append to one of them: its CPU (both passes, the wait's bookkeeping, the encode).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import json
 import selectors
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -213,7 +215,48 @@ def in_process_rows() -> list[tuple]:
         cpu, out = _cpu_per_call(request(1, 12, _fetch_body(partitions, 0)))
         what = f"scale in-process, Fetch of {partitions} partition{'s' if partitions > 1 else ''} x 10 batches of 100 KiB"
         rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(out) / 1e6), None))
+    for partitions in (1, 1000):
+        what = f"scale in-process, long-poll Fetch of {partitions:,} partition{'s' if partitions > 1 else ''} woken by one append"
+        rows.append((what, "Fetch broker CPU, us", _long_poll_cpu(partitions, now) * 1e6, None))
     return rows
+
+
+def _long_poll_cpu(partitions: int, now: int, rounds: int = 15) -> float:
+    """Median CPU seconds of a Fetch waiting at every partition's high watermark (max_wait 2 s), woken by a
+    one-record Produce to partition 0: its first pass, its wait, its second pass and encode."""
+    import structlog
+
+    from gateway.registry import RequestContext, lookup
+    from wire.codec import decode, encode
+
+    broker, _ = _in_process_broker(partitions)
+    produce, fetch = lookup(PRODUCE, 9), lookup(1, 12)
+    produced = encode(produce.api.request, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000, "topic_data": [
+        {"name": "t", "partition_data": [{"index": 0, "records": build_batch([(None, bytes(RECORD), [], now)])}]}]})
+    loop = asyncio.new_event_loop()
+    spent = []
+
+    async def one() -> None:
+        body = _fetch_body(partitions, 0)
+        body["max_wait_ms"] = 2000
+        for p in body["topics"][0]["partitions"]:
+            p["fetch_offset"] = broker.logs.get("t").partition(p["partition"]).high_watermark
+        raw = encode(fetch.api.request, 12, body)
+        started = time.process_time()
+        ctx = RequestContext(broker, 1, 12, 1, "bench-scale", structlog.get_logger())
+        task = loop.create_task(fetch.handler(ctx, decode(fetch.api.request, 12, raw)))
+        await asyncio.sleep(0.005)  # waiting
+        waited = time.process_time()
+        await produce.handler(RequestContext(broker, PRODUCE, 9, 2, "bench-scale", structlog.get_logger()),
+                              decode(produce.api.request, 9, produced))  # the waiting Fetch wakes on it
+        woken = time.process_time()
+        encode(fetch.api.response, 12, await task)
+        spent.append((waited - started) + (time.process_time() - woken))
+
+    asyncio.set_event_loop(loop)
+    for _ in range(rounds):
+        loop.run_until_complete(one())
+    return statistics.median(spent)
 
 
 def in_process_subprocess() -> list[tuple]:
