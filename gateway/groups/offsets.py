@@ -192,24 +192,23 @@ class OffsetManager:
             requested = list(by_topic.items())
         else:
             requested = [(t["name"], t["partition_indexes"]) for t in topics]
-        return [
-            {"name": name, "partitions": [_fetched(partition, self._fetchable(group_id, name, partition, offsets))
-                                          for partition in partitions]}
-            for name, partitions in requested
-        ]
-
-    def _fetchable(self, group_id: str, topic: str, partition: int, offsets: dict) -> CommittedOffset | None:
-        offset = offsets.get((topic, partition))
-        return offset if offset is None else self._with_metadata(group_id, topic, partition, offset)
-
-
-def _fetched(partition: int, offset: CommittedOffset | None) -> dict:
-    if offset is None:
-        return {"partition_index": partition, "committed_offset": NO_OFFSET,
-                "committed_leader_epoch": NO_LEADER_EPOCH, "metadata": "", "error_code": ErrorCode.NONE}
-    return {"partition_index": partition, "committed_offset": offset.committed_offset,
-            "committed_leader_epoch": offset.committed_leader_epoch, "metadata": offset.metadata,
-            "error_code": ErrorCode.NONE}
+        get, none = offsets.get, ErrorCode.NONE
+        answer = []
+        for name, partitions in requested:
+            entries = []
+            for partition in partitions:  # one fresh dict each: OffsetFetch's checks update them in place
+                offset = get((name, partition))
+                if offset is None:
+                    entries.append({"partition_index": partition, "committed_offset": NO_OFFSET,
+                                    "committed_leader_epoch": NO_LEADER_EPOCH, "metadata": "", "error_code": none})
+                    continue
+                if offset.metadata is STORED:
+                    offset = self._with_metadata(group_id, name, partition, offset)
+                entries.append({"partition_index": partition, "committed_offset": offset.committed_offset,
+                                "committed_leader_epoch": offset.committed_leader_epoch,
+                                "metadata": offset.metadata, "error_code": none})
+            answer.append({"name": name, "partitions": entries})
+        return answer
 
 
 def _encode_key(group_id: str, topic: str, partition: int) -> bytes:
