@@ -97,7 +97,7 @@ class _Staged:
 
 
 async def _append(ctx, topic, partition_data, now, version, acks, endpoints, group: _Staged) -> dict:
-    index = partition_data.index
+    index = partition_data["index"]  # (dict items: a Container's attributes are Python-level)
     log = topic.partition(index) if topic is not None else None
     if log is None:
         return _partition_result(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -113,7 +113,7 @@ async def _append(ctx, topic, partition_data, now, version, acks, endpoints, gro
             f"The size of the current ISR : {isr_size(ctx, log)} is insufficient to satisfy the min.isr "
             f"requirement of {topic.min_insync_replicas} for partition {log}, live replica(s) broker.id are : "
             f"[{isr_text(ctx, log)}]"))
-    records = partition_data.records
+    records = partition_data["records"]
     try:
         batches = split_batches(records or b"")
     except CorruptRecordError as exc:
@@ -160,25 +160,27 @@ async def handle_produce(ctx, request):
     if not malloc_tuning.tried:  # big buffers reused, not faulted in each time (gateway/malloc_tuning.py)
         malloc_tuning.tune()
     version = ctx.api_version
+    acks = request["acks"]  # (dict items: a Container's attributes are Python-level)
+    transactional_id = dict.get(request, "transactional_id")  # (absent before v3, refused below)
     refused = None
     if version < OLDEST_SERVED:
         refused = ErrorCode.UNSUPPORTED_VERSION
-    elif request.acks not in (0, 1, -1):
+    elif acks not in (0, 1, -1):
         refused = ErrorCode.INVALID_REQUIRED_ACKS
-    if refused is None and request.transactional_id is not None and not ctx.authorize(
-            Operation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id):
+    if refused is None and transactional_id is not None and not ctx.authorize(
+            Operation.WRITE, ResourceType.TRANSACTIONAL_ID, transactional_id):
         refused = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     now = now_ms()
     responses = []
     group = _Staged(ctx)
     endpoints = {}  # KIP-951: the leaders named in current_leader hints
     by_id = version >= TOPIC_IDS_VERSION
-    for topic_data in request.topic_data:
+    for topic_data in request["topic_data"]:
         if by_id:  # v13: topics by id, never auto-created
-            topic = ctx.broker.logs.get_by_id(topic_data.topic_id)
+            topic = ctx.broker.logs.get_by_id(topic_data["topic_id"])
             name = topic.name if topic is not None else None
         else:
-            topic, name = None, topic_data.name
+            topic, name = None, topic_data["name"]
         if refused is not None:
             results = [_partition_result(p.index, refused) for p in topic_data.partition_data]
         elif by_id and topic is None:
@@ -190,13 +192,14 @@ async def handle_produce(ctx, request):
         else:
             if topic is None:
                 topic, _ = get_or_create(ctx, name)
-            results = [await _append(ctx, topic, p, now, version, request.acks, endpoints, group)
-                       for p in topic_data.partition_data]
-        responses.append({"name": name or "", "topic_id": topic_data.get("topic_id"), "partition_responses": results})
+            results = [await _append(ctx, topic, p, now, version, acks, endpoints, group)
+                       for p in topic_data["partition_data"]]
+        responses.append({"name": name or "", "topic_id": dict.get(topic_data, "topic_id"),
+                          "partition_responses": results})
     group.store()  # before the response: it acknowledges stored records only
-    if request.acks == -1 and ctx.broker.multi:  # a cluster: a hung follower in the ISR holds acks=all up
+    if acks == -1 and ctx.broker.multi:  # a cluster: a hung follower in the ISR holds acks=all up
         await wait_for_followers(ctx, responses, request.timeout_ms)
-    if request.acks == 0:  # no response; a failure closes the connection so the client refreshes (Kafka)
+    if acks == 0:  # no response; a failure closes the connection so the client refreshes (Kafka)
         failed = {f"{t['name']}-{p['index']}": ErrorCode(p["error_code"]).name
                   for t in responses for p in t["partition_responses"] if p["error_code"]}
         if failed:
