@@ -86,7 +86,11 @@ class Cluster(Broker):
         self.nodes: dict[int, Node] = {nid: Node(nid, node_endpoints(config, i)) for i, nid in enumerate(ids)}
         self.size = brokers
         self.multi = brokers > 1  # whether handlers consult replica states at all (see the docstring)
-        self.version = 0  # moves with every replica state and liveness change (gateway/encoded_partitions.py)
+        # what Metadata's kept encodings are stamped with (gateway/encoded_partitions.py): `liveness` moves
+        # when a broker stops, starts, is fenced or resumes (every partition's offline replicas may move),
+        # a topic's count with every replica state change of its partitions (`_saved`)
+        self.liveness = 0
+        self._topic_changes: dict[bytes, int] = {}
         self.controller_id = ids[0]
         self._store = ReplicaStore(storage.state())
         self._states: dict[tuple[bytes, int], ReplicaState] = {}
@@ -221,7 +225,7 @@ class Cluster(Broker):
         changed = [] if node.fenced else self._leave(node_id)
         node.fenced = False
         self._saved(changed)
-        self.version += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
+        self.liveness += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
         log.info("broker_stopped", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
 
     def _leave(self, node_id: int) -> list:
@@ -263,7 +267,7 @@ class Cluster(Broker):
         if self.controller_id < 0:
             self.controller_id = node_id
         self._saved(changed)
-        self.version += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
+        self.liveness += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
         log.info("broker_started", node_id=node_id, partitions_changed=len(changed))
 
     def _rejoin(self, node_id: int) -> list:
@@ -310,7 +314,7 @@ class Cluster(Broker):
         node.fenced = True
         changed = self._leave(node_id)
         self._saved(changed)
-        self.version += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
+        self.liveness += 1  # offline replicas moved even where no state did (gateway/encoded_partitions.py)
         for callback in list(node.on_fenced):
             callback()
         log.info("broker_fenced", node_id=node_id, partitions_changed=len(changed), controller_id=self.controller_id)
@@ -326,7 +330,7 @@ class Cluster(Broker):
                 self.controller_id = node_id
             changed = self._rejoin(node_id) if self.multi else []
             self._saved(changed)
-            self.version += 1  # a fenced broker's replicas are online again (gateway/encoded_partitions.py)
+            self.liveness += 1  # a fenced broker's replicas are online again (gateway/encoded_partitions.py)
             node.resume()
             log.info("broker_resumed", node_id=node_id, partitions_changed=len(changed), was_fenced=fenced)
 
@@ -427,7 +431,13 @@ class Cluster(Broker):
             wanted = None
         return max(1, min(wanted if wanted is not None else 3, self.size))
 
+    def shown_version(self, topic_id: bytes) -> tuple[int, int]:
+        """What a topic's partitions as Metadata shows them depend on besides the topic itself: brokers'
+        liveness and its partitions' replica state changes (gateway/encoded_partitions.py)."""
+        return self.liveness, self._topic_changes.get(topic_id, 0)
+
     def topic_deleted(self, topic) -> None:
+        self._topic_changes.pop(topic.topic_id, None)  # (a topic made again is a new Topic, a new id)
         found = [self._states.pop((topic.topic_id, index), None) for index in range(len(topic.partitions))]
         if self.multi and any(s is not None for s in found):
             self._store.delete_topic(topic.topic_id, len(topic.partitions))
@@ -515,7 +525,8 @@ class Cluster(Broker):
 
     def _saved(self, changed: list) -> None:
         if changed:
-            self.version += 1
+            for topic_id in {key[0] for key, _ in changed}:
+                self._topic_changes[topic_id] = self._topic_changes.get(topic_id, 0) + 1
             self._store.save_many([(key[0], key[1], state) for key, state in changed])
 
     def _unclean(self, key) -> bool:

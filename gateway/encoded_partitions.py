@@ -14,9 +14,9 @@ Invalidation contract (the stamp, `stamp(broker, topic)`):
 - the broker's node id and whether it consults replica states (`broker.multi`): a single broker
   shows itself as leader, sole replica and ISR of every partition at the partition's leader epoch,
   and the leader epoch moves only through gateway/cluster.py, which turns `multi` on first;
-- with `multi`, `Cluster.version`: it moves with every replica state change (leader, epoch, ISR,
-  replicas, placement: `Cluster._saved`) and every broker liveness change (stop, start, fence,
-  resume: offline replicas and offline leaders). Code that changes what a partition shows without
+- with `multi`, `Cluster.shown_version(topic_id)`: the topic's count of replica state changes (leader,
+  epoch, ISR, replicas, placement of its partitions: `Cluster._saved`) and the brokers' liveness
+  count (stop, start, fence, resume: offline replicas and offline leaders anywhere). Code that changes what a partition shows without
   moving one of these serves stale leaders: clients would produce to the wrong broker.
 What depends on the request (authorized operations, the listener's broker addresses, error entries)
 is never in a cached part, or is part of the key.
@@ -37,7 +37,7 @@ _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Topic -> {k
 def stamp(broker, topic) -> tuple:
     """What a topic's cached partition bytes depend on besides the key (see the module docstring)."""
     multi = broker.multi
-    return (multi, broker.node_id, broker.version if multi else 0, len(topic.partitions))
+    return (multi, broker.node_id, broker.shown_version(topic.topic_id) if multi else 0, len(topic.partitions))
 
 
 def lookup(topic, key, current: tuple):

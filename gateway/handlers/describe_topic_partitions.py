@@ -43,7 +43,7 @@ def _entry(topic, node_id, start, end, cluster=None) -> dict:
 
 def _built_at(broker, topic) -> tuple:
     if broker.multi and topic.partitions:
-        broker.state(topic.partitions[-1])  # placed before the stamp is taken (placing moves Cluster.version)
+        broker.state(topic.partitions[-1])  # placed before the stamp is taken (placing moves its shown_version)
     return encoded_partitions.stamp(broker, topic)
 
 

@@ -95,7 +95,7 @@ async def _encoded_partitions(broker, topic, version: int, pacer: Pacer, built_a
 async def _paced_entry(broker, topic, pacer: Pacer, version: int, operations: int) -> Encoded:
     """The topic's entry, encoded (kept while nothing it shows changes), yielding the loop as it goes."""
     if broker.multi and topic.partitions:
-        broker.state(topic.partitions[-1])  # placed before the stamp is taken (placing moves Cluster.version)
+        broker.state(topic.partitions[-1])  # placed before the stamp is taken (placing moves its shown_version)
     built_at = encoded_partitions.stamp(broker, topic)
     key = ("metadata-topic", version, operations)
     hit = encoded_partitions.lookup(topic, key, built_at)

@@ -434,3 +434,19 @@ def test_encodings_per_topic_are_bounded_and_the_used_ones_stay():
     assert encoded_partitions.lookup(topic, ("other", 0), now) is None  # the oldest unused went
     broker.logs.add_partitions("t", 3)
     assert encoded_partitions.lookup(topic, "kept", encoded_partitions.stamp(broker, topic)) is None
+
+
+def test_a_change_in_one_topic_leaves_the_others_encodings_in_place():
+    cluster = _cluster()
+    metadata_bytes(cluster, 12, _body(12), node=cluster.nodes[1])
+    key = metadata.partitions_family(12)
+    big, t = cluster.logs.get("big"), cluster.logs.get("t")
+    kept = encoded_partitions.lookup(big, key, encoded_partitions.stamp(cluster, big))
+    assert kept is not None
+    state = cluster.partition_state("t", 0)
+    cluster.move_leader("t", 0, next(r for r in state["isr"] if r != state["leader"]))
+    assert encoded_partitions.lookup(big, key, encoded_partitions.stamp(cluster, big)) is kept
+    assert encoded_partitions.lookup(t, key, encoded_partitions.stamp(cluster, t)) is None
+    metadata_bytes(cluster, 12, _body(12), node=cluster.nodes[1])
+    cluster.stop_node(3)  # a broker's liveness: every topic's offline replicas may move
+    assert encoded_partitions.lookup(big, key, encoded_partitions.stamp(cluster, big)) is None
