@@ -20,18 +20,16 @@ alternates the two, `--rounds` times each: an A/B of the same bytes. Medians, [r
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench  # noqa: E402
-from bench_conn import Reader, framed  # noqa: E402
+from bench_conn import framed, pipelined  # noqa: E402
 from wire.records import build_batch  # noqa: E402
 
 TOPIC = "bench-wire"
@@ -46,25 +44,6 @@ def produce_frame(records: int, record_size: int, correlation_id: int) -> bytes:
         {"name": TOPIC, "partition_data": [{"index": 0, "records": batch}]}]}, correlation_id)
 
 
-def send_pipelined(address: tuple[str, int], frame: bytes, count: int, window: int) -> float:
-    """Seconds to send `count` copies of `frame`, `window` in flight, and read every answer."""
-    with socket.create_connection(address) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = Reader(sock)
-        sock.sendall(frame)  # warm-up: auto-creates the topic
-        while reader.frames() < 1:
-            pass
-        started = time.perf_counter()
-        sent = answered = 0
-        while answered < count:
-            burst = min(window - (sent - answered), count - sent)
-            if burst > 0:
-                sock.sendall(frame * burst)
-                sent += burst
-            answered += reader.frames()
-        return time.perf_counter() - started
-
-
 def one_run(broker: bench.BrokerProcess, args) -> dict[str, float]:
     broker.start(args.startup_timeout)
     try:
@@ -73,11 +52,11 @@ def one_run(broker: bench.BrokerProcess, args) -> dict[str, float]:
         small = produce_frame(1, 100, 8)
         out = {}
         before = broker.cpu_seconds()
-        send_pipelined(address, big, args.big_requests, WINDOW)
+        pipelined(address, big, args.big_requests, WINDOW)
         mb = args.big_requests * args.records * args.record_size / 1e6
         out["big"] = (broker.cpu_seconds() - before) * 1000 / mb
         before = broker.cpu_seconds()
-        send_pipelined(address, small, args.small_requests, SMALL_WINDOW)
+        pipelined(address, small, args.small_requests, SMALL_WINDOW)
         out["small"] = (broker.cpu_seconds() - before) * 1e6 / args.small_requests
         return out
     finally:

@@ -66,6 +66,10 @@ def decode_request_header(frame: bytes) -> RequestHeader:
 def _skip_tagged_fields(frame: bytes, pos: int) -> int:
     if pos < len(frame) and frame[pos] == 0:  # no tagged fields: what every client sends
         return pos + 1
+    return _read_past_tagged_fields(frame, pos)
+
+
+def _read_past_tagged_fields(frame: bytes, pos: int) -> int:
     stream = io.BytesIO(frame)
     stream.seek(pos)
     for _ in range(read_uvarint(stream)):

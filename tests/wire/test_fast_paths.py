@@ -178,65 +178,35 @@ def test_a_bad_size_after_a_gathered_frame_is_still_refused(size):
         decoder.next_frame()
 
 
-def slow_request_header(frame: bytes):
-    """decode_request_header as it was: the flexible test from the declarations, tagged fields via BytesIO."""
-    import io
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=12), st.integers(0, 14))
+def test_tagged_fields_are_skipped_as_the_full_read_skips_them(frame, pos):
+    from wire.headers import _read_past_tagged_fields, _skip_tagged_fields
 
-    from wire.codec import read_uvarint
-    from wire.headers import _V1, RequestHeader
+    answers = []
+    for skip in (_read_past_tagged_fields, _skip_tagged_fields):
+        try:
+            answers.append(skip(frame, pos))
+        except ProtocolError:
+            answers.append("error")
+    assert answers[0] == answers[1]
+
+
+def test_remembered_flexibility_is_the_declarations():
+    from wire.headers import request_is_flexible
     from wire.messages import APIS as apis
 
-    if len(frame) < _V1.size:
-        raise ProtocolError("short")
-    api_key, api_version, correlation_id, client_id_len = _V1.unpack_from(frame)
-    pos, client_id = _V1.size, None
-    if client_id_len >= 0:
-        if pos + client_id_len > len(frame):
-            raise ProtocolError("client id")
-        try:
-            client_id = frame[pos : pos + client_id_len].decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError("utf-8") from None
-        pos += client_id_len
-    elif client_id_len != -1:
-        raise ProtocolError("length")
-    api = apis.get(api_key)
-    if api is None:
-        flexible = False
-    elif api_key == 18 and api_version > api.request.valid_versions.high:
-        flexible = True
-    else:
-        flexible = api.request.is_flexible(api_version)
-    if flexible:
-        stream = io.BytesIO(frame)
-        stream.seek(pos)
-        for _ in range(read_uvarint(stream)):
-            read_uvarint(stream)
-            size = read_uvarint(stream)
-            if stream.tell() + size > len(frame):
-                raise ProtocolError("tagged")
-            stream.seek(size, 1)
-        pos = stream.tell()
-    return RequestHeader(api_key, api_version, correlation_id, client_id, pos)
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.sampled_from([0, 1, 3, 18, 32, 75, 999]), st.integers(-2, 20), st.integers(-2**31, 2**31 - 1),
-       st.one_of(st.none(), st.text(max_size=12)), st.binary(max_size=12), st.integers(0, 30))
-def test_request_header_decode_answers_as_before(api_key, version, correlation_id, client_id, tail, cut):
-    from wire.headers import decode_request_header, encode_request_header
-
-    frame = (struct.pack(">hhi", api_key, version, correlation_id)
-             + encode_request_header(0, 0, 0, client_id)[8:] + tail)  # (v0 Produce: no tag byte of its own)
-    frame = frame[: max(0, len(frame) - cut)]
-    answers = []
-    for decode_header in (slow_request_header, decode_request_header):
-        for _ in range(2):  # the second call answers from the remembered flexibility
-            try:
-                answers.append(decode_header(frame))
-            except ProtocolError:
-                answers.append("error")
-    assert len(set(answers)) == 1, answers
+    for key in list(apis) + [999]:
+        api = apis.get(key)
+        for version in range(-2, 20):
+            if api is None:
+                expected = False
+            elif key == 18 and version > api.request.valid_versions.high:
+                expected = True
+            else:
+                expected = api.request.is_flexible(version)
+            assert request_is_flexible(key, version) is expected
+            assert request_is_flexible(key, version) is expected  # asked again: from the dict
 
 
 def test_response_header_is_correlation_id_and_a_tag_byte_when_flexible():
