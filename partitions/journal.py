@@ -172,6 +172,7 @@ class Journal:
         self._size = 0
         self._seed = crc32c(NUMBER.pack(self._number))
         self._flusher: threading.Thread | None = None
+        self.lock = threading.Lock()  # held by the writer around a record and its RocksDB write, and by trim()
         self.bytes_written = 0
         self.flushes = 0
 
@@ -229,21 +230,41 @@ class Journal:
     def position(self) -> int:
         return self._size
 
-    def _rotate(self) -> None:
+    def _rotate(self, flush_in_worker: bool = True) -> int | None:
+        """Cut the current file and open the next; the number of the file cut (None if it could not be)."""
         try:
             os.ftruncate(self._fd, self._size)  # the file ends where its records do: only the newest has a tail
         except OSError as exc:  # then it stays the current file
             log.error("journal_rotate_failed", directory=self.directory, error=str(exc))
-            return
+            return None
         os.close(self._fd)
         upto = self._number
         self._number += 1
         self._fd = self._open(self._number)
         self._size = 0
         self._seed = crc32c(NUMBER.pack(self._number))
-        self._flusher = threading.Thread(target=self._flush_and_trim, args=(upto,), name="ottla-journal-flush",
-                                         daemon=True)
-        self._flusher.start()
+        if flush_in_worker:
+            self._flusher = threading.Thread(target=self._flush_and_trim, args=(upto,),
+                                             name="ottla-journal-flush", daemon=True)
+            self._flusher.start()
+        return upto
+
+    def trim(self) -> None:
+        """From a worker thread, after retention or the cleaner removed data: rotate, flush RocksDB, remove
+        every file before the new one and the spare, so the disk space of removed records goes too.
+        Raises what the flush raises (the files then stay)."""
+        self.wait()
+        with self.lock:
+            try:  # first, so the next file is a new, empty one
+                os.unlink(os.path.join(self.directory, SPARE))
+            except FileNotFoundError:
+                pass
+            upto = self._rotate(flush_in_worker=False)
+        if upto is None:
+            return
+        self._flush_db()
+        self.flushes += 1
+        self._remove(upto, keep_spare=False)
 
     def _flush_and_trim(self, upto: int) -> None:
         try:

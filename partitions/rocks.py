@@ -153,21 +153,24 @@ class RocksStorage(Storage):
 
     def _write(self, write: _Write) -> None:
         """The journal record, then RocksDB; if RocksDB refuses the batch the record is cut off again."""
-        position = self._journal.position
+        journal_ = self._journal
         try:
-            self._journal.append(write.ops)
-            try:
-                self._db.write(write.batch, self._no_wal)
-            except Exception:
-                self._journal.undo_to(position)
-                raise
+            with journal_.lock:  # reclaim's trim() may rotate from a worker thread
+                position = journal_.position
+                journal_.append(write.ops)
+                try:
+                    self._db.write(write.batch, self._no_wal)
+                except Exception:
+                    journal_.undo_to(position)
+                    raise
         except Exception as exc:  # OSError from the journal; rocksdict raises a plain Exception with RocksDB's status
             if not self._failing:  # logged once: every later write fails the same way until a restart
                 self._failing = True
                 log.error("storage_write_failed", path=self._path, error=str(exc),
                           effect="appends answer KAFKA_STORAGE_ERROR, reads go on; restart once there is space")
             raise StorageError(str(exc)) from exc
-        self._journal.rotate_if_full()
+        with journal_.lock:
+            journal_.rotate_if_full()
 
     def _apply(self, ops: list[tuple[int, bytes, bytes]]) -> None:
         """One replayed journal record, as one RocksDB write."""
@@ -234,9 +237,11 @@ class RocksStorage(Storage):
         self._write(write)
 
     def reclaim(self, topic_id: bytes, partition: int, start: int, end: int) -> None:
-        """Compact the removed key range now (flushing the memtable that may hold it), so its files go."""
+        """Compact the removed key range now (flushing the memtable that may hold it), so its files go, and
+        trim the journal, which still holds the removed records (a worker thread calls this)."""
         for kind in (keys.BATCH, keys.INDEX):
             self._db.compact_range(*keys.offset_range(topic_id, partition, kind, start, end))
+        self._journal.trim()
 
     def partition_size(self, topic_id: bytes, partition: int) -> int:
         """The batches' sizes summed from their index entries, plus each batch's two keys and index entry

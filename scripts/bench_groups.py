@@ -17,7 +17,7 @@ from pathlib import Path
 
 import bench
 from group_protocol import assigned_partitions, range_assignment, subscription
-from rocks_wal import wal_batch_sizes, wal_files
+from rocks_wal import wal_batch_sizes, wal_files, wal_position
 from wire.codec import decode, encode
 from wire.errors import ErrorCode
 from wire.headers import encode_request_header, response_header_size
@@ -365,7 +365,7 @@ class Bench:
         commit = CommitRequests(conn, group_id, self.topic)
         try:
             if data_dir is not None:
-                before = {path: path.stat().st_size for path in wal_files(data_dir)}
+                before = {path: wal_position(path) for path in wal_files(data_dir)}
                 for _ in range(WAL_SAMPLE_COMMITS):
                     await commit.send()
                 batches = [n for path in wal_files(data_dir) for n in wal_batch_sizes(path, before.get(path, 0))]

@@ -21,6 +21,18 @@ def wal_files(data_dir: Path) -> list[Path]:
     return sorted(p for pattern in ("*.log", "*.jnl") for p in data_dir.rglob(pattern) if p.stem.isdigit())
 
 
+def wal_position(path: Path) -> int:
+    """Where the next record will go: a RocksDB WAL's size; the end of a journal file's records (a reused
+    file is longer than its records)."""
+    if path.suffix != ".jnl":
+        return path.stat().st_size
+    data = path.read_bytes()
+    end = 0
+    for count in journal_record_sizes(data, int(path.stem)):
+        end += JOURNAL_HEADER.size + JOURNAL_HEADER.unpack_from(data, end)[0]
+    return end
+
+
 def wal_batch_sizes(path: Path, start: int) -> list[int]:
     """The key count of each WriteBatch in a RocksDB WAL file (or each record of a journal file) from byte
     `start` (a record boundary) on; [] for a file removed since (the journal rotated)."""

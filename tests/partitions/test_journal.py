@@ -359,3 +359,31 @@ def test_a_first_format_journal_file_is_replayed(tmp_path):
     record = journal.HEADER_V1.pack(len(payload), crc32c(payload)) + payload
     state, _ = _reopen(tmp_path, fresh, {"00000001.journal": record + record[:5]}, "v1")
     assert state == [(key, b"v1")]
+
+
+def test_reclaim_trims_the_journal_so_removed_records_free_their_disk_space(tmp_path):
+    path = tmp_path / "db"
+    storage = RocksStorage(str(path), journal_limit=LIMIT)
+    for op in OPS:
+        op(storage)
+        storage._journal.wait()
+    assert journal.SPARE in os.listdir(path / "journal")
+    storage.rewrite(TOPIC.topic_id, 0, delete=[(0, 3)], log_start_offset=3, first_dirty_offset=3)
+    expected = _dump(storage)
+    snapshot_before = _files(path / "journal")
+    storage.reclaim(TOPIC.topic_id, 0, 0, 3)  # retention's worker-thread call
+    (name,) = os.listdir(path / "journal")  # the spare and every file before the new one are gone
+    assert (path / "journal" / name).stat().st_size == 0 and name not in snapshot_before
+    storage.put_state(b"after", b"1")
+    expected_after = _dump(storage)
+    crashed = _files(path / "journal")
+    storage.close()
+    fresh = tmp_path / "fresh"
+    RocksStorage(str(fresh)).close()
+    state, _ = _reopen(tmp_path, fresh, {}, "empty")
+    assert state == []
+    # a crash after the trim: the database (flushed by it) and the new file give the state back
+    shutil.rmtree(path / "journal")
+    (path / "journal").mkdir()
+    state, _ = _reopen(tmp_path, path, crashed, "crashed")
+    assert state == expected_after and expected != expected_after
