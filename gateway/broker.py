@@ -25,10 +25,10 @@ from gateway.faults import FaultSet
 from gateway.features import Features
 from gateway.fetch_sessions import FetchSessionCache
 from gateway.log_maintenance import LogMaintenance
-from gateway.security.credentials import Credentials
 from partitions import Logs
 
 if TYPE_CHECKING:
+    from gateway.security.credentials import Credentials
     from gateway.groups import GroupCoordinator
     from gateway.groups.kip848.coordinator import ConsumerGroupCoordinator
     from gateway.groups.timers import Timers
@@ -77,7 +77,8 @@ class Broker:
         self.faults = FaultSet.from_file(config.faults)  # injected errors, latency, drops (gateway/faults)
         self.node_id = config.node_id
         self.host, self.port = config.advertised
-        self.credentials = Credentials(storage.state(), config.users)  # SASL users and SCRAM credentials
+        if config.users:  # --user: their SCRAM credentials derived (and stored) now; else on first use
+            self.credentials  # noqa: B018
         self.cluster_id = load_cluster_id(config)
         self.logs = Logs(
             storage,
@@ -114,6 +115,13 @@ class Broker:
             self.groups  # noqa: B018  (loads committed offsets and groups, schedules their expiry)
 
     # -- coordinators, each imported and built on first use
+
+    @cached_property
+    def credentials(self) -> "Credentials":
+        """SASL users and SCRAM credentials (gateway/security/credentials.py)."""
+        from gateway.security.credentials import Credentials
+
+        return Credentials(self.storage.state(), self.config.users)
 
     @cached_property
     def groups(self) -> "GroupCoordinator":

@@ -8,7 +8,6 @@ the type's default entity.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import re
@@ -40,6 +39,8 @@ def _valid_ip(name: str | None) -> bool:
     block its event loop on DNS, so it accepts any well-formed host name."""
     if name is None:
         return True
+    import ipaddress  # (only IP quota entities need it: not imported at start-up)
+
     try:
         ipaddress.ip_address(name)
         return True

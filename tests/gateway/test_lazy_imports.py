@@ -14,7 +14,8 @@ HEAVY = ["aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jin
          "gateway.trace", "gateway.report",
          "gateway.http", "gateway.metrics", "gateway.metrics_collector", "gateway.security.sasl",
          "gateway.security.tls", "gateway.security.scram", "gateway.security.oauthbearer",
-         "gateway.groups.coordinator", "gateway.groups.kip848.coordinator", "gateway.txn.coordinator",
+         "gateway.security.credentials", "gateway.groups.coordinator", "gateway.groups.kip848.coordinator",
+         "gateway.txn.coordinator",
          "gateway.share.coordinator", "gateway.share.manager", "gateway.handlers.produce", "gateway.handlers.fetch",
          "gateway.handlers.group_membership", "gateway.handlers.txn_coordinator", "gateway.handlers.share_fetch"]
 
