@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from gateway.handlers import TABLE
+from wire.lazy import LoadingDict
 
 if TYPE_CHECKING:
     from construct import Container
@@ -108,43 +109,9 @@ class Registration:
     handler: Handler
 
 
-class _Handlers(dict):
-    """api key -> Registration of the handlers imported so far. Reading one key imports its module;
-    iterating, len() and `in` import every handler first, so whoever enumerates sees them all."""
-
-    def __getitem__(self, api_key: int) -> Registration:
-        if not dict.__contains__(self, api_key) and api_key in TABLE:
-            load(api_key)
-        return dict.__getitem__(self, api_key)
-
-    def get(self, api_key, default=None):
-        return self[api_key] if api_key in TABLE or dict.__contains__(self, api_key) else default
-
-    def __contains__(self, api_key) -> bool:
-        return api_key in TABLE or dict.__contains__(self, api_key)
-
-    def __iter__(self):
-        load_all()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        load_all()
-        return dict.__len__(self)
-
-    def keys(self):
-        load_all()
-        return dict.keys(self)
-
-    def items(self):
-        load_all()
-        return dict.items(self)
-
-    def values(self):
-        load_all()
-        return dict.values(self)
-
-
-HANDLERS: dict[int, Registration] = _Handlers()
+# api key -> Registration of the handlers imported so far: reading a key imports its module; iterating,
+# len() and .items() import every handler first; `in` answers from TABLE
+HANDLERS: dict[int, Registration] = LoadingDict(TABLE, lambda api_key: load(api_key), lambda: load_all())
 
 
 def load(api_key: int) -> Registration | None:

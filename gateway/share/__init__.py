@@ -6,21 +6,12 @@ is membership (ShareGroupHeartbeat); `sessions` the share sessions of ShareFetch
 dead-letter writer; `replay` moves dead-lettered records back; `config` the group configs.
 """
 
-import importlib
+from wire.lazy import exports
 
-# imported on first use (PEP 562), so a submodule (timers, markers, config) can be imported without them
-_LAZY = {
-    "ShareConfigs": "gateway.share.config",
-    "ShareGroupConfig": "gateway.share.config",
-    "ShareGroupCoordinator": "gateway.share.coordinator",
-    "SharePartitionManager": "gateway.share.manager",
-}
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = getattr(importlib.import_module(module), name)
-    return value
+# each name imported from its submodule on first use, so importing a submodule (timers, markers) does not
+# import the coordinator
+_EXPORTS = {"ShareConfigs": "gateway.share.config", "ShareGroupConfig": "gateway.share.config",
+            "ShareGroupCoordinator": "gateway.share.coordinator",
+            "SharePartitionManager": "gateway.share.manager"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = exports(__name__, _EXPORTS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 
+from wire.lazy import LoadingDict
 from wire.schema import Api
 
 # api key -> the module of this package that declares it
@@ -84,46 +85,7 @@ MODULES: dict[int, str] = {
 }
 
 
-class _Apis(dict):
-    """api key -> Api, filled module by module as keys are read (a plain dict lookup once loaded)."""
-
-    def __missing__(self, key: int) -> Api:
-        if key not in MODULES:
-            raise KeyError(key)
-        _load(MODULES[key])
-        return dict.__getitem__(self, key)
-
-    def get(self, key, default=None):
-        try:
-            return self[key]
-        except (KeyError, TypeError):
-            return default
-
-    def __contains__(self, key) -> bool:
-        return key in MODULES
-
-    def __iter__(self):
-        load_all()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        load_all()
-        return dict.__len__(self)
-
-    def keys(self):
-        load_all()
-        return dict.keys(self)
-
-    def values(self):
-        load_all()
-        return dict.values(self)
-
-    def items(self):
-        load_all()
-        return dict.items(self)
-
-
-APIS: dict[int, Api] = _Apis()
+APIS: dict[int, Api] = LoadingDict(MODULES, lambda key: _load(MODULES[key]), lambda: load_all())
 _loaded: set[str] = set()
 
 
