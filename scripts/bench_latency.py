@@ -4,7 +4,8 @@ Closed-loop figures (bench.py's phases) time a producer that sends as fast as it
 latency is mostly the client's own queue. Here a librdkafka producer offers a fixed rate instead:
 10%, 50% and 90% (--latency-fractions) of the lower of the two brokers' peak, measured first by a
 closed-loop produce of the same shape (acks, partitions) on each. Every record's latency is
-produce() to its delivery callback; the schedule is kept by count, so a broker that answers late
+produce() to its acknowledgement (librdkafka's Message.latency(), read in one delivery callback set in
+the config; a tick's due records go out in one tight loop); the schedule is kept by count, so a broker that answers late
 does not slow the offered rate (what a service's users see); between bursts the producer waits in
 1 ms polls rather than spinning (a spinning loop took a core from the broker and librdkafka's threads),
 and a point it could not keep (below 95% of the rate) says how long its loop waited for a core.
