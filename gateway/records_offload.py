@@ -47,10 +47,16 @@ async def prepared_block(records, pos: int, header: BatchHeader, max_message_byt
 async def worker_block(records, pos: int, header: BatchHeader):
     """The block inline_block could not decompress on the loop, decompressed on the codec worker."""
     view = memoryview(records)[pos + HEADER_SIZE : pos + header.size]
-    try:
-        return await _off_loop(decompress_bounded, header.compression, view, MAX_UNCOMPRESSED_BATCH_BYTES)
+    box: list = []  # the block comes back here, not as the executor future's result: that future outlives
+    try:  # the await, and its last reference would unmap the block on the loop (release_block's work)
+        await _off_loop(_decompress_into, box, header.compression, view, MAX_UNCOMPRESSED_BATCH_BYTES)
     except CorruptRecordError as exc:
         return exc
+    return box.pop()
+
+
+def _decompress_into(box: list, codec: int, view, limit: int) -> None:
+    box.append(decompress_bounded(codec, view, limit))
 
 
 async def release_block(held: list) -> None:

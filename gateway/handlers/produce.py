@@ -149,7 +149,9 @@ async def _append(ctx, topic, partition_data, now, version, acks, endpoints, gro
         ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=exc.code.name, reason=exc.message)
         return _partition_result(index, exc.code, message=exc.message, record_errors=exc.record_errors)
     finally:
-        if block is not None and not isinstance(block, CorruptRecordError) and len(block) > INLINE_UNCOMPRESSED_BYTES:
+        big = block is not None and not isinstance(block, CorruptRecordError) and len(block) > INLINE_UNCOMPRESSED_BYTES
+        del block  # held is then its only reference, so the worker unmaps it (80 MiB: 25-110 ms off the loop)
+        if big:
             group.store()  # releasing a big block waits for the worker
             await release_block(held)
         held.clear()
