@@ -29,6 +29,7 @@ import mmap
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import structlog
@@ -182,6 +183,7 @@ class Journal:
         self.lock = threading.Lock()  # held by the writer around a record and its RocksDB write, and by trim()
         self.bytes_written = 0
         self.flushes = 0
+        self.longest_rotation_s = 0.0  # the longest rotation on the appending thread (the bench's row)
 
     def _open(self, number: int) -> int:
         """File `number`, empty or the spare renamed (its old records name another number: never replayed)."""
@@ -222,7 +224,9 @@ class Journal:
     def rotate_if_full(self) -> None:
         """Past the limit (and no flush running): the next file, and RocksDB flushed in the worker."""
         if self._size >= self.limit and not self._busy:
+            started = time.perf_counter()
             self._rotate()
+            self.longest_rotation_s = max(self.longest_rotation_s, time.perf_counter() - started)
 
     def undo_to(self, position: int) -> None:
         """Forget the record at `position` (`position` before a record that RocksDB then refused, or a failed

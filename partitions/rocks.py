@@ -184,9 +184,11 @@ class RocksStorage(Storage):
                 batch.delete_range(key, value)
         self._db.write(batch, self._no_wal)
 
-    def journal_stats(self) -> dict[str, int]:
-        """Bytes appended to the journal and flushes it ran since open (the bench's storage row)."""
-        return {"bytes": self._journal.bytes_written, "flushes": self._journal.flushes}
+    def journal_stats(self) -> dict[str, float]:
+        """Bytes appended to the journal, flushes it ran and its longest rotation on the appending thread (ms)
+        since open (the bench's storage rows)."""
+        return {"bytes": self._journal.bytes_written, "flushes": self._journal.flushes,
+                "longest_rotation_ms": 1000 * self._journal.longest_rotation_s}
 
     def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:
         # The bound's bytes must outlive the iterator (rocksdict does not copy them). No lower bound:

@@ -7,7 +7,8 @@ RocksDB's flush and compaction threads included, from getrusage), the final clos
 Each append is what a Produce of one batch stores: the batch bytes, its index entry and one producer
 state key, in one write. The batch is 1 KiB records like bench.py's (one random record repeated, as
 librdkafka sends the bench's payload; --random makes every byte random). Also reported: the bytes
-written to Ottla's journal and the number of memtable flushes it asked for (0 if the engine has none).
+written to Ottla's journal, the number of memtable flushes it asked for (0 if the engine has none) and its
+longest rotation on the appending thread (cut the file, open the next, wake the flush worker).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def one_round(mb: int, batch_kib: int, random: bool, partitions: int) -> dict[st
     megabytes = count * len(batch) / 1e6
     return {"cpu_ms_per_mb": 1000 * cpu / megabytes, "append_cpu_ms_per_mb": 1000 * appended_cpu / megabytes,
             "append_wall_ms_per_mb": 1000 * appended_s / megabytes, "wall_ms_per_mb": 1000 * wall / megabytes,
-            "longest_ms": 1000 * longest, "journal_mb": stats.get("bytes", 0) / 1e6, "flushes": stats.get("flushes", 0)}
+            "longest_ms": 1000 * longest, "rotation_ms": stats.get("longest_rotation_ms", 0.0),
+            "journal_mb": stats.get("bytes", 0) / 1e6, "flushes": stats.get("flushes", 0)}
 
 
 def measure(args: argparse.Namespace) -> list[tuple[str, str, float]]:
@@ -68,6 +70,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float]]:
                        ("append_cpu_ms_per_mb", "CPU per MB of the appends, ms (median)"),
                        ("append_wall_ms_per_mb", "wall per MB of the appends, ms (median)"),
                        ("longest_ms", "longest append (a write stall), ms (median)"),
+                       ("rotation_ms", "longest journal rotation on the appending thread, ms (median)"),
                        ("journal_mb", "journal bytes written, MB"), ("flushes", "journal flushes, count")):
         values = [r[key] for r in rounds]
         out.append((what, f"{label} [{min(values):.2f}-{max(values):.2f}]", statistics.median(values)))
