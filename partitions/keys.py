@@ -53,7 +53,7 @@ SCRAM_STATE = b"W"  # SCRAM credentials: W + mechanism + NUL + user name (gatewa
 NEXT_PRODUCER_ID = b"next_producer_id"
 
 _PARTITION = struct.Struct(">I")
-_U64 = struct.Struct(">Q")
+_U64 = U64 = struct.Struct(">Q")  # (U64: for a caller building keys from partition_prefix)
 INT64 = struct.Struct(">q")
 # Index entry value: last_offset_delta int32, max_timestamp int64, size int32 (bytes of the whole batch).
 INDEX_ENTRY = struct.Struct(">iqi")

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from partitions.producers import BatchMetadata, ProducerAppend, ProducerStateEntry, increment_sequence
-from partitions.log_config import is_compacted, refuse_keyless, roll_limits
+from partitions.log_config import refuse_keyless
 from partitions.segments import SegmentList
 from partitions.storage import NO_TXN_CHANGES, BatchEntry, PartitionState, PartitionWrite, Storage, StorageError
 from partitions.transactions import PartitionTransactions
 from wire.codec import Parts
 from wire.errors import ErrorCode, KafkaError
 from wire.records import (
+    LOG_OVERHEAD,
     BatchHeader,
     RecordsSummary,
     CorruptRecordError,
@@ -161,10 +162,10 @@ class PartitionLog:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
         found = self._validate(records, now_ms, blocks, split)
         stamped = topic.log_append_time
-        stored = []  # each batch as stored: one copy of its bytes (wire.records.stored_batch)
+        leader_epoch = self.leader_epoch
+        batches = []  # (index entry, the batch as stored: one copy of its bytes, wire.records.stored_batch)
         next_offset = self.log_end_offset
         producers = txns = None
-        entries = []
         for pos, header, summary in found:
             delta = header.last_offset_delta
             max_timestamp = now_ms if stamped else header.max_timestamp if header.log_append_time \
@@ -183,11 +184,10 @@ class PartitionLog:
                     if txns is None:
                         txns = self.transactions.begin()
                     txns.data_batch(header.producer_id, header.is_transactional, next_offset, self)
-            stored.append(stored_batch(records, pos, header, next_offset, self.leader_epoch, max_timestamp, stamped))
-            entries.append(BatchEntry(next_offset, delta, max_timestamp, header.size))
+            batches.append((BatchEntry(next_offset, delta, max_timestamp, LOG_OVERHEAD + header.batch_length),
+                            stored_batch(records, pos, header, next_offset, leader_epoch, max_timestamp, stamped)))
             next_offset += delta + 1
-        batches = list(zip(entries, stored))
-        segments = self.segments.stage(entries, now_ms, *roll_limits(topic))
+        segments = self.segments.stage([entry for entry, _ in batches], now_ms, *topic.roll_limits)
         write = PartitionWrite(topic.topic_id, self.index, batches, producers.encoded() if producers else {},
                                txns.changes() if txns else NO_TXN_CHANGES, segments.records())
         return StagedAppend(self, write, segments, producers, txns, now_ms if stamped else NO_TIMESTAMP)
@@ -225,7 +225,7 @@ class PartitionLog:
         txns = self.transactions.begin()
         txns.marker(producer_id, commit, offset)
         entry = BatchEntry(offset, 0, now_ms, len(buf))
-        segments = self.segments.stage([entry], now_ms, *roll_limits(self.topic))
+        segments = self.segments.stage([entry], now_ms, *self.topic.roll_limits)
         write = PartitionWrite(self.topic.topic_id, self.index, [(entry, bytes(buf))],
                                {producer_id: producer.to_bytes()}, txns.changes(), segments.records())
         return StagedControl(self, write, segments, producer_id, producer, txns)
@@ -241,8 +241,7 @@ class PartitionLog:
         """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
         topic = self.topic
         max_message_bytes = topic.max_message_bytes
-        bounds = None if topic.log_append_time else (now_ms, topic.config("message.timestamp.before.max.ms"),
-                                                     topic.config("message.timestamp.after.max.ms"))
+        bounds = None if topic.log_append_time else (now_ms, *topic.timestamp_limits)
         found = []
         try:
             for i, (pos, header) in enumerate(split if split is not None else split_batches(records)):
@@ -259,7 +258,7 @@ class PartitionLog:
                 # every record, once (C); the summary also says e.g. how many keys are null (compacted topics)
                 block = blocks[i] if blocks is not None and i < len(blocks) else None
                 summary = validate_records(records, pos, header, timestamp_bounds=bounds, block=block)
-                if summary.null_keys and is_compacted(self.topic):
+                if summary.null_keys and topic.compacted:
                     refuse_keyless(records, pos, header, self)
                 found.append((pos, header, summary))
         except CorruptRecordError as exc:

@@ -117,11 +117,12 @@ class RocksStorage(Storage):
             write.put(keys.state_key(key), value)
         self._write(write)
 
-    def _put_append(self, write: WriteBatch, one: PartitionWrite) -> None:
+    def _put_append(self, write: _Write, one: PartitionWrite) -> None:
         topic_id, partition, txns = one.topic_id, one.partition, one.txns
-        self._put_batches(write, topic_id, partition, one.batches)
+        prefix = keys.partition_prefix(topic_id, partition)  # (built once: every key of the write starts with it)
+        self._put_batches(write, prefix, one.batches)
         for producer_id, state in one.producers.items():
-            write.put(keys.producer_key(topic_id, partition, producer_id), state)
+            write.put(prefix + keys.PRODUCER + keys.U64.pack(producer_id), state)
         if txns is not NO_TXN_CHANGES:
             for producer_id, first_offset in txns.opened.items():
                 write.put(keys.ongoing_txn_key(topic_id, partition, producer_id), keys.INT64.pack(first_offset))
@@ -130,21 +131,22 @@ class RocksStorage(Storage):
             for txn in txns.aborted:
                 write.put(keys.aborted_txn_key(topic_id, partition, txn.last_offset),
                           keys.ABORTED_TXN_ENTRY.pack(txn.producer_id, txn.first_offset))
-        self._put_segments(write, topic_id, partition, one.segments)
+        self._put_segments(write, prefix, one.segments)
 
     @staticmethod
-    def _put_batches(write: WriteBatch, topic_id: bytes, partition: int,
-                     batches: Sequence[tuple[BatchEntry, bytes]]) -> None:
+    def _put_batches(write: _Write, prefix: bytes, batches: Sequence[tuple[BatchEntry, bytes]]) -> None:
+        """Each batch and its index entry (keys.batch_key / index_key, `prefix` keys.partition_prefix)."""
+        batch_prefix, index_prefix, pack, put = prefix + keys.BATCH, prefix + keys.INDEX, keys.U64.pack, write.put
         for entry, batch in batches:
-            write.put(keys.batch_key(topic_id, partition, entry.base_offset), batch)
-            write.put(keys.index_key(topic_id, partition, entry.base_offset),
-                      keys.INDEX_ENTRY.pack(entry.last_offset_delta, entry.max_timestamp, entry.size))
+            offset = pack(entry.base_offset)
+            put(batch_prefix + offset, batch)
+            put(index_prefix + offset, keys.INDEX_ENTRY.pack(entry.last_offset_delta, entry.max_timestamp, entry.size))
 
     @staticmethod
-    def _put_segments(write: WriteBatch, topic_id: bytes, partition: int, segments: Sequence[SegmentRecord]) -> None:
+    def _put_segments(write: _Write, prefix: bytes, segments: Sequence[SegmentRecord]) -> None:
+        """Each segment summary (keys.segment_key, `prefix` keys.partition_prefix)."""
         for segment in segments:
-            write.put(keys.segment_key(topic_id, partition, segment.base_offset),
-                      keys.SEGMENT_ENTRY.pack(*segment[1:]))
+            write.put(prefix + keys.SEGMENT + keys.U64.pack(segment.base_offset), keys.SEGMENT_ENTRY.pack(*segment[1:]))
 
     def _put(self, key: bytes, value: bytes) -> None:
         write = _Write()
@@ -233,8 +235,9 @@ class RocksStorage(Storage):
             write.delete(keys.index_key(topic_id, partition, base))
         for base in delete_segments:
             write.delete(keys.segment_key(topic_id, partition, base))
-        self._put_batches(write, topic_id, partition, batches)
-        self._put_segments(write, topic_id, partition, segments)
+        prefix = keys.partition_prefix(topic_id, partition)
+        self._put_batches(write, prefix, batches)
+        self._put_segments(write, prefix, segments)
         write.put(keys.log_meta_key(topic_id, partition), keys.LOG_META_ENTRY.pack(log_start_offset, first_dirty_offset))
         self._write(write)
 
@@ -309,7 +312,9 @@ class _Write:
 
     def put(self, key: bytes, value: bytes) -> None:
         self.batch.put(key, value)
-        self.ops.put(key, value)
+        ops = self.ops  # (Ops.put inlined: three puts a produced batch)
+        ops.parts += (journal.OP.pack(journal.PUT, len(key), len(value)), key, value)
+        ops.count += 1
 
     def delete(self, key: bytes) -> None:
         self.batch.delete(key)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from partitions.log_config import is_compacted, roll_limits
 from partitions.storage import TopicRecord
 from partitions.topic_configs import TOPIC_CONFIGS, TopicDefault, effective
 from wire.errors import ErrorCode, KafkaError
@@ -84,6 +85,10 @@ class Topic:
         self.max_message_bytes = self.config("max.message.bytes")
         self.log_append_time = self.config("message.timestamp.type") == "LogAppendTime"
         self.min_insync_replicas = self.config("min.insync.replicas")  # acks=all is refused above 1
+        self.compacted = is_compacted(self)
+        self.roll_limits = roll_limits(self)  # (segment.bytes, segment.ms) of a segment roll
+        self.timestamp_limits = (self.config("message.timestamp.before.max.ms"),
+                                 self.config("message.timestamp.after.max.ms"))
 
     def config(self, key: str) -> Any:
         """The effective typed value of a topic config: explicit, else the broker's default for topics,

@@ -90,8 +90,9 @@ class _Staged:
         metrics = self.ctx.broker.metrics
         for result, staged, size, count in entries:
             appended = staged.commit()
-            result.update(base_offset=appended.base_offset, log_append_time_ms=appended.log_append_time_ms,
-                          log_start_offset=appended.log_start_offset)
+            result["base_offset"] = appended.base_offset  # (items, not update(**): no kwargs dict a partition)
+            result["log_append_time_ms"] = appended.log_append_time_ms
+            result["log_start_offset"] = appended.log_start_offset
             if metrics is not None:  # gateway.metrics: bytes and messages in
                 metrics.produced(staged.log.topic.name, size, count)
 
