@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import selectors
 import socket
 import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -143,7 +145,8 @@ def _per_mb(seconds: float | None, size: int) -> float | None:
     return seconds * 1000 / (size / 1e6) if seconds is not None and size else None
 
 
-def _in_process_broker(partitions: int):
+def _in_process_broker(partitions: int, data_dir: str | None = None):
+    """A broker in this process with a topic "t" of `partitions`: memory engine, or RocksDB in data_dir."""
     import structlog
 
     from gateway.broker import Broker
@@ -155,7 +158,12 @@ def _in_process_broker(partitions: int):
     from gateway import handlers  # noqa: F401  (fills the registry)
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # this process only
-    broker = Broker(Config(memory=True), MemoryStorage())
+    if data_dir is None:
+        broker = Broker(Config(memory=True), MemoryStorage())
+    else:
+        from partitions.rocks import RocksStorage
+
+        broker = Broker(Config(data_dir=data_dir), RocksStorage(os.path.join(data_dir, "rocksdb")))
     loop = asyncio.new_event_loop()
 
     def request(api: int, version: int, body: dict):
@@ -215,9 +223,56 @@ def in_process_rows() -> list[tuple]:
         cpu, out = _cpu_per_call(request(1, 12, _fetch_body(partitions, 0)))
         what = f"scale in-process, Fetch of {partitions} partition{'s' if partitions > 1 else ''} x 10 batches of 100 KiB"
         rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(out) / 1e6), None))
+    rows += small_produce_rows(now)
     for partitions in (1, 1000):
         what = f"scale in-process, long-poll Fetch of {partitions:,} partition{'s' if partitions > 1 else ''} woken by one append"
         rows.append((what, "Fetch broker CPU, us", _long_poll_cpu(partitions, now) * 1e6, None))
+    return rows
+
+
+SMALL_RECORDS = 24  # librdkafka's median Produce at 1,000 partitions: one partition, ~25 KB (bench --trace)
+
+
+def small_produce_rows(now: int, requests: int = 6000) -> list[tuple]:
+    """librdkafka's request at 1,000 partitions, in process: one partition of 24 x 1 KiB records a Produce
+    (acks=1), round-robin over a 1,000-partition topic, decoded, handled and encoded; CPU of every thread
+    (RocksDB's flush and compaction threads count) per request, memory engine and RocksDB. A fixed request
+    count (the memory engine keeps every batch: a longer run measures its page faults)."""
+    from gateway.registry import RequestContext, lookup
+    from wire.codec import decode, encode
+    import structlog
+
+    rows = []
+    batch = build_batch([(None, os.urandom(RECORD), [], now)] * SMALL_RECORDS)
+    registration = lookup(PRODUCE, 9)
+    for engine in ("memory", "RocksDB"):
+        with tempfile.TemporaryDirectory(prefix="ottla-bench-scale-") as tmp:
+            broker, _ = _in_process_broker(1000, tmp if engine == "RocksDB" else None)
+            raws = [encode(registration.api.request, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000,
+                                                         "topic_data": [{"name": "t", "partition_data": [
+                                                             {"index": p, "records": batch}]}]}) for p in range(1000)]
+            log = structlog.get_logger()
+
+            def once(i: int) -> bytes:
+                ctx = RequestContext(broker, PRODUCE, 9, i, "bench-scale", log)
+                coro = registration.handler(ctx, decode(registration.api.request, 9, raws[i % 1000]))
+                try:
+                    coro.send(None)  # (it never suspends: no big block, one broker)
+                except StopIteration as stop:
+                    return encode(registration.api.response, 9, stop.value)
+                raise RuntimeError("the Produce handler suspended")
+
+            for i in range(1000):  # every partition has its first batch and segment
+                once(i)
+            started = time.process_time()
+            for i in range(requests):
+                once(i)
+            cpu = (time.process_time() - started) / requests
+            broker.close()
+        what = (f"scale in-process, Produce of 1 partition x {SMALL_RECORDS} x 1 KiB ({len(batch):,} B) a request, "
+                f"1,000-partition topic, {engine}")
+        rows.append((what, "broker CPU per request, us", cpu * 1e6, None))
+        rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(batch) / 1e6), None))
     return rows
 
 
@@ -325,3 +380,6 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--in-process"]:
     print(json.dumps(in_process_rows()))
+elif __name__ == "__main__" and sys.argv[1:] == ["--small-produce"]:  # that row alone (an A/B of the handler)
+    for row in small_produce_rows(int(time.time() * 1000)):
+        print(f"{row[0]}: {row[1]} {row[2]:.2f}")
