@@ -18,7 +18,7 @@ from gateway.configs.broker_defs import BROKER_CONFIGS
 from gateway.configs.properties import static_configs
 from gateway.configs.quotas import ClientQuotas
 from gateway.quota_enforcement.manager import for_config as quota_manager_for
-from gateway.security.authorizer import from_config as authorizer_from_config
+from gateway.security.authorizer_settings import from_config as authorizer_from_config
 from gateway.telemetry import Telemetry
 from gateway.clients import ClientRegistry
 from gateway.faults import FaultSet

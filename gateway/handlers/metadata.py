@@ -20,7 +20,7 @@ from gateway.authorized_operations import TOPIC as TOPIC_OPERATIONS, authorized,
 from gateway.autocreate import RequestBudget, get_or_create
 from gateway.offload import Pacer
 from gateway.registry import handles
-from gateway.security.acls import CLUSTER_NAME, Operation, ResourceType
+from gateway.security.acl_codes import CLUSTER_NAME, Operation, ResourceType
 from wire.codec import Encoded, array_count, array_items, encode_element
 from wire.errors import ErrorCode
 from wire.messages import APIS

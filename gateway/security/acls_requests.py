@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from gateway.security.acls import Operation as Op, ResourceType as R
+from gateway.security.acl_codes import Operation as Op, ResourceType as R
 from wire.errors import ErrorCode
 
 GROUP_DENIED = ErrorCode.GROUP_AUTHORIZATION_FAILED

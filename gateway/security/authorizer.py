@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import structlog
 
+from gateway.security.authorizer_settings import settings
 from gateway.security.acls import (
     IMPLIES_DESCRIBE,
     IMPLIES_DESCRIBE_CONFIGS,
@@ -45,21 +46,6 @@ SUPPORTED_OPERATIONS = {
     ResourceType.DELEGATION_TOKEN: (Operation.DESCRIBE,),
     ResourceType.USER: (Operation.CREATE_TOKENS, Operation.DESCRIBE_TOKENS),
 }
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() == "true"
-
-
-def settings(config) -> tuple[bool, frozenset[str], bool]:
-    """(enabled, super users, allow everyone if no ACL found) from the flags and Kafka's properties."""
-    props = dict(config.properties)
-    enabled = bool(getattr(config, "authorizer", False)) or bool(props.get("authorizer.class.name", "").strip())
-    supers = set(getattr(config, "super_users", ()) or ())
-    supers.update(p.strip() for p in props.get("super.users", "").split(";") if p.strip())
-    allow_everyone = bool(getattr(config, "allow_everyone_if_no_acl_found", False)) or \
-        _truthy(props.get("allow.everyone.if.no.acl.found"))
-    return enabled, frozenset(supers), allow_everyone
 
 
 def from_config(config, store) -> "Authorizer | None":

@@ -99,3 +99,90 @@ def test_state_prefixes_checked_at_start_are_the_coordinators_own():
     assert set(broker._GROUP_STATE) == {OFFSET_KEY, METADATA_KEY, GROUP_METADATA_KEY}
     assert set(broker._TXN_STATE) == {TXN_KEY, PENDING_KEY}
     assert set(broker._SHARE_STATE) == {SHARE_PARTITION, DLQ_REPLAYED}
+
+
+# What `ottla serve` (its real entry point, gateway.cli.main) must not have imported by its first Metadata: pdb and
+# what it imports (construct.debug's; gateway/deferred_imports.py binds pdb without running it), OpenSSL's
+# _hashlib (construct.core's hashlib, likewise), shutil with zlib/bz2/lzma (argparse's HelpFormatter; gateway.cli's
+# own finds the width without it), the ACL store and the authorizer (off without --authorizer; Metadata and the
+# request guards name ACL codes from gateway.security.acl_codes). Each of these was imported before.
+NEVER_BY_FIRST_METADATA = ["bdb", "cmd", "code", "codeop", "_hashlib", "shutil", "bz2", "lzma",
+                           "gateway.security.acls", "gateway.security.authorizer"]
+
+SERVE = r'''
+import json, os, signal, socket, struct, sys, threading, time
+from gateway.cli import main
+
+port, never = int(sys.argv[2]), json.loads(sys.argv[3])
+report = {}
+
+
+def frame(api_key, version, correlation_id, body):
+    payload = struct.pack(">hhih", api_key, version, correlation_id, 4) + b"test" + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def read(sock):
+    head = b""
+    while len(head) < 4:
+        head += sock.recv(4 - len(head))
+    size, data = struct.unpack(">i", head)[0], b""
+    while len(data) < size:
+        data += sock.recv(size - len(data))
+    return data
+
+
+def client():
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        sock.sendall(frame(18, 0, 1, b""))  # ApiVersions v0
+        report["api_versions_error"] = struct.unpack_from(">h", read(sock), 4)[0]
+        sock.sendall(frame(3, 1, 2, struct.pack(">i", -1)))  # Metadata v1, every topic
+        report["metadata_brokers"] = struct.unpack_from(">i", read(sock), 4)[0]
+        from gateway.deferred_imports import is_deferred
+        report["loaded"] = sorted(m for m in never if m in sys.modules)
+        report["deferred"] = sorted(m for m in ("pdb", "hashlib") if is_deferred(m))
+        import hashlib  # first use: runs it, in the same module object construct.core holds
+        report["sha256"] = hashlib.sha256(b"ottla").hexdigest()
+        report["construct_holds_it"] = sys.modules["construct.core"].hashlib is hashlib
+        report["after_use"] = sorted(m for m in ("pdb", "hashlib") if is_deferred(m))
+        sock.close()
+    finally:
+        print(json.dumps(report), flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+threading.Thread(target=client, daemon=True).start()
+sys.exit(main(["serve", "--port", str(port), "--data-dir", sys.argv[1], "--log-level", "warning"]))
+'''
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ottla_serve_leaves_pdb_hashlib_shutil_and_the_acl_store_unloaded_by_its_first_metadata(tmp_path):
+    import hashlib
+
+    out = subprocess.run([sys.executable, "-c", SERVE, str(tmp_path / "data"), str(_free_port()),
+                          json.dumps(NEVER_BY_FIRST_METADATA)], capture_output=True, text=True, timeout=120)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert out.returncode == 0, out.stderr
+    assert report["api_versions_error"] == 0 and report["metadata_brokers"] == 1
+    assert report["loaded"] == []
+    assert report["deferred"] == ["hashlib", "pdb"]
+    assert report["sha256"] == hashlib.sha256(b"ottla").hexdigest()
+    assert report["construct_holds_it"] is True
+    assert report["after_use"] == ["pdb"]
