@@ -269,8 +269,8 @@ def client_config(bootstrap: str) -> dict:
     return {"bootstrap.servers": bootstrap, "log.connection.close": False}
 
 
-def create_topic(admin: AdminClient, topic: str, partitions: int, timeout_s: float) -> None:
-    futures = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)],
+def create_topic(admin: AdminClient, topic: str, partitions: int, timeout_s: float, configs: dict | None = None) -> None:
+    futures = admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1, config=configs or {})],
                                   request_timeout=timeout_s)
     futures[topic].result(timeout=timeout_s)
     deadline = time.monotonic() + timeout_s

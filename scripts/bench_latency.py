@@ -12,7 +12,11 @@ and a point it could not keep (below 95% of the rate) says how long its loop wai
 Broker CPU per MB over the same seconds makes efficiency a ratio at equal work. End-to-end: at 50% of peak, a consumer in its own
 process (no shared GIL) reads the topic as it is written, taking what has arrived at once; latency
 is produce() to the consumer's receipt, from a CLOCK_MONOTONIC stamp in each value. Each point runs
---latency-repeat times; --latency-stamps adds Ottla's own service times (gateway/service_times.py).
+--latency-repeat times; --latency-stamps adds Ottla's own service times (gateway/service_times.py);
+--latency-timeline splits each end-to-end record's time at the broker's append (the topic is
+LogAppendTime, for both brokers: the timestamp each record comes back with is when the broker stored
+it, in whole ms), so the rows say whether the tail is before the append (producer, Produce request,
+storage) or after it (the Fetch, the consumer).
 
 Both brokers run side by side and the points are interleaved (Ottla, Tansu, Tansu, Ottla, ...), so
 the shared machine's drift hits both alike. Client settings are the same for both: linger.ms
@@ -33,12 +37,13 @@ import time
 import uuid
 from pathlib import Path
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 import bench  # scripts/bench.py: processes, phases, percentile, topic creation
 
 CONFIGS = (("1", 1), ("all", 1), ("1", 8), ("all", 8))
+TIMELINE_TOPIC = {"message.timestamp.type": "LogAppendTime"}  # --latency-timeline: records carry their append time
 STAMP = struct.Struct("<d")  # CLOCK_MONOTONIC seconds at produce(), the first 8 bytes of an end-to-end value
 
 
@@ -57,6 +62,9 @@ def add_arguments(p) -> None:
     p.add_argument("--latency-stamps", action="store_true", help="Ottla stamps every request (gateway/"
                    "service_times.py): rows of its service-time percentiles per point (read, queued, handler, "
                    "ordered, total), storage writes, GC pauses and event-loop lateness")
+    p.add_argument("--latency-timeline", action="store_true", help="end to end on a LogAppendTime topic (both "
+                   "brokers): rows of produce() to the broker's append and the append to the consumer's receipt, and "
+                   "where the slowest 1%% of records spent their time")
     p.add_argument("--latency-repeat", type=int, default=3, help="offer every point this many times, alternating the "
                    "brokers (rows: the median, and the lowest and highest of the runs; default %(default)s)")
 
@@ -199,8 +207,25 @@ def _run_delay(task: str = "self/task/self") -> float:
         return 0.0
 
 
-def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeout_s: float) -> None:
-    """The end-to-end reader (its own process): prints 'ready', then one JSON line of percentiles."""
+def timeline(records: list[tuple[float, float, float]]) -> dict:
+    """(produced, appended, received) seconds on one clock per record: where the time went, before and after
+    the broker's append (appended is whole ms: LogAppendTime). Empty when the broker did not stamp appends."""
+    if not records:
+        return {}
+    out = {}
+    for name, values in (("to_append", [a - p for p, a, _ in records]), ("after_append", [r - a for _, a, r in records])):
+        values.sort()
+        out[name] = {q: bench.percentile(values, float(q[1:])) * 1000 for q in ("p50", "p99")}
+    slowest = sorted(records, key=lambda t: t[2] - t[0])[-max(1, len(records) // 100):]
+    shares = sorted(min(1.0, max(0.0, (a - p) / (r - p))) for p, a, r in slowest if r > p)
+    out["slowest_before_append_percent"] = 100 * statistics.median(shares) if shares else None
+    return out
+
+
+def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeout_s: float,
+                  split: bool = False) -> None:
+    """The end-to-end reader (its own process): prints 'ready', then one JSON line of percentiles.
+    split: the topic is LogAppendTime, and each record's time is split at the broker's append (timeline)."""
     consumer = Consumer({**bench.client_config(bootstrap), "group.id": f"ottla-bench-e2e-{uuid.uuid4().hex[:8]}",
                          "enable.auto.commit": False, "fetch.queue.backoff.ms": 10,
                          "enable.partition.eof": False})
@@ -209,6 +234,8 @@ def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeo
     print("ready", flush=True)
     latencies, errors, first_error = [], 0, None
     monotonic, unpack = time.monotonic, STAMP.unpack_from
+    stamped: list[tuple[float, float, float]] = []  # (produced, appended, received), CLOCK_MONOTONIC seconds
+    wall_minus_monotonic = time.time() - time.monotonic()  # (one machine: the producer's clock is this one)
     deadline = time.monotonic() + timeout_s
     consume, poll = consumer.consume, consumer.poll
     while len(latencies) < count and time.monotonic() < deadline:
@@ -227,17 +254,24 @@ def consumer_main(bootstrap: str, topic: str, partitions: int, count: int, timeo
             now = monotonic()
             value = msg.value()
             if len(value) >= STAMP.size:
-                latencies.append(now - unpack(value)[0])
+                produced = unpack(value)[0]
+                latencies.append(now - produced)
+                if split:
+                    kind, appended_ms = msg.timestamp()
+                    if kind == TIMESTAMP_LOG_APPEND_TIME:
+                        stamped.append((produced, appended_ms / 1000 - wall_minus_monotonic, now))
     consumer.close()
     print(json.dumps({"records": len(latencies), "errors": errors, "first_error": first_error,
-                      **summary(latencies)}), flush=True)
+                      "timeline": timeline(stamped) if split else None, **summary(latencies)}), flush=True)
 
 
 def end_to_end(bootstrap: str, topic: str, partitions: int, rate: float, seconds: float, record_size: int,
-               linger_ms: float, broker: bench.BrokerProcess | None, stamps: Stamps | None = None) -> dict:
+               linger_ms: float, broker: bench.BrokerProcess | None, stamps: Stamps | None = None,
+               split: bool = False) -> dict:
     total = max(1, int(rate * seconds))
     reader = subprocess.Popen([sys.executable, __file__, "--e2e-consumer", bootstrap, topic, str(partitions),
-                               str(total), str(seconds + 30)], stdout=subprocess.PIPE, text=True)
+                               str(total), str(seconds + 30), "split" if split else ""], stdout=subprocess.PIPE,
+                              text=True)
     try:
         if reader.stdout.readline().strip() != "ready":
             raise RuntimeError("the end-to-end consumer did not start")
@@ -332,9 +366,11 @@ def measure(workdir: Path, args) -> dict[str, list[tuple]]:
             for attempt in range(repeat):
                 for b in brokers:
                     topic = f"bench-e2e-{run}-{partitions}-{attempt}"
-                    bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout)
+                    bench.create_topic(admins[b.name], topic, partitions, args.phase_timeout,
+                                       TIMELINE_TOPIC if args.latency_timeline else None)
                     r = end_to_end(f"{bench.HOST}:{b.port}", topic, partitions, peak * 0.5, args.latency_seconds,
-                                   args.record_size, args.latency_linger_ms, b, stamps if b is ottla else None)
+                                   args.record_size, args.latency_linger_ms, b, stamps if b is ottla else None,
+                                   split=args.latency_timeline)
                     admins[b.name].delete_topics([topic])
                     _print(what, r, b.name)
                     runs[b.name].append(r)
@@ -387,6 +423,11 @@ def _print(what: str, r: dict, name: str) -> None:
             wake = _dig(r["served"], ("long_poll_wake",))
             extra += (f"; Fetch total p50 {fetch.get('p50')} p99 {fetch.get('p99')} ms, woken to running p99 "
                       f"{wake.get('p99')} ms")
+    split = r.get("timeline")
+    if split:
+        extra += (f"; produce to append p50 {_ms(split['to_append']['p50'])} p99 {_ms(split['to_append']['p99'])}, "
+                  f"append to receipt p50 {_ms(split['after_append']['p50'])} p99 {_ms(split['after_append']['p99'])} "
+                  f"ms, slowest 1% {_ms(split['slowest_before_append_percent'])}% before the append")
     print(f"#   {name} {what}: {r['offered_rate']:,.0f} records/s offered, p50 {_ms(r['p50'])} "
           f"p99 {_ms(r['p99'])} p99.9 {_ms(r['p99.9'])} ms{extra}", file=sys.stderr)
 
@@ -413,6 +454,14 @@ def _report(rows: list[tuple], what: str, runs: list[dict]) -> None:
             present = [v for v in values if v is not None]
             rows.append((what, f"latency {q}, lowest of {len(runs)} runs, ms", min(present, default=None), note))
             rows.append((what, f"latency {q}, highest of {len(runs)} runs, ms", max(present, default=None), note))
+    if any(r.get("timeline") for r in runs):  # --latency-timeline
+        for key, label in (("to_append", "produce() to the broker's append"),
+                           ("after_append", "broker's append to the consumer's receipt")):
+            for q in ("p50", "p99"):
+                value = _median([((r.get("timeline") or {}).get(key) or {}).get(q) for r in runs])
+                rows.append((what, f"{label} {q}, ms (append time in whole ms)", value, note))
+        rows.append((what, "slowest 1% of records: share of their time before the broker's append, %",
+                     _median([(r.get("timeline") or {}).get("slowest_before_append_percent") for r in runs]), note))
     if "broker_cpu_ms_per_mb" in runs[0]:
         rows.append((what, "broker CPU per MB, ms", _median([r["broker_cpu_ms_per_mb"] for r in runs]), note))
     for key, label in (("client_cpu_percent", "producer process CPU, % of a core"),
@@ -438,5 +487,5 @@ def _ms(value: float | None) -> str:
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--e2e-consumer":
-    _, _, bootstrap_, topic_, partitions_, count_, timeout_ = sys.argv
-    consumer_main(bootstrap_, topic_, int(partitions_), int(count_), float(timeout_))
+    _, _, bootstrap_, topic_, partitions_, count_, timeout_, split_ = sys.argv
+    consumer_main(bootstrap_, topic_, int(partitions_), int(count_), float(timeout_), split_ == "split")
