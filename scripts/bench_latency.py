@@ -43,6 +43,7 @@ from confluent_kafka.admin import AdminClient
 import bench  # scripts/bench.py: processes, phases, percentile, topic creation
 
 CONFIGS = (("1", 1), ("all", 1), ("1", 8), ("all", 8))
+STATS_INTERVAL_MS = 500  # --latency-timeline: librdkafka statistics windows of the end-to-end producer
 TIMELINE_TOPIC = {"message.timestamp.type": "LogAppendTime"}  # --latency-timeline: records carry their append time
 STAMP = struct.Struct("<d")  # CLOCK_MONOTONIC seconds at produce(), the first 8 bytes of an end-to-end value
 
@@ -118,7 +119,7 @@ def summary(latencies: list[float]) -> dict:
 
 def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: float, seconds: float,
               record_size: int, linger_ms: float, broker: bench.BrokerProcess | None, stamp: bool = False,
-              stamps: Stamps | None = None, tick: bool = True) -> dict:
+              stamps: Stamps | None = None, tick: bool = True, client_stats: bool = False) -> dict:
     """Offer `rate` records/s for `seconds`; per-record produce()-to-acknowledgement latencies.
 
     The latency is librdkafka's own (Message.latency(): produce() to the broker's acknowledgement), read
@@ -136,13 +137,22 @@ def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: floa
             state["errors"] += 1
             state["first_error"] = state["first_error"] or str(err)
 
-    producer = Producer({**producer_config(bootstrap, acks, linger_ms, 30.0), "on_delivery": delivered})
+    windows: list[dict] = []  # client_stats: librdkafka's per-broker latency windows (statistics.interval.ms)
+
+    def on_stats(text: str) -> None:
+        for b in json.loads(text).get("brokers", {}).values():
+            if b.get("nodeid", -1) >= 0 and b.get("rtt", {}).get("cnt"):
+                windows.append({k: b[k] for k in ("int_latency", "outbuf_latency", "rtt")})
+
+    extra = {"statistics.interval.ms": STATS_INTERVAL_MS, "stats_cb": on_stats} if client_stats else {}
+    producer = Producer({**producer_config(bootstrap, acks, linger_ms, 30.0), "on_delivery": delivered, **extra})
     payload = os.urandom(record_size)
     for p in range(partitions):  # connections, metadata and each leader's first request before the clock
         producer.produce(topic, b"warm-up" if stamp else payload, partition=p)  # (too short for a stamp)
     producer.flush(30.0)
     latencies.clear()
     state["errors"], state["first_error"] = 0, None
+    windows.clear()
     clock = time.perf_counter
     monotonic = time.monotonic
 
@@ -187,13 +197,27 @@ def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: floa
         produces = _dig(served, ("apis", "Produce", "total")).get("count", 0)
         served["produce_requests_per_s"] = produces / offered_s
         served["loop_cpu_us_per_request"] = served["loop_thread"]["cpu_s"] / count * 1e6 if count else None
+    if client_stats:
+        producer.poll(0)  # a window that ended during flush
     delivered_count = len(latencies)
     latencies = [x for x in latencies if x is not None]
     mb = delivered_count * record_size / 1e6
     return {"offered_rate": sent / offered_s, "target_rate": rate, "records": len(latencies), "errors": state["errors"] + left,
             "first_error": state["first_error"], "broker_cpu_ms_per_mb": cpu / mb * 1000 if cpu and mb else None,
             "served": served, "client_cpu_percent": 100 * client_cpu / offered_s,
-            "producer_waited_percent": 100 * waited / offered_s, **summary(latencies)}
+            "producer_waited_percent": 100 * waited / offered_s, "client_windows": _client_windows(windows),
+            **summary(latencies)}
+
+
+def _client_windows(windows: list[dict]) -> dict | None:
+    """librdkafka's own split of a produce (its statistics, per STATS_INTERVAL_MS window; us -> ms): int_latency is
+    produce() until the record is in a ProduceRequest (linger, the client's queue), outbuf_latency a request's
+    wait to be sent, rtt its send to the response read (the socket both ways and the broker). The worst window's
+    p99 of each: librdkafka keeps per-window histograms, not records."""
+    if not windows:
+        return None
+    return {key: {"p50": statistics.median(w[key]["p50"] for w in windows) / 1000,
+                  "p99": max(w[key]["p99"] for w in windows) / 1000} for key in ("int_latency", "outbuf_latency", "rtt")}
 
 
 def _run_delay(task: str = "self/task/self") -> float:
@@ -277,7 +301,7 @@ def end_to_end(bootstrap: str, topic: str, partitions: int, rate: float, seconds
             raise RuntimeError("the end-to-end consumer did not start")
         reader_cpu = _process_cpu(reader.pid)
         produced = open_loop(bootstrap, topic, partitions, "1", rate, seconds, record_size, linger_ms, broker,
-                             stamp=True, stamps=stamps)
+                             stamp=True, stamps=stamps, client_stats=split)
         reader_cpu = _process_cpu(reader.pid) - reader_cpu
         out, _ = reader.communicate(timeout=seconds + 60)
     finally:
@@ -285,7 +309,7 @@ def end_to_end(bootstrap: str, topic: str, partitions: int, rate: float, seconds
             reader.kill()
             reader.wait()
     received = json.loads(out.strip().splitlines()[-1])
-    for key in ("offered_rate", "target_rate", "served", "client_cpu_percent", "producer_waited_percent",
+    for key in ("offered_rate", "target_rate", "served", "client_cpu_percent", "producer_waited_percent", "client_windows",
                 "broker_cpu_ms_per_mb"):
         received[key] = produced[key]
     received["consumer_cpu_percent"] = 100 * reader_cpu / seconds  # over about the producer's seconds
@@ -428,6 +452,9 @@ def _print(what: str, r: dict, name: str) -> None:
         extra += (f"; produce to append p50 {_ms(split['to_append']['p50'])} p99 {_ms(split['to_append']['p99'])}, "
                   f"append to receipt p50 {_ms(split['after_append']['p50'])} p99 {_ms(split['after_append']['p99'])} "
                   f"ms, slowest 1% {_ms(split['slowest_before_append_percent'])}% before the append")
+    windows = r.get("client_windows")
+    if windows:
+        extra += "; librdkafka p99 " + ", ".join(f"{k} {_ms(v['p99'])}" for k, v in windows.items()) + " ms"
     print(f"#   {name} {what}: {r['offered_rate']:,.0f} records/s offered, p50 {_ms(r['p50'])} "
           f"p99 {_ms(r['p99'])} p99.9 {_ms(r['p99.9'])} ms{extra}", file=sys.stderr)
 
@@ -462,6 +489,13 @@ def _report(rows: list[tuple], what: str, runs: list[dict]) -> None:
                 rows.append((what, f"{label} {q}, ms (append time in whole ms)", value, note))
         rows.append((what, "slowest 1% of records: share of their time before the broker's append, %",
                      _median([(r.get("timeline") or {}).get("slowest_before_append_percent") for r in runs]), note))
+    if any(r.get("client_windows") for r in runs):  # --latency-timeline: librdkafka's statistics, either broker
+        for key, label in (("int_latency", "producer: produce() to its ProduceRequest (librdkafka int_latency)"),
+                           ("outbuf_latency", "producer: ProduceRequest waiting to be sent (outbuf_latency)"),
+                           ("rtt", "producer: ProduceRequest sent to response read (rtt)")):
+            for q, how in (("p50", "median window"), ("p99", "worst window")):
+                value = _median([((r.get("client_windows") or {}).get(key) or {}).get(q) for r in runs])
+                rows.append((what, f"{label} {q}, {how}, ms", value, note))
     if "broker_cpu_ms_per_mb" in runs[0]:
         rows.append((what, "broker CPU per MB, ms", _median([r["broker_cpu_ms_per_mb"] for r in runs]), note))
     for key, label in (("client_cpu_percent", "producer process CPU, % of a core"),
