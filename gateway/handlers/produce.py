@@ -34,6 +34,7 @@ from gateway.security.acls import Operation, ResourceType
 from partitions.log import AppendResult
 from partitions.storage import StorageError
 from wire.errors import ErrorCode, KafkaError
+from wire.record_codec import CODEC_NONE
 from wire.records import CorruptRecordError, split_batches
 
 OLDEST_SERVED = 3
@@ -97,7 +98,9 @@ class _Staged:
                 metrics.produced(staged.log.topic.name, size, count)
 
 
-async def _append(ctx, topic, partition_data, now, version, acks, endpoints, group: _Staged) -> dict:
+def _checked(ctx, topic, partition_data, version, acks, endpoints):
+    """A partition's checks before its records are looked at: its result dict if refused, else
+    (index, log, records, split batches, the one batch's header)."""
     index = partition_data["index"]  # (dict items: a Container's attributes are Python-level)
     log = topic.partition(index) if topic is not None else None
     if log is None:
@@ -121,21 +124,22 @@ async def _append(ctx, topic, partition_data, now, version, acks, endpoints, gro
         return _partition_result(index, exc.code, message=str(exc))
     if len(batches) != 1:
         return _partition_result(index, ErrorCode.INVALID_RECORD, message=ONE_BATCH)
-    if batches[0][1].compression == ZSTD and version < ZSTD_MIN_VERSION:
+    header = batches[0][1]
+    if header.compression == ZSTD and version < ZSTD_MIN_VERSION:
         return _partition_result(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
                                  message="Produce requests with zstd need version 7 or above")
-    header = batches[0][1]
     if header.is_transactional and not header.is_control and header.producer_id >= 0:  # current epoch, in its txn
         refused = ctx.broker.txn.check_produce(header.producer_id, header.producer_epoch, topic.name, index)
         if refused:
             ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=refused.name,
                          producer_id=header.producer_id, producer_epoch=header.producer_epoch)
             return _partition_result(index, refused, message=_TXN_REFUSED[refused])
-    block = inline_block(records, batches[0][0], header, topic.max_message_bytes)
-    if block is NEEDS_WORKER:  # big: decompressed off the loop, so first store what waits
-        group.store()
-        block = await worker_block(records, batches[0][0], header)
-    held = [block]
+    return index, log, records, batches, header
+
+
+def _stage(ctx, topic, index, log, records, batches, header, now, held, group: _Staged) -> dict:
+    """Validate and stage the partition's batch into the request's one write (held: its decompressed
+    records, or None: uncompressed, the log reads them in place)."""
     try:
         if (topic.topic_id, index) in group.keys:  # named twice: the first append is stored first
             group.store()
@@ -149,6 +153,18 @@ async def _append(ctx, topic, partition_data, now, version, acks, endpoints, gro
     except KafkaError as exc:
         ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=exc.code.name, reason=exc.message)
         return _partition_result(index, exc.code, message=exc.message, record_errors=exc.record_errors)
+
+
+async def _append_compressed(ctx, topic, checked, now, group: _Staged) -> dict:
+    """_stage for a compressed batch: its records decompressed first (a big block on the worker)."""
+    index, log, records, batches, header = checked
+    block = inline_block(records, batches[0][0], header, topic.max_message_bytes)
+    if block is NEEDS_WORKER:  # big: decompressed off the loop, so first store what waits
+        group.store()
+        block = await worker_block(records, batches[0][0], header)
+    held = [block]
+    try:
+        return _stage(ctx, topic, index, log, records, batches, header, now, held, group)
     finally:
         big = block is not None and not isinstance(block, CorruptRecordError) and len(block) > INLINE_UNCOMPRESSED_BYTES
         del block  # held is then its only reference, so the worker unmaps it (80 MiB: 25-110 ms off the loop)
@@ -195,8 +211,15 @@ async def handle_produce(ctx, request):
         else:
             if topic is None:
                 topic, _ = get_or_create(ctx, name)
-            results = [await _append(ctx, topic, p, now, version, acks, endpoints, group)
-                       for p in topic_data["partition_data"]]
+            results = []  # (a loop, not an async comprehension: no coroutine a topic; none a partition
+            for p in topic_data["partition_data"]:  # unless its batch is compressed)
+                checked = _checked(ctx, topic, p, version, acks, endpoints)
+                if checked.__class__ is dict:
+                    results.append(checked)
+                elif checked[4].compression == CODEC_NONE:  # nothing to decompress: the log reads it in place
+                    results.append(_stage(ctx, topic, *checked, now, None, group))
+                else:
+                    results.append(await _append_compressed(ctx, topic, checked, now, group))
         responses.append({"name": name or "", "topic_id": dict.get(topic_data, "topic_id"),
                           "partition_responses": results})
     group.store()  # before the response: it acknowledges stored records only
