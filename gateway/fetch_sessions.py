@@ -106,13 +106,19 @@ class FetchContext:
 
     def __init__(self, topics: list, session_id: int = INVALID_SESSION_ID, *, error: ErrorCode = ErrorCode.NONE,
                  session: FetchSession | None = None, incremental: bool = False,
-                 create: Callable | None = None) -> None:
+                 create: Callable | None = None, full: bool = False) -> None:
         self.topics = topics
         self.session_id = session_id
         self.error = error
+        self.full = full  # topics are the request's own (a full fetch)
         self._session = session
         self._incremental = incremental
         self._create = create
+
+    @property
+    def incremental(self) -> bool:
+        """topics are the session's partitions (each once, in the session's order)."""
+        return self._incremental
 
     async def respond(self, responses: list[dict], wanted: list) -> list[dict]:
         """The response topics; `wanted` is what was read, each partition once ([(topic, [partitions])])."""
@@ -177,11 +183,11 @@ class FetchSessionCache:
                 self.sessions.pop(session_id, None)  # a full fetch closes the session it names
             topics = list(request.topics)
             if epoch == FINAL_EPOCH:
-                return FetchContext(topics)
+                return FetchContext(topics, full=True)
 
             async def create(wanted):
                 return await self._create(wanted, uses_topic_ids, now_ms)
-            return FetchContext(topics, create=create)
+            return FetchContext(topics, create=create, full=True)
         session = self.sessions.get(session_id)
         if session is None:
             return FetchContext([], error=ErrorCode.FETCH_SESSION_ID_NOT_FOUND)

@@ -276,21 +276,38 @@ class PartitionLog:
         self.log_end_offset = last.base_offset + last.last_offset_delta + 1
         self.high_watermark = self.log_end_offset  # one replica: stored is replicated
 
-    def read(self, offset: int, max_bytes: int, *, upper: int | None = None, joined: bool = True) -> bytes | Parts:
+    def read(self, offset: int, max_bytes: int, *, upper: int | None = None, joined: bool = True,
+             first_whole: bool = True) -> bytes | Parts:
         """Whole stored batches from the one holding `offset`, within max_bytes except the first (KIP-74),
         none starting at or past `upper` (default: the high watermark). joined=False: several batches
-        come as wire.codec.Parts (encoded without a copy into one bytes first)."""
+        come as wire.codec.Parts (encoded without a copy into one bytes first). first_whole=False: the
+        first batch must fit max_bytes too (a Fetch's later partitions), else nothing is read."""
         if offset < self.log_start_offset or offset > self.high_watermark:
             raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"offset {offset} is outside [{self.log_start_offset}, "
                              f"{self.high_watermark}] of {self}")
         if upper is None:
             upper = self.high_watermark
-        if offset >= upper:
+        if offset >= upper or (max_bytes <= 0 and not first_whole):
             return b""
-        batches = self._storage.read_from(self.topic.topic_id, self.index, offset, upper, max_bytes)
+        batches = self._storage.read_from(self.topic.topic_id, self.index, offset, upper, max_bytes, first_whole,
+                                          self._stored_from(offset, max_bytes))
         if len(batches) == 1:
             return batches[0]
         return b"".join(batches) if joined or not batches else Parts(batches)
+
+    def _stored_from(self, offset: int, max_bytes: int) -> int | None:
+        """The bytes of the segments from the one holding offset on (a bound on what a read from offset
+        can return), or None once they pass max_bytes: then the engine sizes batches before it reads them."""
+        items = self.segments.items
+        if items and items[-1].base_offset <= offset:  # (the usual read: in the active segment)
+            size = items[-1].size
+            return size if size <= max_bytes else None
+        total = 0
+        for segment in items[max(self.segments.containing(offset), 0):]:
+            total += segment.size
+            if total > max_bytes:
+                return None
+        return total
 
     def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
         """(offset, timestamp) of the first record whose timestamp is >= timestamp_ms, or None."""

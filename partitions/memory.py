@@ -91,7 +91,8 @@ class MemoryStorage(Storage):
         stored.entries.insert(at, entry)
         stored.batches.insert(at, bytes(batch))
 
-    def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:
+    def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int,
+                  first_whole: bool = True, at_most: int | None = None) -> list[bytes]:
         stored = self._partitions.get((topic_id, partition))
         if stored is None:
             return []
@@ -101,7 +102,7 @@ class MemoryStorage(Storage):
             i += 1  # offset is in a gap after this batch (compaction removed its last records)
         out, total = [], 0
         while i < len(entries) and entries[i].base_offset < upper:
-            if out and total + entries[i].size > max_bytes:
+            if (out or not first_whole) and total + entries[i].size > max_bytes:
                 break
             out.append(stored.batches[i])
             total += entries[i].size

@@ -126,9 +126,13 @@ class Storage(ABC):
         StorageError (and stores nothing) if it cannot."""
 
     @abstractmethod
-    def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int) -> list[bytes]:
+    def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int,
+                  first_whole: bool = True, at_most: int | None = None) -> list[bytes]:
         """Whole stored batches in offset order: the first is the one holding `offset` (or, in a gap, the
-        next one), none starting at or past `upper`, within max_bytes except the first."""
+        next one), none starting at or past `upper`, within max_bytes except the first (first_whole=False:
+        the first too, so none if it does not fit). A batch that does not fit is never read (its size is
+        its index entry's). at_most: a bound the caller knows on the bytes stored from offset on (the log's
+        segment sizes); when it is within max_bytes no batch needs sizing first."""
 
     @abstractmethod
     def read_batch(self, topic_id: bytes, partition: int, base_offset: int) -> bytes | None:

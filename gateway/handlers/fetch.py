@@ -97,13 +97,13 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
             upper = log.last_stable_offset if committed else log.high_watermark
             fetch_offset = p["fetch_offset"]
             try:
-                # first batch whole (KIP-74); several batches stay parts the codec writes one after another
-                records = log.read(fetch_offset, max(limit, 1), upper=upper, joined=False)
+                # only the response's very first batch may exceed the limits (KIP-74): past it a batch that
+                # does not fit is not read; several batches stay parts the codec writes one after another
+                records = log.read(fetch_offset, limit if gathered else max(limit, 1), upper=upper, joined=False,
+                                   first_whole=not gathered)
             except KafkaError as exc:
                 partitions.append(_partition_error(index, exc.code, log))
                 continue
-            if gathered and len(records) > limit:
-                records = b""  # only the response's very first batch may exceed the limits
             gathered += len(records)
             partitions.append({
                 "partition_index": index, "error_code": ErrorCode.NONE,
@@ -137,7 +137,12 @@ async def handle_fetch(ctx, request):
     context = await ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
     if context.error:
         return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
-    wanted, _ = await collapse_partitions(context.topics, key, "partition")
+    if context.full:  # the request's partitions, each once (collapsed above)
+        wanted = unique
+    elif context.incremental:  # the session's, each once (keyed by partition) and grouped by topic
+        wanted = [(topic, topic.partitions) for topic in context.topics]
+    else:
+        wanted, _ = await collapse_partitions(context.topics, key, "partition")
     cluster = ctx if ctx.broker.multi else None
     endpoints = {}
     responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize, cluster,
