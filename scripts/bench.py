@@ -212,6 +212,7 @@ class Phase:
     per_partition: list[int] = field(default_factory=list)  # records delivered / read per partition
     expected_per_partition: list[int] | None = None  # consume: what the produce phase delivered
     compression: str = "none"  # produce: librdkafka's compression.type
+    requests: int | None = None  # produce with count_requests: Produce requests librdkafka sent (its statistics)
 
     @property
     def label(self) -> str:
@@ -284,10 +285,21 @@ def create_topic(admin: AdminClient, topic: str, partitions: int, timeout_s: flo
 
 
 def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: float,
-                  broker: BrokerProcess | None) -> Phase:
-    """Produce `phase.expected` records round-robin over the partitions as fast as librdkafka takes them."""
+                  broker: BrokerProcess | None, count_requests: bool = False) -> Phase:
+    """Produce `phase.expected` records round-robin over the partitions as fast as librdkafka takes them.
+    count_requests: also count the Produce requests sent (librdkafka's statistics every 100 ms, the last
+    read after the phase), so broker CPU per MB can be told apart from the request size it depends on."""
+    seen: dict[str, int] = {}
+
+    def on_stats(text: str) -> None:
+        for name, node in json.loads(text).get("brokers", {}).items():
+            if node.get("nodeid", -1) >= 0:  # (not the bootstrap entry)
+                seen[name] = node.get("req", {}).get("Produce", 0)
+
+    counting = {"statistics.interval.ms": 100, "stats_cb": on_stats} if count_requests else {}
     producer = Producer({
         **client_config(bootstrap),
+        **counting,
         "acks": phase.acks,
         "linger.ms": 5,
         "batch.size": 1_000_000,
@@ -335,6 +347,10 @@ def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: flo
         producer.purge()
         producer.flush(1.0)
     meter.finish(phase)
+    if count_requests:
+        time.sleep(0.25)  # the statistics after the last request
+        producer.poll(0)
+        phase.requests = sum(seen.values()) or None
     phase.records, phase.per_partition = len(latencies), counts
     phase.bytes = phase.records * record_size
     phase.seconds = (state["last"] or time.perf_counter()) - started

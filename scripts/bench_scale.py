@@ -3,7 +3,9 @@ multiply, and Metadata of 100,000 partitions. The goal (issue 14): flat within 2
 partitions and from 1 to 500 connections.
 
 - partitions: bench.py's closed-loop librdkafka produce (acks=1) and consume phases, the same records
-  spread round-robin over 1, 10, 100 and 1,000 partitions (--scale-partitions).
+  spread round-robin over 1, 10, 100 and 1,000 partitions (--scale-partitions). Produce also counts
+  librdkafka's Produce requests (one partition each): KB a request and broker CPU per request, since
+  broker CPU per MB at 1,000 partitions follows the request size the client's batching chose.
 - connections: raw Produce v9 requests (one batch of 16 x 1 KiB records each, acks=1) pipelined over
   1, 10, 100 and 500 sockets (--scale-connections) from one selector loop, 4 in flight per socket
   (as librdkafka's default max.in.flight would allow 5), onto an 8-partition topic, for
@@ -334,7 +336,7 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             topic = f"bench-scale-{run}-p{partitions}"
             bench.create_topic(admin, topic, partitions, args.phase_timeout)
             produce = bench.Phase("produce", partitions, "1", topic, args.scale_records)
-            bench.produce_phase(bootstrap, produce, args.record_size, args.phase_timeout, broker)
+            bench.produce_phase(bootstrap, produce, args.record_size, args.phase_timeout, broker, count_requests=True)
             consume = bench.Phase("consume", partitions, None, topic, produce.records)
             bench.consume_phase(bootstrap, consume, produce.per_partition, args.phase_timeout, broker)
             admin.delete_topics([topic])
@@ -342,6 +344,13 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             print(f"#   {name} {what}: {type(exc).__name__}: {exc}", file=sys.stderr)
             rows.append((what, "produce MB/s", None, f"{type(exc).__name__}: {exc}"))
             continue
+        if produce.requests:  # broker CPU per MB follows the request size librdkafka chose (its batching)
+            note = None if produce.ok else bench.describe_problem(produce)
+            rows.append((what, "produce KB a request (librdkafka's Produce requests)", produce.bytes / 1e3 / produce.requests,
+                         note))
+            if produce.broker_cpu_seconds is not None:
+                rows.append((what, "produce broker CPU per request, us", produce.broker_cpu_seconds * 1e6 / produce.requests,
+                             note))
         for phase in (produce, consume):
             note = None if phase.ok else bench.describe_problem(phase)
             rows.append((what, f"{phase.kind} MB/s", phase.mb_per_s, note))
@@ -351,7 +360,7 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
                          note))
             rows.append((what, f"{phase.kind} broker CPU, % of a core", phase.broker_cpu_percent, note))
             rows.append((what, f"{phase.kind} client CPU, % of a core", phase.client_cpu_percent, note))
-        print(f"#   {name} {what}: produce {produce.mb_per_s or 0:.1f} MB/s (broker / client CPU "
+        print(f"#   {name} {what}: produce {produce.mb_per_s or 0:.1f} MB/s, {produce.requests or 0} requests (broker / client CPU "
               f"{produce.broker_cpu_percent or 0:.0f}% / {produce.client_cpu_percent or 0:.0f}%), consume "
               f"{consume.mb_per_s or 0:.1f} MB/s ({consume.broker_cpu_percent or 0:.0f}% / "
               f"{consume.client_cpu_percent or 0:.0f}%)", file=sys.stderr)
