@@ -128,41 +128,40 @@ class FetchContext:
         session = self._session
         if session is None:
             return responses
-        key = _key_of(session.uses_topic_ids)
+        field = "topic_id" if session.uses_topic_ids else "topic"
+        cached_of = session.partitions.get
         pacer = Pacer()
         if not self._incremental:
             for topic in responses:
+                ident = topic[field]
                 for p in topic["partitions"]:
                     if pacer.due():
                         await pacer.checkpoint()
-                    cached = session.partitions.get(key(topic, p["partition_index"]))
+                    cached = cached_of((ident, p["partition_index"]))
                     if cached is not None:
                         cached.must_respond(p)
             return responses
         out: list[dict] = []
         moved = []
         for topic in responses:
+            ident = topic[field]
             kept = []
             for p in topic["partitions"]:
                 if pacer.due():
                     await pacer.checkpoint()
-                cached = session.partitions.get(key(topic, p["partition_index"]))
+                key = (ident, p["partition_index"])
+                cached = cached_of(key)
                 if cached is None or not cached.must_respond(p):
                     continue
                 kept.append(p)
                 if p["records"]:
-                    moved.append(key(topic, p["partition_index"]))
+                    moved.append(key)
             if kept:
                 out.append({**topic, "partitions": kept})
+        partitions = session.partitions
         for k in moved:  # partitions that got records go to the back of the line
-            session.partitions[k] = session.partitions.pop(k)
+            partitions[k] = partitions.pop(k)
         return out
-
-
-def _key_of(uses_topic_ids: bool) -> Callable:
-    if uses_topic_ids:
-        return lambda topic, partition: (topic["topic_id"], partition)
-    return lambda topic, partition: (topic["topic"], partition)
 
 
 class FetchSessionCache:
@@ -263,10 +262,12 @@ class FetchSessionCache:
 def _as_topics(session: FetchSession) -> list[Container]:
     """The session's partitions as request topics, consecutive partitions of one topic grouped."""
     topics: list[Container] = []
+    current = None  # (topic, topic_id) of the last group, and its partitions
+    partitions: list = []
     for cached in session.partitions.values():
-        last = topics[-1] if topics else None
-        if last is not None and last.topic == cached.topic and last.topic_id == cached.topic_id:
-            last.partitions.append(cached.as_request())
-        else:
-            topics.append(Container(topic=cached.topic, topic_id=cached.topic_id, partitions=[cached.as_request()]))
+        ident = (cached.topic, cached.topic_id)
+        if ident != current:
+            current, partitions = ident, []
+            topics.append(Container(topic=cached.topic, topic_id=cached.topic_id, partitions=partitions))
+        partitions.append(cached.request if cached.request is not None else cached.as_request())
     return topics

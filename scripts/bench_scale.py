@@ -40,6 +40,7 @@ import uuid
 from confluent_kafka.admin import AdminClient
 
 import bench  # scripts/bench.py
+import bench_fetch
 import bench_metadata
 from bench_conn import framed
 from wire.records import build_batch
@@ -226,6 +227,7 @@ def in_process_rows() -> list[tuple]:
         what = f"scale in-process, Fetch of {partitions} partition{'s' if partitions > 1 else ''} x 10 batches of 100 KiB"
         rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(out) / 1e6), None))
     rows += small_produce_rows(now)
+    rows += bench_fetch.rows()  # consume from RocksDB as librdkafka fetches: broker CPU per MB
     for partitions in (1, 1000):
         what = f"scale in-process, long-poll Fetch of {partitions:,} partition{'s' if partitions > 1 else ''} woken by one append"
         rows.append((what, "Fetch broker CPU, us", _long_poll_cpu(partitions, now) * 1e6, None))

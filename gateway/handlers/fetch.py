@@ -28,6 +28,7 @@ from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID
 
 READ_COMMITTED = 1
+NONE = ErrorCode.NONE
 
 
 def _topic_key(topic_request):
@@ -93,9 +94,16 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
             if ctx is None and get(p, "current_leader_epoch", -1) > log.leader_epoch:
                 partitions.append(_partition_error(index, ErrorCode.UNKNOWN_LEADER_EPOCH, log))
                 continue
-            limit = min(p["partition_max_bytes"], budget - gathered)
             upper = log.last_stable_offset if committed else log.high_watermark
             fetch_offset = p["fetch_offset"]
+            if fetch_offset == upper and fetch_offset >= log.log_start_offset:  # caught up: nothing to read
+                partitions.append({
+                    "partition_index": index, "error_code": NONE, "high_watermark": log.high_watermark,
+                    "last_stable_offset": log.last_stable_offset, "log_start_offset": log.log_start_offset,
+                    "aborted_transactions": [] if committed else None, "preferred_read_replica": -1, "records": b"",
+                })
+                continue
+            limit = min(p["partition_max_bytes"], budget - gathered)
             try:
                 # only the response's very first batch may exceed the limits (KIP-74): past it a batch that
                 # does not fit is not read; several batches stay parts the codec writes one after another
@@ -106,7 +114,7 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
                 continue
             gathered += len(records)
             partitions.append({
-                "partition_index": index, "error_code": ErrorCode.NONE,
+                "partition_index": index, "error_code": NONE,
                 "high_watermark": log.high_watermark, "last_stable_offset": log.last_stable_offset,
                 "log_start_offset": log.log_start_offset,
                 "aborted_transactions": log.transactions.aborted_overlapping(
