@@ -817,6 +817,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.wire:
         import bench_wire
 
+        print(bench_wire.codec_table(bench_wire.codec_rows()))
         print(bench_wire.table(bench_wire.measure(bench_wire.from_bench_args(args))))
     if args.json:
         Path(args.json).write_text(json.dumps(to_json(results, args), indent=2) + "\n")

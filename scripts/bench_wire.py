@@ -13,6 +13,13 @@ broker alone costs for the same bytes.
 `--repo DIR` also starts Ottla from another checkout of this project (e.g. a worktree at main) and
 alternates the two, `--rounds` times each: an A/B of the same bytes. Medians, [ranges].
 
+`--codec` (also part of bench.py --wire): in process, the CPU of one body decode / encode of the hot
+messages (Produce and Fetch requests and responses of the sizes librdkafka sends: one partition, 100 B
+and 1 MB of records; and 8 partitions), through wire.codec as the broker calls it, by the construct
+codec alone and by the generated one (wire.fast_codec): microseconds a request, best of `--codec-runs`.
+With `OTTLA_CODEC=construct` set in a broker's environment the broker runs construct only (the A/B over
+a socket: `--repo` with the same tree and `--construct-too`).
+
     python scripts/bench_wire.py [--rounds 3] [--repo ../main] [--against-tansu]
     python scripts/bench.py --wire ...        # the same rows, after the main phases
 """
@@ -44,6 +51,100 @@ def produce_frame(records: int, record_size: int, correlation_id: int) -> bytes:
         {"name": TOPIC, "partition_data": [{"index": 0, "records": batch}]}]}, correlation_id)
 
 
+def _codec_cases():
+    """(name, message, version, kind, value or bytes) for the codec microbench."""
+    from wire.messages import APIS
+
+    produce, fetch = APIS[0], APIS[1]
+    small = build_batch([(None, bytes(100), [], 1_700_000_000_000)])
+    big = build_batch([(None, bytes(1024), [], 1_700_000_000_000 + i) for i in range(970)])
+
+    def produce_request(batch, partitions):
+        return {"transactional_id": None, "acks": -1, "timeout_ms": 5000, "topic_data": [
+            {"name": TOPIC, "partition_data": [{"index": i, "records": batch} for i in range(partitions)]}]}
+
+    def produce_response(partitions):  # gateway.handlers.produce._partition_result's shape
+        return {"responses": [{"name": TOPIC, "partition_responses": [
+            {"index": i, "error_code": 0, "base_offset": 1234, "log_append_time_ms": -1, "log_start_offset": 0,
+             "record_errors": [], "error_message": None} for i in range(partitions)]}], "throttle_time_ms": 0}
+
+    def fetch_request(partitions):
+        return {"replica_id": -1, "max_wait_ms": 500, "min_bytes": 1, "max_bytes": 52428800, "isolation_level": 0,
+                "session_id": 0, "session_epoch": -1, "topics": [{"topic": TOPIC, "topic_id": bytes(16), "partitions": [
+                    {"partition": i, "current_leader_epoch": 0, "fetch_offset": 1000, "last_fetched_epoch": -1,
+                     "log_start_offset": -1, "partition_max_bytes": 1048576} for i in range(partitions)]}],
+                "forgotten_topics_data": [], "rack_id": ""}
+
+    def fetch_response(partitions, records):  # gateway.handlers.fetch's shape
+        return {"throttle_time_ms": 0, "error_code": 0, "session_id": 0, "responses": [
+            {"topic": TOPIC, "topic_id": bytes(16), "partitions": [
+                {"partition_index": i, "error_code": 0, "high_watermark": 5000, "last_stable_offset": 5000,
+                 "log_start_offset": 0, "aborted_transactions": None, "preferred_read_replica": -1,
+                 "records": records} for i in range(partitions)]}]}
+
+    return [
+        ("Produce v9 request, 1 partition, 100 B", produce.request, 9, "decode", produce_request(small, 1)),
+        ("Produce v9 request, 1 partition, 1 MB", produce.request, 9, "decode", produce_request(big, 1)),
+        ("Produce v9 request, 8 partitions, 100 B", produce.request, 9, "decode", produce_request(small, 8)),
+        ("Produce v9 response, 1 partition", produce.response, 9, "encode", produce_response(1)),
+        ("Produce v9 response, 8 partitions", produce.response, 9, "encode", produce_response(8)),
+        ("Fetch v11 request, 1 partition", fetch.request, 11, "decode", fetch_request(1)),
+        ("Fetch v16 request, 8 partitions", fetch.request, 16, "decode", fetch_request(8)),
+        ("Fetch v11 response, 1 partition, 100 B", fetch.response, 11, "encode", fetch_response(1, small)),
+        ("Fetch v16 response, 8 partitions, 1 MB each", fetch.response, 16, "encode", fetch_response(8, big)),
+    ]
+
+
+def codec_rows(runs: int = 7, seconds: float = 0.05) -> list[tuple[str, float, float]]:
+    """(case, construct us, generated us): CPU of one decode/encode as the broker calls them
+    (gateway.offload: max_elements=500, views / gather), best of `runs` timed loops."""
+    import time
+
+    from wire import codec
+
+    rows = []
+    for name, message, version, kind, value in _codec_cases():
+        if kind == "decode":
+            data = b"\0" * 18 + bytes(codec.construct_encode(message, version, value))
+            calls = (lambda: codec.construct_decode(message, version, data, 18, 500, True),
+                     lambda: codec.decode(message, version, data, 18, 500, True))
+        else:
+            calls = (lambda: codec.construct_encode(message, version, value, 500, True),
+                     lambda: codec.encode(message, version, value, 500, True))
+        first = calls[1]()
+        if kind == "encode":
+            assert bytes(first) == bytes(calls[0]()), name
+        else:
+            assert first == calls[0](), name
+        timed = []
+        for call in calls:
+            loops, best = 1, None
+            while True:  # loops of ~`seconds` each
+                start = time.process_time()
+                for _ in range(loops):
+                    call()
+                if time.process_time() - start >= seconds:
+                    break
+                loops *= 4
+            for _ in range(runs):
+                start = time.process_time()
+                for _ in range(loops):
+                    call()
+                us = (time.process_time() - start) * 1e6 / loops
+                best = us if best is None else min(best, us)
+            timed.append(best)
+        rows.append((f"{name} {kind}", timed[0], timed[1]))
+    return rows
+
+
+def codec_table(rows) -> str:
+    lines = ["| in process, CPU a request (best of runs) | construct, us | generated, us | ratio |",
+             "|---|---:|---:|---:|"]
+    for name, slow, fast in rows:
+        lines.append(f"| {name} | {slow:.2f} | {fast:.2f} | {slow / fast:.1f}x |")
+    return "\n".join(lines)
+
+
 def one_run(broker: bench.BrokerProcess, args) -> dict[str, float]:
     broker.start(args.startup_timeout)
     try:
@@ -63,11 +164,14 @@ def one_run(broker: bench.BrokerProcess, args) -> dict[str, float]:
         broker.stop()
 
 
-def _ottla(repo: Path, workdir: Path, name: str) -> bench.BrokerProcess:
+def _ottla(repo: Path, workdir: Path, name: str, construct: bool = False) -> bench.BrokerProcess:
     bench.compile_bytecode(repo)
     port = bench.free_port()
     argv = [sys.executable, "-m", "gateway", "serve", "--host", bench.HOST, "--port", str(port), "--memory"]
-    return bench.BrokerProcess(name, argv, port, workdir / f"{name}.log", cwd=repo)
+    broker = bench.BrokerProcess(name, argv, port, workdir / f"{name}.log", cwd=repo)
+    if construct:  # wire.codec reads it at import: the broker runs the construct codec only
+        broker.env["OTTLA_CODEC"] = "construct"
+    return broker
 
 
 def measure(args) -> dict[str, dict[str, list[float]]]:
@@ -76,6 +180,8 @@ def measure(args) -> dict[str, dict[str, list[float]]]:
     with tempfile.TemporaryDirectory(prefix="ottla-bench-wire-") as tmp:
         workdir = Path(tmp)
         brokers = [("Ottla", lambda: _ottla(bench.REPO, workdir, "ottla"))]
+        if getattr(args, "construct_too", False):
+            brokers.append(("Ottla, OTTLA_CODEC=construct", lambda: _ottla(bench.REPO, workdir, "construct", True)))
         if args.repo:
             brokers.append((f"Ottla at {args.repo}", lambda: _ottla(Path(args.repo).resolve(), workdir, "other")))
         if args.against_tansu:
@@ -130,8 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repo", metavar="DIR", help="also Ottla from this checkout, alternated with this one")
     p.add_argument("--against-tansu", action="store_true")
     p.add_argument("--startup-timeout", type=float, default=30.0)
+    p.add_argument("--construct-too", action="store_true",
+                   help="also this tree's Ottla with OTTLA_CODEC=construct, alternated (the codec A/B)")
+    p.add_argument("--codec", action="store_true", help="only the in-process codec microbench")
+    p.add_argument("--codec-runs", type=int, default=7)
     args = p.parse_args(argv)
     load = Path("/proc/loadavg").read_text().split()[:3]
+    if args.codec:
+        print(f"load average {' '.join(load)}")
+        print(codec_table(codec_rows(args.codec_runs)))
+        return 0
     results = measure(args)
     print(f"load average at start {' '.join(load)}, at end {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(table(results))

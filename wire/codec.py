@@ -10,6 +10,7 @@ else on bad bytes.
 from __future__ import annotations
 
 import io
+import os
 import struct
 from functools import lru_cache
 from operator import itemgetter
@@ -582,7 +583,28 @@ def decode(message: Message, version: int, data: bytes, offset: int = 0, max_ele
     With max_elements, raises WorkLimit past that many array elements (the caller decodes elsewhere).
     With views and `data` immutable bytes, `records` fields of VIEW_FROM bytes or more are read-only
     memoryviews of it, not copies (the broker's request path); a mutable buffer could change under a
-    view, so it is copied from."""
+    view, so it is copied from.
+
+    A message in FAST_APIS is decoded by its generated function (wire.fast_codec); on anything that
+    function does not take (malformed bytes), the construct codec below decodes and says what is wrong."""
+    fast = _FAST_DECODERS.get((message, version), _UNBUILT)
+    if fast is _UNBUILT:
+        fast = _fast(message, version, _FAST_DECODERS, "decoder")
+    if fast is not None and offset >= 0:
+        if data.__class__ is not bytes:
+            data, views = bytes(data), False  # a mutable buffer: no views of it (as below)
+        try:
+            return fast(data, offset, _NO_LIMIT if max_elements is None else max_elements, views)
+        except WorkLimit:
+            raise
+        except Exception:  # noqa: BLE001 - the construct codec decides, with its own error
+            pass
+    return construct_decode(message, version, data, offset, max_elements, views)
+
+
+def construct_decode(message: Message, version: int, data: bytes, offset: int = 0, max_elements: int | None = None,
+                     views: bool = False) -> Container:
+    """`decode` by the construct codec alone (what the generated decoders are tested against)."""
     codec = codec_for(message, version)
     stream = _Input(data)
     stream.total = len(data)
@@ -603,7 +625,28 @@ def encode(message: Message, version: int, obj: dict, max_elements: int | None =
            gather: bool = False) -> bytes | Parts:
     """Encode one message body. With max_elements, raises WorkLimit past that many array elements.
     gather=True: a body with big bytes values (a Fetch's records) comes as Parts, those values in it
-    as they are (never copied into one buffer: a transport's writelines sends the pieces)."""
+    as they are (never copied into one buffer: a transport's writelines sends the pieces).
+
+    A message in FAST_APIS is encoded by its generated function (wire.fast_codec); on anything that
+    function does not take (a value of a wrong type), the construct codec below encodes or raises."""
+    fast = _FAST_ENCODERS.get((message, version), _UNBUILT)
+    if fast is _UNBUILT:
+        fast = _fast(message, version, _FAST_ENCODERS, "encoder")
+    if fast is not None:
+        holes = [] if gather else None
+        try:
+            out = fast(obj, _NO_LIMIT if max_elements is None else max_elements, holes)
+            return _gathered(out, holes) if holes else b"".join(out)
+        except WorkLimit:
+            raise
+        except Exception:  # noqa: BLE001 - the construct codec decides, with its own error
+            pass
+    return construct_encode(message, version, obj, max_elements, gather)
+
+
+def construct_encode(message: Message, version: int, obj: dict, max_elements: int | None = None,
+                     gather: bool = False) -> bytes | Parts:
+    """`encode` by the construct codec alone (what the generated encoders are tested against)."""
     stream = _Output()
     if max_elements is not None:
         stream.elements_left = max_elements
@@ -624,3 +667,44 @@ def encode(message: Message, version: int, obj: dict, max_elements: int | None =
         pieces.append(data[done:])
     return Parts(pieces) if left_out >= GATHER_TOTAL_MIN_BYTES else b"".join(pieces)
 
+
+
+# Generated codecs (wire.fast_codec): which messages use them is decided here, for every caller.
+FAST_APIS = frozenset({0, 1})  # Produce, Fetch: one small request each per partition from librdkafka
+_FAST_ON = os.environ.get("OTTLA_CODEC", "generated") != "construct"  # OTTLA_CODEC=construct: A/B, debugging
+_NO_LIMIT = 1 << 62
+_UNBUILT = object()
+_FAST_DECODERS: dict = {}  # (message, version) -> generated function, or None (construct only)
+_FAST_ENCODERS: dict = {}
+
+
+def _fast(message: Message, version: int, cache: dict, kind: str):
+    """The generated decoder/encoder of (message, version), built and kept at first use; None for a
+    message outside FAST_APIS or a version it does not have (construct's codec_for refuses those)."""
+    function = None
+    if _FAST_ON and message.api_key in FAST_APIS and message.decodable(version):
+        from wire import fast_codec
+
+        function = getattr(fast_codec, kind)(message, version)
+    if len(cache) < 4096:  # (message, version) pairs are bounded by the declarations; the guard by a caller's
+        cache[(message, version)] = function  # own Message objects (tests)
+    return function
+
+
+def _gathered(out: list, holes: list) -> bytes | Parts:
+    """encode(gather=True)'s pieces from a generated encoder's: the runs between left-out values joined."""
+    pieces, start, left_out = [], 0, 0
+    for at in holes:
+        if at > start:
+            run = b"".join(out[start:at])
+            if run:
+                pieces.append(run)
+        value = out[at]
+        pieces.append(value)
+        left_out += len(value)
+        start = at + 1
+    if start < len(out):
+        run = b"".join(out[start:])
+        if run:
+            pieces.append(run)
+    return Parts(pieces) if left_out >= GATHER_TOTAL_MIN_BYTES else b"".join(pieces)
