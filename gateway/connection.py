@@ -1,7 +1,9 @@
-"""One client connection: a thin asyncio.Protocol adapter over the sans-IO `RequestPipeline`.
+"""One client connection: a thin asyncio.BufferedProtocol adapter over the sans-IO `RequestPipeline`.
 
 The adapter knows the socket (peer, local address, the transport's flow control) and the server's
-connection caps; everything about requests and their bounds is in `gateway.pipeline`.
+connection caps; everything about requests and their bounds is in `gateway.pipeline`. The event
+loop reads the socket straight into the pipeline's frame buffer (get_buffer / buffer_updated:
+gateway.frame_buffer), not into a new bytes object a read.
 """
 
 from __future__ import annotations
@@ -26,11 +28,22 @@ _index = itertools.count()
 SERVICE_TIMES = os.environ.get("OTTLA_SERVICE_TIMES")  # FILE: stamp every request (bench only)
 
 
+_discard = None
+
+
+def _discard_view() -> memoryview:
+    """A read buffer for a connection whose pipeline does not take reads now (refused, or its node paused)."""
+    global _discard
+    if _discard is None:
+        _discard = memoryview(bytearray(64 * 1024))
+    return _discard
+
+
 def _address(sockaddr) -> tuple[str, int | str]:
     return (sockaddr[0], sockaddr[1]) if isinstance(sockaddr, tuple) else (str(sockaddr), "")
 
 
-class KafkaConnection(asyncio.Protocol):
+class KafkaConnection(asyncio.BufferedProtocol):
     def __init__(self, broker: "Broker", on_close: Callable[["KafkaConnection"], None] | None = None, *,
                  pool: MemoryPool | None = None, limits: ConnectionLimits | None = None,
                  admission: "Admission | None" = None, listener_name: str = DEFAULT_LISTENER,
@@ -90,7 +103,20 @@ class KafkaConnection(asyncio.Protocol):
             self.pipeline.principal = principal_of(transport) or self.pipeline.principal
         self.pipeline.log.debug("connection_opened", listener=self.listener_name, principal=self.pipeline.principal)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        pipeline = self.pipeline
+        if pipeline is None or (self.node is not None and self.node.paused):  # kept as bytes (buffer_updated)
+            return _discard_view()
+        return pipeline.get_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        node = self.node
+        if node is not None and node.paused:  # (get_buffer, the read and this run back to back: the same state)
+            self._hold(bytes(_discard_view()[:nbytes]))
+        elif self.pipeline is not None:
+            self.pipeline.buffer_updated(nbytes)
+
+    def data_received(self, data: bytes) -> None:  # (bytes read elsewhere: the same as a read)
         node = self.node
         if node is not None and node.paused:
             self._hold(data)

@@ -48,6 +48,7 @@ import structlog
 from gateway import registry
 from gateway.clients import registry_of
 from gateway.faults.serve import DropConnection, faulted, faults_of
+from gateway.frame_buffer import FrameBuffer
 from gateway.memory_pool import MemoryPool
 from gateway.registry import CloseConnection, RequestContext
 from gateway.quota_enforcement.throttle import FETCH_KEY, Timed, record_fetch, record_request, wants_timing, \
@@ -55,7 +56,7 @@ from gateway.quota_enforcement.throttle import FETCH_KEY, Timed, record_fetch, r
 from gateway.offload import decode_request, encode_response, is_big, release
 from wire.codec import Parts, ProtocolError, encode
 from wire.errors import ErrorCode
-from wire.frames import FrameDecoder, FrameError, frame
+from wire.frames import FrameError, frame
 from wire.headers import API_VERSIONS_KEY, RequestHeader, decode_request_header, request_is_flexible, response_header
 from wire.messages import APIS
 
@@ -165,7 +166,7 @@ class RequestPipeline:
         self.principal = ANONYMOUS
         self.pool = pool if pool is not None else MemoryPool()
         self.limits = limits if limits is not None else ConnectionLimits()
-        self.decoder = FrameDecoder(broker.config.max_request_size)
+        self.decoder = FrameBuffer(broker.config.max_request_size)  # read into by the loop (get_buffer)
         self._faults = faults_of(broker)  # gateway.faults: `armed` is all a request reads when none is set
         self._clients = registry_of(broker)  # gateway.clients: `counting` and `observer` are all a request reads when off
         self._bound_logs: dict[tuple, Any] = {}  # (client id, api key, version) -> self.log bound to them
@@ -225,6 +226,18 @@ class RequestPipeline:
             return
         self._last_activity = self._last_received = self._loop.time()
         self.decoder.receive(data)
+        self._pump()
+
+    def get_buffer(self) -> memoryview:
+        """Where the transport reads next (asyncio.BufferedProtocol): see gateway.frame_buffer."""
+        return self.decoder.get_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """`nbytes` were read into get_buffer's buffer."""
+        if self.closed:
+            return
+        self._last_activity = self._last_received = self._loop.time()
+        self.decoder.buffer_updated(nbytes)
         self._pump()
 
     def write_buffer_drained(self) -> None:
@@ -332,7 +345,8 @@ class RequestPipeline:
                 reserved, self._head_reserved = self._head_reserved, 0  # now the request's
                 self._frame_started = None
                 self._dispatch(payload, reserved)
-        except FrameError as exc:
+        except FrameError as exc:  # reached in turn: the answers finished before it go out first (as Kafka,
+            self._flush()           # which reads the next size only after answering), then the close
             self.abort("bad_frame_size", error=str(exc))
         if self.closed:
             return

@@ -231,6 +231,11 @@ class StampedPipeline(RequestPipeline):
         self._received += len(data)
         super().receive_data(data)
 
+    def buffer_updated(self, nbytes: int) -> None:
+        self._chunks.append((self._received, _clock()))
+        self._received += nbytes
+        super().buffer_updated(nbytes)
+
     def _arrival(self, offset: int) -> float:
         chunks = self._chunks
         while len(chunks) > 1 and chunks[1][0] <= offset:
