@@ -106,9 +106,15 @@ async def decode_request(message, version: int, payload: bytes, offset: int):
     try:
         return decode(message, version, payload, offset, max_elements=LOOP_ELEMENTS, views=True)
     except WorkLimit:
-        request = await _off_loop(decode, message, version, payload, offset, None, True)
-        _mark_big(request)
-        return request
+        return await decode_off_loop(message, version, payload, offset)
+
+
+async def decode_off_loop(message, version: int, payload: bytes, offset: int):
+    """decode_request's second half, for a caller that tried the loop itself (gateway.pipeline: no
+    coroutine a request for the common case)."""
+    request = await _off_loop(decode, message, version, payload, offset, None, True)
+    _mark_big(request)
+    return request
 
 
 async def encode_response(message, version: int, response: dict) -> bytes | Parts:
@@ -118,9 +124,14 @@ async def encode_response(message, version: int, response: dict) -> bytes | Part
     try:
         return encode(message, version, response, max_elements=LOOP_ELEMENTS, gather=True)
     except WorkLimit:
-        body = await _off_loop(encode, message, version, response, None, True)
-        _mark_big(response)
-        return body
+        return await encode_off_loop(message, version, response)
+
+
+async def encode_off_loop(message, version: int, response: dict) -> bytes | Parts:
+    """encode_response's second half (see decode_off_loop)."""
+    body = await _off_loop(encode, message, version, response, None, True)
+    _mark_big(response)
+    return body
 
 
 class Pacer:

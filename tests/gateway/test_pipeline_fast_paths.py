@@ -4,6 +4,7 @@ RequestContext built positionally."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import struct
 
@@ -102,3 +103,35 @@ def test_the_bound_loggers_a_connection_keeps_are_bounded():
         assert len(transport.frames()) == BOUND_LOGS * 3
     run(main())
 
+
+
+def test_a_request_past_the_loop_element_limit_is_decoded_and_encoded_on_the_codec_worker(monkeypatch):
+    # the pipeline tries the codec on the loop itself; past LOOP_ELEMENTS it hands over to the worker
+    import threading
+
+    from gateway import offload
+    from gateway.offload import LOOP_ELEMENTS
+    from wire.codec import decode as real_decode, encode as real_encode
+
+    threads = []
+    monkeypatch.setattr(offload, "decode", lambda *a: threads.append(("decode", threading.current_thread().name))
+                        or real_decode(*a))
+    monkeypatch.setattr(offload, "encode", lambda *a: threads.append(("encode", threading.current_thread().name))
+                        or real_encode(*a))
+
+    async def main():
+        _, transport, pipeline = make()
+        names = [f"t{i}" for i in range(LOOP_ELEMENTS + 100)]
+        pipeline.receive_data(request(METADATA, 9, {"topics": [{"name": n} for n in names],
+                                                    "allow_auto_topic_creation": False,
+                                                    "include_topic_authorized_operations": False}, 5))
+        for _ in range(800):  # the worker's time: up to 8 s
+            await asyncio.sleep(0.01)
+            if transport.sent:
+                break
+        ((correlation_id, response),) = transport.responses(METADATA, 9)
+        assert correlation_id == 5 and [t.name for t in response.topics] == names
+        assert [kind for kind, _ in threads] == ["decode", "encode"]
+        assert all(name.startswith("ottla-codec") for _, name in threads)
+        assert pipeline.pool.used == 0 and pipeline.idle
+    run(main())
