@@ -446,6 +446,12 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
             time.sleep(args.settle)
             result.idle_rss_kib = broker.status_kib("VmRSS")
         admin = AdminClient(client_config(result.bootstrap))
+        if args.warmup_records and not args.skip_phases:  # unmeasured: the first phase of a fresh broker and
+            # client otherwise also pays their fresh heaps' page faults and the journal's first, growing files
+            topic = f"bench-{run}-warmup"
+            create_topic(admin, topic, 1, args.phase_timeout)
+            produce_phase(result.bootstrap, Phase("produce", 1, "1", topic, args.warmup_records), args.record_size,
+                          args.phase_timeout, None)
         for partitions in () if args.skip_phases else PARTITION_COUNTS:
             produced = None
             for acks in ACKS:
@@ -636,6 +642,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--phase-timeout", type=float, default=20.0, help="seconds each phase may take (default %(default)s)")
     p.add_argument("--startup-timeout", type=float, default=30.0, help="seconds a broker may take to answer Metadata")
     p.add_argument("--settle", type=float, default=1.0, help="idle seconds after start-up before reading RSS")
+    p.add_argument("--warmup-records", type=int, default=0, help="records produced (1 partition, acks=1, not "
+                   "measured) to each broker before the phases, so the first phase (acks=1, 1 partition) is not "
+                   "the only one paying fresh-process page faults (default %(default)s: off)")
     p.add_argument("--skip-phases", action="store_true", help="skip the closed-loop produce/consume phases "
                    "(start-up, RSS and the flags below only)")
     p.add_argument("--latency", action="store_true", help="then open-loop produce latency at 10/50/90%% of the "
