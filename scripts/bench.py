@@ -495,7 +495,8 @@ def bench_broker(name: str, bootstrap: str | None, broker: BrokerProcess | None,
         import bench_startup
 
         result.groups += bench_startup.measure(argparse.Namespace(startups=args.startups, startup_repo=args.startup_repo,
-                                                                  memory=args.memory, settle=args.settle))
+                                                                  memory=args.memory, settle=args.settle,
+                                                                  startup_asyncio_loop=args.startup_asyncio_loop))
     if args.lifecycle and name == "Ottla":  # starts its own Ottla brokers (stored data, maintenance intervals)
         import bench_lifecycle
 

@@ -11,6 +11,11 @@ Produce, Fetch and JoinGroup (raw requests: round trip, and the broker main thre
 /proc/PID/schedstat, in ns), so a handler imported on its first request shows what that costs.
 Each checkout runs under its own .venv's python when it has one (the venv's install mode is part of
 start-up), else this one. Run through `bench.py --startup` too (its rows join the table).
+
+Idle RSS is split as /proc/PID/status does (anonymous, file-backed) and by the libraries whose file pages
+dominate it (/proc/PID/smaps: rocksdict's RocksDB, OpenSSL's libssl/libcrypto with _ssl and _hashlib, libpython,
+uvloop). `--startup-asyncio-loop` adds, alternated, start-ups of this checkout with uvloop made unimportable
+(gateway/server.py falls back to asyncio.run): what uvloop costs at start-up (asyncio imports ssl either way).
 """
 
 from __future__ import annotations
@@ -42,14 +47,22 @@ PHASES = ("startup_ms", "storage_ms", "broker_ms", "listen_ms")  # the 'ready' l
 # modules `ottla serve` with no flags must not have imported by its first Metadata (tests/gateway/test_lazy_imports.py)
 HEAVY = ("aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jinja2", "gateway.share.coordinator",
          "gateway.txn.coordinator", "gateway.http", "gateway.metrics", "gateway.security.sasl",
-         "gateway.security.tls", "gateway.groups.kip848.coordinator", "gateway.handlers.produce")
+         "gateway.security.tls", "gateway.groups.kip848.coordinator", "gateway.handlers.produce",
+         # deferred or avoided (gateway/deferred_imports.py, gateway.cli.HelpFormatter, authorizer_settings)
+         "bdb", "cmd", "_hashlib", "shutil", "bz2", "lzma", "gateway.security.acls", "gateway.security.authorizer")
+# file-backed (and their relocated) pages by library, from /proc/PID/smaps: what dominates idle RSS
+LIBRARIES = (("rocksdict (RocksDB)", ("rocksdict",)),
+             ("OpenSSL (libssl, libcrypto, _ssl, _hashlib)", ("libssl.so", "libcrypto.so", "/_ssl.", "/_hashlib.")),
+             ("libpython", ("libpython",)), ("uvloop", ("/uvloop/",)))
+NO_UVLOOP = "import sys\nsys.modules['uvloop'] = None  # bench only: gateway.server.run falls back to asyncio.run\n"
 
 
 # `ottla serve` run in-process so SIGUSR1 writes sys.modules' names to a file (the broker sets no handler of its own
 # for it): the bench signals it once the first Metadata is answered
 COUNTING = ("import signal, sys, os\n"
             "def dump(*_):\n"
-            "    with open(os.environ['OTTLA_MODULES_FILE'] + '.tmp', 'w') as f: f.write('\\n'.join(sorted(sys.modules)))\n"
+            "    names = [('deferred:' if type(m).__name__ == 'DeferredModule' else '') + n for n, m in sys.modules.items()]\n"
+            "    with open(os.environ['OTTLA_MODULES_FILE'] + '.tmp', 'w') as f: f.write('\\n'.join(sorted(names)))\n"
             "    os.replace(os.environ['OTTLA_MODULES_FILE'] + '.tmp', os.environ['OTTLA_MODULES_FILE'])\n"
             "signal.signal(signal.SIGUSR1, dump)\n"
             "sys.argv = ['ottla', *sys.argv[1:]]\n"
@@ -63,17 +76,49 @@ def python_of(repo: Path) -> str:
     return str(python) if python.exists() else sys.executable
 
 
-def broker_argv(repo: Path, workdir: Path, port: int, memory: bool, counting: bool = False) -> list[str]:
-    argv = [python_of(repo), *(["-c", COUNTING] if counting else ["-m", "gateway"]), "serve", "--host",
+def broker_argv(repo: Path, workdir: Path, port: int, memory: bool, counting: bool = False,
+                uvloop: bool = True) -> list[str]:
+    if counting or not uvloop:
+        code = ("" if uvloop else NO_UVLOOP) + (COUNTING if counting else
+                                               "import sys\nsys.argv = ['ottla', *sys.argv[1:]]\n"
+                                               "from gateway.cli import main\nraise SystemExit(main())\n")
+        command = ["-c", code]
+    else:
+        command = ["-m", "gateway"]
+    argv = [python_of(repo), *command, "serve", "--host",
             bench.HOST, "--port", str(port), "--data-dir", str(workdir / f"data-{port}"), "--topic", f"{TOPIC}:1"]
     return argv + (["--memory"] if memory else [])
 
 
-def start(repo: Path, workdir: Path, memory: bool, counting: bool = False) -> bench.BrokerProcess:
+def start(repo: Path, workdir: Path, memory: bool, counting: bool = False, uvloop: bool = True) -> bench.BrokerProcess:
     bench.compile_bytecode(repo)
     port = bench.free_port()
-    return bench.BrokerProcess(f"Ottla ({repo})", broker_argv(repo, workdir, port, memory, counting), port,
+    return bench.BrokerProcess(f"Ottla ({repo})", broker_argv(repo, workdir, port, memory, counting, uvloop), port,
                                workdir / f"ottla-{port}.log", cwd=repo)
+
+
+_MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$")  # an smaps mapping's header: permissions, path
+
+
+def rss_by_kind(pid: int) -> dict[str, float]:
+    """Idle RSS in MiB: anonymous and file-backed (/proc/PID/status), and each LIBRARIES entry's pages (smaps)."""
+    out: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:")):
+            out[line.split(":")[0]] = int(line.split()[1]) / 1024
+    library = None
+    sums = {name: 0 for name, _ in LIBRARIES} | {name + " text": 0 for name, _ in LIBRARIES}
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        mapping = _MAPPING.match(line)
+        if mapping:
+            library = next((name for name, parts in LIBRARIES if any(p in mapping.group(2) for p in parts)), None)
+            text = mapping.group(1).startswith("r-x")
+        elif line.startswith("Rss:") and library is not None:
+            sums[library] += int(line.split()[1])
+            if text:
+                sums[library + " text"] += int(line.split()[1])
+    out.update({name: kib / 1024 for name, kib in sums.items()})
+    return out
 
 
 def main_thread_ns(pid: int) -> int:
@@ -150,8 +195,9 @@ def first_requests(port: int, pid: int) -> list[tuple[str, float, float]]:
     return out
 
 
-def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple[int, list[str]]:
-    """len(sys.modules) of a broker that has answered its first Metadata, and the HEAVY ones among them."""
+def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple[int, list[str], list[str], bool]:
+    """len(sys.modules) of a broker that has answered its first Metadata, the HEAVY ones among them, the ones bound
+    but not run (gateway/deferred_imports.py), and whether ssl (OpenSSL) is loaded."""
     path = workdir / "modules.txt"
     os.environ["OTTLA_MODULES_FILE"] = str(path)
     broker = start(repo, workdir, memory, counting=True)
@@ -161,12 +207,14 @@ def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple
         deadline = time.monotonic() + 10
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
-        names = set(path.read_text().split())
+        listed = path.read_text().split()
         path.unlink()
     finally:
         broker.stop()
         del os.environ["OTTLA_MODULES_FILE"]
-    return len(names), [h for h in HEAVY if h in names]
+    deferred = sorted(n.split(":", 1)[1] for n in listed if n.startswith("deferred:"))
+    names = {n for n in listed if not n.startswith("deferred:")}
+    return len(names) + len(deferred), [h for h in HEAVY if h in names], deferred, "ssl" in names
 
 
 def spread(values: list[float], digits: int = 1) -> str:
@@ -175,43 +223,57 @@ def spread(values: list[float], digits: int = 1) -> str:
 
 def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str | None]]:
     repos = [REPO] + ([Path(args.startup_repo).resolve()] if args.startup_repo else [])
-    figures: dict[Path, dict[str, list[float]]] = {repo: {"startup": [], "cpu": [], "rss": [], "ready": [],
-                                                          **{p: [] for p in PHASES}} for repo in repos}
+    # (label, checkout, with uvloop): alternated A B (C) A B (C) ...
+    starts = [(repo, repo, True) for repo in repos]
+    if getattr(args, "startup_asyncio_loop", False):
+        starts.append(("asyncio's loop", REPO, False))
+    kinds = ("RssAnon", "RssFile", *(name for name, _ in LIBRARIES), *(name + " text" for name, _ in LIBRARIES))
+    figures: dict = {label: {"startup": [], "cpu": [], "rss": [], "ready": [], **{p: [] for p in PHASES},
+                             **{k: [] for k in kinds}} for label, _, _ in starts}
     extra: dict[Path, dict] = {}
     loads = []
     with tempfile.TemporaryDirectory(prefix="ottla-startup-") as tmp:
         workdir = Path(tmp)
         for _ in range(args.startups):
-            for repo in repos:  # alternated: A B A B ...
+            for label, repo, uvloop in starts:
                 loads.append(os.getloadavg()[0])
-                broker = start(repo, workdir, args.memory)
+                broker = start(repo, workdir, args.memory, uvloop=uvloop)
+                f = figures[label]
                 try:
-                    figures[repo]["startup"].append(broker.start(30.0))
-                    figures[repo]["cpu"].append(process_cpu_ms(broker.proc.pid))
+                    f["startup"].append(broker.start(30.0))
+                    f["cpu"].append(process_cpu_ms(broker.proc.pid))
                     if broker.ready_line_ms is not None:
-                        figures[repo]["ready"].append(broker.ready_line_ms)
+                        f["ready"].append(broker.ready_line_ms)
                     time.sleep(args.settle)
-                    figures[repo]["rss"].append(broker.status_kib("VmRSS") / 1024)
+                    f["rss"].append(broker.status_kib("VmRSS") / 1024)
+                    for kind, mib in rss_by_kind(broker.proc.pid).items():
+                        f[kind].append(mib)
                     ready = broker.log_path.read_text(errors="replace")
                     for phase in PHASES:  # absent from an older checkout's ready line
                         match = re.search(rf"\b{phase}=([\d.]+)", ready)
                         if match:
-                            figures[repo][phase].append(float(match.group(1)))
+                            f[phase].append(float(match.group(1)))
                 finally:
                     broker.stop()
         for repo in repos:
-            count, heavy = imported_at_first_metadata(repo, workdir, args.memory)
+            count, heavy, deferred, ssl_loaded = imported_at_first_metadata(repo, workdir, args.memory)
             broker = start(repo, workdir, args.memory)
             try:
                 broker.start(30.0)
                 requests = first_requests(broker.port, broker.proc.pid)
             finally:
                 broker.stop()
-            extra[repo] = {"modules": count, "heavy": heavy, "requests": requests}
+            extra[repo] = {"modules": count, "heavy": heavy, "deferred": deferred, "ssl": ssl_loaded,
+                           "requests": requests}
     rows = []
-    for repo in repos:
-        tag = "" if len(repos) == 1 else f" ({'this checkout' if repo == REPO else repo})"
-        f = figures[repo]
+    for label, repo, uvloop in starts:
+        if len(starts) == 1:
+            tag = ""
+        elif not uvloop:
+            tag = " (this checkout, asyncio's loop: uvloop not importable)"
+        else:
+            tag = f" ({'this checkout' if repo == REPO else repo})"
+        f = figures[label]
         rows.append((f"start-up{tag}", f"start-up to first Metadata, ms, median of {args.startups}",
                      statistics.median(f["startup"]), f"range {min(f['startup']):.0f}-{max(f['startup']):.0f}"))
         rows.append((f"start-up{tag}", "broker CPU to first Metadata (all threads), ms, median", statistics.median(f["cpu"]),
@@ -226,9 +288,20 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
                              f"range {min(f[phase]):.1f}-{max(f[phase]):.1f}"))
         rows.append((f"start-up{tag}", f"idle RSS after {args.settle:g} s, MiB, median", statistics.median(f["rss"]),
                      f"range {min(f['rss']):.1f}-{max(f['rss']):.1f}"))
-        rows.append((f"start-up{tag}", "modules imported by the first Metadata, count", extra[repo]["modules"],
-                     "heavy ones loaded: " + (", ".join(extra[repo]["heavy"]) or "none")))
-        for what, wall_ms, cpu_ms in extra[repo]["requests"]:
+        for kind, what in (("RssAnon", "anonymous"), ("RssFile", "file-backed"),
+                           *((name, f"pages of {name}") for name, _ in LIBRARIES)):
+            if f[kind]:
+                note = "/proc/PID/status" if kind in ("RssAnon", "RssFile") else \
+                    f"of it executable text (r-xp) {statistics.median(f[kind + ' text']):.2f} (smaps Rss)"
+                rows.append((f"start-up{tag}", f"of idle RSS: {what}, MiB, median", statistics.median(f[kind]), note))
+        if not uvloop:
+            continue
+        e = extra[repo]
+        rows.append((f"start-up{tag}", "modules imported by the first Metadata, count", e["modules"],
+                     "heavy ones loaded: " + (", ".join(e["heavy"]) or "none") + "; bound, not run: " +
+                     (", ".join(e["deferred"]) or "none") + "; ssl (OpenSSL) " +
+                     ("loaded (asyncio and uvloop import it)" if e["ssl"] else "not loaded")))
+        for what, wall_ms, cpu_ms in e["requests"]:
             rows.append((f"start-up{tag}", f"{what}: round trip, ms", wall_ms, None))
             rows.append((f"start-up{tag}", f"{what}: broker CPU per request (main thread), ms", cpu_ms, None))
     rows.append(("start-up", "load average (1 min) during the start-ups, median", statistics.median(loads),
@@ -239,6 +312,8 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
 def add_arguments(p) -> None:
     p.add_argument("--startups", type=int, default=5, help="start-ups per checkout (default %(default)s)")
     p.add_argument("--startup-repo", metavar="PATH", help="alternate each start-up with this checkout's broker (A/B)")
+    p.add_argument("--startup-asyncio-loop", action="store_true", help="also alternate start-ups of this checkout "
+                   "without uvloop (asyncio's own loop): start-up, CPU and idle RSS")
 
 
 def main(argv: list[str] | None = None) -> int:
