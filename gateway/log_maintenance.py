@@ -17,7 +17,6 @@ import structlog
 
 from gateway.clock import now_ms
 from gateway.offload import Pacer
-from partitions.cleaner import Cleaning, plan
 from partitions.log_config import is_compacted
 from partitions.retention import delete_old_segments
 from wire.errors import KafkaError
@@ -27,6 +26,22 @@ if TYPE_CHECKING:
     from partitions.log import PartitionLog
 
 log = structlog.get_logger("ottla.log_maintenance")
+
+
+def _import_cleaner() -> None:
+    """partitions.cleaner (and wire.batch_rewrite) with the first compacted topic, not at start-up; a name already
+    set here (a test's stand-in) is kept."""
+    from partitions import cleaner
+
+    globals().setdefault("plan", cleaner.plan)
+    globals().setdefault("Cleaning", cleaner.Cleaning)
+
+
+def __getattr__(name: str):  # PEP 562: log_maintenance.plan / .Cleaning read from outside
+    if name in ("plan", "Cleaning"):
+        _import_cleaner()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class LogMaintenance:
@@ -89,6 +104,8 @@ class LogMaintenance:
             await pacer.step()
             if topic.deleted or not is_compacted(topic):  # (plan() says None to each of its partitions)
                 continue
+            if "plan" not in globals():
+                _import_cleaner()
             for partition in topic.partitions:
                 await pacer.step()
                 key = (topic.topic_id, partition.index)

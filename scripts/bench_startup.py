@@ -49,7 +49,8 @@ HEAVY = ("aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jin
          "gateway.txn.coordinator", "gateway.http", "gateway.metrics", "gateway.security.sasl",
          "gateway.security.tls", "gateway.groups.kip848.coordinator", "gateway.handlers.produce",
          # deferred or avoided (gateway/deferred_imports.py, gateway.cli.HelpFormatter, authorizer_settings)
-         "bdb", "cmd", "_hashlib", "shutil", "bz2", "lzma", "gateway.security.acls", "gateway.security.authorizer")
+         "bdb", "cmd", "_hashlib", "shutil", "bz2", "lzma", "gateway.security.acls", "gateway.security.authorizer",
+         "gateway.faults.kinds", "partitions.cleaner", "wire.batch_rewrite")
 # file-backed (and their relocated) pages by library, from /proc/PID/smaps: what dominates idle RSS
 LIBRARIES = (("rocksdict (RocksDB)", ("rocksdict",)),
              ("OpenSSL (libssl, libcrypto, _ssl, _hashlib)", ("libssl.so", "libcrypto.so", "/_ssl.", "/_hashlib.")),

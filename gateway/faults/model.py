@@ -17,10 +17,18 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from wire.errors import ErrorCode
+from wire.lazy import exports
 from wire.messages import APIS
+
+if TYPE_CHECKING:
+    from gateway.faults.kinds import Decision, Fault, RequestFacts
+
+# the records (dataclasses: ~2 ms of start-up to build) live in gateway.faults.kinds, imported with the first fault
+# added or decided; `from gateway.faults.model import Fault` still works (PEP 562)
+__getattr__ = exports(__name__, {name: "gateway.faults.kinds" for name in ("Decision", "Fault", "RequestFacts")})
 
 SPEC_KEYS = frozenset({"api", "error", "count", "probability", "delay_ms", "drop_connection", "broker", "topic",
                        "partition", "group", "client_id", "message"})
@@ -62,64 +70,6 @@ def error_code_of(error: str | int | None) -> ErrorCode | None:
     except (KeyError, ValueError):
         pass
     raise FaultSpecError(f"error: unknown error code {error!r}")
-
-
-@dataclass(eq=False)
-class Fault:
-    id: int
-    api_key: int | None  # None: every API
-    error: ErrorCode | None = None
-    message: str | None = None  # the error_message, where the response has one
-    count: int | None = None  # fire at most this many times (None: unbounded)
-    probability: float | None = None  # each matching request fires with this chance (None: always)
-    delay_ms: int = 0
-    drop_connection: bool = False
-    broker: int | None = None
-    topic: str | None = None
-    partition: int | None = None
-    group: str | None = None
-    client_id: str | None = None
-    fired: int = 0
-    _waiters: list[tuple[int, Callable[[], None]]] = field(default_factory=list, repr=False)
-
-    @property
-    def exhausted(self) -> bool:
-        return self.count is not None and self.fired >= self.count
-
-    @property
-    def api(self) -> str | None:
-        return None if self.api_key is None else APIS[self.api_key].name
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id, "api": self.api, "error": self.error.name if self.error is not None else None,
-            "message": self.message, "count": self.count, "probability": self.probability,
-            "delay_ms": self.delay_ms, "drop_connection": self.drop_connection, "broker": self.broker,
-            "topic": self.topic, "partition": self.partition, "group": self.group, "client_id": self.client_id,
-            "fired": self.fired, "exhausted": self.exhausted,
-        }
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What the faults that fired on one request want done (several may fire at once)."""
-
-    faults: tuple[Fault, ...]
-    error: ErrorCode | None
-    message: str | None
-    delay_ms: int
-    drop_connection: bool
-
-
-@dataclass(frozen=True)
-class RequestFacts:
-    """What the matchers look at in one request (gateway.faults.requests extracts it)."""
-
-    api_key: int
-    broker: int
-    client_id: str | None
-    topics: dict[str, frozenset[int] | None]  # topic -> partitions named (None: the topic as a whole)
-    groups: frozenset[str]
 
 
 def _optional(spec: dict, key: str, kind: type):
@@ -181,6 +131,8 @@ class FaultSet:
             raise FaultSpecError("probability: in (0, 1]")
         if delay_ms < 0 or delay_ms > MAX_DELAY_MS:
             raise FaultSpecError(f"delay_ms: 0 to {MAX_DELAY_MS}")
+        from gateway.faults.kinds import Fault
+
         fault = Fault(
             id=self._next_id, api_key=api_key_of(spec.get("api")), error=error, message=_optional(spec, "message", str),
             count=count, probability=probability, delay_ms=delay_ms, drop_connection=drop,
@@ -254,6 +206,8 @@ class FaultSet:
         if any(f.exhausted for f in fired):
             self._rearm()
         erroring = next((f for f in fired if f.error is not None), None)
+        from gateway.faults.kinds import Decision
+
         return Decision(
             faults=tuple(fired), error=erroring.error if erroring else None,
             message=erroring.message if erroring else None,

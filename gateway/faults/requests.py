@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from wire.schema import Field, Message
 
-from gateway.faults.model import RequestFacts
+from gateway.faults.kinds import RequestFacts
 
 TOPIC_NAME_FIELDS = ("name", "topic", "topic_name")
 PARTITION_FIELDS = ("partition_index", "partition", "index")

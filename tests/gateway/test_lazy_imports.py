@@ -105,9 +105,12 @@ def test_state_prefixes_checked_at_start_are_the_coordinators_own():
 # what it imports (construct.debug's; gateway/deferred_imports.py binds pdb without running it), OpenSSL's
 # _hashlib (construct.core's hashlib, likewise), shutil with zlib/bz2/lzma (argparse's HelpFormatter; gateway.cli's
 # own finds the width without it), the ACL store and the authorizer (off without --authorizer; Metadata and the
-# request guards name ACL codes from gateway.security.acl_codes). Each of these was imported before.
+# request guards name ACL codes from gateway.security.acl_codes), the fault records (gateway.faults.kinds: with the
+# first fault) and the log cleaner (partitions.cleaner, wire.batch_rewrite: with the first compacted topic). Each
+# of these was imported before.
 NEVER_BY_FIRST_METADATA = ["bdb", "cmd", "code", "codeop", "_hashlib", "shutil", "bz2", "lzma",
-                           "gateway.security.acls", "gateway.security.authorizer"]
+                           "gateway.security.acls", "gateway.security.authorizer", "gateway.faults.kinds",
+                           "partitions.cleaner", "wire.batch_rewrite"]
 
 SERVE = r'''
 import json, os, signal, socket, struct, sys, threading, time
