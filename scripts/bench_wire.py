@@ -9,6 +9,8 @@ broker alone costs for the same bytes.
     big     `--big-requests` Produce requests of `--records` x `--record-size` B (librdkafka's shape at
             full throughput: batch.size 1,000,000, so ~970 records of 1 KiB, one batch, uncompressed)
     small   `--small-requests` Produce requests of one 100-byte record (the per-request cost)
+    fetch   `--small-requests` Fetch requests (v12, one partition, from offset 0, partition_max_bytes 1:
+            the first batch whole, one 100-byte record; max_wait 0): the per-request cost of a Fetch
 
 `--repo DIR` also starts Ottla from another checkout of this project (e.g. a worktree at main) and
 alternates the two, `--rounds` times each: an A/B of the same bytes. Medians, [ranges].
@@ -40,15 +42,16 @@ from bench_conn import framed, pipelined  # noqa: E402
 from wire.records import build_batch  # noqa: E402
 
 TOPIC = "bench-wire"
+FETCH_TOPIC = "bench-wire-fetch"  # 100-byte batches only: the Fetch phase reads one
 WINDOW = 4  # big requests in flight (librdkafka: max.in.flight 5)
 SMALL_WINDOW = 50
 
 
-def produce_frame(records: int, record_size: int, correlation_id: int) -> bytes:
+def produce_frame(records: int, record_size: int, correlation_id: int, topic: str = TOPIC) -> bytes:
     value = bytes(range(256)) * (record_size // 256) + bytes(record_size % 256)
     batch = build_batch([(None, value, [], 1_700_000_000_000 + i) for i in range(records)])
     return framed(0, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 5000, "topic_data": [
-        {"name": TOPIC, "partition_data": [{"index": 0, "records": batch}]}]}, correlation_id)
+        {"name": topic, "partition_data": [{"index": 0, "records": batch}]}]}, correlation_id)
 
 
 def _codec_cases():
@@ -145,6 +148,14 @@ def codec_table(rows) -> str:
     return "\n".join(lines)
 
 
+def fetch_frame(correlation_id: int) -> bytes:
+    return framed(1, 12, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1, "max_bytes": 1 << 20,
+                          "isolation_level": 0, "session_id": 0, "session_epoch": -1, "topics": [
+                              {"topic": FETCH_TOPIC, "partitions": [{"partition": 0, "fetch_offset": 0,
+                                                               "partition_max_bytes": 1}]}],
+                          "forgotten_topics_data": [], "rack_id": ""}, correlation_id)
+
+
 def one_run(broker: bench.BrokerProcess, args) -> dict[str, float]:
     broker.start(args.startup_timeout)
     try:
@@ -159,6 +170,10 @@ def one_run(broker: bench.BrokerProcess, args) -> dict[str, float]:
         before = broker.cpu_seconds()
         pipelined(address, small, args.small_requests, SMALL_WINDOW)
         out["small"] = (broker.cpu_seconds() - before) * 1e6 / args.small_requests
+        pipelined(address, produce_frame(1, 100, 10, FETCH_TOPIC), 1, 1)  # creates it: two 100-byte batches
+        before = broker.cpu_seconds()
+        pipelined(address, fetch_frame(9), args.small_requests, SMALL_WINDOW)
+        out["fetch"] = (broker.cpu_seconds() - before) * 1e6 / args.small_requests
         return out
     finally:
         broker.stop()
@@ -204,10 +219,11 @@ def _summary(values: list[float]) -> str:
 
 
 def table(results) -> str:
-    lines = ["| broker | big: CPU per MB, ms | small: CPU per request, us |", "|---|---|---|"]
+    lines = ["| broker | big: CPU per MB, ms | small: CPU per request, us | fetch: CPU per request, us |",
+             "|---|---|---|---|"]
     for name, by_kind in results.items():
-        big, small = by_kind.get("big"), by_kind.get("small")
-        lines.append(f"| {name} | {_summary(big) if big else 'n/a'} | {_summary(small) if small else 'n/a'} |")
+        cells = [_summary(by_kind[k]) if by_kind.get(k) else "n/a" for k in ("big", "small", "fetch")]
+        lines.append(f"| {name} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

@@ -674,6 +674,7 @@ FAST_APIS = frozenset({0, 1})  # Produce, Fetch: one small request each per part
 _FAST_ON = os.environ.get("OTTLA_CODEC", "generated") != "construct"  # OTTLA_CODEC=construct: A/B, debugging
 _NO_LIMIT = 1 << 62
 _UNBUILT = object()
+_FAST_CACHE_MAX = 4096
 _FAST_DECODERS: dict = {}  # (message, version) -> generated function, or None (construct only)
 _FAST_ENCODERS: dict = {}
 
@@ -686,8 +687,8 @@ def _fast(message: Message, version: int, cache: dict, kind: str):
         from wire import fast_codec
 
         function = getattr(fast_codec, kind)(message, version)
-    if len(cache) < 4096:  # (message, version) pairs are bounded by the declarations; the guard by a caller's
-        cache[(message, version)] = function  # own Message objects (tests)
+    if len(cache) < _FAST_CACHE_MAX:  # (message, version) pairs are bounded by the declarations; this bound by
+        cache[(message, version)] = function  # a caller's own Message objects (tests)
     return function
 
 
