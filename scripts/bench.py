@@ -162,12 +162,18 @@ def compile_bytecode(repo: Path) -> None:
                        stdout=subprocess.DEVNULL, check=False)
 
 
+# --asyncio-loop: the broker with `import uvloop` made to fail (gateway.server.run falls back to asyncio.run)
+NO_UVLOOP = ("import sys\nsys.modules['uvloop'] = None\nsys.argv = ['ottla', *sys.argv[1:]]\n"
+             "from gateway.cli import main\nraise SystemExit(main())\n")
+ASYNCIO_LOOP = False  # set by --asyncio-loop
+
+
 def ottla_process(workdir: Path, memory: bool) -> BrokerProcess:
     compile_bytecode(REPO)
     port = free_port()
     data_dir = workdir / "ottla-data"
-    argv = [sys.executable, "-m", "gateway", "serve", "--host", HOST, "--port", str(port),
-            "--data-dir", str(data_dir)]
+    argv = [sys.executable, *(["-c", NO_UVLOOP] if ASYNCIO_LOOP else ["-m", "gateway"]), "serve", "--host", HOST,
+            "--port", str(port), "--data-dir", str(data_dir)]
     if memory:
         argv.append("--memory")
     return BrokerProcess("Ottla", argv, port, workdir / "ottla.log", cwd=REPO)
@@ -638,6 +644,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--record-size", type=int, default=1024, help="value bytes per record (default %(default)s)")
     p.add_argument("--bootstrap", metavar="HOST:PORT", help="bench this running broker instead of starting Ottla")
     p.add_argument("--memory", action="store_true", help="start Ottla with --memory (no RocksDB)")
+    p.add_argument("--asyncio-loop", action="store_true", help="start Ottla on asyncio's own event loop (uvloop "
+                   "made unimportable), to A/B the hot path against uvloop (README: start-up, second pass)")
     p.add_argument("--against-tansu", action="store_true", help="also bench Tansu (in memory) and compare")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     p.add_argument("--phase-timeout", type=float, default=20.0, help="seconds each phase may take (default %(default)s)")
@@ -755,7 +763,9 @@ def interrupt(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ASYNCIO_LOOP
     args = parse_args(argv)
+    ASYNCIO_LOOP = args.asyncio_loop
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, interrupt)
     results: list[BrokerResult] = []
