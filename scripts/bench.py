@@ -726,6 +726,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bench_trace.add_arguments(p.add_argument_group("--trace"))
     p.add_argument("--clients", action="store_true", help="then the connection registry's cost a request in "
                    "process: off / counting (--http-port) / --client-report / --trace (scripts/bench_clients.py)")
+    p.add_argument("--pipeline", action="store_true", help="then the request pipeline's own CPU a request and the "
+                   "frame split's, in process (scripts/bench_pipeline.py)")
     p.add_argument("--storage", action="store_true", help="then the RocksDB engine's write path in-process: CPU "
                    "per MB appended, journal bytes and flushes (scripts/bench_storage.py, options below)")
     p.add_argument("--acl", action="store_true", help="then the ACL check with 0 to 100,000 ACLs and produce MB/s "
@@ -825,6 +827,10 @@ def main(argv: list[str] | None = None) -> int:
         import bench_clients
 
         print(bench_clients.table(bench_clients.measure(5000, 5, 3)))
+    if args.pipeline:
+        import bench_pipeline
+
+        print(bench_pipeline.table(bench_pipeline.measure()))
     if args.acl:
         import bench_acl
 
