@@ -1,7 +1,9 @@
 """The topic configs that govern a log's lifecycle (segments, retention, compaction), read as typed values.
 
 Read on every use through `Topic.config` (typed, cached by the topic until its configs change), so a
-config changed at run time takes effect at the next append or retention/cleaner pass.
+config changed at run time takes effect at the next append or retention/cleaner pass. What every append
+reads (`compacted`, `roll_limits`, the timestamp bounds) is computed here and kept as Topic attributes by
+`Topic.refresh`, which runs whenever the topic's configs or the broker's defaults for topics change.
 """
 
 from __future__ import annotations
