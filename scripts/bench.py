@@ -14,7 +14,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
@@ -24,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PARTITION_COUNTS = (1, 8)
 ACKS = ("1", "all")
+POLL_EVERY = 64  # closed-loop produce: records between poll(0)s (each also serves the waiting delivery reports)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 METADATA_CORRELATION_ID = 0x0B7A
 STOP_SIGNAL = 0  # set by the SIGINT/SIGTERM handler
@@ -247,6 +247,14 @@ class Phase:
             return None
         return self.broker_cpu_seconds * 1000 / (self.bytes / 1e6)
 
+    @property
+    def client_cpu_ms_per_mb(self) -> float | None:
+        """This bench process's CPU (Python loop and librdkafka's threads) per MB: with broker and client on the
+        same cores, closed-loop MB/s is about cores / (client + broker CPU per MB)."""
+        if self.client_cpu_seconds is None or not self.bytes:
+            return None
+        return self.client_cpu_seconds * 1000 / (self.bytes / 1e6)
+
 
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted, non-empty list."""
@@ -303,7 +311,7 @@ def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: flo
                 seen[name] = node.get("req", {}).get("Produce", 0)
 
     counting = {"statistics.interval.ms": 100, "stats_cb": on_stats} if count_requests else {}
-    producer = Producer({
+    config = {
         **client_config(bootstrap),
         **counting,
         "acks": phase.acks,
@@ -314,41 +322,43 @@ def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: flo
         "queue.buffering.max.kbytes": 1_048_576,
         "message.timeout.ms": int(timeout_s * 1000),
         "enable.idempotence": False,
-    })
-    producer.list_topics(phase.topic, timeout=timeout_s)  # connections and metadata before the clock
+    }
     payload = os.urandom(record_size)
     if phase.compression != "none":  # half zeros: compressible, or librdkafka sends the batches uncompressed
         payload = payload[: record_size - record_size // 2] + bytes(record_size // 2)
     latencies: list[float] = []
     counts = [0] * phase.partitions
-    state = {"last": 0.0, "errors": 0, "first_error": None}
+    state = {"errors": 0, "first_error": None}
+    append = latencies.append
 
-    def on_delivery(sent_at: float, err, msg) -> None:
-        now = time.perf_counter()
-        state["last"] = now
-        if err is not None:
+    def delivered(err, msg) -> None:  # one producer-level callback, no callback object or clock read a record
+        if err is None:
+            append(msg.latency())  # librdkafka's produce() to this report, read when poll() serves it
+            counts[msg.partition()] += 1
+        else:
             state["errors"] += 1
             state["first_error"] = state["first_error"] or str(err)
-            return
-        latencies.append(now - sent_at)
-        counts[msg.partition()] += 1
 
+    producer = Producer({**config, "on_delivery": delivered})
+    producer.list_topics(phase.topic, timeout=timeout_s)  # connections and metadata before the clock
     meter = CpuMeter(broker)
     started = time.perf_counter()
     deadline = started + timeout_s
     topic, partitions, produce, poll = phase.topic, phase.partitions, producer.produce, producer.poll
-    for i in range(phase.expected):
-        if i % 1024 == 0 and time.perf_counter() > deadline:
+    clock, expected = time.perf_counter, phase.expected
+    for first in range(0, expected, POLL_EVERY):
+        poll(0)  # serves the delivery reports waiting (each waits for it at most POLL_EVERY records)
+        if clock() > deadline:
             break
-        while True:
-            try:
-                produce(topic, payload, partition=i % partitions,
-                        on_delivery=partial(on_delivery, time.perf_counter()))
-                break
-            except BufferError:
-                poll(0.01)
-        poll(0)
+        for i in range(first, min(first + POLL_EVERY, expected)):
+            while True:
+                try:
+                    produce(topic, payload, partition=i % partitions)
+                    break
+                except BufferError:
+                    poll(0.01)
     remaining = producer.flush(max(0.0, deadline - time.perf_counter()) + 1.0)
+    finished = time.perf_counter()  # flush() returns once the last report is served
     if remaining:
         producer.purge()
         producer.flush(1.0)
@@ -359,7 +369,7 @@ def produce_phase(bootstrap: str, phase: Phase, record_size: int, timeout_s: flo
         phase.requests = sum(seen.values()) or None
     phase.records, phase.per_partition = len(latencies), counts
     phase.bytes = phase.records * record_size
-    phase.seconds = (state["last"] or time.perf_counter()) - started
+    phase.seconds = finished - started
     phase.errors, phase.first_error = state["errors"], state["first_error"]
     phase.timed_out = remaining > 0 or phase.records + phase.errors < phase.expected
     if latencies:
@@ -570,6 +580,7 @@ def rows(result: BrokerResult) -> list[tuple[str, str, float | None, str | None]
         metrics.append(("broker CPU, % of a core", phase.broker_cpu_percent))
         metrics.append(("broker CPU per MB, ms", phase.broker_cpu_ms_per_mb))
         metrics.append(("bench client CPU, % of a core", phase.client_cpu_percent))
+        metrics.append(("bench client CPU per MB, ms", phase.client_cpu_ms_per_mb))
         out += [(phase.label, metric, value, note) for metric, value in metrics]
     return out + result.groups + result.share + result.connection
 
@@ -607,7 +618,9 @@ def markdown(results: list[BrokerResult], args: argparse.Namespace) -> str:
     lines.append("")
     lines.append(f"{args.records:,} records of {size} per phase, librdkafka {confluent_version()}, "
                  f"{len(os.sched_getaffinity(0))} cores shared by broker and client; latency is produce() to delivery "
-                 f"callback at full throughput (includes client queueing); MB = 10^6 bytes of values.")
+                 f"callback at full throughput (librdkafka's Message.latency(), read when poll() serves the report, "
+                 f"polled every {POLL_EVERY} records: it includes the client's queue, which a faster client fills "
+                 f"deeper); MB = 10^6 bytes of values.")
     for r in results:
         if r.failure:
             notes.setdefault(f"{r.name} stopped early: {r.failure}", len(notes) + 1)
