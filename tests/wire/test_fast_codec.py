@@ -353,3 +353,30 @@ def test_big_records_are_views_and_gathered_pieces():
     gathered = encode(response, 11, body, 500, True)
     assert isinstance(gathered, Parts) and all(piece is parts.parts[0] for piece in gathered.parts[1:-1])
     assert bytes(gathered) == bytes(construct_encode(response, 11, body))
+
+
+def test_the_generator_is_imported_at_the_first_produce_not_at_start():
+    """Start-up (ApiVersions, Metadata) never imports wire.fast_codec; the first Produce does, and builds
+    only the functions of the versions used (fresh interpreter: this one has imported everything)."""
+    import json
+    import subprocess
+    import sys
+
+    child = r'''
+import json, sys
+from wire import codec
+from wire.messages import APIS
+seen = {}
+codec.decode(APIS[18].request, 3, codec.encode(APIS[18].request, 3, {"client_software_name": "a"}))
+codec.decode(APIS[3].request, 12, codec.encode(APIS[3].request, 12, {"topics": None}))
+seen["at_metadata"] = "wire.fast_codec" in sys.modules
+body = codec.encode(APIS[0].request, 9, {"acks": 1, "timeout_ms": 1, "topic_data": []})
+codec.decode(APIS[0].request, 9, body)
+seen["after_produce"] = "wire.fast_codec" in sys.modules
+seen["built"] = sorted((m.name, v) for (m, v), f in {**codec._FAST_DECODERS, **codec._FAST_ENCODERS}.items() if f)
+print(json.dumps(seen))
+'''
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    seen = json.loads(out)
+    assert seen == {"at_metadata": False, "after_produce": True, "built": [["ProduceRequest", 9]]}
