@@ -11,7 +11,7 @@ bound at once, run on first use (`ottla` calls `defer_unused()` before anything 
 has not run yet. `import pdb` anywhere binds that object as usual; the first read of an attribute it does not have
 yet (`pdb.post_mortem`, `hashlib.sha256`, `from hashlib import pbkdf2_hmac`, `breakpoint()`) runs the module's code
 in that same object, once, and from then on it is an ordinary module (its class is types.ModuleType again, so later
-reads cost nothing extra). The run holds a lock: a second thread's first read waits for it rather than seeing a
+reads cost nothing extra). The run holds the module's own lock: a second thread's first read waits for it rather than seeing a
 half-run module (Python 3.11's importlib.util.LazyLoader lets it see one, fixed in 3.13). A module already imported,
 or one without a source loader, is left alone. Not for modules whose attributes are read at import time by what
 the broker imports anyway (ssl: asyncio.sslproto and uvloop read ssl.SSLError and others as they are imported, so
@@ -26,7 +26,7 @@ import types
 from importlib.util import find_spec, module_from_spec
 
 UNUSED_AT_START = ("pdb", "hashlib")
-_lock = threading.RLock()
+_locks: dict[str, threading.RLock] = {}  # one per deferred module: only that module's first readers wait
 _running: set[str] = set()
 
 
@@ -35,7 +35,7 @@ class DeferredModule(types.ModuleType):
 
     def __getattr__(self, attr: str):
         spec = self.__spec__
-        with _lock:
+        with _locks[spec.name]:
             if type(self) is DeferredModule and spec.name not in _running:
                 _running.add(spec.name)
                 try:
@@ -58,6 +58,7 @@ def defer(name: str) -> bool:
     if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module") or spec.origin is None:
         return False
     module = module_from_spec(spec)
+    _locks[name] = threading.RLock()
     module.__class__ = DeferredModule
     sys.modules[name] = module
     return True
