@@ -433,42 +433,59 @@ def _element(field: Field, version: int, flexible: bool) -> Construct:
     return _SCALARS[kind]
 
 
-def _field_codec(field: Field, version: int, flexible: bool) -> Construct:
-    element = _element(field, version, flexible)
+def wrapped(field: Field, version: int, flexible: bool, element, array, nullable_struct):
+    """A field's codec from its element's, for every codec derived from the declarations: an array
+    (nullable where the version says), a single nullable struct (a presence marker), or the element."""
     if field.is_array:
-        return KArray(element, flexible, version in field.nullable)
+        return array(element, flexible, version in field.nullable)
     if field.is_struct and version in field.nullable:
-        return NullableStruct(element)
+        return nullable_struct(element)
     return element
+
+
+def _field_codec(field: Field, version: int, flexible: bool) -> Construct:
+    return wrapped(field, version, flexible, _element(field, version, flexible), KArray, NullableStruct)
 
 
 _FIXED_FORMATS = {"int8": "b", "int16": "h", "int32": "i", "int64": "q", "uint16": "H", "float64": "d",
                   "bool": "?", "uuid": "16s"}
 
 
-def struct_for(fields: tuple[Field, ...] | list[Field], version: int, flexible: bool) -> KStruct:
-    plain: list[tuple[Any, Construct, Any]] = []
-    tagged: dict[int, tuple[str, Construct, Any]] = {}
-    run: list[Field] = []  # consecutive fixed-size scalars, merged into one FixedRun
-
-    def close_run() -> None:
-        if run:
-            formats = "".join(_FIXED_FORMATS[f.type] for f in run)
-            plain.append((tuple(f.name for f in run), FixedRun(formats), tuple(f.default for f in run)))
-            run.clear()
-
+def field_groups(fields, version: int, flexible: bool) -> tuple[list, list[Field]]:
+    """The layout of a struct at a version, for every codec derived from the declarations: its plain
+    fields in order, a run of consecutive fixed-size scalars as one list (one `struct` call), and its
+    tagged fields (flexible versions only) in tag order."""
+    plain: list = []  # a Field, or a list of Fields (a run)
+    tagged: dict[int, Field] = {}
     for field in fields:
         if not field.present_in(version):
             continue
         if field.tag is not None and flexible:
-            tagged[field.tag] = (field.name, _field_codec(field, version, flexible), field.default)
+            tagged[field.tag] = field
         elif field.type in _FIXED_FORMATS:
-            run.append(field)
+            if not plain or plain[-1].__class__ is not list:
+                plain.append([])
+            plain[-1].append(field)
         else:
-            close_run()
-            plain.append((field.name, _field_codec(field, version, flexible), field.default))
-    close_run()
-    return KStruct(plain, dict(sorted(tagged.items())) if flexible else None)
+            plain.append(field)
+    return plain, [tagged[tag] for tag in sorted(tagged)]
+
+
+def run_struct(run: list[Field]) -> struct.Struct:
+    return struct.Struct(">" + "".join(_FIXED_FORMATS[f.type] for f in run))
+
+
+def struct_for(fields: tuple[Field, ...] | list[Field], version: int, flexible: bool) -> KStruct:
+    plain, tagged = field_groups(fields, version, flexible)
+    built: list[tuple[Any, Construct, Any]] = []
+    for item in plain:
+        if item.__class__ is list:  # consecutive fixed-size scalars, merged into one FixedRun
+            built.append((tuple(f.name for f in item), FixedRun(run_struct(item).format[1:]),
+                          tuple(f.default for f in item)))
+        else:
+            built.append((item.name, _field_codec(item, version, flexible), item.default))
+    return KStruct(built, {f.tag: (f.name, _field_codec(f, version, flexible), f.default) for f in tagged}
+                   if flexible else None)
 
 
 @lru_cache(maxsize=None)

@@ -28,7 +28,10 @@ from wire.codec import (
     Encoded,
     Parts,
     WorkLimit,
+    field_groups,
+    run_struct,
     uvarint_bytes,
+    wrapped,
 )
 from wire.schema import Field, Message
 
@@ -78,37 +81,16 @@ def _element(field: Field, version: int, flexible: bool):
 
 
 def _field_codec(field: Field, version: int, flexible: bool):
-    element = _element(field, version, flexible)
-    if field.is_array:
-        return _Array(element, flexible, version in field.nullable)
-    if field.is_struct and version in field.nullable:
-        return _Nullable(element)
-    return element
+    return wrapped(field, version, flexible, _element(field, version, flexible), _Array, _Nullable)
 
 
 def layout(fields, version: int, flexible: bool) -> _Struct:
-    plain: list = []
-    tagged: dict[int, tuple] = {}
-    run: list[Field] = []
-
-    def close_run() -> None:
-        if run:
-            plain.append(("run", tuple(f.name for f in run), struct.Struct(">" + "".join(_FIXED_FORMATS[f.type]
-                          for f in run)), tuple(f.default for f in run)))
-            run.clear()
-
-    for field in fields:
-        if not field.present_in(version):
-            continue
-        if field.tag is not None and flexible:
-            tagged[field.tag] = (field.tag, field.name, _field_codec(field, version, flexible), field.default)
-        elif field.type in _FIXED_FORMATS:
-            run.append(field)
-        else:
-            close_run()
-            plain.append(("one", field.name, _field_codec(field, version, flexible), field.default))
-    close_run()
-    return _Struct(plain, [tagged[t] for t in sorted(tagged)] if flexible else None)
+    plain, tagged = field_groups(fields, version, flexible)  # wire.codec's rules: the construct tree's layout
+    return _Struct([("run", tuple(f.name for f in item), run_struct(item), tuple(f.default for f in item))
+                    if item.__class__ is list else ("one", item.name, _field_codec(item, version, flexible), item.default)
+                    for item in plain],
+                   [(f.tag, f.name, _field_codec(f, version, flexible), f.default) for f in tagged]
+                   if flexible else None)
 
 
 # --- helpers the generated code calls (the rare paths) ---------------------------------------------
@@ -264,6 +246,14 @@ def _dec_null_or(s: _Source, n: str, nullable: bool, target: str) -> None:
         s("raise Fallback")
 
 
+def _count(s: _Source, n: str, where: str) -> None:
+    """An array's elements counted against `left` as wire.codec's KArray counts them (WorkLimit's text too)."""
+    s(f"left -= {n}")
+    s("if left < 0:")
+    with s.block():
+        s(f"raise WorkLimit('more array elements than allowed at {where}')")
+
+
 def _dec_value(s: _Source, codec, target: str, counted: bool) -> None:
     if isinstance(codec, _Struct):
         _dec_struct(s, codec, target, counted)
@@ -301,10 +291,7 @@ def _dec_value(s: _Source, codec, target: str, counted: bool) -> None:
         s("else:")
         with s.block():
             if counted:
-                s(f"left -= {n}")
-                s("if left < 0:")
-                with s.block():
-                    s("raise WorkLimit('more array elements than allowed at (parsing)')")
+                _count(s, n, "(parsing)")
             element = codec.element
             if isinstance(element, _Scalar) and element.kind == "uuid":
                 s(f"if pos + 16 * {n} > end:")
@@ -370,13 +357,8 @@ def _dec_struct(s: _Source, codec: _Struct, target: str, counted: bool) -> None:
 
 def _sub_decoder(codec):
     """A tagged field's value from its own bytes: no element count, no views (wire.codec._parse_within)."""
-    s = _Source()
-    s.lines.append("def decode_tag(data):")
-    s("end = len(data)")
-    s("pos = 0")
-    _dec_value(s, codec, "value", False)
-    s("return value")
-    return _compile(s, "decode_tag", "a tagged field")
+    return _function("decode_tag(data)", "a tagged field", ["end = len(data)", "pos = 0"],
+                     lambda s: _dec_value(s, codec, "value", False), "value")
 
 
 # encode: code that appends `value`'s bytes to `out` (holes: indexes of pieces left as they are)
@@ -464,10 +446,7 @@ def _enc_value(s: _Source, codec, value: str, counted: bool) -> None:
             s(f"{n} = len({value})")
             _enc_length(s, codec.compact, True, n)
             if counted:
-                s(f"left -= {n}")
-                s("if left < 0:")
-                with s.block():
-                    s("raise WorkLimit('more array elements than allowed at (building)')")
+                _count(s, n, "(building)")
             element = codec.element
             if isinstance(element, _Scalar) and element.kind == "uuid":
                 item = s.var("e")
@@ -528,18 +507,21 @@ def _enc_struct(s: _Source, codec: _Struct, value: str, counted: bool) -> None:
 
 def _sub_encoder(codec):
     """A tagged field's value alone: no element count, no pieces left out (wire.codec._build_alone)."""
+    return _function("encode_tag(value)", "a tagged field", ["out = []", "add = out.append"],
+                     lambda s: _enc_value(s, codec, "value", False), "b''.join(out)")
+
+
+def _function(signature: str, what: str, prologue: list[str], body, result: str):
+    """Compiles `def <signature>: <prologue> <body(source)> return <result>` and returns the function
+    (its text in `.source`)."""
     s = _Source()
-    s.lines.append("def encode_tag(value):")
-    s("out = []")
-    s("add = out.append")
-    _enc_value(s, codec, "value", False)
-    s("return b''.join(out)")
-    return _compile(s, "encode_tag", "a tagged field")
-
-
-def _compile(s: _Source, name: str, what: str):
-    code = compile(s.text(), f"<wire.fast_codec {name} {what}>", "exec")
-    exec(code, s.env)
+    s.lines.append(f"def {signature}:")
+    for line in prologue:
+        s(line)
+    body(s)
+    s(f"return {result}")
+    name = signature.split("(")[0]
+    exec(compile(s.text(), f"<wire.fast_codec {name} {what}>", "exec"), s.env)
     function = s.env[name]
     function.source = s.text()
     return function
@@ -547,21 +529,14 @@ def _compile(s: _Source, name: str, what: str):
 
 def decoder(message: Message, version: int):
     """`decode(data: bytes, pos, left, views) -> Container`; `left`: array elements it may read."""
-    s = _Source()
-    s.lines.append("def decode(data, pos, left, views):")
-    s("end = len(data)")
-    _dec_struct(s, layout(message.fields, version, message.is_flexible(version)), "o", True)
-    s("return o")
-    return _compile(s, "decode", f"{message.name} v{version}")
+    codec = layout(message.fields, version, message.is_flexible(version))
+    return _function("decode(data, pos, left, views)", f"{message.name} v{version}", ["end = len(data)"],
+                     lambda s: _dec_struct(s, codec, "o", True), "o")
 
 
 def encoder(message: Message, version: int):
     """`encode(obj, left, holes) -> list of pieces`; `holes`: None, or a list that gets the indexes of
     the pieces left out of the join (encode(gather=True))."""
-    s = _Source()
-    s.lines.append("def encode(obj, left, holes):")
-    s("out = []")
-    s("add = out.append")
-    _enc_struct(s, layout(message.fields, version, message.is_flexible(version)), "obj", True)
-    s("return out")
-    return _compile(s, "encode", f"{message.name} v{version}")
+    codec = layout(message.fields, version, message.is_flexible(version))
+    return _function("encode(obj, left, holes)", f"{message.name} v{version}", ["out = []", "add = out.append"],
+                     lambda s: _enc_struct(s, codec, "obj", True), "out")

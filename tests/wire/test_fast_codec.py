@@ -245,18 +245,11 @@ def _check_malformed(message: Message, version: int, data: bytes, rng: random.Ra
         assert got[0] == want[0] and (same(got[1], want[1]) if got[0] == "ok" else got[1] == want[1])
 
 
-@pytest.mark.parametrize("message,version", HOT)
-def test_hot_messages_fail_where_construct_fails(message, version):
-    rng = random.Random(f"bad-{message.name}-{version}")
-    for _ in range(8):
-        value = Values(rng, version, message.is_flexible(version), big=False).message(message)
-        _check_malformed(message, version, bytes(construct_encode(message, version, value)), rng)
-
-
-@pytest.mark.parametrize("message,version", EVERY)
-def test_every_declared_message_fails_where_construct_fails(message, version):
-    rng = random.Random(f"bad-every-{message.name}-{version}")
-    for _ in range(2):
+@pytest.mark.parametrize("message,version,samples", [(*case.values, 8) for case in HOT] + [
+    (*case.values, 2) for case in EVERY], ids=[f"hot-{case.id}" for case in HOT] + [case.id for case in EVERY])
+def test_generated_decoders_fail_where_construct_fails(message, version, samples):
+    rng = random.Random(f"bad-{message.name}-{version}-{samples}")
+    for _ in range(samples):
         value = Values(rng, version, message.is_flexible(version), big=False).message(message)
         _check_malformed(message, version, bytes(construct_encode(message, version, value)), rng)
 
