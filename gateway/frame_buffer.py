@@ -16,7 +16,7 @@ bytearray, and the frame out of it. Now (get_buffer / buffer_updated):
   received bytes plus FIRST_CHUNK, and a size field of 100 MB followed by nothing allocates 64 KiB.
 
 The interface is FrameDecoder's (receive, peek_size, next_frame, buffered, clear, max_size), plus
-get_buffer / buffer_updated; receive(data) takes bytes read elsewhere (TLS, a held replay, tests). A
+get_buffer / buffer_updated and has_frame; receive(data) takes bytes read elsewhere (TLS, a held replay, tests). A
 size outside 0..max_size raises FrameError from peek_size/next_frame once the frames before it are
 taken; nothing after it is kept. No I/O, no clock.
 """
@@ -110,6 +110,11 @@ class FrameBuffer:
         if self._error is not None:
             raise self._error
         return None
+
+    def has_frame(self) -> bool:
+        """Whether a whole frame is here to take, or a bad size field (next_frame raises once the frames
+        before it are taken)."""
+        return bool(self._ready) or self._error is not None
 
     @property
     def buffered(self) -> int:

@@ -593,8 +593,8 @@ class RequestPipeline:
     def _sync_charges(self) -> None:
         """Bring the pool up to date with this connection's buffer (beyond the reserved frame) and its
         unsent responses."""
-        self._transport_bytes = transport_bytes = self.transport.get_write_buffer_size()
-        response_charge = self._queued_bytes + transport_bytes
+        # (the transport's buffer as the pump last read it: at its start and after each of its writes)
+        response_charge = self._queued_bytes + self._transport_bytes
         buffer_charge = self.decoder.buffered - self._head_reserved
         if buffer_charge < 0:
             buffer_charge = 0
@@ -610,10 +610,11 @@ class RequestPipeline:
 
     def _update_reading(self) -> None:
         limits = self.limits
+        decoder = self.decoder
         should_read = not (
             self._muted or self._pool_waiting or self._held is not None or len(self.pending) >= limits.max_in_flight
             or self._queued_bytes + self._transport_bytes > limits.max_unsent_bytes
-            or self._whole_frame_buffered()
+            or decoder.has_frame()  # a whole request waits (or a bad size field: closed when reached)
         )
         if should_read != self._reading:
             self._reading = should_read
@@ -622,7 +623,7 @@ class RequestPipeline:
             else:
                 self.transport.pause_reading()
         # the receive and stall timeouts run only while we read and a request is partly here
-        if should_read and self.decoder.buffered:
+        if should_read and decoder.buffered:
             if self._frame_started is None:
                 self._frame_started = self._loop.time()
                 for timeout in (limits.receive_timeout_s, limits.stall_timeout_s):
@@ -632,11 +633,7 @@ class RequestPipeline:
             self._frame_started = None
 
     def _whole_frame_buffered(self) -> bool:
-        try:
-            size = self.decoder.peek_size()
-        except FrameError:
-            return True  # stop reading: the pump closes the connection when it gets to this frame
-        return size is not None and self.decoder.buffered >= size + 4
+        return self.decoder.has_frame()  # (a bad size field too: the pump closes the connection when it gets there)
 
     def _wait_for_pool(self) -> None:
         if not self._pool_waiting:

@@ -86,7 +86,7 @@ def test_a_frame_split_across_reads_is_read_into_its_own_buffer_then_copied_once
     scratch = buffer.get_buffer()
     scratch[:1000] = data[:1000]
     buffer.buffer_updated(1000)  # the size field and 996 bytes: the frame gets its own buffer
-    assert buffer.peek_size() == 40_000 and buffer.next_frame() is None
+    assert buffer.peek_size() == 40_000 and buffer.next_frame() is None and not buffer.has_frame()
     assert buffer.buffered == 1000 and buffer.allocated == 40_000  # (under FIRST_CHUNK: its size at once)
     into = buffer.get_buffer()
     assert into.obj is not scratch.obj and len(into) == 40_000 - 996  # the rest of this frame, no more
@@ -97,6 +97,7 @@ def test_a_frame_split_across_reads_is_read_into_its_own_buffer_then_copied_once
     into[:] = data[11_000:]
     buffer.buffer_updated(len(into))
     assert buffer.get_buffer().obj is scratch.obj  # between frames: the shared scratch again
+    assert buffer.has_frame()
     assert buffer.next_frame() == payload and buffer.buffered == 0 and buffer.allocated == 0
 
 
@@ -143,6 +144,7 @@ def test_a_bad_size_comes_after_the_frames_before_it_and_nothing_after_it_is_kep
     good = frames_of([5, 900])
     read(buffer, frame(good[0]) + frame(good[1]) + struct.pack(">i", bad) + b"z" * 500)
     assert buffer.next_frame() == good[0] and buffer.next_frame() == good[1]
+    assert buffer.has_frame()  # the bad size stops reading like a whole frame does
     with pytest.raises(FrameError):
         buffer.peek_size()
     with pytest.raises(FrameError):
