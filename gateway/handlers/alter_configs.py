@@ -8,7 +8,7 @@ a resource named twice in one request is refused both times; validate_only check
 from gateway.configs.alter import duplicate_resources, incremental_alter, legacy_alter
 from gateway.limits import fit_message
 from gateway.registry import handles
-from gateway.security.acls import Operation
+from gateway.security.acl_codes import Operation
 from gateway.security.acls_checks import config_refusal
 from wire.errors import ErrorCode, KafkaError
 

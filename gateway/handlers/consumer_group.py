@@ -6,7 +6,7 @@ The broker computes assignments itself (uniform and range assignors); see gatewa
 from gateway.clock import now_ms
 from gateway.handlers.group_membership import client_host
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.security.acls_checks import in_request_order
 from wire.errors import ErrorCode
 

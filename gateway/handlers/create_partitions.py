@@ -9,7 +9,7 @@ Consumers see the new partitions on their next metadata refresh; KIP-848 groups 
 """
 
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
 
 

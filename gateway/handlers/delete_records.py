@@ -11,7 +11,7 @@ import asyncio
 
 from gateway.leadership import partition_error
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from partitions.retention import delete_records
 from wire.errors import ErrorCode, KafkaError
 

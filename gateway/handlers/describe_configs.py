@@ -7,7 +7,7 @@ include_documentation and config_type. Null or empty configuration_keys asks for
 
 from gateway.configs.describe import describe_resource
 from gateway.registry import handles
-from gateway.security.acls import Operation
+from gateway.security.acl_codes import Operation
 from gateway.security.acls_checks import config_refusal
 
 

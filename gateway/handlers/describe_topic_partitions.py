@@ -12,7 +12,7 @@ epoch; an offline one has leader -1 (Kafka's KIP-966 ELR fields stay empty: no E
 from gateway import encoded_partitions
 from gateway.authorized_operations import TOPIC
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from partitions.topics import validate_topic_name
 from wire.codec import encode_array, encode_element
 from wire.errors import ErrorCode, KafkaError

@@ -22,7 +22,7 @@ from gateway.long_poll import wait_for_any
 from gateway.offload import Pacer, collapse_partitions
 from gateway.quota_enforcement.throttle import fetch_window_bytes
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from wire.codec import Parts
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID

@@ -9,7 +9,7 @@ is offline, COORDINATOR_NOT_AVAILABLE.
 from gateway.internal_topics import GROUP_METADATA_TOPIC, TRANSACTION_STATE_TOPIC, ensure_internal_topic
 from gateway.listeners import advertised
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from wire.errors import ErrorCode
 
 GROUP, TRANSACTION = 0, 1

@@ -7,7 +7,7 @@ DeleteGroups v3 adds a per-group error_message: Kafka's message for the error co
 
 from gateway.clock import now_ms
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.security.acls_checks import in_request_order, visible_groups
 from wire.errors import ErrorCode
 

@@ -12,7 +12,7 @@ offsets for (TxnOffsetCommit, gateway.txn).
 
 from gateway.clock import now_ms
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.security.acls_checks import restrict_offsets
 from gateway.txn.offsets import mark_unstable
 from wire.codec import Encoded, encode_element

@@ -11,7 +11,7 @@ A partition named more than once is one INVALID_REQUEST entry (Kafka's duplicate
 from gateway.leadership import partition_error
 from gateway.offload import Pacer, collapse_partitions
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from wire.errors import ErrorCode
 
 LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED, EARLIEST_PENDING_UPLOAD = -1, -2, -3, -4, -5, -6

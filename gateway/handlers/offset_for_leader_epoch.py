@@ -10,7 +10,7 @@ older is FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH; a follower says NOT_LE
 
 from gateway.leadership import partition_error
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from wire.errors import ErrorCode
 
 

@@ -30,7 +30,7 @@ from gateway.internal_topics import is_internal
 from gateway.leadership import current_leader, isr_size, isr_text, partition_error, wait_for_followers
 from gateway.records_offload import INLINE_UNCOMPRESSED_BYTES, NEEDS_WORKER, inline_block, release_block, worker_block
 from gateway.registry import CloseConnection, handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from partitions.log import AppendResult
 from partitions.storage import StorageError
 from wire.errors import ErrorCode, KafkaError

@@ -10,7 +10,7 @@ describe, ALTER on the cluster to alter, else CLUSTER_AUTHORIZATION_FAILED for e
 """
 
 from gateway.registry import handles
-from gateway.security.acls import Operation
+from gateway.security.acl_codes import Operation
 from gateway.security.credentials import (
     DEFAULT_ITERATIONS,
     MAX_ITERATIONS,

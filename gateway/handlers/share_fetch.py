@@ -22,7 +22,7 @@ from gateway.clock import now_ms
 from gateway.leadership import LEADER_HINT_ERRORS, current_leader, partition_error
 from gateway.long_poll import wait_for_any
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.partition import AcquireMode
 from gateway.share.sessions import FINAL_EPOCH, INITIAL_EPOCH

@@ -8,7 +8,7 @@ on the broker (see gateway.share.coordinator).
 from gateway.clock import now_ms
 from gateway.handlers.group_membership import client_host
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.security.acls_checks import in_request_order
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.coordinator import heartbeat_error

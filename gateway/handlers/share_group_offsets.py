@@ -16,7 +16,7 @@ topic). Refused entries come first in Alter's and Delete's answers, as Kafka mer
 
 from gateway.limits import fits_every_version
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.share.config import DISABLED_MESSAGE, share_groups_enabled
 from gateway.share.group import ShareGroup
 from wire.errors import ErrorCode, KafkaError

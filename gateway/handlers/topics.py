@@ -10,7 +10,7 @@ from gateway.handlers.describe_quorum import METADATA_TOPIC as CLUSTER_METADATA_
 from gateway.limits import fit_message
 from gateway.autocreate import may_create
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from partitions.topic_configs import describe
 from wire.errors import ErrorCode, KafkaError
 from wire.schema import ZERO_UUID

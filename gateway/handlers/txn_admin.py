@@ -11,7 +11,7 @@ unknown_state_filters), producer id, v1 duration (running longer than), v2 trans
 from gateway.clock import now_ms
 from gateway.groups.kip848.regex import InvalidRegex, compile_regex
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.security.acls_checks import describe_transaction
 from wire.errors import ErrorCode
 

@@ -10,7 +10,7 @@ PRODUCER_FENCED arrived in v2 of all three: older versions get INVALID_PRODUCER_
 
 from gateway.clock import now_ms
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from gateway.security.acls_checks import topic_errors
 from wire.errors import ErrorCode
 

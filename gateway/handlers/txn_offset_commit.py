@@ -10,7 +10,7 @@ INVALID_PRODUCER_EPOCH before (pre-KIP-447 clients know only that). v6 (topic id
 
 from gateway.handlers.txn_coordinator import fenced_for
 from gateway.registry import handles
-from gateway.security.acls import Operation, ResourceType
+from gateway.security.acl_codes import Operation, ResourceType
 from wire.errors import ErrorCode, KafkaError
 
 KIP_447 = 3

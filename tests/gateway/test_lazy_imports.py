@@ -17,7 +17,8 @@ HEAVY = ["aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jin
          "gateway.security.credentials", "gateway.groups.coordinator", "gateway.groups.kip848.coordinator",
          "gateway.txn.coordinator",
          "gateway.share.coordinator", "gateway.share.manager", "gateway.handlers.produce", "gateway.handlers.fetch",
-         "gateway.handlers.group_membership", "gateway.handlers.txn_coordinator", "gateway.handlers.share_fetch"]
+         "gateway.handlers.group_membership", "gateway.handlers.txn_coordinator", "gateway.handlers.share_fetch",
+         "gateway.security.acls"]
 
 CHILD = r'''
 import asyncio, json, struct, sys
