@@ -122,10 +122,12 @@ def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: floa
               stamps: Stamps | None = None, tick: bool = True, client_stats: bool = False) -> dict:
     """Offer `rate` records/s for `seconds`; per-record produce()-to-acknowledgement latencies.
 
-    The latency is librdkafka's own (Message.latency(): produce() to the broker's acknowledgement), read
-    in one delivery callback set in the config: no Python clock read or callback object per record (a
-    functools.partial a record took about a third of the loop's CPU), and a delivery that the loop
-    serves late (it polls once a tick) is not counted as broker time."""
+    The latency is librdkafka's own (Message.latency(): its clock at the call minus the record's enqueue
+    time), read in one delivery callback set in the config: no Python clock read or callback object per
+    record (a functools.partial a record took about a third of the loop's CPU). librdkafka computes it when
+    poll() serves the delivery report, so a report served late includes the wait for the loop's next poll
+    (the loop polls between bursts in 1-ms waits that return on the first report, so the added wait is at
+    most a tick's burst); the same for both brokers, and an over-estimate, never an under-estimate."""
     latencies: list[float] = []
     state = {"errors": 0, "first_error": None}
     append = latencies.append
