@@ -32,7 +32,7 @@ compat: $(STAMP)
 	$(PY) -m pytest -q compat_tests
 
 bench: $(STAMP)
-	$(PY) scripts/bench.py --against-tansu --groups --latency --scale --wire --pipeline $(BENCH_ARGS)
+	$(PY) scripts/bench.py --against-tansu --groups --latency --scale --wire --pipeline --warmup-records 100000 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data build wire/*.so
