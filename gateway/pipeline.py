@@ -222,11 +222,10 @@ class RequestPipeline:
     # events from the adapter --------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> None:
-        if self.closed:
-            return
-        self._last_activity = self._last_received = self._loop.time()
-        self.decoder.receive(data)
-        self._pump()
+        """Bytes read elsewhere (TLS, a paused node's replay, tests)."""
+        if not self.closed:
+            self.decoder.receive(data)
+            self._arrived()
 
     def get_buffer(self) -> memoryview:
         """Where the transport reads next (asyncio.BufferedProtocol): see gateway.frame_buffer."""
@@ -234,10 +233,12 @@ class RequestPipeline:
 
     def buffer_updated(self, nbytes: int) -> None:
         """`nbytes` were read into get_buffer's buffer."""
-        if self.closed:
-            return
+        if not self.closed:
+            self.decoder.buffer_updated(nbytes)
+            self._arrived()
+
+    def _arrived(self) -> None:
         self._last_activity = self._last_received = self._loop.time()
-        self.decoder.buffer_updated(nbytes)
         self._pump()
 
     def write_buffer_drained(self) -> None:

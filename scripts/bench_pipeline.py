@@ -25,27 +25,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-class _Transport:
-    def __init__(self) -> None:
-        self.sent = 0
-
-    def writelines(self, data) -> None:
-        for chunk in data:
-            self.sent += len(chunk)
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def _frames(kind: str, count: int) -> list[bytes]:
     from wire.codec import encode
     from wire.frames import frame
@@ -67,6 +46,7 @@ async def _one(kind: str, count: int, per_read: int, direct: bool) -> float:
     from gateway import registry
     from gateway.broker import Broker
     from gateway.config import Config
+    from bench_clients import _Transport  # (scripts/: no bytes kept, nothing paused)
     from gateway.pipeline import RequestPipeline, log
     from gateway.registry import RequestContext
     from partitions.memory import MemoryStorage
