@@ -85,11 +85,15 @@ def _field_codec(field: Field, version: int, flexible: bool):
 
 
 def layout(fields, version: int, flexible: bool) -> _Struct:
-    plain, tagged = field_groups(fields, version, flexible)  # wire.codec's rules: the construct tree's layout
-    return _Struct([("run", tuple(f.name for f in item), run_struct(item), tuple(f.default for f in item))
-                    if item.__class__ is list else ("one", item.name, _field_codec(item, version, flexible), item.default)
-                    for item in plain],
-                   [(f.tag, f.name, _field_codec(f, version, flexible), f.default) for f in tagged]
+    """A struct at a version laid out by wire.codec's rules (the construct tree's layout)."""
+    plain, tagged = field_groups(fields, version, flexible)
+    items = []
+    for item in plain:
+        if item.__class__ is list:  # a run of fixed-size scalars
+            items.append(("run", tuple(f.name for f in item), run_struct(item), tuple(f.default for f in item)))
+        else:
+            items.append(("one", item.name, _field_codec(item, version, flexible), item.default))
+    return _Struct(items, [(f.tag, f.name, _field_codec(f, version, flexible), f.default) for f in tagged]
                    if flexible else None)
 
 
@@ -180,10 +184,9 @@ class _Source:
         self.env: dict = {"Container": Container, "Encoded": Encoded, "Parts": Parts, "WorkLimit": WorkLimit,
                           "Fallback": Fallback, "VIEW_FROM": VIEW_FROM, "GATHER_MIN_BYTES": GATHER_MIN_BYTES,
                           "_uvarint": _uvarint, "_read_tags": _read_tags, "_write_tags": _write_tags,
-                          "_pack_array": _pack_array, "_uuids": _uuids, "_check_uuid": _check_uuid, "_bytes_parts": _bytes_parts,
-                          "_UV": _SMALL_UVARINTS, "uvarint_bytes": uvarint_bytes, "_EMPTY_GET": _EMPTY_GET,
-                          "memoryview": memoryview, "struct": struct}
-        self.subs = 0
+                          "_pack_array": _pack_array, "_uuids": _uuids, "_check_uuid": _check_uuid,
+                          "_bytes_parts": _bytes_parts, "_UV": _SMALL_UVARINTS, "uvarint_bytes": uvarint_bytes,
+                          "_EMPTY_GET": _EMPTY_GET, "memoryview": memoryview, "struct": struct}
 
     def __call__(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
@@ -258,7 +261,7 @@ def _dec_value(s: _Source, codec, target: str, counted: bool) -> None:
     if isinstance(codec, _Struct):
         _dec_struct(s, codec, target, counted)
     elif isinstance(codec, _Nullable):
-        s(f"if data[pos] > 127:")  # int8 marker < 0: null (data[pos] raises past the end, as construct)
+        s("if data[pos] > 127:")  # int8 marker < 0: null (data[pos] raises past the end, as construct)
         with s.block():
             s("pos += 1")
             s(f"{target} = None")
