@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import struct
 import types
 from dataclasses import dataclass
 from functools import partial
@@ -57,7 +56,7 @@ from gateway.offload import LOOP_ELEMENTS, decode_off_loop, encode_off_loop, enc
 from wire.codec import Parts, ProtocolError, WorkLimit, decode, encode
 from wire.errors import ErrorCode
 from wire.frames import FrameError, frame
-from wire.headers import API_VERSIONS_KEY, RequestHeader, decode_request_header, request_is_flexible, response_header
+from wire.headers import API_VERSIONS_KEY, RequestHeader, decode_request_header, response_frame_head, response_header
 from wire.messages import APIS
 
 if TYPE_CHECKING:
@@ -71,8 +70,6 @@ _CLOSE = tuple([b""])  # (built at run time: a distinct object) its turn closes 
 TURN_REQUESTS = 16  # requests one connection may dispatch per loop turn before the others get theirs,
 TURN_BYTES = 64 * 1024  # or request bytes (at least one request a turn, whatever its size)
 BOUND_LOGS = 64  # bound loggers kept per connection, one per (client id, api key, api version) seen
-_FRAME_HEAD = struct.Struct(">ii")  # a response's size field and header v0 (correlation id) in one pack
-_FRAME_HEAD_FLEXIBLE = struct.Struct(">iib")  # ... header v1: the correlation id and no tagged fields
 
 
 @types.coroutine
@@ -313,7 +310,7 @@ class RequestPipeline:
             while not self.closed:
                 if self._turn_left <= 0 or self._turn_bytes <= 0:  # this turn's share is used: go on in the next
                     # (only when there is more to dispatch now; else the next event brings a new share)
-                    if not self._turn_scheduled and (self._held is not None or self._whole_frame_buffered()):
+                    if not self._turn_scheduled and (self._held is not None or decoder.has_frame()):
                         self._turn_scheduled = True
                         self._loop.call_soon(self._next_turn)
                     break
@@ -528,11 +525,7 @@ class RequestPipeline:
         if body is None:
             slot.payload = _NO_RESPONSE
         else:
-            api_key = ctx.api_key  # the size field and the response header (wire.headers) in one pack
-            if api_key != API_VERSIONS_KEY and request_is_flexible(api_key, ctx.api_version):
-                prefix = _FRAME_HEAD_FLEXIBLE.pack(5 + len(body), ctx.correlation_id, 0)
-            else:
-                prefix = _FRAME_HEAD.pack(4 + len(body), ctx.correlation_id)
+            prefix = response_frame_head(ctx.api_key, ctx.api_version, ctx.correlation_id, len(body))
             # no copy of a large body, nor of its records (wire.codec.Parts):
             slot.payload = (prefix, *body.parts) if body.__class__ is Parts else (prefix, body)
             slot.size = len(prefix) + len(body)
@@ -632,9 +625,6 @@ class RequestPipeline:
                         self._arm(self._frame_started + timeout)
         else:
             self._frame_started = None
-
-    def _whole_frame_buffered(self) -> bool:
-        return self.decoder.has_frame()  # (a bad size field too: the pump closes the connection when it gets there)
 
     def _wait_for_pool(self) -> None:
         if not self._pool_waiting:

@@ -13,6 +13,8 @@ API_VERSIONS_KEY = 18
 _V1 = struct.Struct(">hhih")
 _INT32 = struct.Struct(">i")
 _FLEXIBLE_HEADER = struct.Struct(">ib")  # correlation id, no tagged fields
+_FRAME_HEAD = struct.Struct(">ii")  # a response's size field and header v0 (response_frame_head)
+_FRAME_HEAD_FLEXIBLE = struct.Struct(">iib")  # ... and header v1
 
 
 class RequestHeader(NamedTuple):
@@ -89,9 +91,16 @@ def encode_request_header(api_key: int, api_version: int, correlation_id: int, c
 
 
 def response_header(api_key: int, api_version: int, correlation_id: int) -> bytes:
-    if api_key != API_VERSIONS_KEY and request_is_flexible(api_key, api_version):
+    if api_key != API_VERSIONS_KEY and request_is_flexible(api_key, api_version):  # (ApiVersions: always v0)
         return _FLEXIBLE_HEADER.pack(correlation_id, 0)
     return _INT32.pack(correlation_id)
+
+
+def response_frame_head(api_key: int, api_version: int, correlation_id: int, body_size: int) -> bytes:
+    """A response's size field and its header (response_header's) in one pack: what goes before the body."""
+    if api_key != API_VERSIONS_KEY and request_is_flexible(api_key, api_version):
+        return _FRAME_HEAD_FLEXIBLE.pack(_FLEXIBLE_HEADER.size + body_size, correlation_id, 0)
+    return _FRAME_HEAD.pack(_INT32.size + body_size, correlation_id)
 
 
 def response_header_size(api_key: int, api_version: int) -> int:

@@ -5,7 +5,7 @@ import struct
 import pytest
 
 from wire.codec import ProtocolError
-from wire.headers import decode_request_header, encode_request_header, response_header
+from wire.headers import decode_request_header, encode_request_header, response_frame_head, response_header
 
 
 def test_v1_header_with_client_id():
@@ -36,3 +36,11 @@ def test_bad_headers_raise_protocol_error(raw):
 def test_api_versions_response_header_is_always_v0():
     assert response_header(18, 3, 5) == struct.pack(">i", 5)
     assert response_header(18, 0, 5) == struct.pack(">i", 5)
+
+
+@pytest.mark.parametrize("api_key, version", [(0, 8), (0, 9), (1, 11), (1, 12), (3, 9), (18, 0), (18, 3), (18, 4)])
+def test_response_frame_head_is_the_size_field_then_the_response_header(api_key, version):
+    for body_size in (0, 1, 70_000):
+        header = response_header(api_key, version, -3)
+        assert response_frame_head(api_key, version, -3, body_size) == \
+            struct.pack(">i", len(header) + body_size) + header
