@@ -354,9 +354,7 @@ class _Write:
 
     def put(self, key: bytes, value: bytes) -> None:
         self.batch.put(key, value)
-        ops = self.ops  # (Ops.put inlined: three puts a produced batch)
-        ops.parts += (journal.OP.pack(journal.PUT, len(key), len(value)), key, value)
-        ops.count += 1
+        self.ops.put(key, value)
 
     def delete(self, key: bytes) -> None:
         self.batch.delete(key)
