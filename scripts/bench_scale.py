@@ -6,6 +6,14 @@ partitions and from 1 to 500 connections.
   spread round-robin over 1, 10, 100 and 1,000 partitions (--scale-partitions). Produce also counts
   librdkafka's Produce requests (one partition each): KB a request and broker CPU per request, since
   broker CPU per MB at 1,000 partitions follows the request size the client's batching chose.
+  Each produce point also splits the bench client's CPU per MB by thread (its Python loop against librdkafka's
+  threads, and the busiest librdkafka thread in % of a core): librdkafka's own cost per MB grows with the
+  partitions, and broker + client share the 2 cores.
+- raw partitions (--scale-raw-mb MB a point): prebuilt Produce v9 requests of ~1 MB (960 x 1 KiB records, one
+  batch a partition over up to 64 partitions a request, as the Java client drains its ready partitions up to
+  max.request.size; acks=1, 4 in flight on one connection) at the same partition counts: the client only
+  resends bytes, so its cost per MB stays flat and the broker's own flatness shows (MB/s, broker CPU per MB
+  and per request); every response's error codes are checked.
 - connections: raw Produce v9 requests (one batch of 16 x 1 KiB records each, acks=1) pipelined over
   1, 10, 100 and 500 sockets (--scale-connections) from one selector loop, 4 in flight per socket
   (as librdkafka's default max.in.flight would allow 5), onto an 8-partition topic, for
@@ -50,6 +58,9 @@ RECORD = 1024
 RECORDS_PER_BATCH = 16
 CONNECTION_TOPIC_PARTITIONS = 8
 WINDOW = 4
+RAW_RECORDS_PER_BATCH = 15  # ~15.5 KB batches at >= RAW_BATCHES partitions: the Java client's 16 KiB batch.size
+RAW_BATCHES = 64  # partitions a request at most (~1 MB a request: the Java client's max.request.size)
+RAW_IN_FLIGHT = 4
 
 
 def add_arguments(p) -> None:
@@ -58,6 +69,8 @@ def add_arguments(p) -> None:
     p.add_argument("--scale-partitions", default="1,10,100,1000", help="partition counts (default %(default)s)")
     p.add_argument("--scale-connections", default="1,10,100,500", help="connection counts (default %(default)s)")
     p.add_argument("--scale-seconds", type=float, default=3.0, help="seconds of each connections point")
+    p.add_argument("--scale-raw-mb", type=int, default=300, help="MB of each raw-protocol partitions point "
+                   "(several partitions a request, prebuilt; 0: none; default %(default)s)")
     p.add_argument("--scale-metadata", action=__import__("argparse").BooleanOptionalAction, default=True,
                    help="also time Metadata of 100 topics x 1,000 partitions (default on)")
 
@@ -117,7 +130,81 @@ def connections_point(address: tuple[str, int], topic: str, count: int, seconds:
             "cpu_percent": 100 * cpu / elapsed if cpu is not None else None, "client_percent": 100 * client / elapsed}
 
 
-def _read_answers(c: dict, block: bool = False) -> int:
+def raw_produce_frames(topic: str, partitions: int) -> list[bytes]:
+    """Prebuilt Produce v9 requests (acks=1) of RAW_BATCHES x RAW_RECORDS_PER_BATCH 1 KiB records (~1 MB, the Java
+    client's max.request.size) at every partition count, one batch a partition (Produce v3+ allows no more):
+    over fewer than RAW_BATCHES partitions each partition's batch holds a share of the records (one ~1 MB batch at
+    1 partition, as librdkafka sends there), over more each request holds RAW_BATCHES partitions of one ~15 KB
+    batch (the Java client's 16 KiB batch.size) and the next request the next RAW_BATCHES, so every partition is
+    written. The same bytes a request whatever the partition count: the client's cost per MB does not grow."""
+    payload = os.urandom(RECORD)  # one random record repeated, as the librdkafka phases send it
+    now = int(time.time() * 1000)
+    width = min(partitions, RAW_BATCHES)
+    records = RAW_BATCHES * RAW_RECORDS_PER_BATCH
+    batches = [build_batch([(None, payload, [], now)] * (records // width + (i < records % width))) for i in range(width)]
+    frames = []
+    for first in range(0, partitions if partitions > RAW_BATCHES else 1, RAW_BATCHES):
+        entries = [{"index": (first + i) % partitions, "records": batch} for i, batch in enumerate(batches)]
+        frames.append(framed(PRODUCE, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000,
+                                          "topic_data": [{"name": topic, "partition_data": entries}]}, len(frames) + 1))
+    return frames
+
+
+def _produce_errors(frame: bytes) -> list[int]:
+    """The error codes of one Produce v9 response frame (size field included)."""
+    from wire.codec import decode
+    from wire.headers import _skip_tagged_fields
+    from wire.messages import APIS
+
+    response = decode(APIS[PRODUCE].response, 9, frame, _skip_tagged_fields(frame, 8))  # size, correlation id, tags
+    return [p["error_code"] for t in response["responses"] for p in t["partition_responses"]]
+
+
+def raw_partitions_point(address: tuple[str, int], topic: str, partitions: int, megabytes: int, broker) -> dict:
+    """Prebuilt ~1 MB Produce requests (raw_produce_frames), RAW_IN_FLIGHT in flight on one connection, until
+    `megabytes` MB of values are acknowledged: MB/s, broker CPU per MB and per request, the client's CPU per MB.
+    Every response's error codes are checked (a point with errors reports them)."""
+    frames = raw_produce_frames(topic, partitions)
+    values = RAW_BATCHES * RAW_RECORDS_PER_BATCH * RECORD  # value bytes a request
+    total = max(1, megabytes * 1_000_000 // values)
+    sock = socket.create_connection(address, timeout=60)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c = {"sock": sock, "buf": bytearray(), "answers": 0, "frames": []}
+    errors = 0
+
+    def answered(block: bool) -> int:
+        nonlocal errors
+        got = _read_answers(c, block, keep=True)
+        for frame in c["frames"]:
+            errors += sum(1 for code in _produce_errors(frame) if code)
+        c["frames"].clear()
+        return got
+
+    for frame in frames:  # every partition has its first batch before the clock
+        sock.sendall(frame)
+        answered(True)
+    sent = done = 0
+    cpu_before = broker.cpu_seconds() if broker else None
+    client_before = time.process_time()
+    started = time.perf_counter()
+    while done < total:
+        while sent < total and sent - done < RAW_IN_FLIGHT:
+            sock.sendall(frames[sent % len(frames)])
+            sent += 1
+        done += answered(True)
+    elapsed = time.perf_counter() - started
+    client = time.process_time() - client_before
+    cpu = broker.cpu_seconds() - cpu_before if broker else None
+    sock.close()
+    mb = total * values / 1e6
+    return {"mb_per_s": mb / elapsed, "requests": total, "errors": errors, "kb_a_request": len(frames[0]) / 1e3,
+            "cpu_ms_per_mb": cpu * 1000 / mb if cpu is not None else None,
+            "cpu_us_per_request": cpu * 1e6 / total if cpu is not None else None,
+            "cpu_percent": 100 * cpu / elapsed if cpu is not None else None,
+            "client_ms_per_mb": client * 1000 / mb, "client_percent": 100 * client / elapsed}
+
+
+def _read_answers(c: dict, block: bool = False, keep: bool = False) -> int:
     """Whole response frames now in the socket (at least one when block)."""
     got = 0
     while True:
@@ -133,6 +220,8 @@ def _read_answers(c: dict, block: bool = False) -> int:
             (size,) = struct.unpack_from(">i", buf, pos)
             if len(buf) - pos - 4 < size:
                 break
+            if keep:
+                c["frames"].append(bytes(buf[pos:pos + 4 + size]))
             pos += 4 + size
             got += 1
         del buf[:pos]
@@ -328,6 +417,53 @@ def in_process_subprocess() -> list[tuple]:
     return [tuple(row) for row in json.loads(done.stdout.strip().splitlines()[-1])]
 
 
+def _client_thread_rows(what: str, phase, note) -> list[tuple]:
+    """The bench client's CPU per MB split by thread: its Python loop (produce() calls, delivery reports)
+    against librdkafka's threads (batching per partition, building and sending the requests), and the busiest
+    librdkafka thread in % of a core: a thread near 100% bounds the point whatever the broker does."""
+    threads = phase.client_thread_seconds or {}
+    python = sum(v for k, v in threads.items() if not k.startswith("rdk:"))
+    rdk = {k: v for k, v in threads.items() if k.startswith("rdk:")}
+    rows = [(what, "produce bench client CPU per MB, Python thread, ms", _per_mb(python, phase.bytes), note),
+            (what, "produce bench client CPU per MB, librdkafka threads, ms", _per_mb(sum(rdk.values()), phase.bytes),
+             note)]
+    if rdk and phase.seconds:
+        busiest = max(rdk, key=rdk.get)
+        rows.append((what, "produce bench client busiest librdkafka thread, % of a core", 100 * rdk[busiest] / phase.seconds,
+                     note))
+        print(f"#   {what}: busiest librdkafka thread {busiest.split('/')[0]}", file=sys.stderr)
+    return rows
+
+
+def _raw_partitions_rows(name: str, admin, address, run: str, broker, args) -> list[tuple]:
+    """raw_partitions_point at each --scale-partitions count: the broker's own flatness, the client's cost per MB
+    held constant (prebuilt ~1 MB requests of 64 batches, several partitions a request, acks=1, 4 in flight)."""
+    rows = []
+    for partitions in (int(p) for p in args.scale_partitions.split(",") if p):
+        what = (f"scale raw, {partitions:,} partition{'s' if partitions > 1 else ''} (~1 MB requests of up to "
+                f"{RAW_BATCHES} partitions)")
+        topic = f"bench-scale-{run}-raw{partitions}"
+        try:
+            bench.create_topic(admin, topic, partitions, args.phase_timeout)
+            r = raw_partitions_point(address, topic, partitions, args.scale_raw_mb, broker)
+            admin.delete_topics([topic])
+        except Exception as exc:
+            print(f"#   {name} {what}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            rows.append((what, "produce MB/s", None, f"{type(exc).__name__}: {exc}"))
+            continue
+        note = f"{r['errors']} partition errors in the responses" if r["errors"] else None
+        rows.append((what, "produce MB/s", r["mb_per_s"], note))
+        rows.append((what, "produce broker CPU per MB, ms", r["cpu_ms_per_mb"], note))
+        rows.append((what, "produce broker CPU per request, us", r["cpu_us_per_request"], note))
+        rows.append((what, "produce broker CPU, % of a core", r["cpu_percent"], note))
+        rows.append((what, "produce bench client CPU per MB, ms", r["client_ms_per_mb"], note))
+        rows.append((what, "produce bench client CPU, % of a core", r["client_percent"], note))
+        print(f"#   {name} {what}: {r['mb_per_s']:.1f} MB/s, {r['requests']} requests of {r['kb_a_request']:.0f} KB, "
+              f"broker {r['cpu_ms_per_mb'] or 0:.2f} ms/MB ({r['cpu_percent'] or 0:.0f}%), client "
+              f"{r['client_ms_per_mb']:.2f} ms/MB ({r['client_percent']:.0f}%), {r['errors']} errors", file=sys.stderr)
+    return rows
+
+
 def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
     rows: list[tuple] = in_process_subprocess() if name == "Ottla" else []
     admin = AdminClient(bench.client_config(bootstrap))
@@ -358,16 +494,20 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             rows.append((what, f"{phase.kind} MB/s", phase.mb_per_s, note))
             rows.append((what, f"{phase.kind} broker CPU per MB, ms", phase.broker_cpu_ms_per_mb, note))
             # who limits the point: a broker near 100% of a core, or the client (librdkafka's threads + loop)
-            rows.append((what, f"{phase.kind} client CPU per MB, ms", _per_mb(phase.client_cpu_seconds, phase.bytes),
-                         note))
+            rows.append((what, f"{phase.kind} bench client CPU per MB, ms",
+                         _per_mb(phase.client_cpu_seconds, phase.bytes), note))
             rows.append((what, f"{phase.kind} broker CPU, % of a core", phase.broker_cpu_percent, note))
-            rows.append((what, f"{phase.kind} client CPU, % of a core", phase.client_cpu_percent, note))
+            rows.append((what, f"{phase.kind} bench client CPU, % of a core", phase.client_cpu_percent, note))
+            if phase.kind == "produce":
+                rows += _client_thread_rows(what, phase, note)
         print(f"#   {name} {what}: produce {produce.mb_per_s or 0:.1f} MB/s, {produce.requests or 0} requests (broker / client CPU "
               f"{produce.broker_cpu_percent or 0:.0f}% / {produce.client_cpu_percent or 0:.0f}%), consume "
               f"{consume.mb_per_s or 0:.1f} MB/s ({consume.broker_cpu_percent or 0:.0f}% / "
               f"{consume.client_cpu_percent or 0:.0f}%)", file=sys.stderr)
     host, port = bootstrap.rsplit(":", 1)
     address = (host, int(port))
+    if args.scale_raw_mb > 0:
+        rows += _raw_partitions_rows(name, admin, address, run, broker, args)
     topic = f"bench-scale-{run}-conns"
     try:
         bench.create_topic(admin, topic, CONNECTION_TOPIC_PARTITIONS, args.phase_timeout)
