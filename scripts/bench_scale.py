@@ -184,6 +184,8 @@ def raw_partitions_point(address: tuple[str, int], topic: str, partitions: int, 
         sock.sendall(frame)
         answered(True)
     sent = done = 0
+    pid = getattr(getattr(broker, "proc", None), "pid", None)
+    threads_before = _threads_cpu(pid)
     cpu_before = broker.cpu_seconds() if broker else None
     client_before = time.process_time()
     started = time.perf_counter()
@@ -195,13 +197,37 @@ def raw_partitions_point(address: tuple[str, int], topic: str, partitions: int, 
     elapsed = time.perf_counter() - started
     client = time.process_time() - client_before
     cpu = broker.cpu_seconds() - cpu_before if broker else None
+    threads = {name: spent - threads_before.get(name, 0.0) for name, spent in _threads_cpu(pid).items()}
     sock.close()
     mb = total * values / 1e6
+    rocks = sum(v for k, v in threads.items() if k.startswith("rocksdb:"))
     return {"mb_per_s": mb / elapsed, "requests": total, "errors": errors, "kb_a_request": len(frames[0]) / 1e3,
             "cpu_ms_per_mb": cpu * 1000 / mb if cpu is not None else None,
             "cpu_us_per_request": cpu * 1e6 / total if cpu is not None else None,
+            "main_ms_per_mb": threads[f"main/{pid}"] * 1000 / mb if f"main/{pid}" in threads else None,
+            "rocks_ms_per_mb": rocks * 1000 / mb if threads else None,
             "cpu_percent": 100 * cpu / elapsed if cpu is not None else None,
             "client_ms_per_mb": client * 1000 / mb, "client_percent": 100 * client / elapsed}
+
+
+def _threads_cpu(pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of each thread of process `pid` (schedstat), keyed "name/tid"; its main thread (the
+    event loop) is "main/pid". Empty without a pid (a broker this bench did not start)."""
+    out = {}
+    if pid is None:
+        return out
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as comm, open(f"/proc/{pid}/task/{tid}/schedstat") as stat:
+                name = "main" if tid == str(pid) else comm.read().strip()
+                out[f"{name}/{tid}"] = int(stat.read().split()[0]) / 1e9
+        except OSError:
+            continue
+    return out
 
 
 def _read_answers(c: dict, block: bool = False, keep: bool = False) -> int:
@@ -316,6 +342,7 @@ def in_process_rows() -> list[tuple]:
         what = f"scale in-process, Fetch of {partitions} partition{'s' if partitions > 1 else ''} x 10 batches of 100 KiB"
         rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(out) / 1e6), None))
     rows += small_produce_rows(now)
+    rows += raw_in_process_rows()
     rows += bench_fetch.rows()  # consume from RocksDB as librdkafka fetches: broker CPU per MB
     for partitions in (1, 1000):
         what = f"scale in-process, long-poll Fetch of {partitions:,} partition{'s' if partitions > 1 else ''} woken by one append"
@@ -367,6 +394,50 @@ def small_produce_rows(now: int, requests: int = 6000) -> list[tuple]:
         rows.append((what, "broker CPU per request, us", cpu * 1e6, None))
         rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(batch) / 1e6), None))
     return rows
+
+
+def raw_in_process_rows(requests: int = 200) -> list[tuple]:
+    """The raw partitions point's requests (raw_produce_frames) handled in process over RocksDB, 1 and 64 partitions a
+    request into a topic of 1 and 1,000 partitions: the event-loop thread's CPU per request (decode, handler, log,
+    journal and RocksDB write, encode; no sockets) and per partition of a request beyond the first."""
+    from gateway.registry import RequestContext, lookup
+    from wire.codec import decode, encode
+    from wire.headers import decode_request_header
+    import structlog
+
+    registration = lookup(PRODUCE, 9)
+    log = structlog.get_logger()
+    spent = {}
+    for partitions in (1, 1000):
+        with tempfile.TemporaryDirectory(prefix="ottla-bench-scale-") as tmp:
+            broker, _ = _in_process_broker(partitions, tmp)
+            bodies = [frame[4 + decode_request_header(frame[4:]).body_offset:]
+                      for frame in raw_produce_frames("t", partitions)]
+
+            def once(i: int) -> bytes:
+                ctx = RequestContext(broker, PRODUCE, 9, i, "bench-scale", log)
+                coro = registration.handler(ctx, decode(registration.api.request, 9, bodies[i % len(bodies)], views=True))
+                try:
+                    coro.send(None)  # (it never suspends: uncompressed, one broker)
+                except StopIteration as stop:
+                    return encode(registration.api.response, 9, stop.value)
+                raise RuntimeError("the Produce handler suspended")
+
+            for i in range(2 * len(bodies)):  # every partition has its first batch and segment
+                once(i)
+            started = time.thread_time()
+            for i in range(requests):
+                once(i)
+            spent[partitions] = (time.thread_time() - started) / requests
+            broker.close()
+    one, many = spent[1], spent[1000]
+    what = (f"scale in-process, raw partitions point's ~1 MB Produce ({RAW_BATCHES * RAW_RECORDS_PER_BATCH} x 1 KiB), "
+            f"RocksDB, event-loop thread")
+    return [(what, "1 partition a request (1-partition topic): broker CPU per request, us", one * 1e6, None),
+            (what, f"{RAW_BATCHES} partitions a request (1,000-partition topic): broker CPU per request, us", many * 1e6,
+             None),
+            (what, "broker CPU per partition of a request beyond the first, us", (many - one) * 1e6 / (RAW_BATCHES - 1),
+             None)]
 
 
 def _long_poll_cpu(partitions: int, now: int, rounds: int = 15) -> float:
@@ -456,10 +527,14 @@ def _raw_partitions_rows(name: str, admin, address, run: str, broker, args) -> l
         rows.append((what, "produce broker CPU per MB, ms", r["cpu_ms_per_mb"], note))
         rows.append((what, "produce broker CPU per request, us", r["cpu_us_per_request"], note))
         rows.append((what, "produce broker CPU, % of a core", r["cpu_percent"], note))
+        rows.append((what, "produce broker CPU per MB, event-loop thread, ms", r["main_ms_per_mb"], note))
+        rows.append((what, "produce broker CPU per MB, RocksDB's flush and compaction threads, ms", r["rocks_ms_per_mb"],
+                     note))
         rows.append((what, "produce bench client CPU per MB, ms", r["client_ms_per_mb"], note))
         rows.append((what, "produce bench client CPU, % of a core", r["client_percent"], note))
         print(f"#   {name} {what}: {r['mb_per_s']:.1f} MB/s, {r['requests']} requests of {r['kb_a_request']:.0f} KB, "
-              f"broker {r['cpu_ms_per_mb'] or 0:.2f} ms/MB ({r['cpu_percent'] or 0:.0f}%), client "
+              f"broker {r['cpu_ms_per_mb'] or 0:.2f} ms/MB ({r['cpu_percent'] or 0:.0f}%; loop thread "
+              f"{r['main_ms_per_mb'] or 0:.2f}, RocksDB's {r['rocks_ms_per_mb'] or 0:.2f}), client "
               f"{r['client_ms_per_mb']:.2f} ms/MB ({r['client_percent']:.0f}%), {r['errors']} errors", file=sys.stderr)
     return rows
 
@@ -531,6 +606,6 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
 
 if __name__ == "__main__" and sys.argv[1:] == ["--in-process"]:
     print(json.dumps(in_process_rows()))
-elif __name__ == "__main__" and sys.argv[1:] == ["--small-produce"]:  # that row alone (an A/B of the handler)
-    for row in small_produce_rows(int(time.time() * 1000)):
+elif __name__ == "__main__" and sys.argv[1:] == ["--small-produce"]:  # those rows alone (an A/B of the handler)
+    for row in small_produce_rows(int(time.time() * 1000)) + raw_in_process_rows():
         print(f"{row[0]}: {row[1]} {row[2]:.2f}")
