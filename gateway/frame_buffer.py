@@ -1,9 +1,9 @@
 """A connection's size-prefixed frames (int32 size + payload) read with the event loop's buffered
 protocol: the socket is read straight into memory we own, and each frame's payload is copied once.
 
-Before (asyncio.Protocol + wire.frames.FrameDecoder), a read made three copies of every byte: the
-event loop's read buffer into a new bytes object (uvloop's data_received), that into the decoder's
-bytearray, and the frame out of it. Now (get_buffer / buffer_updated):
+Before (asyncio.Protocol + a decoder fed bytes; its FrameDecoder is retired), a read made three copies of
+every byte: the event loop's read buffer into a new bytes object (uvloop's data_received), that into
+the decoder's bytearray, and the frame out of it. Now (get_buffer / buffer_updated):
 
 - Between frames the socket is read into one scratch buffer per thread (SCRATCH bytes, as uvloop's
   own read buffer), shared by every connection: a read and its buffer_updated run back to back on
@@ -15,8 +15,8 @@ bytearray, and the frame out of it. Now (get_buffer / buffer_updated):
   what the frame has received so far (FIRST_CHUNK at first), so a frame holds at most twice its
   received bytes plus FIRST_CHUNK, and a size field of 100 MB followed by nothing allocates 64 KiB.
 
-The interface is FrameDecoder's (receive, peek_size, next_frame, buffered, clear, max_size), plus
-get_buffer / buffer_updated and has_frame; receive(data) takes bytes read elsewhere (TLS, a held replay, tests). A
+The interface: get_buffer / buffer_updated (the loop's reads), receive(data) (bytes read elsewhere: TLS,
+a held replay, tests), peek_size, next_frame, has_frame, buffered, clear, max_size. A
 size outside 0..max_size raises FrameError from peek_size/next_frame once the frames before it are
 taken; nothing after it is kept. No I/O, no clock.
 """

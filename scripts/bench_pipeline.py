@@ -5,9 +5,9 @@ requests through its read path (get_buffer / buffer_updated, as the event loop c
 same requests decoded, handled and encoded without it (RequestPipeline._serve alone; Heartbeat: a small handler): the difference
 is what the pipeline adds a request (frame split, header decode, dispatch, context, ordering,
 response framing, back-pressure bookkeeping; not the socket's syscalls, which a real broker adds).
-And the frame split alone: gateway.frame_buffer.FrameBuffer (read into) against
-wire.frames.FrameDecoder (bytes handed over, as asyncio.Protocol does), glibc tuned as the broker
-tunes it. Runs in a child process (the malloc settings stay out of the bench's own process).
+And the frame split alone: gateway.frame_buffer.FrameBuffer read into (get_buffer / buffer_updated, as
+a plain connection's loop reads) and handed bytes objects (receive, as a TLS connection's), glibc tuned
+as the broker tunes it. Runs in a child process (the malloc settings stay out of the bench's own process).
 
     python scripts/bench_pipeline.py [--requests 20000] [--repeat 7]    # a markdown table
 """
@@ -88,24 +88,24 @@ async def _one(kind: str, count: int, per_read: int, direct: bool) -> float:
 
 
 def _split(size: int, per_read: int, rounds: int) -> tuple[float, float]:
-    """us a frame: (FrameDecoder fed bytes objects of 256 KiB reads, FrameBuffer read into)."""
+    """us a frame: (FrameBuffer handed bytes objects of 256 KiB reads, FrameBuffer read into)."""
     from gateway.frame_buffer import FrameBuffer
-    from wire.frames import FrameDecoder, frame
+    from wire.frames import frame
 
     socket_bytes = memoryview(bytearray(frame(bytes(size)) * per_read))
     scratch = bytearray(256 * 1024)
-    decoder, buffer = FrameDecoder(), FrameBuffer()
+    handed, buffer = FrameBuffer(), FrameBuffer()
     started = time.process_time()
     for _ in range(rounds):
         pos = 0
         while pos < len(socket_bytes):
             n = min(len(scratch), len(socket_bytes) - pos)
             scratch[:n] = socket_bytes[pos:pos + n]  # the kernel's copy
-            decoder.receive(bytes(memoryview(scratch)[:n]))  # the event loop's bytes object
+            handed.receive(bytes(memoryview(scratch)[:n]))  # the bytes object a TLS read makes
             pos += n
-            while decoder.next_frame() is not None:
+            while handed.next_frame() is not None:
                 pass
-    old = (time.process_time() - started) * 1e6 / rounds / per_read
+    received = (time.process_time() - started) * 1e6 / rounds / per_read
     started = time.process_time()
     for _ in range(rounds):
         pos = 0
@@ -117,7 +117,7 @@ def _split(size: int, per_read: int, rounds: int) -> tuple[float, float]:
             pos += n
             while buffer.next_frame() is not None:
                 pass
-    return old, (time.process_time() - started) * 1e6 / rounds / per_read
+    return received, (time.process_time() - started) * 1e6 / rounds / per_read
 
 
 def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]]:
@@ -143,8 +143,8 @@ def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]
     for size, per_read in ((100, 16), (16_400, 4), (1_000_000, 4)):
         results = [_split(size, per_read, max(1, 40_000_000 // (size * per_read))) for _ in range(repeat)]
         what = f"frame split in process, {size:,}-byte frames, {per_read} a socket's worth"
-        out.append((what, "bytes handed over (FrameDecoder): us a frame", min(r[0] for r in results)))
-        out.append((what, "read into (FrameBuffer): us a frame", min(r[1] for r in results)))
+        out.append((what, "FrameBuffer handed bytes (receive, as TLS reads): us a frame", min(r[0] for r in results)))
+        out.append((what, "FrameBuffer read into (get_buffer, as plain reads): us a frame", min(r[1] for r in results)))
     return out
 
 

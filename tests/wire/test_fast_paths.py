@@ -3,8 +3,8 @@
 - wire.records.stored_batch (one copy) against a bytearray copy rewritten in place (assign_offsets,
   set_partition_leader_epoch, stamp_log_append_time / set_max_timestamp), on good and on corrupt batches;
 - wire.codec.decode(views=True) (records as views of the request) against decode() (copies);
-- wire.frames.FrameDecoder's gathered frames against the frames cut out of the whole stream, also when
-  every chunk is a view of one reused buffer (TlsConnection hands the decoder such views).
+- gateway.frame_buffer.FrameBuffer's gathered frames against the frames cut out of the whole stream, also
+  when every chunk is a view of one reused buffer (TlsConnection hands the buffer such views).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from wire.codec import VIEW_FROM, ProtocolError, decode, encode
-from wire.frames import BIG_FRAME, FrameDecoder, FrameError, frame
+from gateway.frame_buffer import FIRST_CHUNK as BIG_FRAME  # a frame this large not all here gets its own buffer
+from gateway.frame_buffer import FrameBuffer
+from wire.frames import FrameError, frame
 from wire.messages import APIS
 from wire.records import (
     HEADER_SIZE,
@@ -133,7 +135,7 @@ def test_decode_with_views_fails_as_decode_does(version, cut, flips):
 
 
 def _frames_of(chunks, max_size):
-    decoder, out = FrameDecoder(max_size), []
+    decoder, out = FrameBuffer(max_size), []
     for chunk in chunks:
         decoder.receive(chunk)
         while (payload := decoder.next_frame()) is not None:
@@ -170,7 +172,7 @@ def test_gathered_frames_are_the_frames_in_the_stream(sizes, step, reused_buffer
 @pytest.mark.parametrize("size", [-1, 2_000_001])
 def test_a_bad_size_after_a_gathered_frame_is_still_refused(size):
     stream = frame(b"a" * (BIG_FRAME * 2)) + struct.pack(">i", size) + b"zz"
-    decoder = FrameDecoder(2_000_000)
+    decoder = FrameBuffer(2_000_000)
     decoder.receive(stream[:1000])
     decoder.receive(stream[1000:])
     assert decoder.next_frame() == b"a" * (BIG_FRAME * 2)
