@@ -207,21 +207,14 @@ class RocksStorage(Storage):
         bound = keys.batch_key(topic_id, partition, max(upper, 0))
         options = _streaming(bound)
         it = self._db.iter(options)
-        first = keys.batch_key(topic_id, partition, offset)
-        it.seek(first)  # a consumer fetches from a batch's base offset: one forward seek
         out, total = [], 0
-        if not it.valid() or it.key() != first:  # offset inside a batch, in a gap, or before the log
-            it.seek_for_prev(first)
-            if not it.valid() or not it.key().startswith(first[:_KEY_PREFIX_LEN]):
-                it.seek(first)
-            else:
-                batch = it.value()  # (read once: it is the first batch unless offset is past its end)
-                if keys.suffix_u64(it.key()) + _LAST_DELTA.unpack_from(batch, _LAST_DELTA_AT)[0] >= offset:
-                    if not first_whole and len(batch) > max_bytes:  # (only if at_most was wrong)
-                        return out
-                    out.append(batch)
-                    total = len(batch)
-                it.next()  # (or offset is in a gap after this batch: compaction removed its last records)
+        batch = _position(it, keys.batch_key(topic_id, partition, offset), offset, _LAST_DELTA_AT)
+        if batch is not None:  # the batch holding offset, its value read once
+            if not first_whole and len(batch) > max_bytes:  # (only if at_most was wrong)
+                return out
+            out.append(batch)
+            total = len(batch)
+            it.next()
         while it.valid():
             batch = it.value()
             if (out or not first_whole) and total + len(batch) > max_bytes:  # (only if at_most was wrong)
@@ -237,14 +230,7 @@ class RocksStorage(Storage):
         bound = keys.index_key(topic_id, partition, max(upper, 0))
         options = _bounded(bound)
         it = self._db.iter(options)
-        first = keys.index_key(topic_id, partition, offset)
-        it.seek(first)
-        if not it.valid() or it.key() != first:
-            it.seek_for_prev(first)
-            if not it.valid() or not it.key().startswith(first[:_KEY_PREFIX_LEN]):
-                it.seek(first)
-            elif keys.suffix_u64(it.key()) + _INDEX_DELTA.unpack_from(it.value())[0] < offset:
-                it.next()  # offset is in a gap after this batch
+        _position(it, keys.index_key(topic_id, partition, offset), offset, _INDEX_DELTA_AT)
         bases, total = [], 0
         unpack = _INDEX_SIZE.unpack_from
         while it.valid():
@@ -365,12 +351,33 @@ class _Write:
         self.ops.delete_range(start, end)
 
 
-_LAST_DELTA = struct.Struct(">i")
+_LAST_DELTA = struct.Struct(">i")  # a last offset delta, in a stored batch and in its index entry
 _LAST_DELTA_AT = 23  # lastOffsetDelta's position in a stored batch (see wire/records.py HEADER)
+_INDEX_DELTA_AT = 0  # and in an index entry (keys.INDEX_ENTRY)
 _KEY_PREFIX_LEN = 1 + 16 + 4 + 1  # a partition's key prefix and the key's kind (keys.py)
-_INDEX_DELTA = struct.Struct(">i")  # keys.INDEX_ENTRY's fields: last_offset_delta at 0 ...
-_INDEX_SIZE = struct.Struct(">i")  # ... and size at 12
+_INDEX_SIZE = struct.Struct(">i")  # keys.INDEX_ENTRY's size field, at 12
 _INDEX_SIZE_AT = 12
+
+
+def _position(it, first: bytes, offset: int, delta_at: int) -> bytes | None:
+    """Put `it` (over one partition's batch or index keys, bounded above) at the entry of the batch holding
+    `offset`, or at the first batch after it (offset in a gap or before the log), or past the end.
+    `first` is offset's key, `delta_at` where the entry's value holds the batch's last offset delta.
+    A consumer fetches from a batch's base offset: one forward seek. Only otherwise seek_for_prev, whose
+    entry is checked to be this partition's and to reach `offset`. Returns that entry's value when it was
+    read (the batch holding an offset inside it), so the caller need not read it again; else None."""
+    it.seek(first)
+    if it.valid() and it.key() == first:
+        return None
+    it.seek_for_prev(first)  # offset inside a batch, in a gap, or before the log
+    if not it.valid() or not it.key().startswith(first[:_KEY_PREFIX_LEN]):
+        it.seek(first)  # before the partition's first entry (or another partition's key)
+        return None
+    value = it.value()
+    if keys.suffix_u64(it.key()) + _LAST_DELTA.unpack_from(value, delta_at)[0] >= offset:
+        return value
+    it.next()  # offset is in a gap after this batch (compaction removed its last records)
+    return None
 
 
 def _bounded(end: bytes) -> ReadOptions:
