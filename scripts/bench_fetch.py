@@ -13,13 +13,25 @@ answers (the client's side). Shapes:
   ~48 MB responses, 2-3 Fetches; the per-partition costs (a storage read a partition, the session).
 - 1 partition x 40 batches of 1 MB (librdkafka's batch.size): a 1 MiB partition limit holds one batch,
   so each Fetch stops at the second (which the engine must not copy to drop).
+
+`raw_point()` (bench.py --scale, every partition count, Ottla and Tansu): the broker's own cost as partitions
+multiply, over a socket, with a client whose cost per MB does not grow with them (librdkafka's consumer does:
+its broker thread walks every partition's fetch state each wake-up). Sessionless Fetch v12 requests are built
+once (librdkafka's: 1 MiB a partition, 50 MiB a response, read_committed, max_wait 500 ms: Tansu answers a
+max_wait 0 Fetch with no partitions; there is data, so neither waits), each naming every
+partition of the scale topic from a batch's base offset (as a consumer asks; found by one decoded walk of
+the topic first, not timed) a different eighth into its log, and sent round-robin for a few seconds,
+two in flight; the client only receives the answers and counts their bytes (frame sizes, nothing decoded).
+Rows: MB/s, broker CPU per MB (/proc, all threads), client CPU per MB (this thread), bytes per response.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -108,6 +120,133 @@ def _consume_cpu(partitions: int, batches: int, records: int, rounds: int = ROUN
         broker.close()
         loop.close()
     return statistics.median(per_mb), total, fetches
+
+
+RAW_REQUESTS = 8  # distinct Fetch requests, each from a different eighth of every partition's log
+RAW_WINDOW = 2  # in flight: the broker always has the next one
+
+
+def _fetch_frame(topic: str, offsets: list[int], correlation_id: int) -> bytes:
+    from bench_conn import framed  # scripts/bench_conn.py
+
+    return framed(1, 12, {
+        "replica_id": -1, "max_wait_ms": 500, "min_bytes": 1, "max_bytes": 50 << 20, "isolation_level": 1,
+        "session_id": 0, "session_epoch": -1, "forgotten_topics_data": [], "rack_id": "",
+        "topics": [{"topic": topic, "partitions": [
+            {"partition": p, "current_leader_epoch": -1, "fetch_offset": offset, "last_fetched_epoch": -1,
+             "log_start_offset": -1, "partition_max_bytes": 1 << 20} for p, offset in enumerate(offsets)]}]},
+        correlation_id)
+
+
+def _answer(sock: socket.socket) -> bytes:
+    data = bytearray()
+    while len(data) < 4 or len(data) < 4 + struct.unpack_from(">i", data)[0]:
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("broker closed the connection")
+        data += chunk
+    return bytes(data[4 + 4 + 1:])  # (the size, response header v1: correlation id, no tags)
+
+
+def batch_bases(sock: socket.socket, topic: str, per_partition: list[int]) -> list[list[int]]:
+    """Each partition's batch base offsets, from a decoded walk of the topic (not timed): the offsets a
+    consumer fetches from, so the timed requests ask for what librdkafka asks for."""
+    from wire.codec import decode
+    from wire.messages import APIS
+    from wire.records import split_batches
+
+    bases: list[list[int]] = [[] for _ in per_partition]
+    offsets = [0] * len(per_partition)
+    while any(offset < n for offset, n in zip(offsets, per_partition)):
+        sock.sendall(_fetch_frame(topic, offsets, 99))
+        moved = False
+        for t in decode(APIS[1].response, 12, _answer(sock)).responses:
+            for p in t.partitions:
+                if p.records:
+                    for _, header in split_batches(p.records):
+                        if header.base_offset >= offsets[p.partition_index]:
+                            bases[p.partition_index].append(header.base_offset)
+                            offsets[p.partition_index] = header.base_offset + header.last_offset_delta + 1
+                            moved = True
+        if not moved:
+            raise RuntimeError(f"the walk of {topic} stopped at {offsets}")
+    return bases
+
+
+def raw_frames(topic: str, bases: list[list[int]]) -> list[bytes]:
+    """RAW_REQUESTS Fetches; the k-th asks every partition from the batch k/RAW_REQUESTS into its log."""
+    return [_fetch_frame(topic, [b[k * len(b) // RAW_REQUESTS] if b else 0 for b in bases], 100 + k)
+            for k in range(RAW_REQUESTS)]
+
+
+def raw_point(address: tuple[str, int], topic: str, per_partition: list[int], broker, seconds: float) -> dict:
+    """Prebuilt Fetch requests round-robin for `seconds`, RAW_WINDOW in flight; answers counted by their
+    frame sizes only. {"mb_per_s", "broker_ms_per_mb", "client_ms_per_mb", "bytes_per_response"}."""
+    sock = socket.create_connection(address)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    frames = raw_frames(topic, batch_bases(sock, topic, per_partition))
+    buffer = memoryview(bytearray(4 << 20))
+    head = bytearray(4)
+    state = {"left": 0, "head": 0}  # bytes left of the current answer's body; bytes of its size field read
+
+    def receive() -> tuple[int, int]:
+        """One recv: (answers completed, bytes received)."""
+        got = sock.recv_into(buffer)
+        if not got:
+            raise ConnectionError("broker closed the connection")
+        done, pos = 0, 0
+        while pos < got:
+            if state["left"]:
+                take = min(state["left"], got - pos)
+                state["left"] -= take
+                pos += take
+                if not state["left"]:
+                    done += 1
+                continue
+            take = min(4 - state["head"], got - pos)
+            head[state["head"]:state["head"] + take] = buffer[pos:pos + take]
+            state["head"] += take
+            pos += take
+            if state["head"] == 4:
+                state["head"], state["left"] = 0, struct.unpack(">i", head)[0]
+        return done, got
+
+    def run(until: float, count_from: float | None = None) -> tuple[int, int]:
+        sent = answered = received = 0
+        while True:
+            if sent - answered < RAW_WINDOW and time.perf_counter() < until:
+                sock.sendall(frames[sent % len(frames)])
+                sent += 1
+                continue
+            if answered == sent:
+                return answered, received
+            done, got = receive()
+            answered += done
+            received += got
+
+    try:
+        run(time.perf_counter() + 0.3)  # warm: the broker's first reads of these offsets, the connection
+        broker_before, client_before = broker.cpu_seconds() if broker else None, time.thread_time()
+        started = time.perf_counter()
+        answers, received = run(started + seconds)
+        wall = time.perf_counter() - started
+        client = time.thread_time() - client_before
+        broker_cpu = broker.cpu_seconds() - broker_before if broker else None
+    finally:
+        sock.close()
+    mb = received / 1e6
+    return {"mb_per_s": mb / wall, "broker_ms_per_mb": broker_cpu * 1e3 / mb if broker_cpu is not None else None,
+            "client_ms_per_mb": client * 1e3 / mb, "bytes_per_response": received / max(answers, 1),
+            "broker_percent": 100 * broker_cpu / wall if broker_cpu is not None else None}
+
+
+def raw_rows(what: str, r: dict) -> list[tuple]:
+    label = f"raw Fetch ({RAW_WINDOW} in flight, prebuilt, answers counted not decoded)"
+    return [(what, f"{label} MB/s", r["mb_per_s"], None),
+            (what, f"{label} broker CPU per MB, ms", r["broker_ms_per_mb"], None),
+            (what, f"{label} bench client CPU per MB, ms", r["client_ms_per_mb"], None),
+            (what, f"{label} KB a response", r["bytes_per_response"] / 1e3, None),
+            (what, f"{label} broker CPU, % of a core", r["broker_percent"], None)]
 
 
 def rows() -> list[tuple]:

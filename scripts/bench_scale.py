@@ -552,6 +552,8 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             bench.produce_phase(bootstrap, produce, args.record_size, args.phase_timeout, broker, count_requests=True)
             consume = bench.Phase("consume", partitions, None, topic, produce.records)
             bench.consume_phase(bootstrap, consume, produce.per_partition, args.phase_timeout, broker)
+            host, port = bootstrap.rsplit(":", 1)  # the broker's own flatness: a client whose cost does not grow
+            raw = bench_fetch.raw_point((host, int(port)), topic, produce.per_partition, broker, args.scale_seconds)
             admin.delete_topics([topic])
         except Exception as exc:
             print(f"#   {name} {what}: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -575,6 +577,9 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             rows.append((what, f"{phase.kind} bench client CPU, % of a core", phase.client_cpu_percent, note))
             if phase.kind == "produce":
                 rows += _client_thread_rows(what, phase, note)
+        rows += bench_fetch.raw_rows(what, raw)
+        print(f"#   {name} {what}: raw Fetch {raw['mb_per_s']:.1f} MB/s, broker / client CPU per MB "
+              f"{raw['broker_ms_per_mb'] or 0:.2f} / {raw['client_ms_per_mb']:.2f} ms", file=sys.stderr)
         print(f"#   {name} {what}: produce {produce.mb_per_s or 0:.1f} MB/s, {produce.requests or 0} requests (broker / client CPU "
               f"{produce.broker_cpu_percent or 0:.0f}% / {produce.client_cpu_percent or 0:.0f}%), consume "
               f"{consume.mb_per_s or 0:.1f} MB/s ({consume.broker_cpu_percent or 0:.0f}% / "
