@@ -16,7 +16,8 @@ back-pressure, a waiting request of its key), handler (started -> done, storage 
 ordered (done -> written: behind an earlier response, or written a turn later) and total
 (arrived -> written). Besides: every storage write's duration, every cyclic-GC pause (gc.callbacks),
 how often a connection's per-turn share ran out with more to dispatch (a next turn) and back-pressure
-paused its reading, the event loop's lateness (a 1 ms timer: how long a ready callback waits for the loop; uvloop's timers
+paused its reading, the bytes a read left in the kernel's receive queue (FIONREAD after each read of a
+connection: what waits there is invisible to the stamps, which start at the read), the event loop's lateness (a 1 ms timer: how long a ready callback waits for the loop; uvloop's timers
 count whole ms, so up to 1 ms of it is the timer's own rounding), how long a long-polling Fetch woken by
 an append waits to run again (gateway/long_poll.observe), and the loop thread's CPU, its run delay (time
 runnable but waiting for a core: the machine's other processes) and each thread's CPU (RocksDB's).
@@ -28,10 +29,13 @@ renamed over FILE, with an increasing "seq") and starts over, so the bench reads
 from __future__ import annotations
 
 import collections
+import fcntl
 import gc
 import json
 import os
 import signal
+import struct
+import termios
 import threading
 import time
 
@@ -44,17 +48,18 @@ LAG_PERIOD_S = 0.001
 _clock = time.perf_counter
 
 
-def _percentiles(values: list[float]) -> dict:
+def _percentiles(values: list[float], scale: float = 1000) -> dict:
+    """count, p50, p99, p99.9, max and sum of the values times scale (seconds -> ms by default)."""
     if not values:
         return {"count": 0}
     values = sorted(values)
     n = len(values)
 
     def at(q: float) -> float:
-        return round(values[min(n - 1, max(0, int(-(-n * q // 100)) - 1))] * 1000, 3)
+        return round(values[min(n - 1, max(0, int(-(-n * q // 100)) - 1))] * scale, 3)
 
-    return {"count": n, "p50": at(50), "p99": at(99), "p99.9": at(99.9), "max": round(values[-1] * 1000, 3),
-            "sum": round(sum(values) * 1000, 3)}
+    return {"count": n, "p50": at(50), "p99": at(99), "p99.9": at(99.9), "max": round(values[-1] * scale, 3),
+            "sum": round(sum(values) * scale, 3)}
 
 
 class ServiceTimes:
@@ -68,6 +73,7 @@ class ServiceTimes:
         self.gc: dict[int, list[float]] = {0: [], 1: [], 2: []}
         self.lag: list[float] = []
         self.wakes: list[float] = []  # a listener woke a waiting Fetch -> the Fetch ran again
+        self.backlog: list[int] = []  # bytes left in a connection's kernel receive queue after each of its reads
         # per-turn cap reached with more waiting; back-pressure stopped reading; samples past MAX_SAMPLES
         self.counts = {"next_turns": 0, "reading_paused": 0, "dropped": 0}
         self._gc_started = 0.0
@@ -170,6 +176,7 @@ class ServiceTimes:
                "gc": {str(g): _percentiles(v) for g, v in self.gc.items()},
                "loop_lag": _percentiles(self.lag),
                "long_poll_wake": _percentiles(self.wakes),
+               "socket_backlog_kib": _percentiles(self.backlog, 1 / 1024),
                "counts": dict(self.counts),
                "loop_thread": {"cpu_s": round(self._sched[0] - sched[0], 3),
                                "run_delay_s": round(self._sched[1] - sched[1], 3),
@@ -185,6 +192,7 @@ class ServiceTimes:
             samples.clear()
         self.lag.clear()
         self.wakes.clear()
+        self.backlog.clear()
         self.counts = dict.fromkeys(self.counts, 0)
 
 
@@ -225,15 +233,31 @@ class StampedPipeline(RequestPipeline):
         self._received = 0  # bytes received on this connection
         self._consumed = 0  # bytes of the frames taken from the decoder
         self._stamps: dict[int, list] = {}  # correlation id -> [api, arrived, complete, started, done]
+        self._fd: int | None = None  # the socket's, for FIONREAD (-1: none, e.g. TLS's transport)
+
+    def _backlog(self) -> None:
+        """Record what this read left in the kernel's receive queue."""
+        fd = self._fd
+        if fd is None:
+            extra = getattr(self.transport, "get_extra_info", None)
+            sock = extra("socket") if extra is not None else None
+            fd = self._fd = sock.fileno() if sock is not None else -1
+        if fd >= 0 and len(self.times.backlog) < MAX_SAMPLES:
+            try:
+                self.times.backlog.append(_INT.unpack(fcntl.ioctl(fd, termios.FIONREAD, _INT_ZERO))[0])
+            except OSError:
+                self._fd = -1
 
     def receive_data(self, data: bytes) -> None:
         self._chunks.append((self._received, _clock()))
         self._received += len(data)
+        self._backlog()
         super().receive_data(data)
 
     def buffer_updated(self, nbytes: int) -> None:
         self._chunks.append((self._received, _clock()))
         self._received += nbytes
+        self._backlog()
         super().buffer_updated(nbytes)
 
     def _arrival(self, offset: int) -> float:
@@ -291,6 +315,8 @@ class StampedPipeline(RequestPipeline):
         return result
 
 
+_INT = struct.Struct("i")
+_INT_ZERO = _INT.pack(0)
 _NAMES: dict[int, str] = {}
 
 

@@ -62,7 +62,8 @@ def add_arguments(p) -> None:
                    "(default %(default)s)")
     p.add_argument("--latency-stamps", action="store_true", help="Ottla stamps every request (gateway/"
                    "service_times.py): rows of its service-time percentiles per point (read, queued, handler, "
-                   "ordered, total), storage writes, GC pauses and event-loop lateness")
+                   "ordered, total), storage writes, GC pauses, event-loop lateness and what each read left in the kernel's "
+                   "receive queue (a wait the stamps cannot see)")
     p.add_argument("--latency-timeline", action="store_true", help="end to end on a LogAppendTime topic (both "
                    "brokers): rows of produce() to the broker's append and the append to the consumer's receipt, and "
                    "where the slowest 1%% of records spent their time")
@@ -199,6 +200,8 @@ def open_loop(bootstrap: str, topic: str, partitions: int, acks: str, rate: floa
         produces = _dig(served, ("apis", "Produce", "total")).get("count", 0)
         served["produce_requests_per_s"] = produces / offered_s
         served["loop_cpu_us_per_request"] = served["loop_thread"]["cpu_s"] / count * 1e6 if count else None
+        backlog = served.get("socket_backlog_kib", {}).get("max")  # bytes a read left in the kernel, as time
+        served["socket_backlog_max_ms"] = backlog * 1024 / (sent / offered_s * record_size) * 1000 if backlog else None
     if client_stats:
         producer.poll(0)  # a window that ended during flush
     delivered_count = len(latencies)
@@ -426,6 +429,8 @@ SERVED_ROWS = (
     ("broker: storage write", ("storage_write",), ("p99", "max")),
     ("broker: event loop lateness (1 ms timer)", ("loop_lag",), ("p99", "max")),
     ("broker: GC pause, generation 2", ("gc", "2"), ("max",)),
+    # what a read left queued in the kernel's socket (FIONREAD): a wait before the stamps start
+    ("broker: bytes left in the kernel's receive queue after a read", ("socket_backlog_kib",), ("p99", "max"), "KiB"),
 )
 
 
@@ -446,6 +451,10 @@ def _print(what: str, r: dict, name: str) -> None:
         lag = _dig(r["served"], ("loop_lag",))
         extra += (f"; broker Produce total p50 {total.get('p50')} p99 {total.get('p99')} ms, loop lag p99 "
                   f"{lag.get('p99')} max {lag.get('max')} ms")
+        backlog = _dig(r["served"], ("socket_backlog_kib",))
+        if backlog.get("count"):
+            extra += (f"; kernel receive queue after a read p99 {backlog.get('p99'):,.0f} max {backlog.get('max'):,.0f} KiB "
+                      f"({_ms(r['served'].get('socket_backlog_max_ms'))} ms of the rate)")
         fetch = _dig(r["served"], ("apis", "Fetch", "total"))
         if fetch:
             wake = _dig(r["served"], ("long_poll_wake",))
@@ -513,11 +522,14 @@ def _report(rows: list[tuple], what: str, runs: list[dict]) -> None:
             value = _median([(r.get("served") or {}).get(key) for r in runs])
             if value is not None:
                 rows.append((what, label, value, note))
-        for label, path, quantiles in SERVED_ROWS:
+        for label, path, quantiles, *unit in SERVED_ROWS:
             for q in quantiles:
                 value = _median([_dig(r.get("served"), path).get(q) for r in runs])
                 if value is not None:
-                    rows.append((what, f"{label} {q}, ms", value, note))
+                    rows.append((what, f"{label} {q}, {unit[0] if unit else 'ms'}", value, note))
+        value = _median([(r.get("served") or {}).get("socket_backlog_max_ms") for r in runs])
+        if value is not None:
+            rows.append((what, "broker: the kernel receive queue's max, as ms of the offered rate", value, note))
 
 
 def _ms(value: float | None) -> str:

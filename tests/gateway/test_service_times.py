@@ -102,3 +102,42 @@ def test_samples_are_bounded_between_dumps(tmp_path, monkeypatch):
     times.dump()
     out = json.loads((tmp_path / "t.json").read_text())
     assert out["apis"]["Produce"]["total"]["count"] == 10 and out["counts"]["dropped"] == 15
+
+
+def test_each_read_records_what_it_left_in_the_kernel_receive_queue(tmp_path):
+    """The bytes still queued in the socket after a read (FIONREAD): a wait the stamps cannot see."""
+    import socket
+
+    path = tmp_path / "times.json"
+
+    class SocketTransport(FakeTransport):
+        def __init__(self, sock) -> None:
+            super().__init__()
+            self.sock = sock
+
+        def get_extra_info(self, name, default=None):
+            return self.sock if name == "socket" else default
+
+    async def main():
+        left, right = socket.socketpair()
+        try:
+            broker = Broker(Config(memory=True), MemoryStorage())
+            cls = pipeline_class(broker, str(path))
+            transport = SocketTransport(right)
+            pipeline = cls(broker, transport, connection_id="c-1", peer="127.0.0.1:5555", limits=ConnectionLimits())
+            transport.pipeline = pipeline
+            left.sendall(b"\0" * 3072)  # still in the kernel when the pipeline gets its chunk
+            pipeline.receive_data(metadata(1))
+            right.recv(3072)  # drained: the next read leaves nothing
+            pipeline.receive_data(metadata(2))
+            await settle()
+            assert [c for c, _ in transport.frames()] == [1, 2]
+            StampedPipeline.times.dump()
+            backlog = json.loads(path.read_text())["socket_backlog_kib"]
+            assert backlog["count"] == 2 and backlog["max"] == 3.0 and backlog["p50"] == 0.0
+        finally:
+            StampedPipeline.times.uninstall()
+            StampedPipeline.times = None
+            left.close()
+            right.close()
+    run(main())
