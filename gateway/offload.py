@@ -5,9 +5,9 @@ hold it for long: a second client's ApiVersions round trip must stay under 50 ms
 one sent (tests/adversarial/test_work_bounds.py). The tools, used by the pipeline and by the
 handlers whose work grows with the request:
 
-- `decode_request` / `encode_response`: the codecs run on the loop up to `LOOP_ELEMENTS` array
-  elements (a few ms: every Produce, Fetch or heartbeat stays there), and past that the whole
-  decode or encode is redone on one worker thread. The loop keeps running meanwhile: a pure-Python
+- `decode_off_loop` / `encode_off_loop`: the pipeline (gateway.pipeline's `_serve`) runs the codecs on
+  the loop up to `LOOP_ELEMENTS` array elements (a few ms: every Produce, Fetch or heartbeat stays
+  there), and past that the whole decode or encode is redone with these on one worker thread. The loop keeps running meanwhile: a pure-Python
   thread gives the GIL back every switch interval, set to `OFFLOAD_SWITCH_INTERVAL_S` while big
   work runs (the default 5 ms would cost the loop up to 5 ms per event). One worker, so several
   huge requests queue for it instead of sharing the GIL with the loop. `is_big` / `release`: the
@@ -32,7 +32,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from wire.codec import Parts, WorkLimit, decode, encode
+from wire.codec import Parts, decode, encode
 
 LOOP_ELEMENTS = 500  # array elements a codec may handle on the loop (~2-5 us each: a few ms)
 SLICE_S = 0.002  # a handler yields the loop after this much work (a round trip takes a few loop turns)
@@ -100,35 +100,20 @@ def _worker() -> ThreadPoolExecutor:
     return _executor
 
 
-async def decode_request(message, version: int, payload: bytes, offset: int):
-    """`wire.codec.decode`, moved off the loop when the request holds more than LOOP_ELEMENTS elements;
-    `records` fields are views of the payload, not copies (views=True)."""
-    try:
-        return decode(message, version, payload, offset, max_elements=LOOP_ELEMENTS, views=True)
-    except WorkLimit:
-        return await decode_off_loop(message, version, payload, offset)
-
-
 async def decode_off_loop(message, version: int, payload: bytes, offset: int):
-    """decode_request's second half, for a caller that tried the loop itself (gateway.pipeline: no
-    coroutine a request for the common case)."""
+    """`wire.codec.decode` on the worker, for a caller whose decode on the loop (max_elements=LOOP_ELEMENTS,
+    views=True) raised WorkLimit: gateway.pipeline's `_serve`, the one place that tries the loop first
+    (no coroutine a request for the common case). `records` fields are views of the payload."""
     request = await _off_loop(decode, message, version, payload, offset, None, True)
     _mark_big(request)
     return request
 
 
-async def encode_response(message, version: int, response: dict) -> bytes | Parts:
-    """`wire.codec.encode`, moved off the loop when the response holds more than LOOP_ELEMENTS elements
-    (the handler has returned: nothing else touches the dict while the worker encodes it). Big bytes
-    values (a Fetch's records) are not copied: such a body comes as wire.codec.Parts."""
-    try:
-        return encode(message, version, response, max_elements=LOOP_ELEMENTS, gather=True)
-    except WorkLimit:
-        return await encode_off_loop(message, version, response)
-
-
 async def encode_off_loop(message, version: int, response: dict) -> bytes | Parts:
-    """encode_response's second half (see decode_off_loop)."""
+    """`wire.codec.encode` on the worker, for a caller whose encode on the loop (max_elements=LOOP_ELEMENTS,
+    gather=True) raised WorkLimit (the handler has returned: nothing else touches the dict while the
+    worker encodes it). Big bytes values (a Fetch's records) are not copied: such a body comes as
+    wire.codec.Parts."""
     body = await _off_loop(encode, message, version, response, None, True)
     _mark_big(response)
     return body

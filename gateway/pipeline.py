@@ -52,7 +52,7 @@ from gateway.memory_pool import MemoryPool
 from gateway.registry import CloseConnection, RequestContext
 from gateway.quota_enforcement.throttle import FETCH_KEY, Timed, record_fetch, record_request, wants_timing, \
     without_data
-from gateway.offload import LOOP_ELEMENTS, decode_off_loop, encode_off_loop, encode_response, is_big, release
+from gateway.offload import LOOP_ELEMENTS, decode_off_loop, encode_off_loop, is_big, release
 from wire.codec import Parts, ProtocolError, WorkLimit, decode, encode
 from wire.errors import ErrorCode
 from wire.frames import FrameError, frame
@@ -437,8 +437,10 @@ class RequestPipeline:
 
     @staticmethod
     async def _serve(ctx: RequestContext, reg, payload: bytes, body_offset: int) -> bytes | None:
-        """Decode, handle, encode (the codecs move off the loop for huge messages: gateway.offload)."""
-        try:  # gateway.offload.decode_request without its coroutine (~1 us a request, with encode's below)
+        """Decode, handle, encode: the codecs run here, on the loop, up to LOOP_ELEMENTS array elements, and
+        past that the whole decode or encode is redone on the codec worker (gateway.offload's second
+        halves). No coroutine a request for the common case (~1 us a request, decode and encode)."""
+        try:
             try:
                 request = decode(reg.api.request, ctx.api_version, payload, body_offset, max_elements=LOOP_ELEMENTS,
                                  views=True)
@@ -465,18 +467,20 @@ class RequestPipeline:
             await release(held)
         if response is None:
             return None
-        try:
+        while True:  # (a second pass only for a Fetch over its quota: its response again, without data)
             try:
-                body = encode(reg.api.response, ctx.api_version, response, max_elements=LOOP_ELEMENTS, gather=True)
-            except WorkLimit:
-                body = await encode_off_loop(reg.api.response, ctx.api_version, response)
-        except Exception as exc:  # an unencodable response is our bug, not the client's
-            raise _EncodeFailed(repr(exc)) from exc
-        if metered and ctx.api_key == FETCH_KEY and (throttle := record_fetch(ctx, len(body))):
+                try:
+                    body = encode(reg.api.response, ctx.api_version, response, max_elements=LOOP_ELEMENTS, gather=True)
+                except WorkLimit:
+                    body = await encode_off_loop(reg.api.response, ctx.api_version, response)
+            except Exception as exc:  # an unencodable response is our bug, not the client's
+                raise _EncodeFailed(repr(exc)) from exc
+            if not metered or ctx.api_key != FETCH_KEY or not (throttle := record_fetch(ctx, len(body))):
+                break
+            metered = False  # (the response without data is not counted again)
             ctx.throttle_ms = max(ctx.throttle_ms, throttle)  # KIP-219: over quota, the response carries no data
             response = without_data(response)
             response["throttle_time_ms"] = ctx.throttle_ms
-            body = await encode_response(reg.api.response, ctx.api_version, response)
         if is_big(response):
             held = [response]
             del response

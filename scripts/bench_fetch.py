@@ -5,7 +5,7 @@ A topic's partitions are filled through the Produce handler (RocksDB, flushed to
 back whole as librdkafka's consumer does: a full Fetch creating a fetch session (max.partition.fetch.bytes
 1 MiB, fetch.max.bytes 50 MiB, read_committed), then incremental Fetches naming the partitions whose
 offsets moved, until every partition is read. Timed: each request's decode, the handler and the
-response's encode (as the pipeline runs them: gateway.offload, so a big response is encoded as pieces
+response's encode (the pipeline's own RequestPipeline._serve, so a big response is encoded as pieces
 on the worker thread: process CPU, every thread). Not timed: building the requests and decoding the
 answers (the client's side). Shapes:
 
@@ -47,7 +47,7 @@ def _consume_cpu(partitions: int, batches: int, records: int, rounds: int = ROUN
     from gateway import handlers  # noqa: F401  (fills the registry)
     from gateway.broker import Broker
     from gateway.config import Config
-    from gateway.offload import decode_request, encode_response
+    from gateway.pipeline import RequestPipeline
     from gateway.registry import RequestContext, lookup
     from partitions.rocks import RocksStorage
     from wire.codec import decode, encode
@@ -64,10 +64,9 @@ def _consume_cpu(partitions: int, batches: int, records: int, rounds: int = ROUN
             registration = lookup(api, version)
             raw = encode(registration.api.request, version, body)
 
-            async def handle():
-                request = await decode_request(registration.api.request, version, raw, 0)
+            async def handle():  # decode, handler, encode, as the pipeline serves a request
                 ctx = RequestContext(broker, api, version, 1, "bench-fetch", structlog.get_logger())
-                return await encode_response(registration.api.response, version, await registration.handler(ctx, request))
+                return await RequestPipeline._serve(ctx, registration, raw, 0)
             started = time.process_time()
             out = loop.run_until_complete(handle())
             if timed:
