@@ -150,8 +150,10 @@ def _add_serve(commands) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from gateway.deferred_imports import defer_unused
+    from gateway.generated_code import install
 
     defer_unused()  # before anything imports construct: pdb and hashlib run on first use, if ever
+    install()  # before any dataclass is made: their generated methods' code compiled once, not at every start
     if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (gateway/tools/completion.py)
         import argcomplete
 
@@ -159,21 +161,21 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     first = next((a for a in argv if not a.startswith("-")), None)
     if first == "serve" or first is None:
-        args = parser(tools=first is None).parse_args(argv)
-        return _serve(args, argv)
+        whole = parser(tools=first is None)
+        return _serve(whole.parse_args(argv), argv, whole)
     args = _tools_parser(first).parse_args(argv)
     from gateway.tools._main import run_verb
 
     return run_verb(args)
 
 
-def _serve(args: argparse.Namespace, argv: list[str]) -> int:
+def _serve(args: argparse.Namespace, argv: list[str], whole: argparse.ArgumentParser | None = None) -> int:
     from gateway.configs.properties import PropertiesError
     from gateway.logs import configure
     from gateway.server import run
 
     try:
-        config = serve_config(args, argv)
+        config = serve_config(args, argv, whole)
         if config.faults:
             from gateway.faults import FaultSet, load_faults_file
 
@@ -198,14 +200,15 @@ def _serve(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
-def serve_config(args: argparse.Namespace, argv: list[str] | None):
-    """The broker's Config: Ottla's defaults < the --config file < flags given < --set."""
+def serve_config(args: argparse.Namespace, argv: list[str] | None, whole: argparse.ArgumentParser | None = None):
+    """The broker's Config: Ottla's defaults < the --config file < flags given < --set. `whole`: the parser that
+    parsed `args`, to tell given flags with (spares building it again: ~1 ms of start-up); it is not usable after."""
     from gateway.config import Config
     from gateway.configs.properties import check_static, config_fields, parse_set, read_properties
     from gateway.security.flags import finish_fields
 
     fields = {k: v for k, v in vars(args).items() if k not in ("command", "config", "set")}
-    given = _given_flags(argv)
+    given = _given_flags(argv, whole)
     file_props = read_properties(open(args.config, encoding="utf-8").read()) if args.config else {}
     set_props = parse_set(args.set)
     fields.update({k: v for k, v in config_fields(file_props).items() if k not in given})
@@ -216,9 +219,10 @@ def serve_config(args: argparse.Namespace, argv: list[str] | None):
     return Config(**fields, properties=tuple(sorted(properties.items())))
 
 
-def _given_flags(argv: list[str] | None) -> set[str]:
-    """The serve flags given on the command line (not defaulted)."""
-    p = parser(tools=False)
+def _given_flags(argv: list[str] | None, whole: argparse.ArgumentParser | None = None) -> set[str]:
+    """The serve flags given on the command line (not defaulted): argv parsed again with every default
+    suppressed, by `whole` (its defaults are then gone) or a parser built for this."""
+    p = parser(tools=False) if whole is None else whole
     serve = p._subparsers._group_actions[0].choices["serve"]
     for action in serve._actions:
         action.default = argparse.SUPPRESS

@@ -11,6 +11,7 @@ from functools import partial
 
 import structlog
 
+from gateway import generated_code
 from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
 from gateway.configs.broker_defs import per_ip_overrides
 from gateway.broker import open_storage
@@ -131,6 +132,7 @@ class Server:
                     print(f"ottla listener {endpoint.name} ({protocol}) of broker {node.node_id} on "
                           f"{endpoint.host}:{endpoint.port}", flush=True)
         print(f"ottla ready on {bound[0]}:{bound[1]}", flush=True)
+        generated_code.finish()  # written only when this start compiled code it did not have (gateway/generated_code.py)
 
     def _tls_contexts(self) -> dict:
         """An SSLContext per SSL/SASL_SSL listener (gateway/security/tls.py); none without TLS listeners."""
