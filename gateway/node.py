@@ -59,9 +59,11 @@ class Node:
         endpoint = self.endpoint(listener_name)
         return endpoint.advertised_host, endpoint.advertised_port
 
-    def bind(self) -> list[socket.socket]:
+    def bind(self, receive_buffer_bytes: int = -1) -> list[socket.socket]:
         """Listening sockets for every endpoint, bound now (a client may connect at once: the kernel
-        queues it until the server accepts). Port 0 picks a free port, then advertised."""
+        queues it until the server accepts). Port 0 picks a free port, then advertised.
+        receive_buffer_bytes > 0: the listeners' SO_RCVBUF, which accepted connections inherit (Kafka's
+        socket.receive.buffer.bytes, set on its server socket as Kafka does); else the OS's, autotuned."""
         sockets = []
         try:
             for i, endpoint in enumerate(self.endpoints):
@@ -69,6 +71,8 @@ class Node:
                 sock = socket.socket(family, socket.SOCK_STREAM)
                 sockets.append(sock)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if receive_buffer_bytes > 0:  # before listen: the window scale offered to clients follows it
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer_bytes)
                 sock.bind((endpoint.host, endpoint.port))
                 sock.listen(1024)
                 sock.setblocking(False)

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
-from gateway import registry
+from gateway import receive_window, registry
 from gateway.clients import registry_of
 from gateway.faults.serve import DropConnection, faulted, faults_of
 from gateway.frame_buffer import FrameBuffer
@@ -174,6 +174,7 @@ class RequestPipeline:
         self._waiting_keys: set[int] = set()
         self._held: tuple[bytes, int, RequestHeader, Any] | None = None  # behind a waiting one of its key
         self._head_reserved = 0  # pool bytes reserved for the frame at the front of the buffer
+        self._window_fits = receive_window.initial_fit(broker)  # a larger request grows the socket's buffer
         self._buffer_charge = 0  # pool bytes for buffered bytes beyond that frame's reservation
         self._queued_bytes = 0  # encoded responses waiting for an earlier one
         self._transport_bytes = 0  # the transport's write buffer, as last seen
@@ -337,6 +338,8 @@ class RequestPipeline:
                         break
                     self._head_reserved = size + 4
                     self.pool.charge(size + 4)
+                    if size > self._window_fits:
+                        self._window_fits = receive_window.grow(self.transport, size)
                 payload = decoder.next_frame()
                 if payload is None:
                     break

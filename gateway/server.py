@@ -173,7 +173,8 @@ class Server:
         """Bind the node's listeners now; serving them starts with the returned tasks (awaitable)."""
         loop = asyncio.get_running_loop()
         tasks = []
-        for endpoint, sock in zip(list(node.endpoints), node.bind()):
+        receive_buffer = self.broker.configs.broker("socket.receive.buffer.bytes")  # Kafka's 100 KiB by default
+        for endpoint, sock in zip(list(node.endpoints), node.bind(receive_buffer)):
             factory = partial(self._new_connection, node, endpoint.name)
             tasks.append(loop.create_task(self._serve_socket(node, factory, sock, self._tls.get(endpoint.name))))
         return tasks

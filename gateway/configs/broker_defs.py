@@ -139,8 +139,8 @@ _OWN = [
        "--max-request-size).", at_least(1)),
     _b("socket.send.buffer.bytes", _I, 100 * 1024, "The SO_SNDBUF of the broker's sockets (-1: the OS's).",
        ignored="the operating system's default is used"),
-    _b("socket.receive.buffer.bytes", _I, 100 * 1024, "The SO_RCVBUF of the broker's sockets (-1: the OS's).",
-       ignored="the operating system's default is used"),
+    _b("socket.receive.buffer.bytes", _I, 100 * 1024, "The SO_RCVBUF of the broker's listening sockets, which "
+       "accepted connections inherit (-1: the OS's, autotuned)."),
     _b("connections.max.idle.ms", _L, 600_000, "Close connections idle for longer than this."),
     _b("max.connections", _I, INT32_MAX, "The most connections the broker accepts (held below the fd limit).",
        at_least(0), CLUSTER_WIDE),
