@@ -495,13 +495,13 @@ def _client_thread_rows(what: str, phase, note) -> list[tuple]:
     threads = phase.client_thread_seconds or {}
     python = sum(v for k, v in threads.items() if not k.startswith("rdk:"))
     rdk = {k: v for k, v in threads.items() if k.startswith("rdk:")}
-    rows = [(what, "produce bench client CPU per MB, Python thread, ms", _per_mb(python, phase.bytes), note),
-            (what, "produce bench client CPU per MB, librdkafka threads, ms", _per_mb(sum(rdk.values()), phase.bytes),
+    rows = [(what, f"{phase.kind} bench client CPU per MB, Python thread, ms", _per_mb(python, phase.bytes), note),
+            (what, f"{phase.kind} bench client CPU per MB, librdkafka threads, ms", _per_mb(sum(rdk.values()), phase.bytes),
              note)]
     if rdk and phase.seconds:
         busiest = max(rdk, key=rdk.get)
-        rows.append((what, "produce bench client busiest librdkafka thread, % of a core", 100 * rdk[busiest] / phase.seconds,
-                     note))
+        rows.append((what, f"{phase.kind} bench client busiest librdkafka thread, % of a core",
+                     100 * rdk[busiest] / phase.seconds, note))
         print(f"#   {what}: busiest librdkafka thread {busiest.split('/')[0]}", file=sys.stderr)
     return rows
 
@@ -575,8 +575,7 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
                          _per_mb(phase.client_cpu_seconds, phase.bytes), note))
             rows.append((what, f"{phase.kind} broker CPU, % of a core", phase.broker_cpu_percent, note))
             rows.append((what, f"{phase.kind} bench client CPU, % of a core", phase.client_cpu_percent, note))
-            if phase.kind == "produce":
-                rows += _client_thread_rows(what, phase, note)
+            rows += _client_thread_rows(what, phase, note)  # (consume: readpath's rows, the same split)
         rows += bench_fetch.raw_rows(what, raw)
         print(f"#   {name} {what}: raw Fetch {raw['mb_per_s']:.1f} MB/s, broker / client CPU per MB "
               f"{raw['broker_ms_per_mb'] or 0:.2f} / {raw['client_ms_per_mb']:.2f} ms", file=sys.stderr)
