@@ -12,6 +12,9 @@ Produce, Fetch and JoinGroup (raw requests: round trip, and the broker main thre
 Each checkout runs under its own .venv's python when it has one (the venv's install mode is part of
 start-up), else this one. Run through `bench.py --startup` too (its rows join the table).
 
+Before the timed start-ups each checkout starts once, untimed (its bytecode and gateway/generated_code.py's file
+are then written, as any broker's second start finds them).
+
 Idle RSS is split as /proc/PID/status does (anonymous, file-backed) and by the libraries whose file pages
 dominate it (/proc/PID/smaps: rocksdict's RocksDB, OpenSSL's libssl/libcrypto with _ssl and _hashlib, libpython,
 uvloop). `--startup-asyncio-loop` adds, alternated, start-ups of this checkout with uvloop made unimportable
@@ -63,6 +66,8 @@ NO_UVLOOP = "import sys\nsys.modules['uvloop'] = None  # bench only: gateway.ser
 COUNTING = ("import signal, sys, os\n"
             "def dump(*_):\n"
             "    names = [('deferred:' if type(m).__name__ == 'DeferredModule' else '') + n for n, m in sys.modules.items()]\n"
+            "    counts = getattr(sys.modules.get('gateway.generated_code'), 'counts', None)\n"
+            "    names += [f'generated:{k}={v}' for k, v in (counts or {}).items()]\n"
             "    with open(os.environ['OTTLA_MODULES_FILE'] + '.tmp', 'w') as f: f.write('\\n'.join(sorted(names)))\n"
             "    os.replace(os.environ['OTTLA_MODULES_FILE'] + '.tmp', os.environ['OTTLA_MODULES_FILE'])\n"
             "signal.signal(signal.SIGUSR1, dump)\n"
@@ -196,9 +201,10 @@ def first_requests(port: int, pid: int) -> list[tuple[str, float, float]]:
     return out
 
 
-def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple[int, list[str], list[str], bool]:
+def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple[int, list[str], list[str], bool, dict]:
     """len(sys.modules) of a broker that has answered its first Metadata, the HEAVY ones among them, the ones bound
-    but not run (gateway/deferred_imports.py), and whether ssl (OpenSSL) is loaded."""
+    but not run (gateway/deferred_imports.py), whether ssl (OpenSSL) is loaded, and the generated methods' code its
+    start took from gateway/generated_code.py's file or compiled ({} for a checkout without it)."""
     path = workdir / "modules.txt"
     os.environ["OTTLA_MODULES_FILE"] = str(path)
     broker = start(repo, workdir, memory, counting=True)
@@ -214,8 +220,9 @@ def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple
         broker.stop()
         del os.environ["OTTLA_MODULES_FILE"]
     deferred = sorted(n.split(":", 1)[1] for n in listed if n.startswith("deferred:"))
-    names = {n for n in listed if not n.startswith("deferred:")}
-    return len(names) + len(deferred), [h for h in HEAVY if h in names], deferred, "ssl" in names
+    generated = dict(n.split(":", 1)[1].split("=") for n in listed if n.startswith("generated:"))
+    names = {n for n in listed if not n.startswith(("deferred:", "generated:"))}
+    return len(names) + len(deferred), [h for h in HEAVY if h in names], deferred, "ssl" in names, generated
 
 
 def spread(values: list[float], digits: int = 1) -> str:
@@ -235,6 +242,12 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
     loads = []
     with tempfile.TemporaryDirectory(prefix="ottla-startup-") as tmp:
         workdir = Path(tmp)
+        for repo in repos:  # untimed: bytecode and gateway/generated_code.py's file written, as for any later start
+            broker = start(repo, workdir, args.memory)
+            try:
+                broker.start(30.0)
+            finally:
+                broker.stop()
         for _ in range(args.startups):
             for label, repo, uvloop in starts:
                 loads.append(os.getloadavg()[0])
@@ -257,7 +270,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
                 finally:
                     broker.stop()
         for repo in repos:
-            count, heavy, deferred, ssl_loaded = imported_at_first_metadata(repo, workdir, args.memory)
+            count, heavy, deferred, ssl_loaded, generated = imported_at_first_metadata(repo, workdir, args.memory)
             broker = start(repo, workdir, args.memory)
             try:
                 broker.start(30.0)
@@ -265,7 +278,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
             finally:
                 broker.stop()
             extra[repo] = {"modules": count, "heavy": heavy, "deferred": deferred, "ssl": ssl_loaded,
-                           "requests": requests}
+                           "requests": requests, "generated": generated}
     rows = []
     for label, repo, uvloop in starts:
         if len(starts) == 1:
@@ -302,6 +315,10 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
                      "heavy ones loaded: " + (", ".join(e["heavy"]) or "none") + "; bound, not run: " +
                      (", ".join(e["deferred"]) or "none") + "; ssl (OpenSSL) " +
                      ("loaded (asyncio and uvloop import it)" if e["ssl"] else "not loaded")))
+        if e["generated"]:
+            rows.append((f"start-up{tag}", "dataclass/namedtuple methods' code taken from the file, count",
+                         float(e["generated"]["taken"]), f"compiled: {e['generated']['compiled']} "
+                         "(gateway/generated_code.py; a start after a changed class compiles its methods once)"))
         for what, wall_ms, cpu_ms in e["requests"]:
             rows.append((f"start-up{tag}", f"{what}: round trip, ms", wall_ms, None))
             rows.append((f"start-up{tag}", f"{what}: broker CPU per request (main thread), ms", cpu_ms, None))
