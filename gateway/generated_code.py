@@ -6,17 +6,19 @@ most of what a class costs: 12 ms of `ottla serve`'s ~90 ms of import CPU (116 f
 for 29 named tuples), paid at every start, as nothing keeps it the way .pyc files keep the modules' own code.
 
 `install()` (gateway.cli.main, before the broker's modules are imported) gives those two modules an `exec` and an
-`eval` (module globals, found by their own calls before the builtins) that run the code object compiled earlier
+`eval`, and typing a `compile` for the string annotations of NamedTuple fields (module globals, found by their own
+calls before the builtins), that run the code object compiled earlier
 from the same text when `__pycache__/generated-code.<cache tag>.bin` has it, and compile it otherwise. The code is
 what the builtins would run: compiled from the same text, with the same filename ("<string>") and flags (none
-inherited: neither module has a `__future__` import), executed with the same globals and locals; so each class
+inherited: none of the three has a `__future__` import), executed with the same globals and locals; so each class
 and function is the same with or without the file (tests/gateway/test_generated_code.py). A text is found by its
 CRC-32 and then compared in full, so a collision only costs a compile.
 
 `finish()` (the server, once its listeners are bound) ends it: when this start compiled a text the file lacked,
 the file is rewritten with the entries this start used and the new ones (entries of since-changed classes do not
 pile up), into a temporary file then renamed (a concurrent start reads the old file or the new); a __pycache__ that
-cannot be written is left as it is. Then the builtins are back and the file's bytes are let go: classes made later
+cannot be written is left as it is, and so is the file when Python writes no bytecode (PYTHONDONTWRITEBYTECODE, -B:
+scripts/bench_startup.py's untimed first start writes both). Then the builtins are back and the file's bytes are let go: classes made later
 (a handler's on its first request) are compiled as without it. A file of another Python or -O level, or one that
 does not parse, is ignored.
 """
@@ -30,6 +32,7 @@ import dataclasses
 import marshal
 import os
 import sys
+import typing
 from importlib.util import MAGIC_NUMBER
 from types import CodeType
 
@@ -89,6 +92,14 @@ def cached_eval(source, globals=None, locals=None, /):
     return builtins.eval(_code(source, "eval") if isinstance(source, str) else source, globals, locals)
 
 
+def cached_compile(source, filename, mode, flags=0, dont_inherit=False, optimize=-1):
+    """typing's compile of a string annotation (ForwardRef: 119 at start-up); typing.py has no __future__ import,
+    so what it inherits is nothing, as here."""
+    if isinstance(source, str) and filename == "<string>" and mode == "eval" and not flags and optimize == -1:
+        return _code(source, "eval")
+    return builtins.compile(source, filename, mode, flags, True, optimize)
+
+
 def _read(path: str) -> tuple[memoryview, dict]:
     """The file's bytes and its index; (empty, {}) for a missing, foreign (other Python or -O level) or bad file."""
     try:
@@ -120,6 +131,7 @@ def install(path: str | None = None) -> None:
     _data, _index = _read(path or PATH)
     dataclasses.exec = cached_exec
     collections.eval = cached_eval
+    typing.compile = cached_compile
 
 
 def finish(path: str | None = None) -> bool:
@@ -130,15 +142,15 @@ def finish(path: str | None = None) -> bool:
     if not _installed:
         return False
     written = False
-    if _new:
+    if _new and not sys.dont_write_bytecode:  # PYTHONDONTWRITEBYTECODE / -B: no .pyc, and no file of this either
         kept = [(mode, bytes(_data[start:middle]), bytes(_data[middle:end])) for mode, start, middle, end in _used.values()]
         written = _write(path or PATH, (kept + _new)[:MAX_ENTRIES])
     _installed = False
     _data, _index = memoryview(b""), {}
     _used.clear()
     _new.clear()
-    for module, name in ((dataclasses, "exec"), (collections, "eval")):
-        if module.__dict__.get(name) in (cached_exec, cached_eval):
+    for module, name in ((dataclasses, "exec"), (collections, "eval"), (typing, "compile")):
+        if module.__dict__.get(name) in (cached_exec, cached_eval, cached_compile):
             delattr(module, name)
     return written
 

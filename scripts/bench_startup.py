@@ -12,8 +12,8 @@ Produce, Fetch and JoinGroup (raw requests: round trip, and the broker main thre
 Each checkout runs under its own .venv's python when it has one (the venv's install mode is part of
 start-up), else this one. Run through `bench.py --startup` too (its rows join the table).
 
-Before the timed start-ups each checkout starts once, untimed (its bytecode and gateway/generated_code.py's file
-are then written, as any broker's second start finds them).
+Before the timed start-ups each checkout starts once, untimed, with PYTHONDONTWRITEBYTECODE unset: its bytecode and
+gateway/generated_code.py's file are then written, as any broker's second start finds them.
 
 Idle RSS is split as /proc/PID/status does (anonymous, file-backed) and by the libraries whose file pages
 dominate it (/proc/PID/smaps: rocksdict's RocksDB, OpenSSL's libssl/libcrypto with _ssl and _hashlib, libpython,
@@ -244,6 +244,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
         workdir = Path(tmp)
         for repo in repos:  # untimed: bytecode and gateway/generated_code.py's file written, as for any later start
             broker = start(repo, workdir, args.memory)
+            broker.env["PYTHONDONTWRITEBYTECODE"] = ""  # empty: unset (CI and these machines set it)
             try:
                 broker.start(30.0)
             finally:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import types
+import typing
 
 import pytest
 
@@ -52,7 +54,7 @@ def table(tmp_path):
     generated_code.finish()  # not installed in the test process: nothing to do
     yield str(tmp_path / "generated-code.bin")
     generated_code.finish()
-    assert "exec" not in vars(dataclasses) and "eval" not in vars(collections)
+    assert "exec" not in vars(dataclasses) and "eval" not in vars(collections) and "compile" not in vars(typing)
 
 
 def _module(source: str) -> types.ModuleType:
@@ -60,6 +62,11 @@ def _module(source: str) -> types.ModuleType:
     sys.modules[module.__name__] = module  # dataclasses reads the module's globals
     exec(compile(source, f"<{module.__name__}>", "exec", dont_inherit=True), vars(module))
     return module
+
+
+@pytest.fixture(autouse=True)
+def bytecode_written(monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as without PYTHONDONTWRITEBYTECODE (set in CI)
 
 
 def _start(path: str, source: str = SOURCE) -> tuple[types.ModuleType, dict, bool]:
@@ -117,6 +124,11 @@ def test_classes_made_with_the_file_are_the_classes_made_without_it(table):
     for name in ("Point", "Row", "Pair"):
         _same_functions(getattr(compiled, name), getattr(reference, name))
         _same_functions(getattr(taken, name), getattr(reference, name))
+    for module in (compiled, taken):  # NamedTuple's string annotations: typing's ForwardRefs, compiled the same
+        refs, expected = module.Pair.__annotations__, reference.Pair.__annotations__
+        assert [ref.__forward_arg__ for ref in refs.values()] == ["int", "str"]
+        assert [ref.__forward_code__ for ref in refs.values()] == [ref.__forward_code__ for ref in expected.values()]
+        assert typing.get_type_hints(module.Pair) == {"left": int, "right": str}
 
 
 def test_finish_gives_back_the_builtins_and_what_is_made_after_compiles_as_before(table):
@@ -124,7 +136,7 @@ def test_finish_gives_back_the_builtins_and_what_is_made_after_compiles_as_befor
     assert vars(dataclasses)["exec"] is generated_code.cached_exec
     assert vars(collections)["eval"] is generated_code.cached_eval
     generated_code.finish(table)
-    assert "exec" not in vars(dataclasses) and "eval" not in vars(collections)
+    assert "exec" not in vars(dataclasses) and "eval" not in vars(collections) and "compile" not in vars(typing)
     before = dict(generated_code.counts)
     _behaves(_module(SOURCE))
     assert generated_code.counts == before
@@ -153,6 +165,14 @@ def test_a_rewrite_keeps_the_entries_used_and_drops_the_others(table):
     assert counts == {"taken": counts["taken"], "compiled": 0} and counts["taken"] >= 3 and written is False
     _, counts, _ = _start(table)  # SOURCE's entries were dropped by the rewrite
     assert counts["taken"] < first and counts["compiled"] > 0
+
+
+def test_nothing_is_written_when_python_writes_no_bytecode(table, monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    module, counts, written = _start(table)
+    _behaves(module)
+    assert counts["compiled"] >= 10 and written is False
+    assert not os.path.exists(table)
 
 
 def test_omitted_namespaces_are_the_callers_as_with_the_builtins():
@@ -222,7 +242,8 @@ def test_ottla_serve_takes_its_start_up_classes_code_from_the_file_on_its_second
     path, reports = str(tmp_path / "generated-code.bin"), []
     for run in range(2):
         out = subprocess.run([sys.executable, "-c", SERVE, str(tmp_path / "data"), str(_free_port()), path],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})  # unset: the file is written
         assert out.returncode == 0, out.stderr
         reports.append(json.loads(out.stdout.strip().splitlines()[-1]))
     first, second = reports
