@@ -18,7 +18,9 @@ partitions and from 1 to 500 connections.
   1, 10, 100 and 500 sockets (--scale-connections) from one selector loop, 4 in flight per socket
   (as librdkafka's default max.in.flight would allow 5), onto an 8-partition topic, for
   --scale-seconds. The client only sends prebuilt bytes and counts answers, so the broker is what
-  is measured.
+  is measured. Ottla's points also split its event loop's time (/proc schedstat of the main thread):
+  CPU a request, asleep (nothing to do: at 1 connection, waiting for the client's next request),
+  waiting for a core (the machine's other load), and how often it went to sleep a request.
 - Metadata: 100 topics x 1,000 partitions, first and repeated, and ApiVersions (scripts/bench_metadata.py).
 - Every point also reports the broker's and this client's CPU (% of a core; the client's is this process:
   the Python loop and librdkafka's threads), so a point says who limits it.
@@ -99,6 +101,7 @@ def connections_point(address: tuple[str, int], topic: str, count: int, seconds:
         c["sock"].setblocking(False)
         selector.register(c["sock"], selectors.EVENT_READ, c)
     cpu_before = broker.cpu_seconds() if broker else None
+    loop_before = _loop_thread(broker)
     client_before = time.process_time()
     started = time.perf_counter()
     stop_at = started + seconds
@@ -118,6 +121,7 @@ def connections_point(address: tuple[str, int], topic: str, count: int, seconds:
                     c["in_flight"] += got
     elapsed = time.perf_counter() - started
     client = time.process_time() - client_before
+    loop_after = _loop_thread(broker)
     answered = sum(c["answers"] for c in conns)  # answers after the clock stopped are not counted
     cpu = broker.cpu_seconds() - cpu_before if broker else None
     for c in conns:
@@ -125,9 +129,31 @@ def connections_point(address: tuple[str, int], topic: str, count: int, seconds:
         c["sock"].close()
     records = answered * RECORDS_PER_BATCH
     mb = records * RECORD / 1e6
-    return {"records_per_s": records / elapsed, "mb_per_s": mb / elapsed,
-            "cpu_ms_per_mb": cpu * 1000 / mb if cpu is not None and mb else None,
-            "cpu_percent": 100 * cpu / elapsed if cpu is not None else None, "client_percent": 100 * client / elapsed}
+    out = {"records_per_s": records / elapsed, "mb_per_s": mb / elapsed,
+           "cpu_ms_per_mb": cpu * 1000 / mb if cpu is not None and mb else None,
+           "cpu_percent": 100 * cpu / elapsed if cpu is not None else None, "client_percent": 100 * client / elapsed}
+    if loop_before and loop_after and answered:  # the broker's event loop: running, waiting for a core, asleep
+        on_cpu, waiting, switches = (after - before for after, before in zip(loop_after, loop_before))
+        out.update(loop_on_cpu_percent=100 * on_cpu / elapsed, loop_waiting_percent=100 * waiting / elapsed,
+                   loop_asleep_percent=100 * max(0.0, elapsed - on_cpu - waiting) / elapsed,
+                   loop_us_per_request=on_cpu * 1e6 / answered, loop_sleeps_per_request=switches / answered)
+    return out
+
+
+def _loop_thread(broker) -> tuple[float, float, int] | None:
+    """The broker's main thread (Ottla's event loop): seconds on a CPU, seconds runnable but waiting for one
+    (/proc/PID/task/PID/schedstat), and its voluntary context switches (it went to sleep: nothing to do, or
+    a lock). None without a broker process."""
+    pid = getattr(getattr(broker, "proc", None), "pid", None)
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/task/{pid}/schedstat") as stat, open(f"/proc/{pid}/task/{pid}/status") as status:
+            on_cpu, waiting = (int(x) / 1e9 for x in stat.read().split()[:2])
+            switches = next(int(line.split()[1]) for line in status if line.startswith("voluntary_ctxt_switches"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    return on_cpu, waiting, switches
 
 
 def raw_produce_frames(topic: str, partitions: int) -> list[bytes]:
@@ -597,6 +623,12 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
             rows.append((what, "broker CPU per MB, ms", r["cpu_ms_per_mb"], None))
             rows.append((what, "broker CPU, % of a core", r["cpu_percent"], None))
             rows.append((what, "client CPU, % of a core", r["client_percent"], None))
+            if name == "Ottla" and "loop_us_per_request" in r:  # who waits for whom (pipeline, issue 14)
+                rows.append((what, "broker event loop CPU a request, us", r["loop_us_per_request"], None))
+                rows.append((what, "broker event loop asleep, % of the point", r["loop_asleep_percent"], None))
+                rows.append((what, "broker event loop waiting for a core, % of the point", r["loop_waiting_percent"],
+                             None))
+                rows.append((what, "broker event loop sleeps a request", r["loop_sleeps_per_request"], None))
             print(f"#   {name} {what}: {r['mb_per_s']:.1f} MB/s (broker / client CPU {r['cpu_percent'] or 0:.0f}% / "
                   f"{r['client_percent']:.0f}%)", file=sys.stderr)
         admin.delete_topics([topic])
