@@ -240,7 +240,7 @@ def raw_point(address: tuple[str, int], topic: str, per_partition: list[int], br
 
 
 def raw_rows(what: str, r: dict) -> list[tuple]:
-    label = f"raw Fetch ({RAW_WINDOW} in flight, prebuilt, answers counted not decoded)"
+    label = f"raw Fetch (prebuilt, {RAW_WINDOW} in flight, not decoded)"
     return [(what, f"{label} MB/s", r["mb_per_s"], None),
             (what, f"{label} broker CPU per MB, ms", r["broker_ms_per_mb"], None),
             (what, f"{label} bench client CPU per MB, ms", r["client_ms_per_mb"], None),

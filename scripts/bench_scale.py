@@ -528,6 +528,9 @@ def _client_thread_rows(what: str, phase, note) -> list[tuple]:
         busiest = max(rdk, key=rdk.get)
         rows.append((what, f"{phase.kind} bench client busiest librdkafka thread, % of a core",
                      100 * rdk[busiest] / phase.seconds, note))
+        # (one thread: 1,000 / this is the most MB/s it allows, whatever the broker)
+        rows.append((what, f"{phase.kind} bench client busiest librdkafka thread CPU per MB, ms",
+                     _per_mb(rdk[busiest], phase.bytes), note))
         print(f"#   {what}: busiest librdkafka thread {busiest.split('/')[0]}", file=sys.stderr)
     return rows
 
