@@ -150,10 +150,8 @@ def _add_serve(commands) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from gateway.deferred_imports import defer_unused
-    from gateway.generated_code import install
 
     defer_unused()  # before anything imports construct: pdb and hashlib run on first use, if ever
-    install()  # before any dataclass is made: their generated methods' code compiled once, not at every start
     if "_ARGCOMPLETE" in os.environ:  # a shell asking for completions (gateway/tools/completion.py)
         import argcomplete
 
@@ -161,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     first = next((a for a in argv if not a.startswith("-")), None)
     if first == "serve" or first is None:
+        from gateway.generated_code import install
+
+        install()  # before the broker's dataclasses are made: their generated methods' code kept, not compiled again
         whole = parser(tools=first is None)
         return _serve(whole.parse_args(argv), argv, whole)
     args = _tools_parser(first).parse_args(argv)
