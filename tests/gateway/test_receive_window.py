@@ -14,6 +14,8 @@ from tests.gateway.test_pipeline import FakeTransport, metadata, produce, run, s
 
 
 class SocketTransport(FakeTransport):
+    """A fake transport over a real socket (get_extra_info("socket")), for its socket options and FIONREAD."""
+
     def __init__(self, sock) -> None:
         super().__init__()
         self.sock = sock

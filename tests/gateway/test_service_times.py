@@ -108,15 +108,9 @@ def test_each_read_records_what_it_left_in_the_kernel_receive_queue(tmp_path):
     """The bytes still queued in the socket after a read (FIONREAD): a wait the stamps cannot see."""
     import socket
 
+    from tests.gateway.test_receive_window import SocketTransport
+
     path = tmp_path / "times.json"
-
-    class SocketTransport(FakeTransport):
-        def __init__(self, sock) -> None:
-            super().__init__()
-            self.sock = sock
-
-        def get_extra_info(self, name, default=None):
-            return self.sock if name == "socket" else default
 
     async def main():
         left, right = socket.socketpair()
