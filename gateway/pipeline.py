@@ -15,12 +15,7 @@ long-polling Fetch does not hold up a Produce behind it, and bounds what that ma
   Fetch, a JoinGroup) goes on as a task and counts as waiting. So the response bytes a dispatch adds
   are known before the next one is started. At most TURN_REQUESTS requests or TURN_BYTES of them
   (at least one) are dispatched per loop turn, then the connection yields to the others; the
-  responses a turn finishes go out in one write. Except alone: a connection whose pump follows its
-  own (no other connection's in between) writes its first finished answer of the turn before it
-  dispatches the rest, so its client can send the next request while they run. Otherwise one
-  connection with a few requests in flight waits for its client every round trip (the broker's
-  loop slept 10% of the time at 4 in flight); with others busy there is no wait to fill, and one
-  write a connection a turn costs less.
+  responses a turn finishes go out in one write.
 - At most one waiting request per API key: a second Fetch behind a waiting Fetch waits for it (what
   Kafka does for every request), so unread Fetch responses cannot pile up.
 - Dispatch and reading stop while the unsent response bytes (queued behind an earlier response, or
@@ -74,7 +69,6 @@ _NO_RESPONSE = (b"",)  # a finished request that sends nothing (Produce acks=0)
 _CLOSE = tuple([b""])  # (built at run time: a distinct object) its turn closes the connection (CloseConnection)
 TURN_REQUESTS = 16  # requests one connection may dispatch per loop turn before the others get theirs,
 TURN_BYTES = 64 * 1024  # or request bytes (at least one request a turn, whatever its size)
-_last_pumped = None  # the pipeline whose pump ran last (on this loop): see _pump_once's `early`
 BOUND_LOGS = 64  # bound loggers kept per connection, one per (client id, api key, api version) seen
 
 
@@ -188,7 +182,6 @@ class RequestPipeline:
         self._reading = True
         self._pool_waiting = False
         self._pumping = False
-        self._alone = False  # this connection's pump was the loop's last one too (no other connection between)
         self._pump_again = False
         self._turn_scheduled = False  # a pump is due next loop turn (this one's share is used)
         self._turn_left, self._turn_bytes = TURN_REQUESTS, TURN_BYTES
@@ -255,7 +248,6 @@ class RequestPipeline:
     def connection_lost(self) -> None:
         """The socket is gone: cancel what runs and give back everything held (idempotent)."""
         self.closed = True
-        _forget(self)
         self._clients.closed(self)
         self._cancel_timer()
         self.decoder.clear()  # the bytes go with their budget (the pipeline itself may outlive the socket)
@@ -300,8 +292,6 @@ class RequestPipeline:
         if self._pumping:  # re-entered (the pool woke us while we released): the outer call loops again
             self._pump_again = True
             return
-        global _last_pumped
-        self._alone, _last_pumped = _last_pumped is self, self
         self._pumping = True
         if not self._turn_scheduled:  # each event (bytes in, a handler done, drained) brings a turn's share
             self._turn_left, self._turn_bytes = TURN_REQUESTS, TURN_BYTES
@@ -316,7 +306,6 @@ class RequestPipeline:
 
     def _pump_once(self) -> None:
         decoder = self.decoder
-        early = self._alone  # alone on the loop: the first answer goes out before the rest of the read's requests
         self._transport_bytes = self.transport.get_write_buffer_size()
         try:
             while not self.closed:
@@ -357,9 +346,6 @@ class RequestPipeline:
                 reserved, self._head_reserved = self._head_reserved, 0  # now the request's
                 self._frame_started = None
                 self._dispatch(payload, reserved)
-                if early and decoder.has_frame() and self.pending and self.pending[0].payload is not None:
-                    early = False
-                    self._flush()
         except FrameError as exc:  # reached in turn: the answers finished before it go out first (as Kafka,
             self._flush()           # which reads the next size only after answering), then the close
             self.abort("bad_frame_size", error=str(exc))
@@ -728,14 +714,6 @@ class RequestPipeline:
 
     def _close(self) -> None:
         self.closed = True
-        _forget(self)
         self._cancel_timer()
         self.decoder.clear()  # a cut-off request's bytes go now, not when the loop drops the connection
         self.transport.close()
-
-
-def _forget(pipeline: RequestPipeline) -> None:
-    """A closed connection's pipeline is not kept as the last one pumped."""
-    global _last_pumped
-    if _last_pumped is pipeline:
-        _last_pumped = None
