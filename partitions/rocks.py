@@ -53,8 +53,6 @@ class RocksStorage(Storage):
         self._journal = journal.Journal(directory, self._db.flush, journal_limit)
         stored = self._db.get(keys.counter_key(keys.NEXT_PRODUCER_ID))
         self._next_producer_id = keys.INT64.unpack(stored)[0] if stored is not None else 0
-        self._refused: dict[tuple[bytes, int], tuple[int, int]] = {}  # read side: see _refuse
-        self._rewrites = 0  # rewrites and topic deletions so far (_refuse's generation)
 
     def load_topics(self) -> list[TopicRecord]:
         topics = []
@@ -73,10 +71,7 @@ class RocksStorage(Storage):
         write = _Write()
         write.delete(keys.topic_key(topic.name))
         write.delete_range(*keys.topic_range(topic.topic_id))
-        try:
-            self._write(write)
-        finally:
-            self._forget_refused()
+        self._write(write)
 
     def load_partition(self, topic_id: bytes, partition: int) -> PartitionState:
         """Segment summaries, producer state and log meta: a few keys, however many batches are stored."""
@@ -200,10 +195,6 @@ class RocksStorage(Storage):
     def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int,
                   first_whole: bool = True, at_most: int | None = None) -> list[bytes]:
         if at_most is None or at_most > max_bytes:
-            if not first_whole:  # (a Fetch's later partitions: past the response's budget most are refused)
-                refused = self._refused.get((topic_id, partition))
-                if refused is not None and refused[0] == offset and refused[1] > max_bytes:
-                    return []
             # some batch may not fit: which ones do is decided from their index entries (20 bytes each), so
             # no batch value is copied out of RocksDB only to be dropped
             bases = self._fitting(topic_id, partition, offset, upper, max_bytes, first_whole)
@@ -238,7 +229,6 @@ class RocksStorage(Storage):
         """The base offsets of the batches read_from returns, from the index alone."""
         bound = keys.index_key(topic_id, partition, max(upper, 0))
         options = _bounded(bound)
-        generation = self._rewrites  # (read before the iterator's snapshot)
         it = self._db.iter(options)
         _position(it, keys.index_key(topic_id, partition, offset), offset, _INDEX_DELTA_AT)
         bases, total = [], 0
@@ -246,31 +236,11 @@ class RocksStorage(Storage):
         while it.valid():
             size = unpack(it.value(), _INDEX_SIZE_AT)[0]
             if (bases or not first_whole) and total + size > max_bytes:
-                if not bases:
-                    self._refuse(topic_id, partition, offset, size, generation)
                 break
             bases.append(keys.suffix_u64(it.key()))
             total += size
             it.next()
         return bases
-
-    def _refuse(self, topic_id: bytes, partition: int, offset: int, size: int, generation: int) -> None:
-        """Remember that the batch a read from `offset` starts with is `size` bytes, after it did not fit: once a
-        Fetch response's budget is spent, each later partition is asked with the few bytes left, and at 1,000
-        partitions about half of every response's partitions are refused so; asked again from the same offset
-        with no more room, read_from answers from here without an iterator. The batch holding an offset below
-        the high watermark changes only by a rewrite (compaction, retention) or the topic's deletion: both
-        forget every entry. One entry a partition (the last refusal), none after a deletion. A rewrite on
-        another thread while this read ran (generation moved): nothing is kept."""
-        key = (topic_id, partition)
-        self._refused[key] = (offset, size)
-        if self._rewrites != generation:
-            self._refused.pop(key, None)
-
-    def _forget_refused(self) -> None:
-        """After a rewrite or a deletion (written first, then the generation moves, then the entries go)."""
-        self._rewrites += 1
-        self._refused.clear()
 
     def read_batch(self, topic_id: bytes, partition: int, base_offset: int) -> bytes | None:
         return self._db.get(keys.batch_key(topic_id, partition, base_offset))
@@ -297,10 +267,7 @@ class RocksStorage(Storage):
         self._put_batches(write, prefix, batches)
         self._put_segments(write, prefix, segments)
         write.put(keys.log_meta_key(topic_id, partition), keys.LOG_META_ENTRY.pack(log_start_offset, first_dirty_offset))
-        try:
-            self._write(write)
-        finally:
-            self._forget_refused()  # (a compacted batch may be smaller than the one refused)
+        self._write(write)
 
     def reclaim(self, topic_id: bytes, partition: int, start: int, end: int) -> None:
         """Compact the removed key range now (flushing the memtable that may hold it), so its files go, and
