@@ -23,10 +23,13 @@ from partitions.transactions import PartitionTransactions
 from wire.codec import Parts
 from wire.errors import ErrorCode, KafkaError
 from wire.records import (
+    INT64_MAX,
+    INT64_MIN,
     LOG_OVERHEAD,
     BatchHeader,
     RecordsSummary,
     CorruptRecordError,
+    accept_batch,
     control_batch,
     iter_records,
     set_partition_leader_epoch,
@@ -135,7 +138,8 @@ class PartitionLog:
         """Validate every batch, then assign offsets and store them all in one write, or nothing.
 
         blocks: per batch, its records already decompressed (or None), see gateway/records_offload.py.
-        split: split_batches(records), when the caller has it already (the Produce handler does).
+        split: split_batches(records), when the caller has it already (the Produce handler does), or
+        accept(records, now_ms) (already checked: not checked again).
 
         Raises KafkaError: CORRUPT_MESSAGE, INVALID_RECORD, INVALID_TIMESTAMP, MESSAGE_TOO_LARGE,
         INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE, KAFKA_STORAGE_ERROR.
@@ -149,6 +153,20 @@ class PartitionLog:
             raise self.storage_error(exc) from None
         return staged.commit()
 
+    def accept(self, records, now_ms: int) -> list[tuple[int, BatchHeader, RecordsSummary]] | None:
+        """The common Produce entry checked in one call (wire.records.accept_batch: one uncompressed batch
+        passing every check of _validate against this topic's configs): [(0, header, summary)], which
+        stage_append takes as `split` and does not check again; None for anything else (compressed,
+        several batches, any fault: stage_append's full checks then find and name it)."""
+        topic = self.topic
+        if topic.log_append_time:
+            low, high = INT64_MIN, INT64_MAX
+        else:
+            before, after = topic.timestamp_limits
+            low, high = max(now_ms - before, INT64_MIN), min(now_ms + after, INT64_MAX)
+        accepted = accept_batch(records, topic.max_message_bytes, low, high, topic.compacted)
+        return None if accepted is None else [(0, *accepted)]
+
     def storage_error(self, exc: StorageError) -> KafkaError:
         return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}")
 
@@ -160,6 +178,8 @@ class PartitionLog:
         topic = self.topic
         if topic.deleted:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self} was deleted")
+        if split is None and blocks is None:
+            split = self.accept(records, now_ms)
         found = self._validate(records, now_ms, blocks, split)
         stamped = topic.log_append_time
         leader_epoch = self.leader_epoch
@@ -239,6 +259,8 @@ class PartitionLog:
     def _validate(self, records: bytes, now_ms: int, blocks=None,
                   split=None) -> list[tuple[int, BatchHeader, RecordsSummary]]:
         """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
+        if split is not None and len(split[0]) == 3:  # accept() checked it against this topic just now
+            return split
         topic = self.topic
         max_message_bytes = topic.max_message_bytes
         bounds = None if topic.log_append_time else (now_ms, *topic.timestamp_limits)

@@ -7,6 +7,9 @@
  *   Failure: (kind, index of the record at fault, detail a, detail b, 0); wire/record_validation.py turns the
  *   kind into Kafka's error and message, and holds the pure-Python twin that must answer exactly the same.
  *
+ * accept(records, max_message_bytes, low, high, compacted): a Produce partition entry's whole check in one call
+ *   (below; the happy path only: None sends the caller to the full Python path, which names the fault).
+ *
  * Rules are Kafka's DefaultRecord.readFrom and DefaultRecordBatch's record iterator, plus offset deltas
  * 0..count-1 in order (Ottla stores batches as they came, so it cannot renumber them as Kafka's compressed
  * path does). Every read is bounded by the record's declared end; nothing is allocated per record.
@@ -182,9 +185,181 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     return Py_BuildValue("(iLLLL)", kind, index, a, b, c);
 }
 
+/* accept(records, max_message_bytes, low, high, compacted) -> (BatchHeader, RecordsSummary) or None
+ *
+ * A Produce partition entry's records in one call, for the common case: exactly one uncompressed magic-2
+ * batch that passes every check PartitionLog._validate makes (the split, Kafka's batch checks with the
+ * CRC-32C, the record walk above, record timestamps within [low, high] for a CreateTime batch, no null key
+ * when `compacted`). None for anything else, faults included: the caller then runs the full Python path,
+ * which finds and names the fault. So this function never decides an error; wire/records.py
+ * accept_python is its twin (the same answer for every input, the tests hold them to it).
+ * The header and summary types and the CRC-32C function are given once by configure(). */
+static PyObject *header_type, *summary_type, *crc_function;
+
+static inline int64_t be64(const uint8_t *p) {
+    return (int64_t)(((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) |
+                     ((uint64_t)p[3] << 32) | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) |
+                     ((uint64_t)p[6] << 8) | (uint64_t)p[7]);
+}
+static inline uint32_t be32u(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+static inline int32_t be32(const uint8_t *p) { return (int32_t)be32u(p); }
+static inline int16_t be16(const uint8_t *p) { return (int16_t)(((uint16_t)p[0] << 8) | (uint16_t)p[1]); }
+
+#define BATCH_HEADER 61
+#define LOG_OVERHEAD 12
+#define CRC_FROM 21 /* the CRC covers the attributes to the end of the batch */
+
+/* A tuple subclass (a NamedTuple) of n items, filled by the caller as tuple's own subtype constructor does. */
+static PyObject *new_named(PyObject *type, Py_ssize_t n) {
+    return ((PyTypeObject *)type)->tp_alloc((PyTypeObject *)type, n);
+}
+
+static int set_ll(PyObject *tuple, Py_ssize_t i, long long value) {
+    PyObject *item = PyLong_FromLongLong(value);
+    if (item == NULL)
+        return -1;
+    PyTuple_SET_ITEM(tuple, i, item);
+    return 0;
+}
+
+static PyObject *accept(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "accept(records, max_message_bytes, low, high, compacted)");
+        return NULL;
+    }
+    if (header_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "wire._record_walk.configure() was not called");
+        return NULL;
+    }
+    if (args[0] == Py_None)
+        Py_RETURN_NONE;
+    long long max_message_bytes = PyLong_AsLongLong(args[1]);
+    long long low = PyLong_AsLongLong(args[2]);
+    long long high = PyLong_AsLongLong(args[3]);
+    int compacted = PyObject_IsTrue(args[4]);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    const uint8_t *b = (const uint8_t *)view.buf;
+    Py_ssize_t len = view.len;
+    if (len < BATCH_HEADER)
+        goto none;
+    int64_t base_offset = be64(b);
+    int32_t batch_length = be32(b + 8);
+    int32_t leader_epoch = be32(b + 12);
+    int8_t magic = (int8_t)b[16];
+    uint32_t crc = be32u(b + 17);
+    int16_t attributes = be16(b + 21);
+    int32_t last_offset_delta = be32(b + 23);
+    int64_t base_timestamp = be64(b + 27);
+    int64_t max_timestamp = be64(b + 35);
+    int64_t producer_id = be64(b + 43);
+    int16_t producer_epoch = be16(b + 51);
+    int32_t base_sequence = be32(b + 53);
+    int32_t record_count = be32(b + 57);
+    if (batch_length < BATCH_HEADER - LOG_OVERHEAD || (long long)batch_length + LOG_OVERHEAD != len)
+        goto none; /* truncated, or not exactly one batch */
+    if (magic != 2 || base_offset != 0 || len > max_message_bytes)
+        goto none;
+    if ((attributes & 0x07) != 0 || (attributes & 0x20) != 0)
+        goto none; /* compressed (the records are walked after decompressing), or a control batch */
+    if (record_count < 1 || last_offset_delta != record_count - 1)
+        goto none;
+    int log_append_time = (attributes & 0x08) != 0;
+    if (base_timestamp < -1 || max_timestamp < -1 || (max_timestamp < base_timestamp && !log_append_time))
+        goto none;
+    if (producer_id >= 0 && base_sequence < 0)
+        goto none;
+    {
+        PyObject *covered = PyMemoryView_FromMemory((char *)b + CRC_FROM, len - CRC_FROM, PyBUF_READ);
+        if (covered == NULL)
+            goto done;
+        PyObject *computed = PyObject_CallOneArg(crc_function, covered);
+        Py_DECREF(covered);
+        if (computed == NULL)
+            goto done;
+        unsigned long value = PyLong_AsUnsignedLong(computed);
+        Py_DECREF(computed);
+        if (value == (unsigned long)-1 && PyErr_Occurred())
+            goto done;
+        if (value != crc)
+            goto none;
+    }
+    long long index, null_keys, max_seen, min_seen;
+    int kind;
+    const uint8_t *records = b + BATCH_HEADER, *end = b + len;
+    if (len - BATCH_HEADER >= RELEASE_GIL_ABOVE) {
+        Py_BEGIN_ALLOW_THREADS
+        kind = walk_records(records, end, record_count, base_timestamp, &index, &null_keys, &max_seen, &min_seen);
+        Py_END_ALLOW_THREADS
+    } else {
+        kind = walk_records(records, end, record_count, base_timestamp, &index, &null_keys, &max_seen, &min_seen);
+    }
+    if (kind != WALK_OK)
+        goto none;
+    if (!log_append_time && min_seen != -1 && (min_seen < low || max_seen > high))
+        goto none; /* a record outside message.timestamp.before/after.max.ms */
+    if (compacted && null_keys > 0)
+        goto none;
+    PyObject *header = new_named(header_type, 13);
+    if (header == NULL)
+        goto done;
+    if (set_ll(header, 0, base_offset) || set_ll(header, 1, batch_length) || set_ll(header, 2, leader_epoch) ||
+        set_ll(header, 3, magic) || set_ll(header, 4, crc) || set_ll(header, 5, attributes) ||
+        set_ll(header, 6, last_offset_delta) || set_ll(header, 7, base_timestamp) ||
+        set_ll(header, 8, max_timestamp) || set_ll(header, 9, producer_id) || set_ll(header, 10, producer_epoch) ||
+        set_ll(header, 11, base_sequence) || set_ll(header, 12, record_count)) {
+        Py_DECREF(header);
+        goto done;
+    }
+    PyObject *summary = new_named(summary_type, 5);
+    if (summary == NULL) {
+        Py_DECREF(header);
+        goto done;
+    }
+    if (set_ll(summary, 0, record_count) || set_ll(summary, 1, null_keys) || set_ll(summary, 2, max_seen) ||
+        set_ll(summary, 3, min_seen) || set_ll(summary, 4, len - BATCH_HEADER)) {
+        Py_DECREF(header);
+        Py_DECREF(summary);
+        goto done;
+    }
+    result = PyTuple_Pack(2, header, summary);
+    Py_DECREF(header);
+    Py_DECREF(summary);
+    goto done;
+none:
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyObject *configure(PyObject *self, PyObject *args) {
+    PyObject *header, *summary, *crc;
+    if (!PyArg_ParseTuple(args, "O!O!O", &PyType_Type, &header, &PyType_Type, &summary, &crc))
+        return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)header, &PyTuple_Type) ||
+        !PyType_IsSubtype((PyTypeObject *)summary, &PyTuple_Type) || !PyCallable_Check(crc)) {
+        PyErr_SetString(PyExc_TypeError, "configure(tuple subclass, tuple subclass, crc32c function)");
+        return NULL;
+    }
+    Py_XSETREF(header_type, Py_NewRef(header));
+    Py_XSETREF(summary_type, Py_NewRef(summary));
+    Py_XSETREF(crc_function, Py_NewRef(crc));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS,
      "walk(block, count, base_timestamp) -> (kind, index, a, b, c): see wire/record_validation.py"},
+    {"accept", (PyCFunction)(void (*)(void))accept, METH_FASTCALL,
+     "accept(records, max_message_bytes, low, high, compacted) -> (header, summary) or None: see wire/records.py"},
+    {"configure", configure, METH_VARARGS, "configure(BatchHeader, RecordsSummary, crc32c)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -194,7 +369,7 @@ static struct PyModuleDef module = {
 };
 
 /* Bumped whenever walk()'s answer changes shape: a stale build in a worktree is then not used. */
-#define WALK_ABI 2
+#define WALK_ABI 3
 
 PyMODINIT_FUNC PyInit__record_walk(void) {
     PyObject *m = PyModule_Create(&module);

@@ -33,6 +33,7 @@ from wire.record_codec import (
     encode_record,
     invalid_record,
 )
+from wire import record_validation
 from wire.record_validation import (
     MAX_UNCOMPRESSED_BATCH_BYTES,
     RecordsSummary,
@@ -43,8 +44,8 @@ from wire.record_validation import (
 )
 
 __all__ = [
-    "HEADER_SIZE", "BatchHeader", "CorruptRecordError", "Record", "RecordValidationError", "RecordsSummary",
-    "assign_offsets", "build_batch", "compress", "control_batch", "decompress", "iter_batches", "iter_records",
+    "HEADER_SIZE", "INT64_MAX", "INT64_MIN", "BatchHeader", "CorruptRecordError", "Record", "RecordValidationError", "RecordsSummary",
+    "accept_batch", "accept_python", "assign_offsets", "build_batch", "compress", "control_batch", "decompress", "iter_batches", "iter_records",
     "keyless_record_errors", "read_header", "set_max_timestamp", "set_partition_leader_epoch", "split_batches",
     "stamp_log_append_time", "stored_batch",
     "validate_batch", "validate_records",
@@ -60,6 +61,7 @@ CRC_OFFSET = 17
 ATTRIBUTES_OFFSET = 21  # the CRC covers from here to the end of the batch
 MAX_TIMESTAMP_OFFSET = 35
 NO_TIMESTAMP = -1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 COMPRESSION_MASK = 0x07
 TIMESTAMP_TYPE_MASK = 0x08  # set: LogAppendTime
@@ -211,6 +213,35 @@ def validate_records(buf, pos: int, header: BatchHeader, max_uncompressed: int =
     if timestamp_bounds is not None and not header.log_append_time:
         check_timestamp_bounds(summary, block, header.base_timestamp, *timestamp_bounds)
     return summary
+
+
+def accept_python(records, max_message_bytes: int, low: int, high: int, compacted: bool):
+    """A Produce partition entry's records, if they are exactly one uncompressed batch that passes every check
+    PartitionLog._validate makes: (header, summary), else None (any fault, or compressed, or more than one
+    batch: the caller then takes the full path, which names the fault). `low`/`high`: the record timestamps
+    a CreateTime batch may carry (now - message.timestamp.before.max.ms, now + ...after.max.ms, clamped to
+    int64; INT64_MIN/INT64_MAX: no bound). The twin of wire/_record_walk.c accept, answer for answer."""
+    if not records:
+        return None
+    try:
+        batches = split_batches(records)
+        if len(batches) != 1:
+            return None
+        pos, header = batches[0]
+        if header.compression != CODEC_NONE or header.base_offset != 0 or header.size > max_message_bytes:
+            return None
+        validate_batch(records, pos, header)
+        if header.is_control:
+            return None
+        summary = validate_records(records, pos, header)
+    except CorruptRecordError:
+        return None
+    low_seen = summary.min_timestamp
+    if not header.log_append_time and low_seen != NO_TIMESTAMP and (low_seen < low or summary.max_timestamp > high):
+        return None
+    if compacted and summary.null_keys:
+        return None
+    return header, summary
 
 
 def keyless_record_errors(buf, pos: int, header: BatchHeader, partition: str) -> list[tuple[int, str]]:
@@ -367,3 +398,10 @@ def control_batch(
         [(key, value, [], timestamp_ms)], base_offset=base_offset, producer_id=producer_id,
         producer_epoch=producer_epoch, transactional=True, control=True,
     )
+
+
+accept_batch = accept_python  # wire/_record_walk.c's accept when it is built (the same answers, one C call)
+if record_validation.ACCELERATED:
+    from wire._record_walk import accept as accept_batch, configure as _configure
+
+    _configure(BatchHeader, RecordsSummary, crc32c)

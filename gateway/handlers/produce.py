@@ -98,9 +98,9 @@ class _Staged:
                 metrics.produced(staged.log.topic.name, size, count)
 
 
-def _checked(ctx, topic, partition_data, version, acks, endpoints):
-    """A partition's checks before its records are looked at: its result dict if refused, else
-    (index, log, records, split batches, the one batch's header)."""
+def _checked(ctx, topic, partition_data, version, acks, endpoints, now):
+    """A partition's checks before its records are staged: its result dict if refused, else
+    (index, log, records, split batches (or PartitionLog.accept's checked one), the one batch's header)."""
     index = partition_data["index"]  # (dict items: a Container's attributes are Python-level)
     log = topic.partition(index) if topic is not None else None
     if log is None:
@@ -118,12 +118,14 @@ def _checked(ctx, topic, partition_data, version, acks, endpoints):
             f"requirement of {topic.min_insync_replicas} for partition {log}, live replica(s) broker.id are : "
             f"[{isr_text(ctx, log)}]"))
     records = partition_data["records"]
-    try:
-        batches = split_batches(records or b"")
-    except CorruptRecordError as exc:
-        return _partition_result(index, exc.code, message=str(exc))
-    if len(batches) != 1:
-        return _partition_result(index, ErrorCode.INVALID_RECORD, message=ONE_BATCH)
+    batches = log.accept(records, now)  # the common entry, every check in one C call
+    if batches is None:  # compressed, or refused: the full checks name the fault
+        try:
+            batches = split_batches(records or b"")
+        except CorruptRecordError as exc:
+            return _partition_result(index, exc.code, message=str(exc))
+        if len(batches) != 1:
+            return _partition_result(index, ErrorCode.INVALID_RECORD, message=ONE_BATCH)
     header = batches[0][1]
     if header.compression == ZSTD and version < ZSTD_MIN_VERSION:
         return _partition_result(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
@@ -213,7 +215,7 @@ async def handle_produce(ctx, request):
                 topic, _ = get_or_create(ctx, name)
             results = []  # (a loop, not an async comprehension: no coroutine a topic; none a partition
             for p in topic_data["partition_data"]:  # unless its batch is compressed)
-                checked = _checked(ctx, topic, p, version, acks, endpoints)
+                checked = _checked(ctx, topic, p, version, acks, endpoints, now)
                 if checked.__class__ is dict:
                     results.append(checked)
                 elif checked[4].compression == CODEC_NONE:  # nothing to decompress: the log reads it in place
