@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import structlog
 
+from gateway import receive_window
+
 log = structlog.get_logger("ottla.node")
 
 
@@ -38,6 +40,8 @@ class Node:
         self.fenced = False  # paused past broker.session.timeout.ms: out of every ISR, leads nothing
         self.connections: set = set()  # gateway.connection.KafkaConnection
         self.servers: list = []  # asyncio.Server per endpoint, while alive
+        self.bound = False  # bind() ran: receive_buffer_bytes is what the listeners were given
+        self.receive_buffer_bytes: int | None = None  # their SO_RCVBUF (None: the OS's, autotuned)
         self.on_resume: list[Callable[[], None]] = []
         self.on_fenced: list[Callable[[], None]] = []  # acks=all waiting on this follower (gateway/leadership.py)
 
@@ -63,7 +67,10 @@ class Node:
         """Listening sockets for every endpoint, bound now (a client may connect at once: the kernel
         queues it until the server accepts). Port 0 picks a free port, then advertised.
         receive_buffer_bytes > 0: the listeners' SO_RCVBUF, which accepted connections inherit (Kafka's
-        socket.receive.buffer.bytes, set on its server socket as Kafka does); else the OS's, autotuned."""
+        socket.receive.buffer.bytes, set on its server socket as Kafka does); else the OS's, autotuned
+        (receive_window.listener_bytes: the rule). The value is kept as `receive_buffer_bytes`, where each
+        connection's pipeline reads it (receive_window.initial_fit)."""
+        size = receive_window.listener_bytes(receive_buffer_bytes)
         sockets = []
         try:
             for i, endpoint in enumerate(self.endpoints):
@@ -71,8 +78,8 @@ class Node:
                 sock = socket.socket(family, socket.SOCK_STREAM)
                 sockets.append(sock)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if receive_buffer_bytes > 0:  # before listen: the window scale offered to clients follows it
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer_bytes)
+                if size is not None:  # before listen: the window scale offered to clients follows it
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
                 sock.bind((endpoint.host, endpoint.port))
                 sock.listen(1024)
                 sock.setblocking(False)
@@ -86,6 +93,7 @@ class Node:
                 sock.close()
             raise OSError(exc.errno, f"broker {self.node_id}: cannot listen on {endpoint.host}:{endpoint.port}: "
                                      f"{exc.strerror}") from None
+        self.bound, self.receive_buffer_bytes = True, size  # what its connections start with (receive_window)
         return sockets
 
     def close_listeners(self) -> None:

@@ -174,7 +174,7 @@ class RequestPipeline:
         self._waiting_keys: set[int] = set()
         self._held: tuple[bytes, int, RequestHeader, Any] | None = None  # behind a waiting one of its key
         self._head_reserved = 0  # pool bytes reserved for the frame at the front of the buffer
-        self._window_fits = receive_window.initial_fit(broker)  # a larger request grows the socket's buffer
+        self._window_fits = receive_window.initial_fit(broker, node)  # a larger request grows the socket's buffer
         self._buffer_charge = 0  # pool bytes for buffered bytes beyond that frame's reservation
         self._queued_bytes = 0  # encoded responses waiting for an earlier one
         self._transport_bytes = 0  # the transport's write buffer, as last seen

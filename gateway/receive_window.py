@@ -24,12 +24,23 @@ MAX_BYTES = 4 * 1024 * 1024  # (Linux also caps SO_RCVBUF at net.core.rmem_max, 
 NEVER = 1 << 62  # a request size no connection sends: the buffer is not grown (the OS's, or at MAX_BYTES)
 
 
-def initial_fit(broker) -> int:
-    """The request size above which a new connection's buffer grows: the configured size; NEVER when
-    socket.receive.buffer.bytes is -1 (the OS's autotuned buffer, left alone)."""
-    configs = getattr(broker, "configs", None)
-    size = configs.broker("socket.receive.buffer.bytes") if configs is not None else -1
-    return size if size > 0 else NEVER
+def listener_bytes(receive_buffer_bytes: int) -> int | None:
+    """The rule for socket.receive.buffer.bytes, in one place: > 0 is the SO_RCVBUF a listener gets (and
+    its accepted connections inherit); anything else (Kafka's -1) leaves the OS's autotuned buffer (None)."""
+    return receive_buffer_bytes if receive_buffer_bytes > 0 else None
+
+
+def initial_fit(broker, node=None) -> int:
+    """The request size above which a new connection's buffer grows: what its listener was given (the
+    node's `receive_buffer_bytes`, set by Node.bind); NEVER for the OS's autotuned buffer, left alone.
+    Without a bound node (a pipeline outside a server: tests, benches) the broker's config by the same
+    rule; a test double without configs: the OS's."""
+    if node is not None and node.bound:
+        size = node.receive_buffer_bytes
+    else:
+        configs = getattr(broker, "configs", None)
+        size = listener_bytes(configs.broker("socket.receive.buffer.bytes")) if configs is not None else None
+    return NEVER if size is None else size
 
 
 def grow(transport, request_bytes: int) -> int:

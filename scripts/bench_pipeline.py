@@ -10,6 +10,12 @@ a plain connection's loop reads) and handed bytes objects (receive, as a TLS con
 as the broker tunes it. Runs in a child process (the malloc settings stay out of the bench's own process).
 
     python scripts/bench_pipeline.py [--requests 20000] [--repeat 7]    # a markdown table
+    python scripts/bench_pipeline.py --socket-only [--socket-repo ../main] [--socket-rounds 5]
+
+The small shapes (ApiVersions, a one-topic Metadata, a Produce of one 100-byte record) give the fixed cost a
+request, one a read and five a read (librdkafka keeps up to 5 in flight). `--socket` adds the same shapes
+through a broker process on a real socket (one raw client connection; the broker's CPU from /proc), where
+the reads, writes and wake-ups of the event loop come on top.
 """
 
 from __future__ import annotations
@@ -35,6 +41,18 @@ def _frames(kind: str, count: int) -> list[bytes]:
     if kind == "heartbeat":
         return [frame(encode_request_header(12, 4, i, "bench") + encode(APIS[12].request, 4, {
             "group_id": "g", "generation_id": 1, "member_id": "m", "group_instance_id": None})) for i in range(count)]
+    if kind == "apiversions":  # what every client sends first (librdkafka: v3)
+        return [frame(encode_request_header(18, 3, i, "bench") + encode(APIS[18].request, 3, {
+            "client_software_name": "bench", "client_software_version": "1"})) for i in range(count)]
+    if kind == "metadata":  # a tiny Metadata: one topic of one partition, by name
+        return [frame(encode_request_header(3, 12, i, "bench") + encode(APIS[3].request, 12, {
+            "topics": [{"topic_id": bytes(16), "name": "t"}], "allow_auto_topic_creation": False,
+            "include_topic_authorized_operations": False})) for i in range(count)]
+    if kind == "produce1":  # one partition, one 100-byte record: the request's fixed cost, least handler work
+        one = build_batch([(None, bytes(100), [], 1000)])
+        return [frame(encode_request_header(0, 9, i, "bench") + encode(APIS[0].request, 9, {
+            "transactional_id": None, "acks": 1, "timeout_ms": 1000,
+            "topic_data": [{"name": "t", "partition_data": [{"index": 0, "records": one}]}]})) for i in range(count)]
     batch = build_batch([(None, bytes(1024), [], 1000) for _ in range(16)])  # bench_scale's raw request
     return [frame(encode_request_header(0, 9, i, "bench") + encode(APIS[0].request, 9, {
         "transactional_id": None, "acks": 1, "timeout_ms": 1000,
@@ -120,6 +138,10 @@ def _split(size: int, per_read: int, rounds: int) -> tuple[float, float]:
     return received, (time.process_time() - started) * 1e6 / rounds / per_read
 
 
+SMALL = (("apiversions", "ApiVersions v3"), ("metadata", "Metadata v12 of one 1-partition topic"),
+         ("produce1", "Produce v9 of 1 partition x 1 record of 100 B"))
+
+
 def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]]:
     """(what, figure, value), best of `repeat` for each (this process: run it in a child)."""
     import uvloop
@@ -136,6 +158,15 @@ def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]
         what = f"pipeline in process, Heartbeat v4, {per_read} a read"
         out.append((what, "through the pipeline: CPU a request, us", piped))
         out.append((what, "the pipeline's own: CPU a request, us", piped - direct))
+    for kind, what in SMALL:  # the fixed cost: one in flight, and five pipelined (librdkafka's default window)
+        count = requests // 2
+        alone = min(uvloop.run(_one(kind, count, 1, True)) for _ in range(repeat))
+        out.append((f"pipeline in process, {what}", "decoded + handled + encoded alone: CPU a request, us", alone))
+        for per_read in (1, 5):
+            piped = min(uvloop.run(_one(kind, count, per_read, False)) for _ in range(repeat))
+            label = f"pipeline in process, {what}, {per_read} a read"
+            out.append((label, "through the pipeline: CPU a request, us", piped))
+            out.append((label, "the pipeline's own: CPU a request, us", piped - alone))
     for per_read in (1, 4):  # (the memory engine keeps every batch: its heap growth blurs a difference here)
         piped = min(uvloop.run(_one("produce", requests // 5, per_read, False)) for _ in range(repeat))
         out.append((f"pipeline in process, Produce v9 of 16 x 1 KiB, {per_read} a read",
@@ -146,6 +177,59 @@ def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]
         out.append((what, "FrameBuffer handed bytes (receive, as TLS reads): us a frame", min(r[0] for r in results)))
         out.append((what, "FrameBuffer read into (get_buffer, as plain reads): us a frame", min(r[1] for r in results)))
     return out
+
+
+def _socket_run(repo: Path, workdir: Path, requests: int) -> dict[tuple[str, int], float]:
+    """One broker (--memory, from `repo`) on a real socket: its CPU (/proc, all threads) a request for each
+    small shape, one in flight and five (librdkafka's max.in.flight), one raw client socket."""
+    import bench  # (scripts/)
+    from bench_conn import pipelined
+
+    bench.compile_bytecode(repo)
+    port = bench.free_port()
+    argv = [sys.executable, "-m", "gateway", "serve", "--host", bench.HOST, "--port", str(port), "--memory"]
+    broker = bench.BrokerProcess("ottla", argv, port, workdir / "ottla.log", cwd=repo)
+    broker.start(30.0)
+    out = {}
+    try:
+        address = (bench.HOST, port)
+        for kind, _ in sorted(SMALL, key=lambda shape: shape[0] != "produce1"):  # (it creates the Metadata's topic)
+            frame = _frames(kind, 1)[0]
+            for window in SOCKET_WINDOWS:
+                pipelined(address, frame, requests // 10, window)  # warm: the codecs, the bound loggers
+                before = broker.cpu_seconds()
+                pipelined(address, frame, requests, window)
+                out[(kind, window)] = (broker.cpu_seconds() - before) * 1e6 / requests
+    finally:
+        broker.stop()
+    return out
+
+
+SOCKET_WINDOWS = (1, 5)
+
+
+def socket_measure(repos: list[Path], requests: int = 20_000, rounds: int = 5) -> dict[str, list[float]]:
+    """(repo label, shape, window) -> broker CPU a request per round; repos alternated round by round."""
+    import tempfile
+
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="ottla-bench-pipeline-") as tmp:
+        for round_index in range(rounds):
+            for repo in repos if round_index % 2 == 0 else repos[::-1]:
+                for key, value in _socket_run(repo, Path(tmp), requests).items():
+                    results.setdefault((str(repo), *key), []).append(value)
+    return results
+
+
+def socket_table(results) -> str:
+    import statistics
+
+    names = dict(SMALL)
+    lines = ["| broker tree | request | in flight | broker CPU a request, us: median [range] |", "|---|---|---:|---|"]
+    for (repo, kind, window), values in results.items():
+        lines.append(f"| {repo} | {names[kind]} | {window} | {statistics.median(values):.1f} "
+                     f"[{min(values):.1f}-{max(values):.1f}] ({len(values)} runs) |")
+    return "\n".join(lines)
 
 
 def measure(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]]:
@@ -165,7 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=20_000)
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--json", action="store_true", help="rows as one JSON line (in this process)")
+    p.add_argument("--socket", action="store_true", help="also a broker (--memory) on a real socket: its CPU a "
+                   "request for the small shapes, 1 and 5 in flight (broker CPU from /proc)")
+    p.add_argument("--socket-requests", type=int, default=20_000)
+    p.add_argument("--socket-rounds", type=int, default=3)
+    p.add_argument("--socket-repo", metavar="DIR", action="append", default=[],
+                   help="--socket: also a broker from this checkout, alternated with this one (A/B)")
+    p.add_argument("--socket-only", action="store_true", help="only the socket rows")
     args = p.parse_args(argv)
+    if args.socket or args.socket_only:
+        sys.path.insert(0, str(REPO / "scripts"))
+        repos = [REPO] + [Path(r).resolve() for r in args.socket_repo]
+        print(socket_table(socket_measure(repos, args.socket_requests, args.socket_rounds)))
+        if args.socket_only:
+            return 0
     if args.json:
         import structlog
         import logging
