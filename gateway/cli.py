@@ -172,8 +172,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace, argv: list[str], whole: argparse.ArgumentParser | None = None) -> int:
     from gateway.configs.properties import PropertiesError
-    from gateway.logs import configure
-    from gateway.server import run
 
     try:
         config = serve_config(args, argv, whole)
@@ -190,6 +188,12 @@ def _serve(args: argparse.Namespace, argv: list[str], whole: argparse.ArgumentPa
             raise ValueError("--client-report needs --http-port (the report is served at /v1/clients)")
     except (PropertiesError, OSError, ValueError) as exc:
         parser(tools=False).exit(2, f"ottla: {exc}\n")
+    from gateway.no_tls import install as without_tls
+
+    without_tls(config)  # before asyncio is imported: no TLS listener, no OpenSSL (gateway/no_tls.py)
+    from gateway.logs import configure
+    from gateway.server import run
+
     configure(config.log_level, config.log_format)
     try:
         run(config)

@@ -18,7 +18,7 @@ gateway/generated_code.py's file are then written, as any broker's second start 
 Idle RSS is split as /proc/PID/status does (anonymous, file-backed) and by the libraries whose file pages
 dominate it (/proc/PID/smaps: rocksdict's RocksDB, OpenSSL's libssl/libcrypto with _ssl and _hashlib, libpython,
 uvloop). `--startup-asyncio-loop` adds, alternated, start-ups of this checkout with uvloop made unimportable
-(gateway/server.py falls back to asyncio.run): what uvloop costs at start-up (asyncio imports ssl either way).
+(gateway/server.py falls back to asyncio.run): what uvloop costs at start-up. Without a TLS listener neither loads OpenSSL (gateway/no_tls.py).
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ HEAVY = ("aiohttp", "cryptography", "prometheus_client", "confluent_kafka", "jin
          "gateway.security.tls", "gateway.groups.kip848.coordinator", "gateway.handlers.produce",
          # deferred or avoided (gateway/deferred_imports.py, gateway.cli.HelpFormatter, authorizer_settings)
          "bdb", "cmd", "_hashlib", "shutil", "bz2", "lzma", "gateway.security.acls", "gateway.security.authorizer",
-         "gateway.faults.kinds", "partitions.cleaner", "wire.batch_rewrite")
+         "gateway.faults.kinds", "partitions.cleaner", "wire.batch_rewrite",
+         "_ssl")  # OpenSSL: only with a TLS listener or --http-port (gateway/no_tls.py)
 # file-backed (and their relocated) pages by library, from /proc/PID/smaps: what dominates idle RSS
 LIBRARIES = (("rocksdict (RocksDB)", ("rocksdict",)),
              ("OpenSSL (libssl, libcrypto, _ssl, _hashlib)", ("libssl.so", "libcrypto.so", "/_ssl.", "/_hashlib.")),
@@ -222,7 +223,7 @@ def imported_at_first_metadata(repo: Path, workdir: Path, memory: bool) -> tuple
     deferred = sorted(n.split(":", 1)[1] for n in listed if n.startswith("deferred:"))
     generated = dict(n.split(":", 1)[1].split("=") for n in listed if n.startswith("generated:"))
     names = {n for n in listed if not n.startswith(("deferred:", "generated:"))}
-    return len(names) + len(deferred), [h for h in HEAVY if h in names], deferred, "ssl" in names, generated
+    return len(names) + len(deferred), [h for h in HEAVY if h in names], deferred, "_ssl" in names, generated
 
 
 def spread(values: list[float], digits: int = 1) -> str:
@@ -315,7 +316,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, float | None, str 
         rows.append((f"start-up{tag}", "modules imported by the first Metadata, count", e["modules"],
                      "heavy ones loaded: " + (", ".join(e["heavy"]) or "none") + "; bound, not run: " +
                      (", ".join(e["deferred"]) or "none") + "; ssl (OpenSSL) " +
-                     ("loaded (asyncio and uvloop import it)" if e["ssl"] else "not loaded")))
+                     ("loaded" if e["ssl"] else "not loaded (no TLS listener: gateway/no_tls.py)")))
         if e["generated"]:
             rows.append((f"start-up{tag}", "dataclass/namedtuple methods' code taken from the file, count",
                          float(e["generated"]["taken"]), f"compiled: {e['generated']['compiled']} "
