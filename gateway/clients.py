@@ -40,6 +40,8 @@ _REASONS = {  # the pipeline's exceptions (by name: they are its private classes
 
 @dataclass
 class ClientConnection:
+    """A client connection as the compatibility report and /v1/clients see it."""
+
     connection_id: str
     peer: str
     listener: str

@@ -40,6 +40,8 @@ _METADATA_CHANGED = {7: True, 8: True, 9: False, 10: False, 11: True, 12: False,
 
 @dataclass(frozen=True)
 class Feature:
+    """A finalizable feature and its supported levels."""
+
     name: str
     min_level: int
     max_level: int

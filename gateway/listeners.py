@@ -30,6 +30,8 @@ class ListenerError(ValueError):
 
 @dataclass(frozen=True)
 class Listener:
+    """One listener: its name, security protocol, bound and advertised address."""
+
     name: str
     security_protocol: str
     host: str

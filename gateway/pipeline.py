@@ -108,6 +108,8 @@ class Transport(Protocol):
 
 @dataclass(frozen=True)
 class ConnectionLimits:
+    """The per-connection bounds the pipeline applies (ARCHITECTURE.md, Resource model)."""
+
     max_in_flight: int = 100
     max_unsent_bytes: int = 1 << 20
     idle_timeout_s: float | None = 600.0  # None: never

@@ -34,6 +34,8 @@ class CloseConnection(Exception):
 
 @dataclass(slots=True)
 class RequestContext:
+    """What a handler is given with a request: the broker, the header and the connection."""
+
     broker: "Broker"
     api_key: int
     api_version: int
@@ -102,6 +104,8 @@ Handler = Callable[["RequestContext", "Container"], Awaitable[dict | None]]
 
 @dataclass(frozen=True)
 class Registration:
+    """A handler's entry in the API table: the API, its versions and how it runs."""
+
     api: "Api"
     served_min: int  # below this the handler answers UNSUPPORTED_VERSION itself
     max_version: int

@@ -20,6 +20,8 @@ _INDEX = struct.Struct(">I")
 
 @dataclass
 class ReplicaState:
+    """A partition's replicas, leader, epoch and in-sync set."""
+
     replicas: list[int]
     leader: int  # -1: offline (no live replica could be elected)
     epoch: int = 0

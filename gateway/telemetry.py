@@ -27,6 +27,8 @@ ALL_METRICS = "*"
 
 @dataclass
 class Push:
+    """One PushTelemetry request as received."""
+
     received_ms: int
     compression_type: int
     metrics: bytes
@@ -35,6 +37,8 @@ class Push:
 
 @dataclass
 class ClientInstance:
+    """A client that asked for telemetry subscriptions (KIP-714)."""
+
     instance_id: bytes
     attributes: dict[str, str]
     subscription_id: int = 0

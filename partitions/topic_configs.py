@@ -51,6 +51,8 @@ class Synonym(NamedTuple):
 
 @dataclass(frozen=True)
 class TopicConfigKey(ConfigKey):
+    """A topic config: its Kafka definition, broker synonyms and what Ottla ignores."""
+
     synonyms: tuple[Synonym, ...] = ()  # in Kafka's priority order; the first is the "server default property"
     ignored: str | None = None
 

@@ -34,6 +34,8 @@ NOT_YET = "not yet acted on"
 
 @dataclass(frozen=True)
 class BrokerConfigKey(ConfigKey):
+    """A broker config: its Kafka definition, update mode and what Ottla ignores."""
+
     dynamic: str | None = None
     ignored: str | None = None
     topic_config: str | None = None  # the topic config this broker config supplies the default of

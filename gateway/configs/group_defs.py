@@ -18,6 +18,8 @@ from wire.errors import ErrorCode, KafkaError
 
 @dataclass(frozen=True)
 class GroupConfigKey(ConfigKey):
+    """A group config and the broker config that supplies its default."""
+
     broker_default: str | None = None  # the broker config whose value a group without an override gets
 
 
