@@ -10,6 +10,7 @@ import argparse
 import errno
 import os
 import sys
+import weakref
 
 DESCRIPTION = "A Kafka-compatible broker (ottla serve) and the tools to use any Kafka cluster (ottla <noun> <verb>)."
 
@@ -34,6 +35,14 @@ class HelpFormatter(argparse.HelpFormatter):
 
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
         super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+    class _Section(argparse.HelpFormatter._Section):
+        """argparse's, holding its formatter weakly: formatter and root section are then no reference cycle, so the
+        formatter each add_argument makes (to check the metavar) is freed at once, not left to the cyclic GC
+        (which `ottla serve` holds back during start-up: gateway/startup_gc.py)."""
+
+        def __init__(self, formatter, parent, heading=None):
+            super().__init__(weakref.proxy(formatter), parent, heading)
 
 
 def parser(tools: bool = True) -> argparse.ArgumentParser:
@@ -159,11 +168,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     first = next((a for a in argv if not a.startswith("-")), None)
     if first == "serve" or first is None:
+        from gateway import startup_gc
         from gateway.generated_code import install
 
+        startup_gc.hold()  # until Server.start has frozen what start-up loaded (gateway/startup_gc.py)
+        from gateway.c_datetime import install as datetime_from_c
+
+        datetime_from_c()  # datetime.py's pure-Python half not run (gateway/c_datetime.py)
+
         install()  # before the broker's dataclasses are made: their generated methods' code kept, not compiled again
-        whole = parser(tools=first is None)
-        return _serve(whole.parse_args(argv), argv, whole)
+        try:
+            whole = parser(tools=first is None)
+            return _serve(whole.parse_args(argv), argv, whole)
+        finally:
+            startup_gc.release()  # a start that failed (or a caller in-process) gets it back too
     args = _tools_parser(first).parse_args(argv)
     from gateway.tools._main import run_verb
 

@@ -11,7 +11,7 @@ from functools import partial
 
 import structlog
 
-from gateway import generated_code
+from gateway import generated_code, startup_gc
 from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
 from gateway.configs.broker_defs import per_ip_overrides
 from gateway.broker import open_storage
@@ -93,6 +93,7 @@ class Server:
         self.broker = Cluster(self.config, storage)
         stamps.append(time.perf_counter())
         gc.freeze()  # what was loaded lives as long as the broker: full GC passes need not walk it every time
+        startup_gc.release()  # automatic collection back, if `ottla serve` held it for start-up
         # max.connections and max.connections.per.ip may change at runtime (AlterConfigs): act at once
         self.broker.configs.listeners.append(lambda kind, name: self._apply_connection_configs(fd_soft))
         max_connections = self._apply_connection_configs(fd_soft)
