@@ -23,6 +23,14 @@ partition of the scale topic from a batch's base offset (as a consumer asks; fou
 the topic first, not timed) a different eighth into its log, and sent round-robin for a few seconds,
 two in flight; the client only receives the answers and counts their bytes (frame sizes, nothing decoded).
 Rows: MB/s, broker CPU per MB (/proc, all threads), client CPU per MB (this thread), bytes per response.
+
+`cost_rows()` (bench.py --scale's in-process rows; alone `python scripts/bench_fetch.py --costs`): the broker's
+CPU a Fetch and a partition beyond the first, in process (decode, handler, encode as the pipeline serves),
+memory and RocksDB engines, median of COST_ROUNDS rounds: the raw point's shape (1,000 partitions x 4 x 25 KB,
+one sessionless Fetch from the first batches: a 50 MiB answer, about half the partitions refused at their
+index) against 1 partition of the same; and the end-to-end point's consumer Fetch: 8 partitions, before each
+Fetch one 3 x 1 KiB batch appended to all 8 (or to 1 of them, in turn), asked with an incremental fetch session
+(the Java client's, kafka-python's) or sessionless (librdkafka's), against 1 partition of the same.
 """
 
 from __future__ import annotations
@@ -119,6 +127,188 @@ def _consume_cpu(partitions: int, batches: int, records: int, rounds: int = ROUN
         broker.close()
         loop.close()
     return statistics.median(per_mb), total, fetches
+
+
+COST_ROUNDS = 7  # median and best of this many rounds (the host's speed moves by up to 40% run to run)
+
+
+class _InProcess:
+    """A broker in this process (memory engine, or RocksDB in a temporary directory) with a topic "t", and
+    `call(api, version, body, timed)`: encode the request, serve it as the pipeline does (decode, handler,
+    encode: RequestPipeline._serve), decode the answer; timed calls add their process CPU to `spent`."""
+
+    def __init__(self, partitions: int, engine: str, tmp: str) -> None:
+        import structlog
+
+        from gateway import handlers  # noqa: F401  (fills the registry)
+        from gateway.broker import Broker
+        from gateway.config import Config
+
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # this process only
+        if engine == "memory":
+            from partitions.memory import MemoryStorage
+
+            self.storage = MemoryStorage()
+            self.broker = Broker(Config(memory=True), self.storage)
+        else:
+            from partitions.rocks import RocksStorage
+
+            self.storage = RocksStorage(os.path.join(tmp, "rocksdb"))
+            self.broker = Broker(Config(data_dir=tmp), self.storage)
+        self.loop = asyncio.new_event_loop()
+        self.spent = 0.0
+        self.call(19, 7, {"timeout_ms": 30000, "validate_only": False, "topics": [
+            {"name": "t", "num_partitions": partitions, "replication_factor": -1, "assignments": [], "configs": []}]})
+
+    def call(self, api: int, version: int, body: dict, timed: bool = False, raw: bytes | None = None):
+        import structlog
+
+        from gateway.pipeline import RequestPipeline
+        from gateway.registry import RequestContext, lookup
+        from wire.codec import decode, encode
+
+        registration = lookup(api, version)
+        if raw is None:
+            raw = encode(registration.api.request, version, body)
+
+        async def handle():
+            ctx = RequestContext(self.broker, api, version, 1, "bench-fetch", structlog.get_logger())
+            return await RequestPipeline._serve(ctx, registration, raw, 0)
+        started = time.process_time()
+        out = self.loop.run_until_complete(handle())
+        if timed:
+            self.spent += time.process_time() - started
+        return decode(registration.api.response, version, bytes(out)), len(out)
+
+    def produce(self, batches: dict[int, bytes]) -> None:
+        self.call(0, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000, "topic_data": [
+            {"name": "t", "partition_data": [{"index": p, "records": b} for p, b in batches.items()]}]})
+
+    def close(self) -> None:
+        self.broker.close()
+        self.loop.close()
+
+
+def _fetch_request(offsets: dict[int, int], session_id: int = 0, epoch: int = -1) -> dict:
+    """librdkafka's Fetch sizes (1 MiB a partition, 50 MiB a response, read_committed), max_wait 0."""
+    return {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1, "max_bytes": 50 << 20, "isolation_level": 1,
+            "session_id": session_id, "session_epoch": epoch, "forgotten_topics_data": [], "rack_id": "",
+            "topics": [{"topic": "t", "partitions": [
+                {"partition": p, "current_leader_epoch": -1, "fetch_offset": offset, "last_fetched_epoch": -1,
+                 "log_start_offset": -1, "partition_max_bytes": 1 << 20} for p, offset in offsets.items()]}]}
+
+
+def _stats(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "best": min(values), "worst": max(values)}
+
+
+def raw_shape_cost(partitions: int, engine: str, rounds: int = COST_ROUNDS, repeats: int = 3) -> dict:
+    """The raw point's shape in process: `partitions` x 4 batches of 25 x 1 KiB records, one sessionless
+    Fetch v12 from every partition's first batch (a 1,000-partition answer stops at fetch.max.bytes 50 MiB,
+    so about half its partitions are refused at their index). Per round: `repeats` of the same Fetch.
+    {"request_ms": median/best/worst CPU a request, "ms_per_mb": same per MB answered, "bytes": answer}."""
+    import tempfile
+
+    from wire.records import build_batch
+
+    with tempfile.TemporaryDirectory(prefix="ottla-bench-fetch-") as tmp:
+        b = _InProcess(partitions, engine, tmp)
+        value, now = os.urandom(1024), int(time.time() * 1000)
+        batch = build_batch([(None, value, [], now)] * 25)
+        for _ in range(4):
+            b.produce({p: batch for p in range(partitions)})
+        if engine != "memory":
+            b.storage._db.flush()  # what a consumer behind the producer reads: SST files
+        from gateway.registry import lookup
+        from wire.codec import encode
+
+        raw = encode(lookup(1, 12).api.request, 12, _fetch_request({p: 0 for p in range(partitions)}))
+        _, size = b.call(1, 12, None, raw=raw)  # warm
+        per_request = []
+        for _ in range(rounds):
+            b.spent = 0.0
+            for _ in range(repeats):
+                b.call(1, 12, None, timed=True, raw=raw)
+            per_request.append(b.spent / repeats)
+        b.close()
+    return {"request_ms": _stats([s * 1e3 for s in per_request]),
+            "ms_per_mb": _stats([s * 1e3 / (size / 1e6) for s in per_request]), "bytes": size}
+
+
+def small_fetch_cost(partitions: int, engine: str, mode: str, new: int | None = None, rounds: int = COST_ROUNDS,
+                     fetches: int = 300) -> dict:
+    """The end-to-end point's consumer Fetch in process: before each timed Fetch, one batch of 3 x 1 KiB
+    records is appended to `new` (default all) of the `partitions` (not timed); the Fetch then asks from the
+    consumer's offsets. mode "session": an incremental fetch session (KIP-227, as the Java client, aiokafka
+    and kafka-python send: only the partitions whose offsets moved are named); "sessionless": every
+    partition, epoch -1 (librdkafka). {"request_us": median/best/worst CPU a Fetch over the rounds}."""
+    import tempfile
+
+    from wire.records import build_batch
+
+    new = partitions if new is None else new
+    with tempfile.TemporaryDirectory(prefix="ottla-bench-fetch-") as tmp:
+        b = _InProcess(partitions, engine, tmp)
+        now = int(time.time() * 1000)
+        batch = build_batch([(None, os.urandom(1024), [], now) for _ in range(3)])
+        offsets = {p: 0 for p in range(partitions)}
+        session_id, epoch = 0, -1
+        if mode == "session":
+            answer, _ = b.call(1, 12, _fetch_request(offsets, 0, 0))
+            session_id, epoch = answer.session_id, 1
+            assert session_id, "no fetch session created"
+        changed = dict(offsets)
+        per_fetch = []
+        turn = 0
+        for r in range(rounds + 1):  # the first round warms
+            spent = 0.0
+            for _ in range(fetches):
+                targets = [(turn + i) % partitions for i in range(new)]
+                turn += 1
+                b.produce({p: batch for p in targets})
+                asked = changed if mode == "session" else offsets
+                b.spent = 0.0
+                answer, _ = b.call(1, 12, _fetch_request(asked, session_id, epoch), timed=True)
+                spent += b.spent
+                if mode == "session":
+                    epoch += 1
+                    assert answer.error_code == 0, answer.error_code
+                changed = {}
+                got = 0
+                for topic in answer.responses:
+                    for p in topic.partitions:
+                        if p.records:
+                            offsets[p.partition_index] = p.high_watermark
+                            changed[p.partition_index] = p.high_watermark
+                            got += 1
+                assert got == new, (got, new)
+            if r:
+                per_fetch.append(spent / fetches)
+        b.close()
+    return {"request_us": _stats([s * 1e6 for s in per_fetch])}
+
+
+def cost_rows(engines=("memory", "rocksdb")) -> list[tuple]:
+    """CPU a Fetch and a partition beyond the first (bench.py --scale's in-process rows; alone
+    `python scripts/bench_fetch.py --costs`)."""
+    out = []
+    for engine in engines:
+        one, many = raw_shape_cost(1, engine), raw_shape_cost(1000, engine)
+        what = f"scale in-process, sessionless Fetch of 1,000 partitions x 4 x 25 KB from the first batch ({engine})"
+        out.append((what, "broker CPU a Fetch, ms (median of 7)", many["request_ms"]["median"], None))
+        out.append((what, "broker CPU per MB, ms (median of 7)", many["ms_per_mb"]["median"], None))
+        out.append((what, "same, 1 partition, ms per MB", one["ms_per_mb"]["median"], None))
+        out.append((what, "broker CPU a partition beyond the first, us",
+                    (many["request_ms"]["median"] - one["request_ms"]["median"]) * 1e3 / 999, None))
+        for mode, new in (("session", None), ("session", 1), ("sessionless", None)):
+            small = small_fetch_cost(8, engine, mode, new)["request_us"]["median"]
+            single = small_fetch_cost(1, engine, mode)["request_us"]["median"] if new is None else None
+            what = (f"scale in-process, Fetch of 8 partitions, {'all 8' if new is None else new} with a new 3 x 1 KiB "
+                    f"batch, {'incremental session' if mode == 'session' else 'sessionless'} ({engine})")
+            out.append((what, "broker CPU a Fetch, us (median of 7)", small, None))
+            if single is not None:
+                out.append((what, "broker CPU a partition beyond the first, us", (small - single) / 7, None))
+    return out
 
 
 RAW_REQUESTS = 8  # distinct Fetch requests, each from a different eighth of every partition's log
@@ -260,5 +450,5 @@ def rows() -> list[tuple]:
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    for row in rows():
+    for row in (cost_rows() if "--costs" in sys.argv else rows()):
         print(f"{row[0]}: {row[1]} {row[2]:.3f}")

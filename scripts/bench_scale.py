@@ -370,6 +370,7 @@ def in_process_rows() -> list[tuple]:
     rows += small_produce_rows(now)
     rows += raw_in_process_rows()
     rows += bench_fetch.rows()  # consume from RocksDB as librdkafka fetches: broker CPU per MB
+    rows += bench_fetch.cost_rows()  # CPU a Fetch and a partition beyond the first (raw and small shapes)
     for partitions in (1, 1000):
         what = f"scale in-process, long-poll Fetch of {partitions:,} partition{'s' if partitions > 1 else ''} woken by one append"
         rows.append((what, "Fetch broker CPU, us", _long_poll_cpu(partitions, now) * 1e6, None))
