@@ -120,6 +120,15 @@ class FetchContext:
         """topics are the session's partitions (each once, in the session's order)."""
         return self._incremental
 
+    def quiet(self) -> tuple[str, Callable] | None:
+        """For an incremental fetch: (the response topics' naming field, a lookup of the session's
+        CachedPartitions by key), so the read can leave out a caught-up partition with nothing new to tell;
+        else None."""
+        session = self._session
+        if not self._incremental or session is None:
+            return None
+        return "topic_id" if session.uses_topic_ids else "topic", session.partitions.get
+
     async def respond(self, responses: list[dict], wanted: list) -> list[dict]:
         """The response topics; `wanted` is what was read, each partition once ([(topic, [partitions])])."""
         if self._create is not None:
@@ -174,13 +183,14 @@ class FetchSessionCache:
         self._random = random.Random()
 
     async def new_context(self, request, version: int, now_ms: int) -> FetchContext:
-        session_id = request.get("session_id", INVALID_SESSION_ID)
-        epoch = request.get("session_epoch", FINAL_EPOCH)
+        get = dict.get  # (a Container's attribute reads raise and catch AttributeError inside: slow)
+        session_id = get(request, "session_id", INVALID_SESSION_ID)
+        epoch = get(request, "session_epoch", FINAL_EPOCH)
         uses_topic_ids = version >= 13
         if epoch in (INITIAL_EPOCH, FINAL_EPOCH):
             if session_id != INVALID_SESSION_ID:
                 self.sessions.pop(session_id, None)  # a full fetch closes the session it names
-            topics = list(request.topics)
+            topics = list(request["topics"])
             if epoch == FINAL_EPOCH:
                 return FetchContext(topics, full=True)
 
@@ -241,9 +251,9 @@ class FetchSessionCache:
     async def _update(session: FetchSession, request, uses_topic_ids: bool) -> None:
         """Kafka's FetchSession.update: add or update the requested partitions, drop the forgotten ones."""
         pacer = Pacer()
-        for topic in request.topics:
+        for topic in request["topics"]:
             name, topic_id = topic.get("topic"), topic.get("topic_id")
-            for p in topic.partitions:
+            for p in topic["partitions"]:
                 if pacer.due():
                     await pacer.checkpoint()
                 key = (topic_id if uses_topic_ids else name, dict.get(p, "partition"))
@@ -254,7 +264,7 @@ class FetchSessionCache:
                     cached.update(p)
         for forgotten in request.get("forgotten_topics_data", None) or []:
             ident = forgotten.get("topic_id") if uses_topic_ids else forgotten.get("topic")
-            for partition in forgotten.partitions:
+            for partition in forgotten["partitions"]:
                 await pacer.step()
                 session.partitions.pop((ident, partition), None)
 

@@ -31,19 +31,47 @@ READ_COMMITTED = 1
 NONE = ErrorCode.NONE
 
 
+# Request fields are read as dict items: a construct Container's attribute read raises and catches an
+# AttributeError inside (~0.5 us each, ten times a dict item's), and a small Fetch read a dozen of them.
+_get = dict.get
+_SMALL = 1000  # partitions a request may have for _unique's check (one set of them, no loop yield)
+
+
 def _topic_key(topic_request):
-    return topic_request.topic_id
+    return topic_request["topic_id"]
 
 
 def _topic_name(topic_request):
-    return topic_request.topic
+    return topic_request["topic"]
 
 
 def _resolve(logs, topic_request, version):
     if version >= 13:
-        topic = logs.get_by_id(topic_request.topic_id)
+        topic = logs.get_by_id(topic_request["topic_id"])
         return topic, ErrorCode.UNKNOWN_TOPIC_ID
-    return logs.get(topic_request.topic), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    return logs.get(topic_request["topic"]), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+
+
+def _unique(topics, key) -> list | None:
+    """The request's topics as collapse_partitions gives them ([(topic request, [partitions])]) when no
+    topic and no partition of a topic is named twice and there are at most _SMALL partitions (what every
+    client sends), without its coroutine and dicts; else None (collapse_partitions decides)."""
+    if len(topics) == 1:
+        topic = topics[0]
+        partitions = topic["partitions"]
+        if len(partitions) > _SMALL or len({p["partition"] for p in partitions}) != len(partitions):
+            return None
+        return [(topic, partitions)]
+    if len({key(topic) for topic in topics}) != len(topics):
+        return None
+    out, size = [], 0
+    for topic in topics:
+        partitions = topic["partitions"]
+        size += len(partitions)
+        if size > _SMALL or len({p["partition"] for p in partitions}) != len(partitions):
+            return None
+        out.append((topic, partitions))
+    return out
 
 
 def _partition_error(index, code, log=None) -> dict:
@@ -57,18 +85,22 @@ def _partition_error(index, code, log=None) -> dict:
     }
 
 
-async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None, endpoints=None):
+async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None, endpoints=None, quiet=None):
     """One pass over the requested partitions: (response topics, bytes gathered, logs read).
     ctx: a cluster's (leadership is checked), else None; `endpoints` collects the KIP-951 leaders
-    (and the key None when some partition was answered with an error)."""
-    committed = request.get("isolation_level", 0) == READ_COMMITTED
+    (and the key None when some partition was answered with an error). quiet: an incremental session's
+    (field naming topics, a lookup of its CachedPartitions by key): a caught-up partition whose high watermark and
+    log start offset the consumer was last told is left out here, as the session's answer would drop it."""
+    committed = _get(request, "isolation_level", 0) == READ_COMMITTED
     responses = []
     gathered = 0
     touched = []
     pacer = Pacer()
+    field, cached_of = quiet if quiet is not None else (None, None)
     for topic_request, requested in wanted:
         topic, missing = _resolve(logs, topic_request, version)
-        name = topic.name if topic is not None else topic_request.get("topic")
+        ident = topic_request[field] if field is not None else None
+        name = topic.name if topic is not None else _get(topic_request, "topic")
         if name is not None and not authorize(Operation.READ, ResourceType.TOPIC, name):
             topic, missing = None, ErrorCode.TOPIC_AUTHORIZATION_FAILED
         partitions = []
@@ -97,6 +129,11 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
             upper = log.last_stable_offset if committed else log.high_watermark
             fetch_offset = p["fetch_offset"]
             if fetch_offset == upper and fetch_offset >= log.log_start_offset:  # caught up: nothing to read
+                if cached_of is not None:
+                    cached = cached_of((ident, index))
+                    if (cached is not None and cached.high_watermark == log.high_watermark
+                            and cached.local_log_start_offset == log.log_start_offset):
+                        continue  # nothing new to tell (FetchContext.respond's must_respond would drop it)
                 partitions.append({
                     "partition_index": index, "error_code": NONE, "high_watermark": log.high_watermark,
                     "last_stable_offset": log.last_stable_offset, "log_start_offset": log.log_start_offset,
@@ -122,8 +159,8 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
                 if committed else None,
                 "preferred_read_replica": -1, "records": records,
             })
-        responses.append({"topic": topic.name if topic else topic_request.get("topic"),
-                          "topic_id": topic.topic_id if topic else topic_request.get("topic_id", ZERO_UUID),
+        responses.append({"topic": topic.name if topic else _get(topic_request, "topic"),
+                          "topic_id": topic.topic_id if topic else _get(topic_request, "topic_id", ZERO_UUID),
                           "partitions": partitions})
     return responses, gathered, touched
 
@@ -132,38 +169,45 @@ async def _read_all(logs, request, version, budget, wanted, authorize, ctx=None,
 async def handle_fetch(ctx, request):
     if not malloc_tuning.tried:  # big buffers reused, not faulted in each time (gateway/malloc_tuning.py)
         malloc_tuning.tune()
-    logs = ctx.broker.logs
+    broker = ctx.broker
+    logs = broker.logs
     version = ctx.api_version
     # the broker's fetch.max.bytes caps what one response may gather (the first batch stays whole)
-    budget = min(request.max_bytes, ctx.broker.config.fetch_max_bytes) if request.max_bytes > 0 else 1
+    max_bytes = request["max_bytes"]
+    budget = min(max_bytes, broker.config.fetch_max_bytes) if max_bytes > 0 else 1
     budget = min(budget, fetch_window_bytes(ctx))  # consumer_byte_rate: at most one quota window per response
     # each partition once (Kafka's fetchData map): 200,000 copies of one partition are one read
     key = _topic_key if version >= 13 else _topic_name
-    unique, duplicated = await collapse_partitions(request.topics, key, "partition")
-    if duplicated:  # the session sees each partition once too
-        request.topics = [Container(topic, partitions=partitions) for topic, partitions in unique]
-    context = await ctx.broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
+    topics = request["topics"]
+    unique = _unique(topics, key)
+    if unique is None:
+        unique, duplicated = await collapse_partitions(topics, key, "partition")
+        if duplicated:  # the session sees each partition once too
+            request["topics"] = [Container(topic, partitions=partitions) for topic, partitions in unique]
+    context = await broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
     if context.error:
         return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
     if context.full:  # the request's partitions, each once (collapsed above)
         wanted = unique
     elif context.incremental:  # the session's, each once (keyed by partition) and grouped by topic
-        wanted = [(topic, topic.partitions) for topic in context.topics]
+        wanted = [(topic, topic["partitions"]) for topic in context.topics]
     else:
         wanted, _ = await collapse_partitions(context.topics, key, "partition")
-    cluster = ctx if ctx.broker.multi else None
+    cluster = ctx if broker.multi else None
     endpoints = {}
+    quiet = context.quiet()
     responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize, cluster,
-                                                   endpoints)
+                                                   endpoints, quiet)
     answered = endpoints.pop(None, False)  # a leadership error: answer now
-    if gathered < request.min_bytes and request.max_wait_ms > 0 and touched and not answered:
-        await wait_for_any((log.listeners for log in touched), request.max_wait_ms / 1000)
+    max_wait_ms = request["max_wait_ms"]
+    if gathered < request["min_bytes"] and max_wait_ms > 0 and touched and not answered:
+        await wait_for_any((log.listeners for log in touched), max_wait_ms / 1000)
         responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize,
-                                                       cluster, endpoints)
+                                                       cluster, endpoints, quiet)
         endpoints.pop(None, None)
     responses = await context.respond(responses, wanted)  # sets session_id when a session was created
-    if ctx.broker.metrics is not None:  # gateway.metrics: bytes out per topic
-        ctx.broker.metrics.fetched_response(responses)
+    if broker.metrics is not None:  # gateway.metrics: bytes out per topic
+        broker.metrics.fetched_response(responses)
     response = {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
                 "responses": responses}
     if endpoints and version >= 16:
