@@ -44,7 +44,7 @@ def _scratch() -> memoryview:
 
 class FrameBuffer:
     __slots__ = ("max_size", "_ready", "_ready_bytes", "_head", "_size", "_chunks", "_chunk", "_fill", "_got",
-                 "_error", "_into")
+                 "_error", "_into", "_scratch")
 
     def __init__(self, max_size: int = DEFAULT_MAX_REQUEST_SIZE) -> None:
         self.max_size = max_size
@@ -58,6 +58,7 @@ class FrameBuffer:
         self._got = 0  # the partial frame's payload bytes received
         self._error: FrameError | None = None  # a bad size field after the ready frames
         self._into: memoryview | None = None  # what get_buffer handed out (None: the scratch)
+        self._scratch = _scratch()  # this thread's (the loop's), looked up once
 
     # the event loop's buffered protocol ---------------------------------------------------------
 
@@ -68,13 +69,13 @@ class FrameBuffer:
             self._into = view = memoryview(chunk)[self._fill:]
             return view
         self._into = None
-        return _scratch()
+        return self._scratch
 
     def buffer_updated(self, nbytes: int) -> None:
         """`nbytes` were read into what get_buffer returned last."""
         into, self._into = self._into, None
         if into is None:
-            self._parse(_scratch(), nbytes)
+            self._parse(self._scratch, nbytes)
         elif into.obj is self._chunk:  # (else the frame was dropped meanwhile: clear())
             self._filled(nbytes)
 

@@ -188,6 +188,7 @@ async def collapse_partitions(topics, topic_key, partition_key: str, pacer: "Pac
 
 
 _big: set[int] = set()  # ids of structures a codec handled off the loop (see is_big)
+moved_off_loop = _big  # (the same set: empty, a request's is_big need not be called)
 
 
 def _mark_big(obj) -> None:

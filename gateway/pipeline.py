@@ -52,7 +52,7 @@ from gateway.memory_pool import MemoryPool
 from gateway.registry import CloseConnection, RequestContext
 from gateway.quota_enforcement.throttle import FETCH_KEY, Timed, record_fetch, record_request, wants_timing, \
     without_data
-from gateway.offload import LOOP_ELEMENTS, decode_off_loop, encode_off_loop, is_big, release
+from gateway.offload import LOOP_ELEMENTS, decode_off_loop, encode_off_loop, is_big, moved_off_loop, release
 from wire.codec import Parts, ProtocolError, WorkLimit, decode, encode
 from wire.errors import ErrorCode
 from wire.frames import FrameError, frame
@@ -235,7 +235,8 @@ class RequestPipeline:
         """`nbytes` were read into get_buffer's buffer."""
         if not self.closed:
             self.decoder.buffer_updated(nbytes)
-            self._arrived()
+            self._last_activity = self._last_received = self._loop.time()  # (_arrived, inline: once a read)
+            self._pump()
 
     def _arrived(self) -> None:
         self._last_activity = self._last_received = self._loop.time()
@@ -308,6 +309,7 @@ class RequestPipeline:
 
     def _pump_once(self) -> None:
         decoder = self.decoder
+        pending, limits = self.pending, self.limits
         self._transport_bytes = self.transport.get_write_buffer_size()
         try:
             while not self.closed:
@@ -327,7 +329,8 @@ class RequestPipeline:
                     held, self._held = self._held, None
                     self._dispatch_decoded(*held)
                     continue
-                if not self._may_dispatch():
+                if (self._muted or len(pending) >= limits.max_in_flight  # (_may_dispatch, inline: once a request)
+                        or self._queued_bytes + self._transport_bytes > limits.max_unsent_bytes):
                     if self._flush():  # finished responses out: the bound may allow more now
                         continue
                     break  # (before looking at the next frame: a bad one is reached only in turn)
@@ -466,7 +469,7 @@ class RequestPipeline:
                 ctx.throttle_ms = record_request(ctx, size, 0)
         if ctx.throttle_ms and response is not None:
             response["throttle_time_ms"] = max(response.get("throttle_time_ms", 0), ctx.throttle_ms)
-        if is_big(request):  # a million objects freed on the loop would be a stall: free them off it
+        if moved_off_loop and is_big(request):  # a million objects freed on the loop would stall it: off it
             held = [request]
             del request
             await release(held)
@@ -486,7 +489,7 @@ class RequestPipeline:
             ctx.throttle_ms = max(ctx.throttle_ms, throttle)  # KIP-219: over quota, the response carries no data
             response = without_data(response)
             response["throttle_time_ms"] = ctx.throttle_ms
-        if is_big(response):
+        if moved_off_loop and is_big(response):
             held = [response]
             del response
             await release(held)
@@ -507,7 +510,9 @@ class RequestPipeline:
         slot.finished = True
         if slot.waiting:
             self._waiting_keys.discard(slot.header.api_key)
-        self._release_request(slot)
+        if slot.reserved:  # (_release_request, inline: once a request)
+            self.pool.release(slot.reserved)
+            slot.reserved = 0
         if cancelled:
             return
         if self.broker.metrics is not None:  # requests and latency per API (gateway.metrics)

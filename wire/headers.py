@@ -60,8 +60,14 @@ def decode_request_header(frame: bytes) -> RequestHeader:
         pos += client_id_len
     elif client_id_len != -1:
         raise ProtocolError(f"client id length {client_id_len}")
-    if request_is_flexible(api_key, api_version):
-        pos = _skip_tagged_fields(frame, pos)
+    flexible = _FLEXIBLE.get((api_key, api_version))  # (request_is_flexible's cache, inline: once a request)
+    if flexible is None:
+        flexible = request_is_flexible(api_key, api_version)
+    if flexible:
+        if pos < len(frame) and frame[pos] == 0:  # no tagged fields: what every client sends
+            pos += 1
+        else:
+            pos = _read_past_tagged_fields(frame, pos)
     return RequestHeader(api_key, api_version, correlation_id, client_id, pos)
 
 
@@ -98,9 +104,11 @@ def response_header(api_key: int, api_version: int, correlation_id: int) -> byte
 
 def response_frame_head(api_key: int, api_version: int, correlation_id: int, body_size: int) -> bytes:
     """A response's size field and its header (response_header's) in one pack: what goes before the body."""
-    if api_key != API_VERSIONS_KEY and request_is_flexible(api_key, api_version):
-        return _FRAME_HEAD_FLEXIBLE.pack(_FLEXIBLE_HEADER.size + body_size, correlation_id, 0)
-    return _FRAME_HEAD.pack(_INT32.size + body_size, correlation_id)
+    if api_key != API_VERSIONS_KEY:
+        flexible = _FLEXIBLE.get((api_key, api_version))  # (request_is_flexible's cache, inline)
+        if flexible or (flexible is None and request_is_flexible(api_key, api_version)):
+            return _FRAME_HEAD_FLEXIBLE.pack(5 + body_size, correlation_id, 0)  # (5: _FLEXIBLE_HEADER.size)
+    return _FRAME_HEAD.pack(4 + body_size, correlation_id)
 
 
 def response_header_size(api_key: int, api_version: int) -> int:
