@@ -53,6 +53,12 @@ def _frames(kind: str, count: int) -> list[bytes]:
         return [frame(encode_request_header(0, 9, i, "bench") + encode(APIS[0].request, 9, {
             "transactional_id": None, "acks": 1, "timeout_ms": 1000,
             "topic_data": [{"name": "t", "partition_data": [{"index": 0, "records": one}]}]})) for i in range(count)]
+    if kind == "produce8":  # the 8-partition end-to-end point's request: 8 partitions x ~3 records
+        three = build_batch([(None, bytes(100), [], 1000) for _ in range(3)])
+        return [frame(encode_request_header(0, 9, i, "bench") + encode(APIS[0].request, 9, {
+            "transactional_id": None, "acks": 1, "timeout_ms": 1000, "topic_data": [
+                {"name": "t", "partition_data": [{"index": p, "records": three} for p in range(8)]}]}))
+            for i in range(count)]
     batch = build_batch([(None, bytes(1024), [], 1000) for _ in range(16)])  # bench_scale's raw request
     return [frame(encode_request_header(0, 9, i, "bench") + encode(APIS[0].request, 9, {
         "transactional_id": None, "acks": 1, "timeout_ms": 1000,
@@ -71,7 +77,7 @@ async def _one(kind: str, count: int, per_read: int, direct: bool) -> float:
     from wire.headers import decode_request_header
 
     broker = Broker(Config(memory=True), MemoryStorage())
-    broker.logs.create_topic("t", 1)
+    broker.logs.create_topic("t", 8 if kind == "produce8" else 1)
     pipeline = RequestPipeline(broker, _Transport(), connection_id="c", peer="p")
     frames = _frames(kind, count)
     if direct:
@@ -139,7 +145,8 @@ def _split(size: int, per_read: int, rounds: int) -> tuple[float, float]:
 
 
 SMALL = (("apiversions", "ApiVersions v3"), ("metadata", "Metadata v12 of one 1-partition topic"),
-         ("produce1", "Produce v9 of 1 partition x 1 record of 100 B"))
+         ("produce1", "Produce v9 of 1 partition x 1 record of 100 B"),
+         ("produce8", "Produce v9 of 8 partitions x 3 records of 100 B (the 8-partition end-to-end shape)"))
 
 
 def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]]:
@@ -193,7 +200,7 @@ def _socket_run(repo: Path, workdir: Path, requests: int) -> dict[tuple[str, int
     out = {}
     try:
         address = (bench.HOST, port)
-        for kind, _ in sorted(SMALL, key=lambda shape: shape[0] != "produce1"):  # (it creates the Metadata's topic)
+        for kind in SOCKET_SHAPES:
             frame = _frames(kind, 1)[0]
             for window in SOCKET_WINDOWS:
                 pipelined(address, frame, requests // 10, window)  # warm: the codecs, the bound loggers
@@ -206,6 +213,7 @@ def _socket_run(repo: Path, workdir: Path, requests: int) -> dict[tuple[str, int
 
 
 SOCKET_WINDOWS = (1, 5)
+SOCKET_SHAPES = ("produce1", "apiversions", "metadata")  # (the Produce auto-creates the Metadata's topic)
 
 
 def socket_measure(repos: list[Path], requests: int = 20_000, rounds: int = 5) -> dict[str, list[float]]:
