@@ -764,7 +764,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", action="store_true", help="then the connection registry's cost a request in "
                    "process: off / counting (--http-port) / --client-report / --trace (scripts/bench_clients.py)")
     p.add_argument("--pipeline", action="store_true", help="then the request pipeline's own CPU a request and the "
-                   "frame split's, in process (scripts/bench_pipeline.py)")
+                   "frame split's, in process, and a broker's CPU a small request on a socket (scripts/bench_pipeline.py)")
     p.add_argument("--storage", action="store_true", help="then the RocksDB engine's write path in-process: CPU "
                    "per MB appended, journal bytes and flushes (scripts/bench_storage.py, options below)")
     p.add_argument("--acl", action="store_true", help="then the ACL check with 0 to 100,000 ACLs and produce MB/s "
@@ -868,6 +868,7 @@ def main(argv: list[str] | None = None) -> int:
         import bench_pipeline
 
         print(bench_pipeline.table(bench_pipeline.measure()))
+        print(bench_pipeline.socket_table(bench_pipeline.socket_measure([REPO])))  # the same shapes on a socket
     if args.acl:
         import bench_acl
 

@@ -216,7 +216,7 @@ SOCKET_WINDOWS = (1, 5)
 SOCKET_SHAPES = ("produce1", "apiversions", "metadata")  # (the Produce auto-creates the Metadata's topic)
 
 
-def socket_measure(repos: list[Path], requests: int = 20_000, rounds: int = 5) -> dict[str, list[float]]:
+def socket_measure(repos: list[Path], requests: int = 20_000, rounds: int = 3) -> dict[str, list[float]]:
     """(repo label, shape, window) -> broker CPU a request per round; repos alternated round by round."""
     import tempfile
 
@@ -225,7 +225,7 @@ def socket_measure(repos: list[Path], requests: int = 20_000, rounds: int = 5) -
         for round_index in range(rounds):
             for repo in repos if round_index % 2 == 0 else repos[::-1]:
                 for key, value in _socket_run(repo, Path(tmp), requests).items():
-                    results.setdefault((str(repo), *key), []).append(value)
+                    results.setdefault((repo.name, *key), []).append(value)
     return results
 
 
