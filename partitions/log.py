@@ -117,6 +117,7 @@ class PartitionLog:
         self.segments = SegmentList()
         self.leader_epoch = LEADER_EPOCH  # stamped on appended batches; a cluster moves it (gateway/replicas.py)
         self._producers: dict[int, ProducerStateEntry] = {}
+        self._tail: tuple[int, int, int] | None = None  # the last append's first base offset, segment, size before
         if state is not None:
             self.segments = SegmentList(state.segments)
             self.log_start_offset = state.log_start_offset
@@ -293,7 +294,10 @@ class PartitionLog:
 
     def _stored(self, staged, batches: list[tuple[BatchEntry, bytes]]) -> None:
         """The batches are stored: their segment summaries and the offsets move past them."""
+        items = self.segments.items
+        tail = (batches[0][0].base_offset, items[-1].base_offset, items[-1].size) if items else None
         staged.commit()
+        self._tail = tail
         last = batches[-1][0]
         self.log_end_offset = last.base_offset + last.last_offset_delta + 1
         self.high_watermark = self.log_end_offset  # one replica: stored is replicated
@@ -323,6 +327,10 @@ class PartitionLog:
         items = self.segments.items
         if items and items[-1].base_offset <= offset:  # (the usual read: in the active segment)
             size = items[-1].size
+            tail = self._tail
+            if tail is not None and tail[0] == offset and tail[1] == items[-1].base_offset and tail[2] < size:
+                size -= tail[2]  # a consumer at the tail reads the last append: exactly its bytes (the engine reads
+                # it with no index; a log rewritten since only makes the bound wrong, never the read)
             return size if size <= max_bytes else None
         total = 0
         for segment in items[max(self.segments.containing(offset), 0):]:

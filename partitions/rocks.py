@@ -201,19 +201,32 @@ class RocksStorage(Storage):
             if len(bases) <= 1:
                 return [self._db.get(keys.batch_key(topic_id, partition, base)) for base in bases]
             offset, upper = bases[0], bases[-1] + 1
+        out, total = [], 0
+        if at_most is not None and at_most <= _LOOKUP_AT_MOST and offset < upper:
+            # a small read (a consumer at the tail: the batch or two appended since its last Fetch, in the
+            # memtable) from a batch's base offset: one point lookup, a fraction of an iterator and its seek;
+            # it misses for an offset inside a batch or in a gap, and the iterator below positions instead
+            batch = self._db.get(keys.batch_key(topic_id, partition, offset), None, _UNCACHED)
+            if batch is not None:
+                if not first_whole and len(batch) > max_bytes:  # (only if at_most was wrong)
+                    return out
+                out.append(batch)
+                total = len(batch)
+                offset += _LAST_DELTA.unpack_from(batch, _LAST_DELTA_AT)[0] + 1
+                if offset >= upper:
+                    return out
         # everything from offset to upper fits (or was planned): batch values straight from one iterator.
         # The bound's bytes must outlive the iterator (rocksdict does not copy them). No lower bound:
         # rocksdict 0.3's seek_for_prev misbehaves with one, so the key's prefix is checked instead.
         bound = keys.batch_key(topic_id, partition, max(upper, 0))
         options = _streaming(bound)
         it = self._db.iter(options)
-        out, total = [], 0
         batch = _position(it, keys.batch_key(topic_id, partition, offset), offset, _LAST_DELTA_AT)
         if batch is not None:  # the batch holding offset, its value read once
-            if not first_whole and len(batch) > max_bytes:  # (only if at_most was wrong)
+            if (out or not first_whole) and total + len(batch) > max_bytes:  # (only if at_most was wrong)
                 return out
             out.append(batch)
-            total = len(batch)
+            total += len(batch)
             it.next()
         while it.valid():
             batch = it.value()
@@ -352,6 +365,9 @@ class _Write:
 
 
 _LAST_DELTA = struct.Struct(">i")  # a last offset delta, in a stored batch and in its index entry
+_UNCACHED = ReadOptions()  # a point lookup of a batch value: its block stays out of the cache (see _streaming)
+_UNCACHED.fill_cache(False)
+_LOOKUP_AT_MOST = 64 << 10  # read_from's bound up to which the first batch is a point lookup (else an iterator)
 _LAST_DELTA_AT = 23  # lastOffsetDelta's position in a stored batch (see wire/records.py HEADER)
 _INDEX_DELTA_AT = 0  # and in an index entry (keys.INDEX_ENTRY)
 _KEY_PREFIX_LEN = 1 + 16 + 4 + 1  # a partition's key prefix and the key's kind (keys.py)
