@@ -24,6 +24,7 @@ taken; nothing after it is kept. No I/O, no clock.
 from __future__ import annotations
 
 import collections
+import mmap
 import struct
 import threading
 
@@ -38,7 +39,8 @@ _local = threading.local()
 def _scratch() -> memoryview:
     view = getattr(_local, "view", None)
     if view is None:
-        view = _local.view = memoryview(bytearray(SCRATCH))
+        # anonymous pages, mapped as reads first touch them (bytearray(SCRATCH) writes all 256 KiB: 0.25 MiB of RSS)
+        view = _local.view = memoryview(mmap.mmap(-1, SCRATCH))
     return view
 
 
