@@ -24,6 +24,11 @@ Keys are bytes compared bytewise, so integers are big-endian unsigned and sort n
     S A <binding (JSON list: type, name, pattern, principal,   one ACL binding (empty value; gateway.security.acls)
          host, operation, permission)>
 
+A segment summary (G) is stored with the segment's first batch, whole when the segment closes, and for the
+active segment only every segments.SAVE_EVERY batches: its stored summary may miss its last batches (fewer
+than SAVE_EVERY), which opening adds back from their index entries (I keys are stored with every batch).
+A data dir written when every append stored the active summary is this layout with nothing to add back.
+
 Everything a topic owns lives under D <topic id>, so deleting a topic is one range delete, and a
 re-created topic (a new id) can never see the old one's data.
 """

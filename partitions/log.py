@@ -42,6 +42,7 @@ from wire.records import (
 if TYPE_CHECKING:
     from partitions.topics import Topic
 
+END_OF_INDEX = 2**63 - 1  # above every base offset
 LEADER_EPOCH = 0  # a partition's first leader epoch (a single broker keeps it forever)
 NO_TIMESTAMP = -1
 
@@ -120,6 +121,9 @@ class PartitionLog:
         self._tail: tuple[int, int, int] | None = None  # the last append's first base offset, segment, size before
         if state is not None:
             self.segments = SegmentList(state.segments)
+            if self.segments.items:  # the active segment's last batches its stored summary may not count yet
+                self.segments.catch_up(storage.index_entries(topic.topic_id, index, self.segments.next_offset,
+                                                             END_OF_INDEX))
             self.log_start_offset = state.log_start_offset
             self.first_dirty_offset = state.first_dirty_offset
             next_offset = self.segments.next_offset

@@ -9,6 +9,12 @@ deleted by retention or rewritten by the cleaner, so the active tail is never to
 Only the segment summaries live in memory (a few per partition, whatever the number of batches):
 finding a batch by offset is a RocksDB seek, and a timestamp lookup reads the index entries of the
 one segment whose timestamps can hold the answer.
+
+Persisted summaries: a new segment's is written with its first batch, a closing segment's whole when
+it closes (a roll), the active segment's only every SAVE_EVERY batches (one key fewer for most
+appends: a third of the keys a Produce writes). So the stored summary of the active segment may miss
+its last batches (fewer than SAVE_EVERY); opening adds them back from their index entries, which are
+stored with each batch (`SegmentList.catch_up`). Every closed segment's summary is whole.
 """
 
 from __future__ import annotations
@@ -20,16 +26,17 @@ from partitions.storage import BatchEntry, SegmentRecord
 
 NO_TIMESTAMP = -1
 INT32_MAX = 2**31 - 1  # Kafka's relative offsets within a segment are int32
+SAVE_EVERY = 32  # batches the active segment takes between two writes of its summary (see above)
 
 
 class Segment:
     """One segment's summary (mutable; `record()` is what is persisted)."""
 
     __slots__ = ("base_offset", "next_offset", "size", "batches", "max_timestamp", "rolling_timestamp",
-                 "created_ms")
+                 "created_ms", "unsaved")
 
     def __init__(self, base_offset: int, next_offset: int, size: int, batches: int, max_timestamp: int,
-                 rolling_timestamp: int, created_ms: int) -> None:
+                 rolling_timestamp: int, created_ms: int, unsaved: int = 0) -> None:
         self.base_offset = base_offset
         self.next_offset = next_offset
         self.size = size
@@ -37,6 +44,7 @@ class Segment:
         self.max_timestamp = max_timestamp
         self.rolling_timestamp = rolling_timestamp
         self.created_ms = created_ms
+        self.unsaved = unsaved  # batches added since its summary was last stored (not persisted itself)
 
     @classmethod
     def of(cls, record: SegmentRecord) -> Segment:
@@ -53,12 +61,13 @@ class Segment:
 
     def copy(self) -> Segment:
         return Segment(self.base_offset, self.next_offset, self.size, self.batches, self.max_timestamp,
-                       self.rolling_timestamp, self.created_ms)
+                       self.rolling_timestamp, self.created_ms, self.unsaved)
 
     def add(self, entry: BatchEntry) -> None:
         self.next_offset = entry.base_offset + entry.last_offset_delta + 1
         self.size += entry.size
         self.batches += 1
+        self.unsaved += 1
         if entry.max_timestamp > self.max_timestamp:
             self.max_timestamp = entry.max_timestamp
 
@@ -81,19 +90,22 @@ class Segment:
 class Staged:
     """An append's effect on the segments, applied by `commit()` once storage has the write."""
 
-    __slots__ = ("_segments", "_active", "_new")
+    __slots__ = ("_segments", "_active", "_new", "_saved")
 
-    def __init__(self, segments: SegmentList, active: Segment | None, new: list[Segment]) -> None:
+    def __init__(self, segments: SegmentList, active: Segment | None, new: list[Segment],
+                 saved: list[Segment]) -> None:
         self._segments = segments
         self._active = active  # a copy of the existing active segment, updated (None: untouched)
         self._new = new
+        self._saved = saved  # the segments whose summaries this write stores
 
     def records(self) -> list[SegmentRecord]:
-        touched = ([self._active] if self._active is not None else []) + self._new
-        return [segment.record() for segment in touched]
+        return [segment.record() for segment in self._saved]
 
     def commit(self) -> None:
         segments = self._segments
+        for segment in self._saved:
+            segment.unsaved = 0
         if self._active is not None:
             segments.items[-1] = self._active
         if self._new:
@@ -111,7 +123,8 @@ class SegmentList:
         self.roll_pending = False  # the next append starts a new segment (retention rolled the active one)
 
     def stage(self, entries: Sequence[BatchEntry], now_ms: int, segment_bytes: int, segment_ms: int) -> Staged:
-        active = self.items[-1].copy() if self.items and not self.roll_pending else None
+        last = self.items[-1] if self.items else None
+        active = last.copy() if last is not None and not self.roll_pending else None
         touched_active = None
         new: list[Segment] = []
         for entry in entries:
@@ -122,7 +135,24 @@ class SegmentList:
             current.add(entry)
             if current is active:
                 touched_active = active
-        return Staged(self, touched_active, new)
+        saved = list(new)  # new segments: stored with their first batches
+        if new:  # a roll: the segment closing now is stored whole (only the active one may lag)
+            if active is not None and active.unsaved:
+                touched_active = active
+                saved.append(active)
+            elif active is None and last is not None and last.unsaved:  # closed by retention's roll()
+                saved.append(last)
+        elif touched_active is not None and touched_active.unsaved >= SAVE_EVERY:
+            saved.append(touched_active)
+        return Staged(self, touched_active, new, saved)
+
+    def catch_up(self, entries: Iterable[BatchEntry]) -> None:
+        """On open: the index entries stored after the last segment's stored summary (its last batches,
+        fewer than SAVE_EVERY) are added to it, as they were when appended."""
+        if self.items:
+            last = self.items[-1]
+            for entry in entries:
+                last.add(entry)
 
     @property
     def next_offset(self) -> int | None:
