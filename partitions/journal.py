@@ -182,6 +182,7 @@ class Journal:
         self._flusher.start()
         self.lock = threading.Lock()  # held by the writer around a record and its RocksDB write, and by trim()
         self.bytes_written = 0
+        self.ops_written = 0  # puts, deletes and range deletes (the bench's keys-a-partition row)
         self.flushes = 0
         self.longest_rotation_s = 0.0  # the longest rotation on the appending thread (the bench's row)
 
@@ -220,6 +221,7 @@ class Journal:
             raise
         self._size += total
         self.bytes_written += total
+        self.ops_written += ops.count
 
     def rotate_if_full(self) -> None:
         """Past the limit (and no flush running): the next file, and RocksDB flushed in the worker."""

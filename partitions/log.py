@@ -34,7 +34,7 @@ from wire.records import (
     iter_records,
     set_partition_leader_epoch,
     split_batches,
-    stored_batch,
+    stored_copy,
     validate_batch,
     validate_records,
 )
@@ -188,7 +188,8 @@ class PartitionLog:
         found = self._validate(records, now_ms, blocks, split)
         stamped = topic.log_append_time
         leader_epoch = self.leader_epoch
-        batches = []  # (index entry, the batch as stored: one copy of its bytes, wire.records.stored_batch)
+        batches = []  # (index entry, the batch as stored: one copy of its bytes, wire.records.stored_copy)
+        entries = []
         next_offset = self.log_end_offset
         producers = txns = None
         for pos, header, summary in found:
@@ -209,10 +210,12 @@ class PartitionLog:
                     if txns is None:
                         txns = self.transactions.begin()
                     txns.data_batch(header.producer_id, header.is_transactional, next_offset, self)
-            batches.append((BatchEntry(next_offset, delta, max_timestamp, LOG_OVERHEAD + header.batch_length),
-                            stored_batch(records, pos, header, next_offset, leader_epoch, max_timestamp, stamped)))
+            size = LOG_OVERHEAD + header.batch_length
+            entry = BatchEntry(next_offset, delta, max_timestamp, size)
+            entries.append(entry)
+            batches.append((entry, stored_copy(records, pos, size, next_offset, leader_epoch, max_timestamp, stamped)))
             next_offset += delta + 1
-        segments = self.segments.stage([entry for entry, _ in batches], now_ms, *topic.roll_limits)
+        segments = self.segments.stage(entries, now_ms, *topic.roll_limits)
         write = PartitionWrite(topic.topic_id, self.index, batches, producers.encoded() if producers else {},
                                txns.changes() if txns else NO_TXN_CHANGES, segments.records())
         return StagedAppend(self, write, segments, producers, txns, now_ms if stamped else NO_TIMESTAMP)

@@ -187,10 +187,10 @@ class RocksStorage(Storage):
         self._db.write(batch, self._no_wal)
 
     def journal_stats(self) -> dict[str, float]:
-        """Bytes appended to the journal, flushes it ran and its longest rotation on the appending thread (ms)
-        since open (the bench's storage rows)."""
-        return {"bytes": self._journal.bytes_written, "flushes": self._journal.flushes,
-                "longest_rotation_ms": 1000 * self._journal.longest_rotation_s}
+        """Bytes and ops (keys put or deleted) appended to the journal, flushes it ran and its longest rotation
+        on the appending thread (ms) since open (the bench's storage rows)."""
+        return {"bytes": self._journal.bytes_written, "ops": self._journal.ops_written,
+                "flushes": self._journal.flushes, "longest_rotation_ms": 1000 * self._journal.longest_rotation_s}
 
     def read_from(self, topic_id: bytes, partition: int, offset: int, upper: int, max_bytes: int,
                   first_whole: bool = True, at_most: int | None = None) -> list[bytes]:

@@ -114,6 +114,22 @@ class Staged:
             segments.roll_pending = False
 
 
+class Grown:
+    """Staged's common case, the same effect without a copy: one batch added to the active segment, whose
+    summary this write does not store."""
+
+    __slots__ = ("_segment", "_entry")
+
+    def __init__(self, segment: Segment, entry: BatchEntry) -> None:
+        self._segment, self._entry = segment, entry
+
+    def records(self) -> list[SegmentRecord]:
+        return []
+
+    def commit(self) -> None:
+        self._segment.add(self._entry)
+
+
 class SegmentList:
     """A partition's segments in offset order; the last one is active unless a roll is pending."""
 
@@ -122,8 +138,11 @@ class SegmentList:
         self.bases = [segment.base_offset for segment in self.items]
         self.roll_pending = False  # the next append starts a new segment (retention rolled the active one)
 
-    def stage(self, entries: Sequence[BatchEntry], now_ms: int, segment_bytes: int, segment_ms: int) -> Staged:
+    def stage(self, entries: Sequence[BatchEntry], now_ms: int, segment_bytes: int, segment_ms: int) -> Staged | Grown:
         last = self.items[-1] if self.items else None
+        if len(entries) == 1 and last is not None and not self.roll_pending and last.unsaved < SAVE_EVERY - 1 \
+                and not last.should_roll(entries[0], now_ms, segment_bytes, segment_ms):
+            return Grown(last, entries[0])  # the usual append: one batch into the active segment, nothing stored
         active = last.copy() if last is not None and not self.roll_pending else None
         touched_active = None
         new: list[Segment] = []

@@ -9,6 +9,7 @@
  *
  * accept(records, max_message_bytes, low, high, compacted): a Produce partition entry's whole check in one call
  *   (below; the happy path only: None sends the caller to the full Python path, which names the fault).
+ * stored(...): a checked batch as the log stores it, in one copy (below).
  *
  * Rules are Kafka's DefaultRecord.readFrom and DefaultRecordBatch's record iterator, plus offset deltas
  * 0..count-1 in order (Ottla stores batches as they came, so it cannot renumber them as Kafka's compressed
@@ -339,6 +340,83 @@ done:
     return result;
 }
 
+/* stored(records, pos, size, base_offset, leader_epoch, max_timestamp, log_append_time) -> bytes
+ *
+ * The batch of `size` bytes at `pos` as the log stores it, in one copy: baseOffset and partitionLeaderEpoch set,
+ * maxTimestamp set (log_append_time also sets the timestamp-type bit), the CRC recomputed only when a field it
+ * covers changed. The twin of wire/records.py stored_python (the same bytes; the caller checked the batch). */
+static void put_be64(uint8_t *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+static void put_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static PyObject *stored(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "stored(records, pos, size, base_offset, leader_epoch, max_timestamp, log_append_time)");
+        return NULL;
+    }
+    if (crc_function == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "wire._record_walk.configure() was not called");
+        return NULL;
+    }
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    Py_ssize_t size = PyLong_AsSsize_t(args[2]);
+    long long base_offset = PyLong_AsLongLong(args[3]);
+    long leader_epoch = PyLong_AsLong(args[4]);
+    long long max_timestamp = PyLong_AsLongLong(args[5]);
+    int log_append_time = PyObject_IsTrue(args[6]);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *out = NULL;
+    if (pos < 0 || size < BATCH_HEADER || pos > view.len - size) {
+        PyErr_SetString(PyExc_ValueError, "the batch is not inside the buffer");
+        goto done;
+    }
+    out = PyBytes_FromStringAndSize((const char *)view.buf + pos, size);
+    if (out == NULL)
+        goto done;
+    uint8_t *b = (uint8_t *)PyBytes_AS_STRING(out);
+    put_be64(b, (uint64_t)base_offset);
+    put_be32(b + 12, (uint32_t)leader_epoch);
+    int16_t attributes = be16(b + 21);
+    int16_t new_attributes = log_append_time ? (int16_t)(attributes | 0x08) : attributes;
+    if (new_attributes != attributes || max_timestamp != be64(b + 35)) {
+        b[21] = (uint8_t)((uint16_t)new_attributes >> 8);
+        b[22] = (uint8_t)new_attributes;
+        put_be64(b + 35, (uint64_t)max_timestamp);
+        PyObject *covered = PyMemoryView_FromMemory((char *)b + CRC_FROM, size - CRC_FROM, PyBUF_READ);
+        if (covered == NULL)
+            goto fail;
+        PyObject *computed = PyObject_CallOneArg(crc_function, covered);
+        Py_DECREF(covered);
+        if (computed == NULL)
+            goto fail;
+        unsigned long crc = PyLong_AsUnsignedLong(computed);
+        Py_DECREF(computed);
+        if (crc == (unsigned long)-1 && PyErr_Occurred())
+            goto fail;
+        put_be32(b + 17, (uint32_t)crc);
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyObject *configure(PyObject *self, PyObject *args) {
     PyObject *header, *summary, *crc;
     if (!PyArg_ParseTuple(args, "O!O!O", &PyType_Type, &header, &PyType_Type, &summary, &crc))
@@ -359,6 +437,8 @@ static PyMethodDef methods[] = {
      "walk(block, count, base_timestamp) -> (kind, index, a, b, c): see wire/record_validation.py"},
     {"accept", (PyCFunction)(void (*)(void))accept, METH_FASTCALL,
      "accept(records, max_message_bytes, low, high, compacted) -> (header, summary) or None: see wire/records.py"},
+    {"stored", (PyCFunction)(void (*)(void))stored, METH_FASTCALL,
+     "stored(records, pos, size, base_offset, leader_epoch, max_timestamp, log_append_time) -> bytes"},
     {"configure", configure, METH_VARARGS, "configure(BatchHeader, RecordsSummary, crc32c)"},
     {NULL, NULL, 0, NULL},
 };
@@ -369,7 +449,7 @@ static struct PyModuleDef module = {
 };
 
 /* Bumped whenever walk()'s answer changes shape: a stale build in a worktree is then not used. */
-#define WALK_ABI 3
+#define WALK_ABI 4
 
 PyMODINIT_FUNC PyInit__record_walk(void) {
     PyObject *m = PyModule_Create(&module);

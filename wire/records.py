@@ -45,7 +45,7 @@ from wire.record_validation import (
 
 __all__ = [
     "HEADER_SIZE", "INT64_MAX", "INT64_MIN", "BatchHeader", "CorruptRecordError", "Record", "RecordValidationError", "RecordsSummary",
-    "accept_batch", "accept_python", "assign_offsets", "build_batch", "compress", "control_batch", "decompress", "iter_batches", "iter_records",
+    "accept_batch", "accept_python", "assign_offsets", "build_batch", "stored_copy", "stored_python", "compress", "control_batch", "decompress", "iter_batches", "iter_records",
     "keyless_record_errors", "read_header", "set_max_timestamp", "set_partition_leader_epoch", "split_batches",
     "stamp_log_append_time", "stored_batch",
     "validate_batch", "validate_records",
@@ -307,6 +307,13 @@ def stored_batch(buf, pos: int, header: BatchHeader, base_offset: int, leader_ep
     return b"".join((head, body))
 
 
+def stored_python(buf, pos: int, size: int, base_offset: int, leader_epoch: int, max_timestamp: int,
+                  log_append_time: bool = False) -> bytes:
+    """stored_batch for the batch of `size` bytes at `pos` (its header read again): the twin of
+    wire/_record_walk.c stored, which builds the same bytes in one C call."""
+    return stored_batch(buf, pos, read_header(buf, pos), base_offset, leader_epoch, max_timestamp, log_append_time)
+
+
 def iter_batches(blob) -> Iterator[tuple[BatchHeader, memoryview]]:
     """(header, whole batch) for each batch of a stored or fetched blob; a partial last batch is skipped."""
     view = memoryview(blob)
@@ -401,7 +408,8 @@ def control_batch(
 
 
 accept_batch = accept_python  # wire/_record_walk.c's accept when it is built (the same answers, one C call)
+stored_copy = stored_python  # and its stored (the same bytes)
 if record_validation.ACCELERATED:
-    from wire._record_walk import accept as accept_batch, configure as _configure
+    from wire._record_walk import accept as accept_batch, configure as _configure, stored as stored_copy
 
     _configure(BatchHeader, RecordsSummary, crc32c)

@@ -14,6 +14,7 @@ import pytest
 from tests.wire.test_record_validation import MALFORMED, good
 from tests.wire.test_records import SAMPLE, T0, raw_batch, with_crc
 from wire import record_validation, records as records_module
+from wire.crc import crc32c
 from wire.record_codec import CorruptRecordError
 from wire.records import (
     INT64_MAX,
@@ -171,3 +172,38 @@ def test_the_c_and_python_versions_agree_on_random_mutations():
                 continue
             assert (header.compression != 0 or header.is_control or header.base_offset != 0 or header.size > limit
                     or (compacted and summary.null_keys) or (low, high) != NO_BOUNDS)
+
+
+STORED = {"python": records_module.stored_python}
+if record_validation.ACCELERATED:
+    from wire._record_walk import stored as c_stored
+
+    STORED["c"] = c_stored
+
+
+@pytest.mark.parametrize("name", sorted(STORED))
+@pytest.mark.parametrize("stamped", [False, True])
+@pytest.mark.parametrize("moved", [False, True])
+def test_stored_copy_builds_what_stored_batch_builds(name, stamped, moved):
+    """One copy of the batch with its offsets, epoch, max timestamp (and LogAppendTime bit) set, the CRC
+    recomputed only when a field it covers changed; the batch may sit anywhere in the buffer."""
+    for batch in (BASE, VALID["log append time attribute"], VALID["idempotent"], VALID["big (GIL released)"]):
+        header = records_module.read_header(batch)
+        buffer, pos = (b"\x07" * 13 + batch + b"\x09" * 5, 13) if moved else (batch, 0)
+        for max_timestamp in (header.max_timestamp, header.max_timestamp + 17, -1):
+            for base_offset, epoch in ((0, -1), (12345678901, 7)):
+                expected = records_module.stored_batch(buffer, pos, header, base_offset, epoch, max_timestamp, stamped)
+                got = STORED[name](buffer, pos, header.size, base_offset, epoch, max_timestamp, stamped)
+                assert type(got) is bytes and got == expected
+                (_, stored_header), = split_batches(got)
+                assert crc32c(got[21:]) == stored_header.crc  # its CRC holds
+                assert stored_header.base_offset == base_offset and stored_header.max_timestamp == max_timestamp
+
+
+def test_stored_copy_refuses_a_batch_outside_the_buffer():
+    if "c" not in STORED:
+        pytest.skip("wire._record_walk is not built")
+    with pytest.raises(ValueError):
+        STORED["c"](BASE, 5, len(BASE), 0, 0, T0, False)
+    with pytest.raises(ValueError):
+        STORED["c"](BASE, 0, 20, 0, 0, T0, False)
