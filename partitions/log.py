@@ -259,7 +259,9 @@ class PartitionLog:
         return StagedControl(self, write, segments, producer_id, producer, txns)
 
     def _appended(self) -> None:
-        self.last_stable_offset = self.transactions.last_stable_offset(self.high_watermark)
+        transactions = self.transactions
+        self.last_stable_offset = transactions.last_stable_offset(self.high_watermark) if transactions.ongoing \
+            else self.high_watermark  # (what last_stable_offset answers then)
         if self.listeners:  # (waiting Fetches; a listener may remove itself)
             for listener in list(self.listeners):
                 listener(self)

@@ -60,18 +60,21 @@ def _partition_result(index, code=ErrorCode.NONE, base_offset=-1, log_append_tim
 class _Staged:
     """A request's staged partition appends (their result dicts filled in once stored), one write."""
 
-    __slots__ = ("ctx", "entries", "keys")
+    __slots__ = ("ctx", "entries", "keys", "storage")
 
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.entries: list[tuple[dict, object, int, int]] = []  # (result, StagedAppend, bytes, records)
         self.keys: set[tuple[bytes, int]] = set()
+        self.storage = None  # the engine of what is staged
 
-    def add(self, result: dict, staged, size: int, count: int) -> None:
-        if self.entries and self.entries[0][1].log.storage is not staged.log.storage:
+    def add(self, result: dict, staged, size: int, count: int, key: tuple[bytes, int]) -> None:
+        storage = staged.log.storage
+        if storage is not self.storage:
             self.store()  # one write is one engine's
+            self.storage = storage
         self.entries.append((result, staged, size, count))
-        self.keys.add((staged.write.topic_id, staged.write.partition))
+        self.keys.add(key)
 
     def store(self) -> None:
         """One storage write of everything staged, then each partition commits (or all get the error)."""
@@ -143,14 +146,16 @@ def _stage(ctx, topic, index, log, records, batches, header, now, held, group: _
     """Validate and stage the partition's batch into the request's one write (held: its decompressed
     records, or None: uncompressed, the log reads them in place)."""
     try:
-        if (topic.topic_id, index) in group.keys:  # named twice: the first append is stored first
+        key = (topic.topic_id, index)
+        if key in group.keys:  # named twice: the first append is stored first
             group.store()
         staged = log.stage_append(records, now, blocks=held, split=batches)
-        if isinstance(staged, AppendResult):  # a duplicate of a stored batch: its original offsets
+        if staged.__class__ is AppendResult:  # a duplicate of a stored batch: its original offsets
             return _partition_result(index, ErrorCode.NONE, staged.base_offset, staged.log_append_time_ms,
                                      staged.log_start_offset)
-        result = _partition_result(index)
-        group.add(result, staged, len(records), header.record_count)
+        result = {"index": index, "error_code": ErrorCode.NONE, "base_offset": -1, "log_append_time_ms": -1,
+                  "log_start_offset": -1, "record_errors": [], "error_message": None}  # (_partition_result's)
+        group.add(result, staged, len(records), header.record_count, key)
         return result
     except KafkaError as exc:
         ctx.log.info("produce_rejected", topic=topic.name, partition=index, error=exc.code.name, reason=exc.message)
