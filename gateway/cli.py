@@ -229,7 +229,7 @@ def _serve(args: argparse.Namespace, argv: list[str], whole: argparse.ArgumentPa
 
 def serve_config(args: argparse.Namespace, argv: list[str] | None, whole: argparse.ArgumentParser | None = None):
     """The broker's Config: Ottla's defaults < the --config file < flags given < --set. `whole`: the parser that
-    parsed `args`, to tell given flags with (spares building it again: ~1 ms of start-up); it is not usable after."""
+    parsed `args`, to tell given flags with (spares building it again: ~1 ms of start-up); its defaults are kept."""
     from gateway.config import Config
     from gateway.configs.properties import check_static, config_fields, parse_set, read_properties
     from gateway.security.flags import finish_fields
@@ -248,9 +248,14 @@ def serve_config(args: argparse.Namespace, argv: list[str] | None, whole: argpar
 
 def _given_flags(argv: list[str] | None, whole: argparse.ArgumentParser | None = None) -> set[str]:
     """The serve flags given on the command line (not defaulted): argv parsed again with every default
-    suppressed, by `whole` (its defaults are then gone) or a parser built for this."""
+    suppressed, by `whole` (its defaults are put back after) or a parser built for this."""
     p = parser(tools=False) if whole is None else whole
     serve = p._subparsers._group_actions[0].choices["serve"]
-    for action in serve._actions:
-        action.default = argparse.SUPPRESS
-    return set(vars(p.parse_args(argv)))
+    defaults = [(action, action.default) for action in serve._actions]
+    try:
+        for action, _ in defaults:
+            action.default = argparse.SUPPRESS
+        return set(vars(p.parse_args(argv)))
+    finally:
+        for action, default in defaults:
+            action.default = default

@@ -142,3 +142,14 @@ def test_ottla_serve_holds_the_gc_during_start_up_only(tmp_path):
     assert report["gc_enabled"] is True and report["frozen"] > 10_000
     assert report["collected_while_serving"] is True
     assert report["datetime_py_ran"] is False
+
+
+def test_the_parser_that_told_the_given_flags_parses_again_with_its_defaults():
+    from gateway.cli import parser, serve_config
+
+    whole = parser(tools=False)
+    argv = ["serve", "--port", "9999"]
+    config = serve_config(whole.parse_args(argv), argv, whole)
+    assert config.port == 9999 and config.data_dir == "./data"
+    again = whole.parse_args(["serve"])  # the same parser: every default as it was
+    assert (again.port, again.data_dir, again.set, again.topics) == (9092, "./data", [], [])
