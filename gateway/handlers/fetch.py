@@ -17,6 +17,7 @@ from construct import Container
 
 from gateway import malloc_tuning
 from gateway.clock import now_ms
+from gateway.fetch_sessions import FINAL_EPOCH, INVALID_SESSION_ID
 from gateway.leadership import LEADER_HINT_ERRORS, current_leader, partition_error
 from gateway.long_poll import wait_for_any
 from gateway.offload import Pacer, collapse_partitions
@@ -184,18 +185,22 @@ async def handle_fetch(ctx, request):
         unique, duplicated = await collapse_partitions(topics, key, "partition")
         if duplicated:  # the session sees each partition once too
             request["topics"] = [Container(topic, partitions=partitions) for topic, partitions in unique]
-    context = await broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
-    if context.error:
-        return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
-    if context.full:  # the request's partitions, each once (collapsed above)
+    if _get(request, "session_epoch", FINAL_EPOCH) == FINAL_EPOCH and not _get(request, "session_id", 0):
+        context = quiet = None  # sessionless (librdkafka's every Fetch): no session to read or answer through
         wanted = unique
-    elif context.incremental:  # the session's, each once (keyed by partition) and grouped by topic
-        wanted = [(topic, topic["partitions"]) for topic in context.topics]
     else:
-        wanted, _ = await collapse_partitions(context.topics, key, "partition")
+        context = await broker.fetch_sessions.new_context(request, version, now_ms())  # KIP-227: what to read
+        if context.error:
+            return {"throttle_time_ms": 0, "error_code": context.error, "session_id": 0, "responses": []}
+        if context.full:  # the request's partitions, each once (collapsed above)
+            wanted = unique
+        elif context.incremental:  # the session's, each once (keyed by partition) and grouped by topic
+            wanted = [(topic, topic["partitions"]) for topic in context.topics]
+        else:
+            wanted, _ = await collapse_partitions(context.topics, key, "partition")
+        quiet = context.quiet()
     cluster = ctx if broker.multi else None
     endpoints = {}
-    quiet = context.quiet()
     responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize, cluster,
                                                    endpoints, quiet)
     answered = endpoints.pop(None, False)  # a leadership error: answer now
@@ -205,11 +210,12 @@ async def handle_fetch(ctx, request):
         responses, gathered, touched = await _read_all(logs, request, version, budget, wanted, ctx.authorize,
                                                        cluster, endpoints, quiet)
         endpoints.pop(None, None)
-    responses = await context.respond(responses, wanted)  # sets session_id when a session was created
+    if context is not None:
+        responses = await context.respond(responses, wanted)  # sets session_id when a session was created
     if broker.metrics is not None:  # gateway.metrics: bytes out per topic
         broker.metrics.fetched_response(responses)
-    response = {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": context.session_id,
-                "responses": responses}
+    response = {"throttle_time_ms": 0, "error_code": ErrorCode.NONE,
+                "session_id": context.session_id if context is not None else INVALID_SESSION_ID, "responses": responses}
     if endpoints and version >= 16:
         response["node_endpoints"] = list(endpoints.values())
     return response
