@@ -370,6 +370,7 @@ def in_process_rows() -> list[tuple]:
     rows += small_produce_rows(now)
     rows += raw_in_process_rows()
     rows += raw_best_rows()
+    rows += eight_partition_rows(now)
     rows += bench_fetch.rows()  # consume from RocksDB as librdkafka fetches: broker CPU per MB
     rows += bench_fetch.cost_rows()  # CPU a Fetch and a partition beyond the first (raw and small shapes)
     for partitions in (1, 1000):
@@ -421,6 +422,53 @@ def small_produce_rows(now: int, requests: int = 6000) -> list[tuple]:
                 f"1,000-partition topic, {engine}")
         rows.append((what, "broker CPU per request, us", cpu * 1e6, None))
         rows.append((what, "broker CPU per MB, ms", cpu * 1e3 / (len(batch) / 1e6), None))
+    return rows
+
+
+LATENCY_POINT_RECORDS = 3  # the 8-partition latency point: ~25 records a request over 8 partitions (127,900/s in 5,111)
+
+
+def eight_partition_rows(now: int, requests: int = 3000, rounds: int = 5) -> list[tuple]:
+    """The 8-partition latency point's request shape in process: 8 partitions x 3 x 1 KiB a Produce (acks=1) into an
+    8-partition topic, decoded, handled and encoded; the event-loop thread's CPU per request, median of `rounds`
+    rounds, memory engine and RocksDB. Its per-partition cost is most of it (bench --latency --latency-configs 1:8)."""
+    from gateway.registry import RequestContext, lookup
+    from wire.codec import decode, encode
+    import statistics
+    import structlog
+
+    rows = []
+    batch = build_batch([(None, os.urandom(RECORD), [], now)] * LATENCY_POINT_RECORDS)
+    registration = lookup(PRODUCE, 9)
+    raw = encode(registration.api.request, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000,
+                                               "topic_data": [{"name": "t", "partition_data": [
+                                                   {"index": p, "records": batch} for p in range(8)]}]})
+    log = structlog.get_logger()
+    for engine in ("memory", "RocksDB"):
+        with tempfile.TemporaryDirectory(prefix="ottla-bench-scale-") as tmp:
+            broker, _ = _in_process_broker(8, tmp if engine == "RocksDB" else None)
+
+            def once(i: int) -> bytes:
+                ctx = RequestContext(broker, PRODUCE, 9, i, "bench-scale", log)
+                coro = registration.handler(ctx, decode(registration.api.request, 9, raw))
+                try:
+                    coro.send(None)  # (it never suspends: no big block, one broker)
+                except StopIteration as stop:
+                    return encode(registration.api.response, 9, stop.value)
+                raise RuntimeError("the Produce handler suspended")
+
+            for i in range(100):
+                once(i)
+            spent = []
+            for r in range(rounds):
+                started = time.thread_time()
+                for i in range(requests // rounds):
+                    once(i)
+                spent.append((time.thread_time() - started) / (requests // rounds))
+            broker.close()
+        what = (f"scale in-process, Produce of 8 partitions x {LATENCY_POINT_RECORDS} x 1 KiB a request (the "
+                f"8-partition latency point's shape), {engine}, event-loop thread, median of {rounds} rounds")
+        rows.append((what, "broker CPU per request, us", statistics.median(spent) * 1e6, None))
     return rows
 
 
@@ -713,5 +761,6 @@ def measure(name: str, bootstrap: str, broker, args) -> list[tuple]:
 if __name__ == "__main__" and sys.argv[1:] == ["--in-process"]:
     print(json.dumps(in_process_rows()))
 elif __name__ == "__main__" and sys.argv[1:] == ["--small-produce"]:  # those rows alone (an A/B of the handler)
-    for row in small_produce_rows(int(time.time() * 1000)) + raw_in_process_rows() + raw_best_rows():
+    now = int(time.time() * 1000)
+    for row in small_produce_rows(now) + raw_in_process_rows() + raw_best_rows() + eight_partition_rows(now):
         print(f"{row[0]}: {row[1]} {row[2]:.2f}")
