@@ -16,6 +16,20 @@ class RawClient:
         self.client_id = client_id
         self.next_correlation_id = 1
 
+    @classmethod
+    def once_listening(cls, address: tuple[str, int], within_s: float = 60.0) -> "RawClient":
+        """Connected as soon as a broker that is starting accepts (polling; OSError after `within_s`)."""
+        import time
+
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                return cls(address, timeout=30)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def send(self, api_key: int, version: int, body: dict, correlation_id: int | None = None) -> int:
         if correlation_id is None:
             correlation_id = self.next_correlation_id

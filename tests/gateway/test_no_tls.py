@@ -61,7 +61,7 @@ def test_not_installed_where_ssl_or_asyncio_is_already_imported():
 # `ottla serve` (gateway.cli.main) in a fresh interpreter, asked by a client thread for ApiVersions, Metadata and a
 # Produce; then what the process has loaded
 SERVE = r'''
-import json, os, signal, sys, threading, time
+import json, os, signal, sys, threading
 from gateway.cli import main
 
 port, tls_port = int(sys.argv[2]), int(sys.argv[3])  # tls_port 0: no TLS listener
@@ -72,15 +72,7 @@ def client():
     try:
         from tests.gateway.rawclient import RawClient
         from wire.records import build_batch
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                raw = RawClient(("127.0.0.1", port), timeout=30)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        raw = RawClient.once_listening(("127.0.0.1", port))
         report["api_versions"] = raw.request(18, 3, {"client_software_name": "t", "client_software_version": "1"}).error_code
         report["brokers"] = len(raw.request(3, 12, {"topics": None, "allow_auto_topic_creation": False,
                                                      "include_topic_authorized_operations": False}).brokers)

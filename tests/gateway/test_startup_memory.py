@@ -88,7 +88,7 @@ def test_the_formatter_add_argument_makes_is_freed_without_the_gc_and_help_still
 
 # the real `ottla serve` (gateway.cli.main) in a fresh interpreter: asked after its first Metadata
 SERVE = r'''
-import gc, json, os, signal, sys, threading, time
+import gc, json, os, signal, sys, threading
 from gateway.cli import main
 
 port = int(sys.argv[2])
@@ -98,15 +98,7 @@ report = {"at_start": gc.isenabled()}
 def client():
     try:
         from tests.gateway.rawclient import RawClient
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                raw = RawClient(("127.0.0.1", port), timeout=30)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        raw = RawClient.once_listening(("127.0.0.1", port))
         report["brokers"] = len(raw.request(3, 1, {"topics": None}).brokers)
         report["gc_enabled"] = gc.isenabled()
         report["frozen"] = gc.get_freeze_count()
