@@ -25,7 +25,6 @@ from gateway.faults import FaultSet
 from gateway.features import Features
 from gateway.fetch_sessions import FetchSessionCache
 from gateway.log_maintenance import LogMaintenance
-from gateway.storage_opening import open_storage  # noqa: F401  (its home before; gateway/storage_opening.py)
 from partitions import Logs
 
 if TYPE_CHECKING:
@@ -244,3 +243,14 @@ class Broker:
 def _stored(state, prefixes: tuple[bytes, ...]) -> bool:
     """Whether the state store holds any key under one of these prefixes (one seek each)."""
     return any(next(iter(state.scan(prefix)), None) is not None for prefix in prefixes)
+
+
+def open_storage(config: Config):
+    if config.memory:
+        from partitions.memory import MemoryStorage
+
+        return MemoryStorage()
+    from partitions.rocks import RocksStorage
+
+    os.makedirs(config.data_dir, exist_ok=True)
+    return RocksStorage(os.path.join(config.data_dir, "rocksdb"))

@@ -210,15 +210,11 @@ def _serve(args: argparse.Namespace, argv: list[str], whole: argparse.ArgumentPa
 
     without_tls(config)  # before asyncio is imported: no TLS listener, no OpenSSL (gateway/no_tls.py)
     from gateway.logs import configure
-
-    configure(config.log_level, config.log_format)
-    from gateway.storage_opening import StorageOpening
-
-    opening = StorageOpening(config)  # RocksDB opens on a thread while the server is imported
     from gateway.server import run
 
+    configure(config.log_level, config.log_format)
     try:
-        run(config, opening)
+        run(config)
     except OSError as exc:  # a port in use or not ours to bind: one line, as Kafka's "Socket server failed to bind"
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise

@@ -14,7 +14,7 @@ import structlog
 from gateway import generated_code, startup_gc
 from gateway.admission import Admission, fd_connection_limit, raise_fd_limit
 from gateway.configs.broker_defs import per_ip_overrides
-from gateway.storage_opening import open_storage
+from gateway.broker import open_storage
 from gateway.cluster import Cluster
 from gateway.startup_topics import create_startup_topics
 from gateway.clock import now_ms
@@ -67,9 +67,8 @@ class DeadlineTimer:
 
 
 class Server:
-    def __init__(self, config: Config, opening=None) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self._opening = opening  # gateway.storage_opening.StorageOpening: the storage being opened already
         self.connections: set[KafkaConnection] = set()
         self.broker: Cluster | None = None
         self.pool = MemoryPool(config.queued_max_request_bytes)
@@ -89,8 +88,7 @@ class Server:
         fd_soft, fd_hard = raise_fd_limit()
         max_connections = min(self.config.max_connections, fd_connection_limit(fd_soft))
         self.admission = Admission(max_connections, self.config.max_connections_per_ip)
-        storage = open_storage(self.config) if self._opening is None else self._opening.result()
-        self._opening = None
+        storage = open_storage(self.config)
         stamps.append(time.perf_counter())
         self.broker = Cluster(self.config, storage)
         stamps.append(time.perf_counter())
@@ -242,11 +240,11 @@ class Server:
         log.info("stopped")
 
 
-def run(config: Config, opening=None) -> None:
+def run(config: Config) -> None:
     try:
         import uvloop  # the faster event loop, when installed
 
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    runner(Server(config, opening).serve())
+    runner(Server(config).serve())
