@@ -23,6 +23,27 @@ def rows(now: int) -> list[tuple]:
     return small_produce_rows(now) + raw_in_process_rows() + raw_best_rows() + eight_partition_rows(now)
 
 
+def produce_call(broker, bodies: list[bytes], views: bool):
+    """once(i): the Produce v9 request bodies[i % len(bodies)] decoded, handled by the registered handler (which
+    must not suspend: uncompressed, one broker) and its response encoded, as the pipeline does it."""
+    from gateway.registry import RequestContext, lookup
+    from wire.codec import decode, encode
+    import structlog
+
+    registration = lookup(scale.PRODUCE, 9)
+    log = structlog.get_logger()
+
+    def once(i: int) -> bytes:
+        ctx = RequestContext(broker, scale.PRODUCE, 9, i, "bench-scale", log)
+        coro = registration.handler(ctx, decode(registration.api.request, 9, bodies[i % len(bodies)], views=views))
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            return encode(registration.api.response, 9, stop.value)
+        raise RuntimeError("the Produce handler suspended")
+    return once
+
+
 SMALL_RECORDS = 24  # librdkafka's median Produce at 1,000 partitions: one partition, ~25 KB (bench --trace)
 
 
@@ -31,9 +52,8 @@ def small_produce_rows(now: int, requests: int = 6000) -> list[tuple]:
     (acks=1), round-robin over a 1,000-partition topic, decoded, handled and encoded; CPU of every thread
     (RocksDB's flush and compaction threads count) per request, memory engine and RocksDB. A fixed request
     count (the memory engine keeps every batch: a longer run measures its page faults)."""
-    from gateway.registry import RequestContext, lookup
-    from wire.codec import decode, encode
-    import structlog
+    from gateway.registry import lookup
+    from wire.codec import encode
 
     rows = []
     batch = build_batch([(None, os.urandom(scale.RECORD), [], now)] * SMALL_RECORDS)
@@ -44,17 +64,7 @@ def small_produce_rows(now: int, requests: int = 6000) -> list[tuple]:
             raws = [encode(registration.api.request, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000,
                                                          "topic_data": [{"name": "t", "partition_data": [
                                                              {"index": p, "records": batch}]}]}) for p in range(1000)]
-            log = structlog.get_logger()
-
-            def once(i: int) -> bytes:
-                ctx = RequestContext(broker, scale.PRODUCE, 9, i, "bench-scale", log)
-                coro = registration.handler(ctx, decode(registration.api.request, 9, raws[i % 1000]))
-                try:
-                    coro.send(None)  # (it never suspends: no big block, one broker)
-                except StopIteration as stop:
-                    return encode(registration.api.response, 9, stop.value)
-                raise RuntimeError("the Produce handler suspended")
-
+            once = produce_call(broker, raws, views=False)
             for i in range(1000):  # every partition has its first batch and segment
                 once(i)
             started = time.process_time()
@@ -76,10 +86,9 @@ def eight_partition_rows(now: int, requests: int = 3000, rounds: int = 5) -> lis
     """The 8-partition latency point's request shape in process: 8 partitions x 3 x 1 KiB a Produce (acks=1) into an
     8-partition topic, decoded, handled and encoded; the event-loop thread's CPU per request, median of `rounds`
     rounds, memory engine and RocksDB. Its per-partition cost is most of it (bench --latency --latency-configs 1:8)."""
-    from gateway.registry import RequestContext, lookup
-    from wire.codec import decode, encode
+    from gateway.registry import lookup
+    from wire.codec import encode
     import statistics
-    import structlog
 
     rows = []
     batch = build_batch([(None, os.urandom(scale.RECORD), [], now)] * LATENCY_POINT_RECORDS)
@@ -87,20 +96,10 @@ def eight_partition_rows(now: int, requests: int = 3000, rounds: int = 5) -> lis
     raw = encode(registration.api.request, 9, {"transactional_id": None, "acks": 1, "timeout_ms": 30000,
                                                "topic_data": [{"name": "t", "partition_data": [
                                                    {"index": p, "records": batch} for p in range(8)]}]})
-    log = structlog.get_logger()
     for engine in ("memory", "RocksDB"):
         with tempfile.TemporaryDirectory(prefix="ottla-bench-scale-") as tmp:
             broker, _ = scale._in_process_broker(8, tmp if engine == "RocksDB" else None)
-
-            def once(i: int) -> bytes:
-                ctx = RequestContext(broker, scale.PRODUCE, 9, i, "bench-scale", log)
-                coro = registration.handler(ctx, decode(registration.api.request, 9, raw))
-                try:
-                    coro.send(None)  # (it never suspends: no big block, one broker)
-                except StopIteration as stop:
-                    return encode(registration.api.response, 9, stop.value)
-                raise RuntimeError("the Produce handler suspended")
-
+            once = produce_call(broker, [raw], views=False)
             for i in range(100):
                 once(i)
             spent = []
@@ -120,30 +119,15 @@ def raw_in_process_rows(requests: int = 200) -> list[tuple]:
     """The raw partitions point's requests (bench_scale.raw_produce_frames) handled in process over RocksDB, 1 and 64
     partitions a request into a topic of 1 and 1,000 partitions: the event-loop thread's CPU per request (decode,
     handler, log, journal and RocksDB write, encode; no sockets) and per partition of a request beyond the first."""
-    from gateway.registry import RequestContext, lookup
-    from wire.codec import decode, encode
     from wire.headers import decode_request_header
-    import structlog
 
-    registration = lookup(scale.PRODUCE, 9)
-    log = structlog.get_logger()
     spent = {}
     for partitions in (1, 1000):
         with tempfile.TemporaryDirectory(prefix="ottla-bench-scale-") as tmp:
             broker, _ = scale._in_process_broker(partitions, tmp)
             bodies = [frame[4 + decode_request_header(frame[4:]).body_offset:]
                       for frame in scale.raw_produce_frames("t", partitions)]
-
-            def once(i: int) -> bytes:
-                ctx = RequestContext(broker, scale.PRODUCE, 9, i, "bench-scale", log)
-                request = decode(registration.api.request, 9, bodies[i % len(bodies)], views=True)
-                coro = registration.handler(ctx, request)
-                try:
-                    coro.send(None)  # (it never suspends: uncompressed, one broker)
-                except StopIteration as stop:
-                    return encode(registration.api.response, 9, stop.value)
-                raise RuntimeError("the Produce handler suspended")
-
+            once = produce_call(broker, bodies, views=True)
             for i in range(2 * len(bodies)):  # every partition has its first batch and segment
                 once(i)
             started = time.thread_time()
@@ -154,8 +138,7 @@ def raw_in_process_rows(requests: int = 200) -> list[tuple]:
     one, many = spent[1], spent[1000]
     batches = scale.RAW_BATCHES
     what = (f"scale in-process, raw partitions point's ~1 MB Produce ({batches * scale.RAW_RECORDS_PER_BATCH} x 1 KiB)"
-            ", "
-            f"RocksDB, event-loop thread")
+            ", RocksDB, event-loop thread")
     return [(what, "1 partition a request (1-partition topic): broker CPU per request, us", one * 1e6, None),
             (what, f"{batches} partitions a request (1,000-partition topic): broker CPU per request, us", many * 1e6,
              None),
@@ -169,30 +152,15 @@ def raw_best_rows(rounds: int = 11, per_round: int = 30) -> list[tuple]:
     the best round of each (the host's speed moves by up to 40% from one second to the next: the best round is
     the least disturbed) and the per-partition cost beyond the first from them. Plus what the storage write of
     one partition holds, which does not depend on the host: RocksDB keys (journal ops) and journal bytes."""
-    from gateway.registry import RequestContext, lookup
-    from wire.codec import decode, encode
     from wire.headers import decode_request_header
-    import structlog
 
-    registration = lookup(scale.PRODUCE, 9)
-    log = structlog.get_logger()
     with tempfile.TemporaryDirectory(prefix="ottla-bench-scale-") as tmp:
         points = {}
         for partitions in (1, 1000):
             broker, _ = scale._in_process_broker(partitions, os.path.join(tmp, str(partitions)))
             bodies = [frame[4 + decode_request_header(frame[4:]).body_offset:]
                       for frame in scale.raw_produce_frames("t", partitions)]
-
-            def once(i: int, broker=broker, bodies=bodies) -> bytes:
-                ctx = RequestContext(broker, scale.PRODUCE, 9, i, "bench-scale", log)
-                coro = registration.handler(ctx, decode(registration.api.request, 9, bodies[i % len(bodies)],
-                                                        views=True))
-                try:
-                    coro.send(None)  # (it never suspends: uncompressed, one broker)
-                except StopIteration as stop:
-                    return encode(registration.api.response, 9, stop.value)
-                raise RuntimeError("the Produce handler suspended")
-
+            once = produce_call(broker, bodies, views=True)
             for i in range(2 * len(bodies)):  # every partition has its first batch and segment
                 once(i)
             points[partitions] = (broker, once)

@@ -217,6 +217,24 @@ static PyObject *new_named(PyObject *type, Py_ssize_t n) {
     return ((PyTypeObject *)type)->tp_alloc((PyTypeObject *)type, n);
 }
 
+/* The CRC-32C of a batch of `len` bytes (attributes to the end), by the configured function: 0, or -1 with an
+ * exception set. */
+static int batch_crc(const uint8_t *b, Py_ssize_t len, uint32_t *out) {
+    PyObject *covered = PyMemoryView_FromMemory((char *)b + CRC_FROM, len - CRC_FROM, PyBUF_READ);
+    if (covered == NULL)
+        return -1;
+    PyObject *computed = PyObject_CallOneArg(crc_function, covered);
+    Py_DECREF(covered);
+    if (computed == NULL)
+        return -1;
+    unsigned long value = PyLong_AsUnsignedLong(computed);
+    Py_DECREF(computed);
+    if (value == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    *out = (uint32_t)value;
+    return 0;
+}
+
 static int set_ll(PyObject *tuple, Py_ssize_t i, long long value) {
     PyObject *item = PyLong_FromLongLong(value);
     if (item == NULL)
@@ -277,18 +295,10 @@ static PyObject *accept(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (producer_id >= 0 && base_sequence < 0)
         goto none;
     {
-        PyObject *covered = PyMemoryView_FromMemory((char *)b + CRC_FROM, len - CRC_FROM, PyBUF_READ);
-        if (covered == NULL)
+        uint32_t computed;
+        if (batch_crc(b, len, &computed) < 0)
             goto done;
-        PyObject *computed = PyObject_CallOneArg(crc_function, covered);
-        Py_DECREF(covered);
-        if (computed == NULL)
-            goto done;
-        unsigned long value = PyLong_AsUnsignedLong(computed);
-        Py_DECREF(computed);
-        if (value == (unsigned long)-1 && PyErr_Occurred())
-            goto done;
-        if (value != crc)
+        if (computed != crc)
             goto none;
     }
     long long index, null_keys, max_seen, min_seen;
@@ -396,18 +406,10 @@ static PyObject *stored(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         b[21] = (uint8_t)((uint16_t)new_attributes >> 8);
         b[22] = (uint8_t)new_attributes;
         put_be64(b + 35, (uint64_t)max_timestamp);
-        PyObject *covered = PyMemoryView_FromMemory((char *)b + CRC_FROM, size - CRC_FROM, PyBUF_READ);
-        if (covered == NULL)
+        uint32_t crc;
+        if (batch_crc(b, size, &crc) < 0)
             goto fail;
-        PyObject *computed = PyObject_CallOneArg(crc_function, covered);
-        Py_DECREF(covered);
-        if (computed == NULL)
-            goto fail;
-        unsigned long crc = PyLong_AsUnsignedLong(computed);
-        Py_DECREF(computed);
-        if (crc == (unsigned long)-1 && PyErr_Occurred())
-            goto fail;
-        put_be32(b + 17, (uint32_t)crc);
+        put_be32(b + 17, crc);
     }
     goto done;
 fail:
