@@ -63,7 +63,7 @@ def _unique(topics, key) -> list | None:
         if len(partitions) > _SMALL or len({p["partition"] for p in partitions}) != len(partitions):
             return None
         return [(topic, partitions)]
-    if len({key(topic) for topic in topics}) != len(topics):
+    if len(topics) > _SMALL or len({key(topic) for topic in topics}) != len(topics):
         return None
     out, size = [], 0
     for topic in topics:
