@@ -53,6 +53,16 @@ def _frames(kind: str, count: int) -> list[bytes]:
         return [frame(encode_request_header(0, 9, i, "bench") + encode(APIS[0].request, 9, {
             "transactional_id": None, "acks": 1, "timeout_ms": 1000,
             "topic_data": [{"name": "t", "partition_data": [{"index": 0, "records": one}]}]})) for i in range(count)]
+    if kind == "commit100":  # a consumer's OffsetCommit of 100 partitions ("simple": no generation; bench_groups')
+        return [frame(encode_request_header(8, 9, i, "bench") + encode(APIS[8].request, 9, {
+            "group_id": "g", "generation_id_or_member_epoch": -1, "member_id": "", "group_instance_id": None,
+            "topics": [{"name": "c", "partitions": [{"partition_index": p, "committed_offset": i, "committed_leader_epoch": -1,
+                                                   "committed_metadata": ""} for p in range(100)]}]}))
+            for i in range(count)]
+    if kind == "create_c":  # (the socket rows: the commits' topic of 100 partitions)
+        return [frame(encode_request_header(19, 5, i, "bench") + encode(APIS[19].request, 5, {
+            "topics": [{"name": "c", "num_partitions": 100, "replication_factor": 1, "assignments": [], "configs": []}],
+            "timeout_ms": 5000, "validate_only": False})) for i in range(count)]
     if kind == "produce8":  # the 8-partition end-to-end point's request: 8 partitions x ~3 records
         three = build_batch([(None, bytes(100), [], 1000) for _ in range(3)])
         return [frame(encode_request_header(0, 9, i, "bench") + encode(APIS[0].request, 9, {
@@ -78,6 +88,7 @@ async def _one(kind: str, count: int, per_read: int, direct: bool) -> float:
 
     broker = Broker(Config(memory=True), MemoryStorage())
     broker.logs.create_topic("t", 8 if kind == "produce8" else 1)
+    broker.logs.create_topic("c", 100)  # (the commits')
     pipeline = RequestPipeline(broker, _Transport(), connection_id="c", peer="p")
     frames = _frames(kind, count)
     if direct:
@@ -146,7 +157,8 @@ def _split(size: int, per_read: int, rounds: int) -> tuple[float, float]:
 
 SMALL = (("apiversions", "ApiVersions v3"), ("metadata", "Metadata v12 of one 1-partition topic"),
          ("produce1", "Produce v9 of 1 partition x 1 record of 100 B"),
-         ("produce8", "Produce v9 of 8 partitions x 3 records of 100 B (the 8-partition end-to-end shape)"))
+         ("produce8", "Produce v9 of 8 partitions x 3 records of 100 B (the 8-partition end-to-end shape)"),
+         ("commit100", "OffsetCommit v9 of 100 partitions"))
 
 
 def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]]:
@@ -166,7 +178,7 @@ def rows(requests: int = 20_000, repeat: int = 7) -> list[tuple[str, str, float]
         out.append((what, "through the pipeline: CPU a request, us", piped))
         out.append((what, "the pipeline's own: CPU a request, us", piped - direct))
     for kind, what in SMALL:  # the fixed cost: one in flight, and five pipelined (librdkafka's default window)
-        count = requests // 2
+        count = requests // (40 if kind == "commit100" else 2)  # (a commit of 100 partitions: ~20x a small request)
         alone = min(uvloop.run(_one(kind, count, 1, True)) for _ in range(repeat))
         out.append((f"pipeline in process, {what}", "decoded + handled + encoded alone: CPU a request, us", alone))
         for per_read in (1, 5):
@@ -200,20 +212,22 @@ def _socket_run(repo: Path, workdir: Path, requests: int) -> dict[tuple[str, int
     out = {}
     try:
         address = (bench.HOST, port)
+        pipelined(address, _frames("create_c", 1)[0], 1, 1)  # the commits' topic
         for kind in SOCKET_SHAPES:
             frame = _frames(kind, 1)[0]
+            count = requests // (20 if kind == "commit100" else 1)
             for window in SOCKET_WINDOWS:
-                pipelined(address, frame, requests // 10, window)  # warm: the codecs, the bound loggers
+                pipelined(address, frame, count // 10, window)  # warm: the codecs, the bound loggers
                 before = broker.cpu_seconds()
-                pipelined(address, frame, requests, window)
-                out[(kind, window)] = (broker.cpu_seconds() - before) * 1e6 / requests
+                pipelined(address, frame, count, window)
+                out[(kind, window)] = (broker.cpu_seconds() - before) * 1e6 / count
     finally:
         broker.stop()
     return out
 
 
 SOCKET_WINDOWS = (1, 5)
-SOCKET_SHAPES = ("produce1", "apiversions", "metadata")  # (the Produce auto-creates the Metadata's topic)
+SOCKET_SHAPES = ("produce1", "apiversions", "metadata", "commit100")  # (the Produce auto-creates the Metadata's topic)
 
 
 def socket_measure(repos: list[Path], requests: int = 20_000, rounds: int = 3) -> dict[str, list[float]]:
