@@ -172,6 +172,13 @@ class PartitionLog:
         accepted = accept_batch(records, topic.max_message_bytes, low, high, topic.compacted)
         return None if accepted is None else [(0, *accepted)]
 
+    def unsaved_segments(self) -> PartitionWrite | None:
+        """The active segment's summary as a write, when its stored one lags its last batches (Logs.close)."""
+        items = self.segments.items
+        if not items or not items[-1].unsaved or self.topic.deleted:
+            return None
+        return PartitionWrite(self.topic.topic_id, self.index, [], {}, NO_TXN_CHANGES, [items[-1].record()])
+
     def storage_error(self, exc: StorageError) -> KafkaError:
         return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"Error while appending to {self}: {exc}")
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 from partitions.config_def import ConfigSource
 from partitions.log import PartitionLog
-from partitions.storage import Storage
+from partitions.storage import Storage, StorageError
 from partitions.topic_configs import (
     TOPIC_CONFIGS,
     ConfigEntry,
@@ -171,6 +171,15 @@ class Logs:
         return self.storage.next_producer_id()
 
     def close(self) -> None:
+        # every active segment's summary whole first (partitions/segments.py SAVE_EVERY): a cleanly closed data dir
+        # then needs nothing added back on open, and a broker from before SAVE_EVERY opens it as it was
+        writes = [write for topic in self.topics.values() for log in topic.partitions
+                  if (write := log.unsaved_segments()) is not None]
+        if writes:
+            try:
+                self.storage.append_many(writes)
+            except StorageError:  # (a full disk: opening adds the batches back from the index anyway)
+                pass
         self.storage.close()
 
     def _register(self, topic: Topic) -> None:
