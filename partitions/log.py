@@ -161,8 +161,9 @@ class PartitionLog:
     def accept(self, records, now_ms: int) -> list[tuple[int, BatchHeader, RecordsSummary]] | None:
         """The common Produce entry checked in one call (wire.records.accept_batch: one uncompressed batch
         passing every check of _validate against this topic's configs): [(0, header, summary)], which
-        stage_append takes as `split` and does not check again; None for anything else (compressed,
-        several batches, any fault: stage_append's full checks then find and name it)."""
+        stage_append takes as `split` and does not check again; [(0, header, None)] for a compressed batch
+        passing every check but those of its records (_validate walks them once decompressed); None for
+        anything else (several batches, any fault: stage_append's full checks then find and name it)."""
         topic = self.topic
         if topic.log_append_time:
             low, high = INT64_MIN, INT64_MAX
@@ -276,24 +277,27 @@ class PartitionLog:
     def _validate(self, records: bytes, now_ms: int, blocks=None,
                   split=None) -> list[tuple[int, BatchHeader, RecordsSummary]]:
         """Kafka's per-batch checks, in Kafka's order, for every batch before anything is changed."""
-        if split is not None and len(split[0]) == 3:  # accept() checked it against this topic just now
+        if split is not None and len(split[0]) == 3 and split[0][2] is not None:  # accept() checked it all just now
             return split
         topic = self.topic
         max_message_bytes = topic.max_message_bytes
         bounds = None if topic.log_append_time else (now_ms, *topic.timestamp_limits)
         found = []
         try:
-            for i, (pos, header) in enumerate(split if split is not None else split_batches(records)):
-                if header.base_offset != 0:
+            for i, (pos, header, *checked) in enumerate(split if split is not None else split_batches(records)):
+                if checked:  # accept() checked a compressed batch but for its records: they are walked below
+                    pass
+                elif header.base_offset != 0:
                     raise KafkaError(ErrorCode.INVALID_RECORD, f"The baseOffset of the record batch in the "
                                      f"append to {self} should be 0, but it is {header.base_offset}")
-                if header.size > max_message_bytes:
+                elif header.size > max_message_bytes:
                     raise KafkaError(ErrorCode.MESSAGE_TOO_LARGE, f"The record batch size in the append to "
                                      f"{self} is {header.size} bytes which exceeds the maximum configured "
                                      f"value of {max_message_bytes}.")
-                validate_batch(records, pos, header)
-                if header.is_control:
-                    raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
+                else:
+                    validate_batch(records, pos, header)
+                    if header.is_control:
+                        raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
                 # every record, once (C); the summary also says e.g. how many keys are null (compacted topics)
                 block = blocks[i] if blocks is not None and i < len(blocks) else None
                 summary = validate_records(records, pos, header, timestamp_bounds=bounds, block=block)

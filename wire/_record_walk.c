@@ -191,7 +191,9 @@ static PyObject *walk(PyObject *self, PyObject *args) {
  * A Produce partition entry's records in one call, for the common case: exactly one uncompressed magic-2
  * batch that passes every check PartitionLog._validate makes (the split, Kafka's batch checks with the
  * CRC-32C, the record walk above, record timestamps within [low, high] for a CreateTime batch, no null key
- * when `compacted`). None for anything else, faults included: the caller then runs the full Python path,
+ * when `compacted`). A compressed batch that passes every check but those of its records gets
+ * (BatchHeader, None): the caller walks its records once they are decompressed. None for anything else,
+ * faults included: the caller then runs the full Python path,
  * which finds and names the fault. So this function never decides an error; wire/records.py
  * accept_python is its twin (the same answer for every input, the tests hold them to it).
  * The header and summary types and the CRC-32C function are given once by configure(). */
@@ -285,8 +287,9 @@ static PyObject *accept(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         goto none; /* truncated, or not exactly one batch */
     if (magic != 2 || base_offset != 0 || len > max_message_bytes)
         goto none;
-    if ((attributes & 0x07) != 0 || (attributes & 0x20) != 0)
-        goto none; /* compressed (the records are walked after decompressing), or a control batch */
+    int compressed = (attributes & 0x07) != 0; /* its records are walked by the caller, after decompressing */
+    if ((attributes & 0x07) > 4 || (attributes & 0x20) != 0)
+        goto none; /* an unknown codec, or a control batch */
     if (record_count < 1 || last_offset_delta != record_count - 1)
         goto none;
     int log_append_time = (attributes & 0x08) != 0;
@@ -301,22 +304,24 @@ static PyObject *accept(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (computed != crc)
             goto none;
     }
-    long long index, null_keys, max_seen, min_seen;
-    int kind;
-    const uint8_t *records = b + BATCH_HEADER, *end = b + len;
-    if (len - BATCH_HEADER >= RELEASE_GIL_ABOVE) {
-        Py_BEGIN_ALLOW_THREADS
-        kind = walk_records(records, end, record_count, base_timestamp, &index, &null_keys, &max_seen, &min_seen);
-        Py_END_ALLOW_THREADS
-    } else {
-        kind = walk_records(records, end, record_count, base_timestamp, &index, &null_keys, &max_seen, &min_seen);
+    long long index = 0, null_keys = 0, max_seen = 0, min_seen = 0;
+    if (!compressed) {
+        int kind;
+        const uint8_t *records = b + BATCH_HEADER, *end = b + len;
+        if (len - BATCH_HEADER >= RELEASE_GIL_ABOVE) {
+            Py_BEGIN_ALLOW_THREADS
+            kind = walk_records(records, end, record_count, base_timestamp, &index, &null_keys, &max_seen, &min_seen);
+            Py_END_ALLOW_THREADS
+        } else {
+            kind = walk_records(records, end, record_count, base_timestamp, &index, &null_keys, &max_seen, &min_seen);
+        }
+        if (kind != WALK_OK)
+            goto none;
+        if (!log_append_time && min_seen != -1 && (min_seen < low || max_seen > high))
+            goto none; /* a record outside message.timestamp.before/after.max.ms */
+        if (compacted && null_keys > 0)
+            goto none;
     }
-    if (kind != WALK_OK)
-        goto none;
-    if (!log_append_time && min_seen != -1 && (min_seen < low || max_seen > high))
-        goto none; /* a record outside message.timestamp.before/after.max.ms */
-    if (compacted && null_keys > 0)
-        goto none;
     PyObject *header = new_named(header_type, 13);
     if (header == NULL)
         goto done;
@@ -325,6 +330,11 @@ static PyObject *accept(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         set_ll(header, 6, last_offset_delta) || set_ll(header, 7, base_timestamp) ||
         set_ll(header, 8, max_timestamp) || set_ll(header, 9, producer_id) || set_ll(header, 10, producer_epoch) ||
         set_ll(header, 11, base_sequence) || set_ll(header, 12, record_count)) {
+        Py_DECREF(header);
+        goto done;
+    }
+    if (compressed) { /* checked up to its records: (header, None) */
+        result = PyTuple_Pack(2, header, Py_None);
         Py_DECREF(header);
         goto done;
     }
@@ -451,7 +461,7 @@ static struct PyModuleDef module = {
 };
 
 /* Bumped whenever walk()'s answer changes shape: a stale build in a worktree is then not used. */
-#define WALK_ABI 4
+#define WALK_ABI 5
 
 PyMODINIT_FUNC PyInit__record_walk(void) {
     PyObject *m = PyModule_Create(&module);

@@ -245,7 +245,7 @@ def walk_python(block, count: int, base_timestamp: int) -> tuple[int, int, int, 
     return OK, count, null_keys, max_timestamp, -1 if min_timestamp is None else min_timestamp
 
 
-WALK_ABI = 4  # the shape of walk()'s answer (3: accept() added, 4: stored()); wire/_record_walk.c says which it was built for
+WALK_ABI = 5  # the shape of walk()'s answer (3: accept() added, 4: stored(), 5: accept() of compressed); wire/_record_walk.c says which it was built for
 
 try:
     from wire._record_walk import WALK_ABI as _BUILT_ABI, walk as _walk

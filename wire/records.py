@@ -217,7 +217,8 @@ def validate_records(buf, pos: int, header: BatchHeader, max_uncompressed: int =
 
 def accept_python(records, max_message_bytes: int, low: int, high: int, compacted: bool):
     """A Produce partition entry's records, if they are exactly one uncompressed batch that passes every check
-    PartitionLog._validate makes: (header, summary), else None (any fault, or compressed, or more than one
+    PartitionLog._validate makes: (header, summary); one compressed batch passing every check but those of its
+    records: (header, None) (they are walked once decompressed); else None (any fault, or more than one
     batch: the caller then takes the full path, which names the fault). `low`/`high`: the record timestamps
     a CreateTime batch may carry (now - message.timestamp.before.max.ms, now + ...after.max.ms, clamped to
     int64; INT64_MIN/INT64_MAX: no bound). The twin of wire/_record_walk.c accept, answer for answer."""
@@ -228,11 +229,13 @@ def accept_python(records, max_message_bytes: int, low: int, high: int, compacte
         if len(batches) != 1:
             return None
         pos, header = batches[0]
-        if header.compression != CODEC_NONE or header.base_offset != 0 or header.size > max_message_bytes:
+        if header.base_offset != 0 or header.size > max_message_bytes:
             return None
         validate_batch(records, pos, header)
         if header.is_control:
             return None
+        if header.compression != CODEC_NONE:
+            return header, None
         summary = validate_records(records, pos, header)
     except CorruptRecordError:
         return None

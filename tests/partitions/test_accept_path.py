@@ -7,6 +7,7 @@ import pytest
 
 from partitions import log as log_module
 from tests.partitions.conftest import T0
+from tests.wire.test_records import with_crc
 from wire.errors import KafkaError
 from wire.records import accept_python, build_batch
 
@@ -29,6 +30,11 @@ ENTRIES = [
     build_batch([(b"k", b"v", [], -1)]),
     build_batch([(b"k", b"v", [], T0)], log_append_time=True),
     build_batch([(b"k", b"v", [], T0)], compression=3),
+    build_batch([(None, b"v", [], T0)], compression=3),  # keyless, compressed
+    build_batch([(b"k", b"v", [], T0 - 5_000)], compression=1),  # before the tight window, compressed
+    build_batch([(b"k", b"v" * 300, [], T0)], compression=2),  # small when compressed? (snappy)
+    build_batch([(b"k", b"v", [], T0)], compression=4, base_offset=2),
+    bytes(with_crc(bytearray(build_batch([(b"k", b"v" * 50, [], T0)], compression=3)[:-4]) + b"\x00" * 4)),
     build_batch([(b"k", b"v", [], T0)], producer_id=1, producer_epoch=0, base_sequence=0),
     build_batch([(b"k", b"v", [], T0)], producer_id=1, producer_epoch=0, base_sequence=0),  # duplicate
     build_batch([(b"k", b"v", [], T0)], producer_id=1, producer_epoch=0, base_sequence=5),  # out of order

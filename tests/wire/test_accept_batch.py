@@ -96,7 +96,6 @@ REFUSED = {
     "magic 1": _edit(BASE, 16, ">b", 1),
     "base offset 1": _edit(BASE, 0, ">q", 1, crc=False),
     "bad crc": _edit(BASE, 17, ">I", 12345, crc=False),
-    "gzip": build_batch([(b"k", b"v", [], T0)], compression=1),
     "unknown codec": _edit(BASE, 21, ">h", 6),
     "control": _edit(BASE, 21, ">h", 0x20),
     "record count 0": _edit(_edit(BASE, 57, ">i", 0), 23, ">i", -1),
@@ -113,6 +112,21 @@ REFUSED.update({f"walk: {name}": bytes(raw_batch(block, count=count))
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_any_fault_or_compressed_entry_is_left_to_the_full_path(accept, name):
     assert accept(REFUSED[name], MAX, *NO_BOUNDS, False) is None
+
+
+@pytest.mark.parametrize("codec", [1, 2, 3, 4])
+def test_a_compressed_entry_is_checked_but_for_its_records(accept, codec):
+    """(header, None): every batch-level check passed (the CRC too); its records are walked once decompressed."""
+    batch = build_batch(SAMPLE, compression=codec)
+    (_, header), = split_batches(batch)
+    assert accept(batch, MAX, *NO_BOUNDS, False) == (header, None)
+    assert accept(batch, MAX, *NO_BOUNDS, True) == (header, None)  # null keys are only known after the walk
+    assert accept(batch, MAX, T0 + 10**6, T0 + 10**6, False) == (header, None)  # and its timestamps
+    broken = bytearray(batch)
+    broken[-1] ^= 0xFF
+    assert accept(bytes(broken), MAX, *NO_BOUNDS, False) is None  # a bad CRC
+    assert accept(bytes(with_crc(broken)), MAX, *NO_BOUNDS, False) == (header._replace(
+        crc=struct.unpack_from(">I", with_crc(broken), 17)[0]), None)  # records are not looked at
 
 
 def test_max_message_bytes_is_the_whole_batch(accept):
@@ -143,7 +157,7 @@ def test_the_c_and_python_versions_agree_on_random_mutations():
     """Byte flips (the CRC fixed up in half the cases, so the checks past it run too), truncations,
     appended bytes; and bounds around the records' timestamps."""
     rng = random.Random(14)
-    seeds = [build_batch(SAMPLE), BASE, VALID["idempotent"], VALID["no timestamps"]]
+    seeds = [build_batch(SAMPLE), BASE, VALID["idempotent"], VALID["no timestamps"], build_batch(SAMPLE, compression=3)]
     for _ in range(3000):
         buf = bytearray(rng.choice(seeds))
         for _ in range(rng.randint(1, 3)):
@@ -163,7 +177,11 @@ def test_the_c_and_python_versions_agree_on_random_mutations():
         answers = {name: accept(bytes(buf), limit, low, high, compacted) for name, accept in IMPLEMENTATIONS.items()}
         assert len(set(map(repr, answers.values()))) == 1, (bytes(buf).hex(), low, high, compacted, limit, answers)
         accepted = answers["python"]
-        if accepted is not None:  # whatever accept takes, the full path takes and computes the same
+        if accepted is not None and accepted[1] is None:  # compressed: the full path's batch-level checks pass
+            (pos, header), = split_batches(bytes(buf))
+            validate_batch(bytes(buf), pos, header)
+            assert header == accepted[0] and header.compression != 0
+        elif accepted is not None:  # whatever accept takes, the full path takes and computes the same
             assert full_path(bytes(buf)) == accepted
         else:
             try:
