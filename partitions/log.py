@@ -285,16 +285,14 @@ class PartitionLog:
         found = []
         try:
             for i, (pos, header, *checked) in enumerate(split if split is not None else split_batches(records)):
-                if checked:  # accept() checked a compressed batch but for its records: they are walked below
-                    pass
-                elif header.base_offset != 0:
-                    raise KafkaError(ErrorCode.INVALID_RECORD, f"The baseOffset of the record batch in the "
-                                     f"append to {self} should be 0, but it is {header.base_offset}")
-                elif header.size > max_message_bytes:
-                    raise KafkaError(ErrorCode.MESSAGE_TOO_LARGE, f"The record batch size in the append to "
-                                     f"{self} is {header.size} bytes which exceeds the maximum configured "
-                                     f"value of {max_message_bytes}.")
-                else:
+                if not checked:  # (accept() made these checks of a compressed batch: its records are walked below)
+                    if header.base_offset != 0:
+                        raise KafkaError(ErrorCode.INVALID_RECORD, f"The baseOffset of the record batch in the "
+                                         f"append to {self} should be 0, but it is {header.base_offset}")
+                    if header.size > max_message_bytes:
+                        raise KafkaError(ErrorCode.MESSAGE_TOO_LARGE, f"The record batch size in the append to "
+                                         f"{self} is {header.size} bytes which exceeds the maximum configured "
+                                         f"value of {max_message_bytes}.")
                     validate_batch(records, pos, header)
                     if header.is_control:
                         raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")

@@ -15,6 +15,7 @@ _INT32 = struct.Struct(">i")
 _FLEXIBLE_HEADER = struct.Struct(">ib")  # correlation id, no tagged fields
 _FRAME_HEAD = struct.Struct(">ii")  # a response's size field and header v0 (response_frame_head)
 _FRAME_HEAD_FLEXIBLE = struct.Struct(">iib")  # ... and header v1
+_HEADER_SIZE, _FLEXIBLE_HEADER_SIZE = _INT32.size, _FLEXIBLE_HEADER.size  # (globals: no attribute read a response)
 
 
 class RequestHeader(NamedTuple):
@@ -64,10 +65,7 @@ def decode_request_header(frame: bytes) -> RequestHeader:
     if flexible is None:
         flexible = request_is_flexible(api_key, api_version)
     if flexible:
-        if pos < len(frame) and frame[pos] == 0:  # no tagged fields: what every client sends
-            pos += 1
-        else:
-            pos = _read_past_tagged_fields(frame, pos)
+        pos = _skip_tagged_fields(frame, pos)
     return RequestHeader(api_key, api_version, correlation_id, client_id, pos)
 
 
@@ -107,8 +105,8 @@ def response_frame_head(api_key: int, api_version: int, correlation_id: int, bod
     if api_key != API_VERSIONS_KEY:
         flexible = _FLEXIBLE.get((api_key, api_version))  # (request_is_flexible's cache, inline)
         if flexible or (flexible is None and request_is_flexible(api_key, api_version)):
-            return _FRAME_HEAD_FLEXIBLE.pack(5 + body_size, correlation_id, 0)  # (5: _FLEXIBLE_HEADER.size)
-    return _FRAME_HEAD.pack(4 + body_size, correlation_id)
+            return _FRAME_HEAD_FLEXIBLE.pack(_FLEXIBLE_HEADER_SIZE + body_size, correlation_id, 0)
+    return _FRAME_HEAD.pack(_HEADER_SIZE + body_size, correlation_id)
 
 
 def response_header_size(api_key: int, api_version: int) -> int:

@@ -57,12 +57,6 @@ def _unique(topics, key) -> list | None:
     """The request's topics as collapse_partitions gives them ([(topic request, [partitions])]) when no
     topic and no partition of a topic is named twice and there are at most _SMALL partitions (what every
     client sends), without its coroutine and dicts; else None (collapse_partitions decides)."""
-    if len(topics) == 1:
-        topic = topics[0]
-        partitions = topic["partitions"]
-        if len(partitions) > _SMALL or len({p["partition"] for p in partitions}) != len(partitions):
-            return None
-        return [(topic, partitions)]
     if len(topics) > _SMALL or len({key(topic) for topic in topics}) != len(topics):
         return None
     out, size = [], 0
