@@ -44,11 +44,11 @@ from wire.record_validation import (
 )
 
 __all__ = [
-    "HEADER_SIZE", "INT64_MAX", "INT64_MIN", "BatchHeader", "CorruptRecordError", "Record", "RecordValidationError", "RecordsSummary",
-    "accept_batch", "accept_python", "assign_offsets", "build_batch", "stored_copy", "stored_python", "compress", "control_batch", "decompress", "iter_batches", "iter_records",
-    "keyless_record_errors", "read_header", "set_max_timestamp", "set_partition_leader_epoch", "split_batches",
-    "stamp_log_append_time", "stored_batch",
-    "validate_batch", "validate_records",
+    "BatchHeader", "CorruptRecordError", "HEADER_SIZE", "INT64_MAX", "INT64_MIN", "Record", "RecordValidationError",
+    "RecordsSummary", "accept_batch", "accept_python", "assign_offsets", "build_batch", "compress", "control_batch",
+    "decompress", "iter_batches", "iter_records", "keyless_record_errors", "read_header", "set_max_timestamp",
+    "set_partition_leader_epoch", "split_batches", "stamp_log_append_time", "stored_batch", "stored_copy",
+    "stored_python", "validate_batch", "validate_records",
 ]
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
